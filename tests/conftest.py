@@ -1,0 +1,9 @@
+"""Shared test set-up: headless matplotlib, and the `notebook` and `slow` markers."""
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "notebook: executes a notebook end to end (fast mode)")
+    config.addinivalue_line("markers", "slow: takes more than about 20 seconds")
