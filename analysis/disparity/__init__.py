@@ -1,0 +1,17 @@
+"""Regional disparity and distribution dynamics: Dagum Gini, Theil, kernel density, Markov chains,
+convergence and the geographical detector. Formulas and test vectors: ``shared/methods/indices.md``
+sections 6-9 (copied into the docstrings of each module)."""
+from .convergence import beta_convergence, convergence_speed, sigma_convergence
+from .dagum import DagumResult, dagum_gini, dagum_gini_panel
+from .geodetector import (discretize, ecological_detector, factor_detector, geodetector, interaction_detector,
+                          risk_detector)
+from .kde import bandwidth, kde, kde_panel, plot_kde_ridges
+from .markov import MarkovResult, markov_chain, spatial_markov
+from .theil import TheilResult, theil
+
+__all__ = [
+    "DagumResult", "dagum_gini", "dagum_gini_panel", "TheilResult", "theil", "bandwidth", "kde", "kde_panel",
+    "plot_kde_ridges", "MarkovResult", "markov_chain", "spatial_markov", "sigma_convergence", "beta_convergence",
+    "convergence_speed", "discretize", "factor_detector", "interaction_detector", "risk_detector",
+    "ecological_detector", "geodetector",
+]

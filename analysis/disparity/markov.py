@@ -1,0 +1,157 @@
+"""Traditional and spatial Markov chains of a panel variable (giddy underneath).
+
+Rey, S. J. (2001) Spatial empirics for economic growth and convergence, *Geographical Analysis*
+33(3); Bickenbach & Bode (2003) for the homogeneity tests. PySAL ``giddy.markov.Markov`` and
+``Spatial_Markov`` do the counting; this module prepares the classes the way Chinese papers do and
+guards the caveats of ``shared/methods/indices.md`` §7.3:
+
+* W is row-standardized here (giddy uses whatever transform W carries);
+* ``lag_cutoffs="state"`` reuses the state cut-offs for the neighbourhood classes (the common
+  convention in Chinese papers); ``"lag"`` uses the lag's own quantiles (giddy's default);
+* the homogeneity tests assume m = k, so m is k;
+* states are quantiles of values relative to the yearly mean (``relative=True``), pooled over all
+  years (``fixed=True``), with upper-inclusive bins as mapclassify.Quantiles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ColumnError, MissingValueError, UnbalancedPanelError, WeightsMatrixError, describe_rows
+
+__all__ = ["MarkovResult", "markov_chain", "spatial_markov", "panel_matrix"]
+
+
+def panel_matrix(data: pd.DataFrame, value: str, entity: str = "county", time: str = "year") -> pd.DataFrame:
+    """Wide (units x years) matrix of ``value``; a balanced panel without missing cells is required."""
+    for col in (value, entity, time):
+        if col not in data.columns:
+            raise ColumnError(f"column {col!r} is not in the data.")
+    wide = data.pivot(index=entity, columns=time, values=value)
+    holes = wide.isna().any(axis=1)
+    if holes.any():
+        raise UnbalancedPanelError(
+            f"Markov chains need every unit in every year; {int(holes.sum())} units have gaps in {value!r} "
+            f"({describe_rows(wide.index[holes])}). Fill them (analysis.panel.interpolate) or restrict the sample.")
+    return wide
+
+
+def _states(wide: pd.DataFrame, k: int, relative: bool, fixed: bool, cutoffs=None):
+    y = wide.to_numpy(float)
+    if relative:
+        y = y / y.mean(axis=0, keepdims=True)
+    if cutoffs is None:
+        if fixed:
+            cutoffs = np.quantile(y, np.linspace(0, 1, k + 1)[1:-1])
+            classes = np.searchsorted(cutoffs, y, side="left")
+        else:
+            cutoffs = np.column_stack([np.quantile(y[:, t], np.linspace(0, 1, k + 1)[1:-1]) for t in range(y.shape[1])])
+            classes = np.column_stack([np.searchsorted(cutoffs[:, t], y[:, t], side="left") for t in range(y.shape[1])])
+    else:
+        cutoffs = np.asarray(cutoffs, dtype=float)
+        classes = np.searchsorted(cutoffs, y, side="left")
+    return y, np.asarray(cutoffs), classes
+
+
+@dataclass
+class MarkovResult:
+    """Transition counts and probabilities, steady state(s), and (spatial) homogeneity tests."""
+
+    counts: pd.DataFrame
+    probabilities: pd.DataFrame
+    steady_state: np.ndarray
+    cutoffs: np.ndarray
+    states: pd.DataFrame
+    conditional_counts: dict = field(default_factory=dict)
+    conditional_probabilities: dict = field(default_factory=dict)
+    lag_cutoffs: np.ndarray | None = None
+    tests: pd.DataFrame | None = None
+    settings: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: lag class (or 'all'), from, to, count, probability."""
+        frames = [(("all",), self.counts, self.probabilities)]
+        frames += [((lag,), self.conditional_counts[lag], self.conditional_probabilities[lag])
+                   for lag in self.conditional_counts]
+        rows = []
+        for (lag,), c, p in frames:
+            for i in c.index:
+                for j in c.columns:
+                    rows.append({"lag_class": lag, "from": i, "to": j, "count": int(c.loc[i, j]),
+                                 "probability": float(p.loc[i, j])})
+        return pd.DataFrame(rows)
+
+
+def _labels(k: int) -> list[str]:
+    return [f"S{i + 1}" for i in range(k)]
+
+
+def markov_chain(data: pd.DataFrame, value: str, k: int = 4, entity: str = "county", time: str = "year",
+                 relative: bool = True, fixed: bool = True, cutoffs=None) -> MarkovResult:
+    """Traditional Markov chain of ``value`` discretized into ``k`` states (S1 lowest)."""
+    import giddy.markov
+
+    wide = panel_matrix(data, value, entity, time)
+    _, cut, classes = _states(wide, k, relative, fixed, cutoffs)
+    m = giddy.markov.Markov(classes, classes=np.arange(k), summary=False)
+    lab = _labels(k)
+    counts = pd.DataFrame(np.asarray(m.transitions, dtype=int), index=lab, columns=lab)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probs = pd.DataFrame(np.asarray(m.p, dtype=float), index=lab, columns=lab)
+    return MarkovResult(counts, probs, np.asarray(m.steady_state), cut,
+                        pd.DataFrame(classes, index=wide.index, columns=wide.columns),
+                        settings={"k": k, "relative": relative, "fixed": fixed})
+
+
+def _row_standardized(w, ids) -> "object":
+    import libpysal
+
+    if not isinstance(w, libpysal.weights.W):
+        raise WeightsMatrixError("w must be a libpysal W (see analysis.spatial for the county weights).")
+    ids = list(ids)
+    if set(w.id_order) != set(ids):
+        missing = sorted(set(ids) - set(w.id_order))[:8]
+        extra = sorted(set(w.id_order) - set(ids))[:8]
+        raise WeightsMatrixError(f"W ids do not match the panel's units (in panel not W: {missing}; in W not panel: {extra}).")
+    if w.islands:
+        raise WeightsMatrixError(f"W has islands {w.islands[:8]}: attach them to their nearest neighbour first.")
+    w = libpysal.weights.W(w.neighbors, w.weights, id_order=ids, silence_warnings=True)
+    w.transform = "r"
+    return w
+
+
+def spatial_markov(data: pd.DataFrame, value: str, w, k: int = 4, entity: str = "county", time: str = "year",
+                   relative: bool = True, fixed: bool = True, lag_cutoffs: str = "state") -> MarkovResult:
+    """Spatial Markov chain: transitions conditional on the neighbours' class at the start year.
+
+    ``w`` is a libpysal W over the panel's units (row-standardized here). ``lag_cutoffs="state"``
+    classifies the spatial lag with the state cut-offs; ``"lag"`` with the lag's own quantiles.
+    m = k lag classes, so the LR and Q homogeneity tests (Bickenbach & Bode 2003) have their stated
+    degrees of freedom.
+    """
+    import giddy.markov
+
+    wide = panel_matrix(data, value, entity, time)
+    w = _row_standardized(w, wide.index)
+    y, cut, _ = _states(wide, k, relative, fixed)
+    if not fixed:
+        raise MissingValueError("spatial_markov supports pooled (fixed=True) cut-offs only.")
+    lag_cut = cut if lag_cutoffs == "state" else None
+    sm = giddy.markov.Spatial_Markov(y, w, k=k, m=k, fixed=True, cutoffs=cut, lag_cutoffs=lag_cut,
+                                     fill_empty_classes=False)
+    lab = _labels(k)
+    counts = pd.DataFrame(np.asarray(sm.transitions, dtype=int), index=lab, columns=lab)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probs = pd.DataFrame(np.asarray(sm.p, dtype=float), index=lab, columns=lab)
+    cond_c = {f"L{i + 1}": pd.DataFrame(np.asarray(sm.T[i], dtype=int), index=lab, columns=lab) for i in range(k)}
+    cond_p = {f"L{i + 1}": pd.DataFrame(np.asarray(sm.P[i], dtype=float), index=lab, columns=lab) for i in range(k)}
+    tests = pd.DataFrame({"test": ["LR", "Q"], "statistic": [sm.LR, sm.Q],
+                          "dof": [sm.dof_hom, sm.dof_hom], "p_value": [sm.LR_p_value, sm.Q_p_value]})
+    return MarkovResult(counts, probs, np.asarray(sm.s), cut,
+                        pd.DataFrame(sm.class_ids, index=wide.index, columns=wide.columns),
+                        conditional_counts=cond_c, conditional_probabilities=cond_p,
+                        lag_cutoffs=np.asarray(sm.lag_cutoffs), tests=tests,
+                        settings={"k": k, "m": k, "relative": relative, "fixed": True, "lag_cutoffs": lag_cutoffs,
+                                  "w": "row-standardized"})
