@@ -1,0 +1,257 @@
+"""Run many specifications, sharing the work they have in common, on local cores or a Dask cluster.
+
+Shared work is done once: the integration index once per index setting (in the driver), the sample
+and the within transformation once per (sample, fixed effects, complete-case pattern) group; each
+TWFE specification of a group then costs one small least-squares solve and its clustered covariance
+(computed by :func:`analysis.regression.vcov.compute_vcov`, the reghdfe rules of
+:func:`analysis.regression.fe`). Groups are the unit of parallel work. Every specification's result
+depends only on its choices (and its own seed, drawn from one ``SeedSequence``), so the table is
+identical whatever the backend and the number of workers.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..demean import FixedEffects
+from ..errors import ColumnError, SpecificationError, check_choice
+from ..regression import vcov as _vc
+from ..regression._sample import drop_singletons
+from .specs import Specification
+
+__all__ = ["Task", "prepare_tasks", "run_task", "execute"]
+
+
+def _as_tuple(v) -> tuple:
+    if v is None:
+        return ()
+    if isinstance(v, str):
+        return tuple(p.strip() for p in v.split("+")) if "+" in v else (v,)
+    return tuple(v)
+
+
+def index_key(choices: Mapping[str, Any]) -> tuple:
+    return tuple(sorted((k, str(v)) for k, v in choices.items() if k.startswith("index.")))
+
+
+def resolve_controls(choices, control_sets: Mapping[str, tuple]) -> tuple[str, ...]:
+    value = choices.get("controls", ())
+    if isinstance(value, str):
+        if value not in control_sets:
+            raise SpecificationError(f"control set {value!r} is not in base['control_sets'] ({list(control_sets)}).")
+        return tuple(control_sets[value])
+    return tuple(value or ())
+
+
+def apply_sample(frame: pd.DataFrame, name, samples: Mapping[str, Any]) -> pd.DataFrame:
+    if name is None or name == "full":
+        rule = samples.get(name) if name in samples else None
+    else:
+        if name not in samples:
+            raise SpecificationError(f"sample {name!r} is not in base['samples'] ({list(samples)}).")
+        rule = samples[name]
+    if rule is None:
+        return frame
+    if isinstance(rule, str):
+        return frame.query(rule)
+    if callable(rule):
+        return rule(frame)
+    raise SpecificationError(f"sample {name!r} must be None, a pandas query string or a function of the data.")
+
+
+@dataclass
+class Task:
+    """One group of specifications that share a sample, fixed effects and complete-case rows."""
+
+    frame: pd.DataFrame  # the group's rows and only the columns it needs
+    fe: tuple[str, ...]
+    specs: list[tuple[Specification, dict]]  # (spec, resolved: outcome column, treatment, controls, ...)
+    n_sample: int  # rows in the sample before the complete-case and singleton steps
+
+
+def prepare_tasks(data: pd.DataFrame, specs: list[Specification], base: Mapping[str, Any],
+                  index_builder: Callable | None, entity: str, time: str) -> list[Task]:
+    """Build the index columns once per index setting, then group the specifications."""
+    frame = data.copy()
+    index_cols: dict[tuple, str] = {}
+    for spec in specs:
+        if spec.get("outcome") == "index":
+            key = index_key(spec.choices)
+            if key not in index_cols:
+                if index_builder is None:
+                    raise SpecificationError("outcome='index' needs an index_builder (see specification_curve).")
+                col = f"__index_{len(index_cols)}"
+                settings = {k.split(".", 1)[1]: v for k, v in key}
+                frame[col] = np.asarray(index_builder(data, **settings), dtype=float)
+                index_cols[key] = col
+    control_sets = base.get("control_sets", {})
+    samples = base.get("samples", {})
+    groups: dict[tuple, Task] = {}
+    sample_cache: dict = {}
+    for spec in specs:
+        c = spec.choices
+        outcome = index_cols[index_key(c)] if c.get("outcome") == "index" else c.get("outcome")
+        estimator = c.get("estimator", "twfe")
+        check_choice("estimator", estimator, ("twfe", "callaway_santanna"))
+        regressor = c.get("treatment") if estimator == "twfe" else c.get("adoption")
+        controls = resolve_controls(c, control_sets)
+        fe = _as_tuple(c.get("fe", (entity, time)))
+        cluster = _as_tuple(c.get("cluster", entity))
+        needed = [outcome, regressor, *controls]
+        missing = [col for col in needed + list(cluster) + [p for f in fe for p in f.split("^")] if col not in frame.columns]
+        if missing or regressor is None:
+            raise ColumnError(f"specification {spec.number}: columns {missing or ['treatment/adoption']} are not in the data.")
+        sample_name = c.get("sample")
+        if sample_name not in sample_cache:
+            sample_cache[sample_name] = apply_sample(frame, sample_name, samples)
+        sub = sample_cache[sample_name]
+        check_cols = [outcome, *controls] + ([regressor] if estimator == "twfe" else [])
+        complete = sub[check_cols].notna().all(axis=1).to_numpy()
+        digest = hashlib.sha1(np.packbits(complete).tobytes()).hexdigest()
+        key = (str(sample_name), fe, estimator, digest)
+        resolved = {"outcome": outcome, "regressor": regressor, "controls": controls, "cluster": cluster,
+                    "estimator": estimator, "complete": complete}
+        if key not in groups:
+            groups[key] = Task(frame=sub, fe=fe, specs=[], n_sample=len(sub))
+        groups[key].specs.append((spec, resolved))
+    tasks = []
+    for task in groups.values():
+        complete = task.specs[0][1]["complete"]
+        cols = set()
+        for _, r in task.specs:
+            cols |= {r["outcome"], r["regressor"], *r["controls"], *r["cluster"]}
+        cols |= {p for f in task.fe for p in f.split("^")} | {entity, time}
+        keep = [c for c in task.frame.columns if c in cols]
+        task.frame = task.frame.loc[complete, keep]
+        tasks.append(task)
+    return tasks
+
+
+def _fe_codes(frame: pd.DataFrame, fe: tuple[str, ...]) -> list[np.ndarray]:
+    codes = []
+    for f in fe:
+        parts = [p.strip() for p in f.split("^")]
+        codes.append(pd.factorize(frame[parts[0]], sort=True)[0] if len(parts) == 1
+                     else frame.groupby(parts, sort=True).ngroup().to_numpy())
+    return codes
+
+
+def _twfe_group(task: Task, alpha: float) -> list[dict]:
+    frame = task.frame
+    codes = _fe_codes(frame, task.fe)
+    keep = drop_singletons(codes) if codes else np.ones(len(frame), bool)
+    n_singletons = int((~keep).sum())
+    frame = frame.loc[keep]
+    codes = [c[keep] for c in codes]
+    columns = list(dict.fromkeys(c for _, r in task.specs for c in [r["outcome"], r["regressor"], *r["controls"]]))
+    raw = frame[columns].to_numpy(dtype=float)
+    fe_frame = pd.DataFrame({i: c for i, c in enumerate(codes)})
+    demeaned = FixedEffects(fe_frame).demean(raw) if codes else raw - raw.mean(axis=0)
+    pos = {c: i for i, c in enumerate(columns)}
+    absorbed_all = _vc.absorbed_dof(codes, task.fe, ()) if codes else None
+    df_a_all = int(absorbed_all["num_coefs"].sum()) if codes else 0
+    out = []
+    from scipy import stats
+
+    for spec, r in task.specs:
+        xcols = [r["regressor"], *r["controls"]]
+        X = demeaned[:, [pos[c] for c in xcols]]
+        y = demeaned[:, pos[r["outcome"]]]
+        beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+        resid = y - X @ beta
+        cl_codes = [pd.factorize(frame[c], sort=True)[0] for c in r["cluster"]]
+        df_a_cl = int(_vc.absorbed_dof(codes, task.fe, cl_codes)["num_coefs"].sum()) if codes else 0
+        V, df_t, _ = _vc.compute_vcov("cluster", X, resid, rank=X.shape[1], df_a_nonnested=df_a_all,
+                                      df_a_clustered=df_a_cl, clusters=cl_codes, cluster_names=r["cluster"],
+                                      has_fe=bool(codes))
+        est, se = float(beta[0]), float(np.sqrt(V[0, 0]))
+        q = stats.t.ppf(1 - alpha / 2, df_t)
+        out.append({"number": spec.number, "estimate": est, "std_error": se,
+                    "p_value": float(2 * stats.t.sf(abs(est / se), df_t)),
+                    "ci_low": est - q * se, "ci_high": est + q * se, "n_obs": int(len(frame)),
+                    "n_dropped": int(task.n_sample - len(frame)), "singletons": n_singletons})
+    return out
+
+
+def _cs_group(task: Task, alpha: float, entity: str, time: str) -> list[dict]:
+    from ..did import callaway_santanna
+
+    out = []
+    for spec, r in task.specs:
+        res = callaway_santanna(task.frame, r["outcome"], r["regressor"],
+                                entity=entity, time=time, covariates=tuple(r["controls"]),
+                                control=spec.get("cs.control", "notyet"), method=spec.get("cs.method", "reg"),
+                                cluster=None if r["cluster"] == (entity,) else r["cluster"][0], bootstrap=0)
+        agg = res.aggregate("simple")
+        est = float(agg.overall_att if hasattr(agg, "overall_att") else agg.params.iloc[0])
+        se = float(agg.overall_se if hasattr(agg, "overall_se") else agg.std_errors.iloc[0])
+        from scipy import stats
+
+        z = stats.norm.ppf(1 - alpha / 2)
+        out.append({"number": spec.number, "estimate": est, "std_error": se,
+                    "p_value": float(2 * stats.norm.sf(abs(est / se))), "ci_low": est - z * se,
+                    "ci_high": est + z * se, "n_obs": int(len(task.frame)),
+                    "n_dropped": int(task.n_sample - len(task.frame)), "singletons": 0})
+    return out
+
+
+def run_task(task: Task, alpha: float = 0.05, entity: str = "county", time: str = "year") -> list[dict]:
+    """Estimate every specification of one group."""
+    if task.specs[0][1]["estimator"] == "twfe":
+        return _twfe_group(task, alpha)
+    return _cs_group(task, alpha, entity, time)
+
+
+def execute(tasks: list[Task], n_jobs: int = 1, backend: str = "loky", scheduler=None, progress: bool = True,
+            alpha: float = 0.05, entity: str = "county", time: str = "year") -> list[dict]:
+    """Run the tasks serially, with joblib on local cores, or on a Dask distributed cluster.
+
+    ``backend="dask"``: ``scheduler`` is the address of a running scheduler (``"tcp://host:8786"``), a
+    ``distributed.Client``, or ``None`` for a new ``LocalCluster`` with ``n_jobs`` workers (one
+    thread each), closed afterwards.
+    """
+    check_choice("backend", backend, ("loky", "threading", "dask", "serial"))
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=sum(len(t.specs) for t in tasks), desc="specifications", disable=not progress)
+    results: list[dict] = []
+    if backend == "serial" or (n_jobs == 1 and backend != "dask"):
+        for task in tasks:
+            results += run_task(task, alpha, entity, time)
+            bar.update(len(task.specs))
+    elif backend == "dask":
+        from distributed import Client, LocalCluster, as_completed
+
+        own_cluster = None
+        if scheduler is None:
+            own_cluster = LocalCluster(n_workers=max(n_jobs, 1), threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+            client = Client(own_cluster)
+        elif isinstance(scheduler, str):
+            client = Client(scheduler)
+        else:
+            client = scheduler
+        try:
+            futures = client.map(run_task, tasks, alpha=alpha, entity=entity, time=time, pure=False)
+            for fut in as_completed(futures):
+                part = fut.result()
+                results += part
+                bar.update(len(part))
+        finally:
+            if scheduler is None or isinstance(scheduler, str):
+                client.close()
+            if own_cluster is not None:
+                own_cluster.close()
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
+        for part in parallel(delayed(run_task)(t, alpha, entity, time) for t in tasks):
+            results += part
+            bar.update(len(part))
+    bar.close()
+    return sorted(results, key=lambda r: r["number"])
