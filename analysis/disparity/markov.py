@@ -108,6 +108,7 @@ def markov_chain(data: pd.DataFrame, value: str, k: int = 4, entity: str = "coun
 def _row_standardized(w, ids) -> "object":
     import libpysal
 
+    w = getattr(w, "w", w)  # accept analysis.spatial.SpatialWeights as well as a libpysal W
     if not isinstance(w, libpysal.weights.W):
         raise WeightsMatrixError("w must be a libpysal W (see analysis.spatial for the county weights).")
     ids = list(ids)
@@ -126,7 +127,7 @@ def spatial_markov(data: pd.DataFrame, value: str, w, k: int = 4, entity: str = 
                    relative: bool = True, fixed: bool = True, lag_cutoffs: str = "state") -> MarkovResult:
     """Spatial Markov chain: transitions conditional on the neighbours' class at the start year.
 
-    ``w`` is a libpysal W over the panel's units (row-standardized here). ``lag_cutoffs="state"``
+    ``w`` is an :class:`analysis.spatial.SpatialWeights` or a libpysal W over the panel's units (row-standardized here). ``lag_cutoffs="state"``
     classifies the spatial lag with the state cut-offs; ``"lag"`` with the lag's own quantiles.
     m = k lag classes, so the LR and Q homogeneity tests (Bickenbach & Bode 2003) have their stated
     degrees of freedom.
