@@ -21,6 +21,8 @@ __all__ = [
     "UnbalancedPanelError",
     "SpecificationError",
     "WeightsMatrixError",
+    "UnknownAdcodeError",
+    "YearRangeError",
     "describe_rows",
     "check_choice",
 ]
@@ -71,6 +73,14 @@ class UnbalancedPanelError(CountyFusionError):
 
 class SpecificationError(CountyFusionError):
     """Options that do not fit together or are not one of the allowed values."""
+
+
+class UnknownAdcodeError(CountyFusionError):
+    """County codes that are not in the county frame (``data/counties.csv``)."""
+
+
+class YearRangeError(CountyFusionError):
+    """Years that are not whole numbers or fall outside the allowed range."""
 
 
 class WeightsMatrixError(CountyFusionError):

