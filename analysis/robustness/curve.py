@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..plots import new_figure, tr
-from .engine import execute, prepare_tasks
+from .engine import Runner, execute, prepare_tasks
 from .specs import Specification, _label, expand_grid
 
 __all__ = ["SpecificationCurve", "specification_curve", "default_index_builder"]
@@ -29,6 +29,26 @@ def default_index_builder(data: pd.DataFrame, system: str = "county_uri", weight
 
     return np.asarray(integration_index(data, system=system, weights=weights, scope=scope, method=method,
                                         missing="interpolate"), float)
+
+
+class _SharedIndexBuilder:
+    """:func:`default_index_builder` that interpolates the indicators once per system, not per setting."""
+
+    def __init__(self, data: pd.DataFrame, systems=("county_uri",)):
+        from ..indicators import load_system
+        from ..panel import interpolate
+
+        self.filled: dict[str, pd.DataFrame] = {}
+        for system in dict.fromkeys(systems):  # done in the driver, before the builder is shipped to workers
+            columns = [i.column for i in load_system(system).indicators]
+            filled = interpolate(data, columns)
+            filled.attrs = {}  # the fill report is not needed here and would be compared by pandas on concat
+            self.filled[system] = filled
+
+    def __call__(self, data: pd.DataFrame, system: str = "county_uri", **settings) -> np.ndarray:
+        from ..indicators import integration_index
+
+        return np.asarray(integration_index(self.filled[system], system=system, **settings), float)
 
 
 @dataclass
@@ -125,9 +145,12 @@ def specification_curve(data: pd.DataFrame, base: Mapping[str, Any], variations:
     :func:`analysis.did.callaway_santanna` (analytic SEs, ``aggregate("simple")``).
     """
     specs: list[Specification] = expand_grid(base, variations, n_specs=n_specs, seed=seed)
-    tasks = prepare_tasks(data, specs, base, index_builder, entity, time)
-    results = pd.DataFrame(execute(tasks, n_jobs=n_jobs, backend=backend, scheduler=scheduler, progress=progress,
-                                   alpha=alpha, entity=entity, time=time))
+    if index_builder is default_index_builder:
+        systems = {s.choices.get("index.system", "county_uri") for s in specs if s.get("outcome") == "index"}
+        index_builder = _SharedIndexBuilder(data, sorted(systems) or ["county_uri"])
+    with Runner(n_jobs, backend, scheduler) as runner:
+        tasks = prepare_tasks(data, specs, base, index_builder, entity, time, runner)
+        results = pd.DataFrame(execute(tasks, runner, progress=progress, alpha=alpha, entity=entity, time=time))
     dims = specs[0].varied
     choices = pd.DataFrame([{"number": s.number, **{d: _label(s.choices.get(d)) for d in dims}} for s in specs])
     table = choices.merge(results, on="number", how="left", validate="one_to_one")

@@ -23,7 +23,7 @@ from ..regression import vcov as _vc
 from ..regression._sample import drop_singletons
 from .specs import Specification
 
-__all__ = ["Task", "prepare_tasks", "run_task", "execute"]
+__all__ = ["Task", "Runner", "prepare_tasks", "run_task", "execute"]
 
 
 def _as_tuple(v) -> tuple:
@@ -73,21 +73,28 @@ class Task:
     n_sample: int  # rows in the sample before the complete-case and singleton steps
 
 
+def _build_index(index_builder: Callable, data: pd.DataFrame, key: tuple) -> tuple[tuple, np.ndarray]:
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):  # same summation order in every process
+        settings = {k.split(".", 1)[1]: v for k, v in key}
+        return key, np.asarray(index_builder(data, **settings), dtype=float)
+
+
 def prepare_tasks(data: pd.DataFrame, specs: list[Specification], base: Mapping[str, Any],
-                  index_builder: Callable | None, entity: str, time: str) -> list[Task]:
-    """Build the index columns once per index setting, then group the specifications."""
+                  index_builder: Callable | None, entity: str, time: str, runner: "Runner | None" = None) -> list[Task]:
+    """Build the index columns once per index setting (in parallel on the runner), then group the
+    specifications."""
     frame = data.copy()
+    keys = list(dict.fromkeys(index_key(s.choices) for s in specs if s.get("outcome") == "index"))
+    if keys and index_builder is None:
+        raise SpecificationError("outcome='index' needs an index_builder (see specification_curve).")
+    runner = runner or Runner()
+    built = dict(runner.map(_build_index, [(index_builder, data, k) for k in keys]))
     index_cols: dict[tuple, str] = {}
-    for spec in specs:
-        if spec.get("outcome") == "index":
-            key = index_key(spec.choices)
-            if key not in index_cols:
-                if index_builder is None:
-                    raise SpecificationError("outcome='index' needs an index_builder (see specification_curve).")
-                col = f"__index_{len(index_cols)}"
-                settings = {k.split(".", 1)[1]: v for k, v in key}
-                frame[col] = np.asarray(index_builder(data, **settings), dtype=float)
-                index_cols[key] = col
+    for i, key in enumerate(keys):
+        index_cols[key] = f"__index_{i}"
+        frame[index_cols[key]] = built[key]
     control_sets = base.get("control_sets", {})
     samples = base.get("samples", {})
     groups: dict[tuple, Task] = {}
@@ -157,14 +164,18 @@ def _twfe_group(task: Task, alpha: float) -> list[dict]:
     out = []
     from scipy import stats
 
+    clusters: dict[tuple, tuple[list[np.ndarray], int]] = {}  # per cluster choice: codes, absorbed dof
     for spec, r in task.specs:
         xcols = [r["regressor"], *r["controls"]]
         X = demeaned[:, [pos[c] for c in xcols]]
         y = demeaned[:, pos[r["outcome"]]]
         beta, *_ = np.linalg.lstsq(X, y, rcond=None)
         resid = y - X @ beta
-        cl_codes = [pd.factorize(frame[c], sort=True)[0] for c in r["cluster"]]
-        df_a_cl = int(_vc.absorbed_dof(codes, task.fe, cl_codes)["num_coefs"].sum()) if codes else 0
+        if r["cluster"] not in clusters:
+            cl = [pd.factorize(frame[c], sort=True)[0] for c in r["cluster"]]
+            dof = int(_vc.absorbed_dof(codes, task.fe, cl)["num_coefs"].sum()) if codes else 0
+            clusters[r["cluster"]] = (cl, dof)
+        cl_codes, df_a_cl = clusters[r["cluster"]]
         V, df_t, _ = _vc.compute_vcov("cluster", X, resid, rank=X.shape[1], df_a_nonnested=df_a_all,
                                       df_a_clustered=df_a_cl, clusters=cl_codes, cluster_names=r["cluster"],
                                       has_fe=bool(codes))
@@ -200,58 +211,85 @@ def _cs_group(task: Task, alpha: float, entity: str, time: str) -> list[dict]:
 
 
 def run_task(task: Task, alpha: float = 0.05, entity: str = "county", time: str = "year") -> list[dict]:
-    """Estimate every specification of one group."""
-    if task.specs[0][1]["estimator"] == "twfe":
-        return _twfe_group(task, alpha)
-    return _cs_group(task, alpha, entity, time)
+    """Estimate every specification of one group.
+
+    BLAS runs single-threaded here whatever the backend, so that sums are taken in the same order in
+    the driver, a joblib worker or a Dask worker, and the results agree to the last bit.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        if task.specs[0][1]["estimator"] == "twfe":
+            return _twfe_group(task, alpha)
+        return _cs_group(task, alpha, entity, time)
 
 
-def execute(tasks: list[Task], n_jobs: int = 1, backend: str = "loky", scheduler=None, progress: bool = True,
-            alpha: float = 0.05, entity: str = "county", time: str = "year") -> list[dict]:
-    """Run the tasks serially, with joblib on local cores, or on a Dask distributed cluster.
+class Runner:
+    """Where the work runs: serially, on local cores through joblib, or on a Dask cluster.
 
     ``backend="dask"``: ``scheduler`` is the address of a running scheduler (``"tcp://host:8786"``), a
     ``distributed.Client``, or ``None`` for a new ``LocalCluster`` with ``n_jobs`` workers (one
-    thread each), closed afterwards.
+    thread each), closed when the runner closes. Use as a context manager.
     """
-    check_choice("backend", backend, ("loky", "threading", "dask", "serial"))
+
+    def __init__(self, n_jobs: int = 1, backend: str = "loky", scheduler=None):
+        check_choice("backend", backend, ("loky", "threading", "dask", "serial"))
+        self.n_jobs, self.backend, self.scheduler = n_jobs, backend, scheduler
+        self.serial = backend == "serial" or (n_jobs == 1 and backend != "dask")
+        self.client = self.cluster = None
+
+    def __enter__(self) -> "Runner":
+        if self.backend == "dask":
+            from distributed import Client, LocalCluster
+
+            if self.scheduler is None:
+                self.cluster = LocalCluster(n_workers=max(self.n_jobs, 1), threads_per_worker=1, processes=True,
+                                            dashboard_address=None)
+                self.client = Client(self.cluster)
+            elif isinstance(self.scheduler, str):
+                self.client = Client(self.scheduler)
+            else:
+                self.client = self.scheduler
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None and (self.scheduler is None or isinstance(self.scheduler, str)):
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def map(self, fn: Callable, arg_tuples: list[tuple], **kwargs):
+        """Yield ``fn(*args, **kwargs)`` for every tuple, in completion order."""
+        if not arg_tuples:
+            return
+        if self.serial:
+            for args in arg_tuples:
+                yield fn(*args, **kwargs)
+        elif self.backend == "dask":
+            from distributed import as_completed
+
+            if self.client is None:
+                raise RuntimeError("use the dask Runner as a context manager")
+            futures = [self.client.submit(fn, *args, pure=False, **kwargs) for args in arg_tuples]
+            for fut in as_completed(futures):
+                yield fut.result()
+        else:
+            from joblib import Parallel, delayed
+
+            parallel = Parallel(n_jobs=self.n_jobs, backend=self.backend, return_as="generator_unordered")
+            yield from parallel(delayed(fn)(*args, **kwargs) for args in arg_tuples)
+
+
+def execute(tasks: list[Task], runner: Runner | None = None, progress: bool = True, alpha: float = 0.05,
+            entity: str = "county", time: str = "year") -> list[dict]:
+    """Run every task on the runner (serial by default), with a progress bar; results by spec number."""
     from tqdm.auto import tqdm
 
+    runner = runner or Runner()
     bar = tqdm(total=sum(len(t.specs) for t in tasks), desc="specifications", disable=not progress)
     results: list[dict] = []
-    if backend == "serial" or (n_jobs == 1 and backend != "dask"):
-        for task in tasks:
-            results += run_task(task, alpha, entity, time)
-            bar.update(len(task.specs))
-    elif backend == "dask":
-        from distributed import Client, LocalCluster, as_completed
-
-        own_cluster = None
-        if scheduler is None:
-            own_cluster = LocalCluster(n_workers=max(n_jobs, 1), threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
-            client = Client(own_cluster)
-        elif isinstance(scheduler, str):
-            client = Client(scheduler)
-        else:
-            client = scheduler
-        try:
-            futures = client.map(run_task, tasks, alpha=alpha, entity=entity, time=time, pure=False)
-            for fut in as_completed(futures):
-                part = fut.result()
-                results += part
-                bar.update(len(part))
-        finally:
-            if scheduler is None or isinstance(scheduler, str):
-                client.close()
-            if own_cluster is not None:
-                own_cluster.close()
-    else:
-        from joblib import Parallel, delayed
-
-        parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator_unordered")
-        for part in parallel(delayed(run_task)(t, alpha, entity, time) for t in tasks):
-            results += part
-            bar.update(len(part))
+    for part in runner.map(run_task, [(t,) for t in tasks], alpha=alpha, entity=entity, time=time):
+        results += part
+        bar.update(len(part))
     bar.close()
     return sorted(results, key=lambda r: r["number"])

@@ -23,7 +23,7 @@ DIMENSIONS = {
     "outcome": "outcome column, or 'index' for the integration index built from the indicator system",
     "index.system": "indicator system (name or path) when outcome == 'index'",
     "index.weights": "weighting method of the index: entropy, critic, cv, equal, ...",
-    "index.scope": "normalization scope: pooled or per_year",
+    "index.scope": "normalization scope: pooled or year (per-year min-max)",
     "index.method": "weighted_sum or topsis",
     "treatment": "0/1 treatment column (TWFE)",
     "adoption": "adoption-year column (robust estimators)",
