@@ -74,9 +74,13 @@ class Task:
 
 
 def _build_index(index_builder: Callable, data: pd.DataFrame, key: tuple) -> tuple[tuple, np.ndarray]:
+    import warnings
+
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):  # same summation order in every process
+    with threadpool_limits(limits=1), warnings.catch_warnings():  # same summation order in every process
+        # per-year normalization is a deliberate alternative here; its warning would repeat per worker
+        warnings.filterwarnings("ignore", message="scope='year' recomputes")
         settings = {k.split(".", 1)[1]: v for k, v in key}
         return key, np.asarray(index_builder(data, **settings), dtype=float)
 
