@@ -141,10 +141,12 @@ def specification_curve(data: pd.DataFrame, base: Mapping[str, Any], variations:
     Notes
     -----
     TWFE specifications match :func:`analysis.regression.fe` (reghdfe conventions, singletons
-    dropped) to machine precision; robust specifications call
-    :func:`analysis.did.callaway_santanna` (analytic SEs, ``aggregate("simple")``).
+    dropped) to machine precision; robust specifications call :func:`analysis.did.callaway_santanna`
+    (doubly robust, never-treated controls, ``aggregate("simple")``; analytic SEs, or the clustered
+    multiplier bootstrap when clustering above the county, seeded per specification from ``seed``).
+    Randomness is per specification, so results do not depend on the backend or worker count.
     """
-    specs: list[Specification] = expand_grid(base, variations, n_specs=n_specs, seed=seed)
+    specs: list[Specification] = expand_grid({**base, "seed": seed}, variations, n_specs=n_specs, seed=seed)
     if index_builder is default_index_builder:
         systems = {s.choices.get("index.system", "county_uri") for s in specs if s.get("outcome") == "index"}
         index_builder = _SharedIndexBuilder(data, sorted(systems) or ["county_uri"])

@@ -192,20 +192,35 @@ def _twfe_group(task: Task, alpha: float) -> list[dict]:
     return out
 
 
+def spec_seed(seed, number: int) -> int:
+    """The seed of one specification: depends only on the curve's seed and the spec's number."""
+    return int(np.random.SeedSequence([int(seed), int(number)]).generate_state(1)[0])
+
+
 def _cs_group(task: Task, alpha: float, entity: str, time: str) -> list[dict]:
+    """Callaway-Sant'Anna specifications: simple aggregation of ATT(g,t).
+
+    Analytic influence-function SEs when clustering by the unit; with another cluster variable
+    (e.g. province) the clustered multiplier bootstrap of R ``did`` (``cs.bootstrap`` draws, default
+    499, seeded per specification). Fixed-effect choices do not apply to this estimator.
+    """
+    from scipy import stats
+
     from ..did import callaway_santanna
 
     out = []
     for spec, r in task.specs:
-        res = callaway_santanna(task.frame, r["outcome"], r["regressor"],
-                                entity=entity, time=time, covariates=tuple(r["controls"]),
-                                control=spec.get("cs.control", "notyet"), method=spec.get("cs.method", "reg"),
-                                cluster=None if r["cluster"] == (entity,) else r["cluster"][0], bootstrap=0)
+        cluster = r["cluster"]
+        clustered = cluster not in ((), (entity,))
+        if len(cluster) > 1:
+            raise SpecificationError(f"specification {spec.number}: Callaway-Sant'Anna clusters on one variable only.")
+        res = callaway_santanna(task.frame, r["outcome"], r["regressor"], entity=entity, time=time,
+                                covariates=tuple(r["controls"]), control=spec.get("cs.control", "never"),
+                                method=spec.get("cs.method", "dr"), cluster=cluster[0] if clustered else None,
+                                bootstrap=int(spec.get("cs.bootstrap", 499)) if clustered else 0,
+                                seed=spec_seed(spec.get("seed", 0), spec.number), alpha=alpha)
         agg = res.aggregate("simple")
-        est = float(agg.overall_att if hasattr(agg, "overall_att") else agg.params.iloc[0])
-        se = float(agg.overall_se if hasattr(agg, "overall_se") else agg.std_errors.iloc[0])
-        from scipy import stats
-
+        est, se = float(agg.params["ATT"]), float(agg.std_errors["ATT"])
         z = stats.norm.ppf(1 - alpha / 2)
         out.append({"number": spec.number, "estimate": est, "std_error": se,
                     "p_value": float(2 * stats.norm.sf(abs(est / se))), "ci_low": est - z * se,

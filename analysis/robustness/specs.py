@@ -32,6 +32,10 @@ DIMENSIONS = {
     "fe": "fixed effects, e.g. ('county', 'year') or ('county', 'province^year')",
     "cluster": "cluster variable(s) of the standard errors",
     "estimator": "twfe or callaway_santanna",
+    "cs.control": "Callaway-Sant'Anna comparison group: never (default) or notyet",
+    "cs.method": "Callaway-Sant'Anna 2x2 estimator: dr (default), ipw or reg",
+    "cs.bootstrap": "multiplier-bootstrap draws for Callaway-Sant'Anna when clustering above the unit (default 499)",
+    "seed": "the curve's seed (set by specification_curve; each specification draws from its own stream)",
 }
 
 
