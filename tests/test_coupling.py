@@ -1,0 +1,287 @@
+"""Coupling coordination, classes, relative development and obstacle degree (indices.md §4-5)."""
+from __future__ import annotations
+
+import itertools
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import arrays
+
+from analysis.coupling import (C_STAGES, D_CLASSES, D_CLASSES_XU2020, ClassTable,
+                               TraditionalCouplingWarning, coupling_coordination, coupling_degree,
+                               obstacle_degree, relative_development)
+from analysis.errors import CountyFusionError, ScaleError, SpecificationError
+
+REF = Path(__file__).parent / "reference" / "indices"
+TOL = 1e-6
+
+
+def cc1() -> pd.DataFrame:
+    return pd.read_csv(REF / "coupling_cc1.csv")
+
+
+def _u(s: str) -> np.ndarray:
+    return np.array([float(v) for v in s.split(";")])
+
+
+def _cd(U, model, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TraditionalCouplingWarning)
+        return coupling_coordination(U, model=model, **kw)
+
+
+# ---- CC1: every worked number of §4.4 -------------------------------------------------------------
+@pytest.mark.parametrize("i", range(12))
+def test_cc1_table(i):
+    row = cc1().iloc[i]
+    U = _u(row["U"])
+    for model, ccol, dcol in [("traditional", "C_traditional", "D_traditional"),
+                              ("wang", "C_wang", "D_wang"), ("fan", "C_fan", None)]:
+        f = _cd(U, model).frame.iloc[0]
+        if pd.notna(row[ccol]):
+            assert abs(f["C"] - row[ccol]) <= TOL, (model, row["U"], f["C"], row[ccol])
+        assert abs(f["T"] - row["T"]) <= TOL
+        if dcol is not None:
+            assert abs(f["D"] - row[dcol]) <= TOL, (model, row["U"], f["D"], row[dcol])
+
+
+def test_cc1_hand_check_three_subsystems():
+    """indices.md §4.4 hand check of C_wang for (0.2, 0.5, 0.8), written out step by step."""
+    first = 1 - (0.3 + 0.6 + 0.3) / 3            # 1 - mean pairwise |difference| = 0.6
+    second = (0.2 / 0.8 * 0.5 / 0.8 * 1.0) ** (1 / 2)  # 0.395285
+    assert abs(_cd(np.array([0.2, 0.5, 0.8]), "wang").C.iloc[0] - np.sqrt(first * second)) < 1e-12
+
+
+def test_monte_carlo_concentration():
+    """indices.md §4.4 Monte Carlo (uniform U, 100,000 draws, seed 0), reported to 4 decimals."""
+    ref = pd.read_csv(REF / "coupling_montecarlo.csv")
+    U = np.random.default_rng(0).random((100_000, 2))
+    for model, grp in ref.groupby("model"):
+        C = coupling_degree(U, model)
+        got = {"mean": C.mean(), "median": np.median(C), "share_above_0.8": (C > 0.8).mean(),
+               "share_below_0.5": (C < 0.5).mean()}
+        for _, r in grp.iterrows():
+            assert abs(got[r["statistic"]] - r["value"]) <= 0.5 * 10 ** -r["decimals"] + 1e-12
+
+
+def test_wang2021_table8_examples_consistent():
+    """Back-solve U from the published (original, modified) C pairs (indices.md §4.3) and check that
+    U reproduces both published values, and that it matches the implied U given there (3 dp)."""
+    ref = pd.read_csv(REF / "coupling_wang2021_table8.csv")
+    for _, r in ref.iterrows():
+        c0, c1 = r["C_original"], r["C_modified"]
+        sr = (1 - np.sqrt(1 - c0 ** 2)) / c0     # sqrt(r), r = Umin/Umax, from C = 2 sqrt(r)/(1+r)
+        ratio = sr ** 2
+        umax = (1 - c1 ** 2 / ratio) / (1 - ratio)  # from C_mod^2 = (1 - (Umax - Umin)) r
+        umin = ratio * umax
+        assert abs(umax - r["U_max_implied"]) < 5e-4 + 1e-9 and abs(umin - r["U_min_implied"]) < 5e-4 + 1e-9
+        f_t = _cd(np.array([umin, umax]), "traditional").C.iloc[0]
+        f_w = _cd(np.array([umin, umax]), "wang").C.iloc[0]
+        assert abs(f_t - c0) < 1e-9 and abs(f_w - c1) < 1e-9
+
+
+# ---- independent implementation: the n = 2 closed form derived by hand ----------------------------
+def wang_n2_by_hand(u1: float, u2: float) -> float:
+    """Corrected C for two subsystems, derived by hand from the general formula:
+    sum_{m=1}^{1} m = 1, sum_{i>j}|U_i - U_j| = |U1 - U2|, prod U_i / max = min/max (the max's ratio
+    is 1) to the power 1/(n-1) = 1, so C = sqrt((1 - |U1 - U2|) * min/max); C = 0 if both are 0."""
+    lo, hi = min(u1, u2), max(u1, u2)
+    if hi == 0:
+        return 0.0
+    return float(np.sqrt((1 - (hi - lo)) * lo / hi))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_wang_n2_matches_closed_form(u1, u2):
+    got = _cd(np.array([u1, u2]), "wang").C.iloc[0]
+    assert abs(got - wang_n2_by_hand(u1, u2)) < 1e-12
+
+
+# ---- properties -------------------------------------------------------------------------------
+u_rows = st.tuples(st.integers(1, 6), st.integers(2, 6)).flatmap(
+    lambda shape: arrays(np.float64, shape, elements=st.floats(0, 1, allow_nan=False)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(u_rows, st.sampled_from(["wang", "traditional", "fan"]))
+def test_c_and_d_in_unit_interval(U, model):
+    f = _cd(U, model).frame
+    assert ((f["C"] >= 0) & (f["C"] <= 1)).all()
+    assert ((f["D"] >= 0) & (f["D"] <= 1)).all()
+    assert ((f["T"] >= 0) & (f["T"] <= 1 + 1e-12)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 7), st.floats(1e-6, 1), st.sampled_from(["wang", "traditional", "fan"]))
+def test_c_is_one_when_all_equal(n, u, model):
+    assert abs(_cd(np.full(n, u), model).C.iloc[0] - 1) < 1e-9
+
+
+@settings(max_examples=150, deadline=None)
+@given(u_rows, st.sampled_from(["wang", "traditional", "fan"]), st.randoms())
+def test_order_of_subsystems_does_not_matter(U, model, rnd):
+    perm = list(range(U.shape[1]))
+    rnd.shuffle(perm)
+    w = np.arange(1, U.shape[1] + 1, dtype=float)
+    w /= w.sum()
+    a = _cd(U, model, weights=w).frame
+    b = _cd(U[:, perm], model, weights=w[perm]).frame
+    np.testing.assert_allclose(a[["C", "T", "D"]], b[["C", "T", "D"]], atol=1e-12)
+
+
+def test_zero_conventions():
+    f = _cd(np.array([[0.0, 0.0, 0.0], [0.0, 0.5, 0.5]]), "wang").frame
+    assert f["C"].tolist() == [0.0, 0.0] and f["D"].iloc[0] == 0.0
+    assert _cd(np.array([0.0, 0.0]), "traditional").C.iloc[0] == 0.0
+    assert _cd(np.array([0.0, 0.0]), "fan").D.iloc[0] == 0.0
+    # all-zero rows are counted in the settings, and put in the lowest class
+    r = _cd(np.zeros((2, 2)), "wang")
+    assert r.settings["rows_all_zero"] == 2 and r.frame["level"].tolist() == [1, 1]
+
+
+def test_missing_u_gives_nan_and_warns():
+    with pytest.warns(RuntimeWarning, match="missing U"):
+        r = coupling_coordination(np.array([[0.2, np.nan], [0.3, 0.4]]))
+    assert np.isnan(r.D.iloc[0]) and np.isfinite(r.D.iloc[1]) and r.settings["rows_missing_U"] == 1
+    assert pd.isna(r.frame["class_zh"].iloc[0])
+
+
+def test_traditional_warns():
+    with pytest.warns(TraditionalCouplingWarning, match="near 1"):
+        coupling_coordination(np.array([0.3, 0.6]), model="traditional")
+
+
+# ---- bad input ------------------------------------------------------------------------------------
+def test_bad_input_errors():
+    with pytest.raises(ScaleError, match="0-100"):
+        coupling_coordination(pd.DataFrame({"urban": [45.0, 60.0], "rural": [30.0, 52.0]}))
+    with pytest.raises(ScaleError, match="negative"):
+        coupling_coordination(np.array([-0.1, 0.5]))
+    with pytest.raises(ScaleError, match="Rescale"):
+        coupling_coordination(np.array([150.0, 0.5]))
+    with pytest.raises(SpecificationError, match="at least two subsystems"):
+        coupling_coordination(pd.DataFrame({"only": [0.2, 0.3]}))
+    with pytest.raises(SpecificationError, match="sum to"):
+        coupling_coordination(np.array([0.2, 0.3]), weights=[0.6, 0.6])
+    with pytest.raises(SpecificationError, match="non-negative"):
+        coupling_coordination(np.array([0.2, 0.3]), weights=[1.2, -0.2])
+    with pytest.raises(SpecificationError, match="model"):
+        coupling_coordination(np.array([0.2, 0.3]), model="liao")
+    with pytest.raises(CountyFusionError):
+        coupling_coordination(np.array([0.2, 0.3]), closure="both")
+
+
+def test_weights_by_name_and_in_t_only():
+    U = pd.DataFrame({"urban": [0.2, 0.6], "rural": [0.8, 0.3]})
+    r = coupling_coordination(U, weights={"rural": 0.25, "urban": 0.75})
+    np.testing.assert_allclose(r.T, 0.75 * U["urban"] + 0.25 * U["rural"])
+    np.testing.assert_allclose(r.C, coupling_coordination(U).C)  # weights never enter C
+
+
+# ---- classes ------------------------------------------------------------------------------------
+def test_class_tables_match_tian2021():
+    ref = pd.read_csv(REF / "coupling_classes.csv")
+    for table, ours in [("D", D_CLASSES), ("C", C_STAGES)]:
+        r = ref[ref["table"] == table]
+        np.testing.assert_allclose(ours.edges, list(r["lower"]) + [r["upper"].iloc[-1]])
+        for zh_ref, zh in zip(r["label_zh"], ours.labels_zh):
+            assert zh.startswith(zh_ref)
+
+
+def test_rounding_before_binning_and_closure():
+    d = np.array([0.1 + 0.2, 0.3, 0.0, 1.0, 0.35, 0.7])  # 0.1 + 0.2 = 0.30000000000000004
+    right = D_CLASSES.classify(d)
+    assert right["level"].tolist() == [3, 3, 1, 10, 4, 7]
+    assert right["class_zh"].iloc[0] == "中度失调"
+    raw = D_CLASSES.classify(d, decimals=None)
+    assert raw["level"].iloc[0] == 4  # without rounding, 0.1 + 0.2 falls into the next class
+    left = D_CLASSES.classify(d, closure="left")
+    assert left["level"].tolist() == [4, 4, 1, 10, 4, 8]
+    out = D_CLASSES.classify(np.array([np.nan, 1.5]))
+    assert out["level"].isna().all()
+
+
+def test_custom_class_table():
+    xu = coupling_coordination(np.array([[0.45, 0.46], [0.2, 0.3]]), classes=D_CLASSES_XU2020).frame
+    assert xu["class_zh"].tolist() == ["中级协调", "濒临失调"]
+    t = ClassTable.from_frame(pd.DataFrame({"lower": [0, 0.5], "upper": [0.5, 1],
+                                            "label_zh": ["低", "高"], "label_en": ["low", "high"]}))
+    assert t.classify(np.array([0.5, 0.51]))["class_en"].tolist() == ["low", "high"]
+    with pytest.raises(SpecificationError):
+        ClassTable((0, 0.5, 0.4), ("a", "b"), ("a", "b"))
+
+
+# ---- relative development ------------------------------------------------------------------------
+def test_relative_development_difference_and_ratio():
+    U = pd.DataFrame({"urban": [0.70, 0.55, 0.60, 0.30], "rural": [0.55, 0.70, 0.65, 0.0]})
+    labels = {"urban": ("urban", "城镇"), "rural": ("rural", "乡村")}
+    r = coupling_coordination(U, labels=labels)
+    rd = r.relative_development()
+    assert rd["type_zh"].tolist() == ["乡村滞后", "城镇滞后", "同步发展", "乡村滞后"]
+    d_cls = r.frame["class_zh"].iloc[0]
+    assert rd["label_zh"].iloc[0] == f"{d_cls}—乡村滞后"
+    assert rd["label_en"].iloc[1].endswith("urban lagging")
+    with pytest.warns(RuntimeWarning, match="U_b = 0"):
+        rr = relative_development(U, rule="ratio", ratio_bounds=(0.8, 1.2), labels=labels)
+    # E = 0.70/0.55 = 1.27 >= 1.2 -> rural lags; 0.786 <= 0.8 -> urban lags; 0.923 -> synchronous
+    assert rr["lagging"].tolist() == ["rural", "urban", "", "rural"]
+    rr9 = relative_development(U.iloc[:3], rule="ratio", ratio_bounds=(0.9, 1.1), labels=labels)
+    assert rr9["lagging"].tolist() == ["rural", "urban", ""]
+    tight = relative_development(U.iloc[:3], threshold=0.2)
+    assert tight["lagging"].tolist() == ["", "", ""]
+
+
+def test_relative_development_primary_label_example():
+    """The label format of the brief and of 徐维祥 et al. 2020: 初级协调—乡村滞后."""
+    U = pd.DataFrame({"urban": [0.80], "rural": [0.50]})
+    r = coupling_coordination(U, labels={"urban": ("urban", "城镇"), "rural": ("rural", "乡村")})
+    assert r.frame["class_zh"].iloc[0] == "初级协调"  # D = 0.6374
+    assert r.relative_development()["label_zh"].iloc[0] == "初级协调—乡村滞后"
+
+
+def test_relative_development_many_subsystems():
+    U = np.array([[0.5, 0.2, 0.6], [0.5, 0.45, 0.52], [0.3, 0.3, 0.6]])
+    rd = relative_development(U)
+    assert rd["lagging"].tolist() == ["U2", "", "U1,U2"]
+
+
+# ---- obstacle degree ----------------------------------------------------------------------------
+def test_obstacle_rows_sum_to_one_and_ideal_nan():
+    z = pd.DataFrame({"a": [0.0, 1.0, 0.5, 1.2], "b": [0.5, 1.0, 0.5, 0.0], "c": [1.0, 1.0, 0.5, 0.4]})
+    w = pd.Series({"a": 0.5, "b": 0.3, "c": 0.2})
+    with pytest.warns(RuntimeWarning, match="ideal"):
+        o = obstacle_degree(z, w, subsystems={"a": "s1", "b": "s1", "c": "s2"}, top_k=2)
+    s = o.indicator.sum(axis=1, min_count=1)
+    assert np.isnan(s.iloc[1]) and np.allclose(s.drop(1), 1.0)
+    assert o.settings["cells_clipped"] == 1 and (o.indicator.fillna(0) >= 0).all().all()
+    np.testing.assert_allclose(o.subsystem.sum(axis=1).drop(1), 1.0)
+    assert o.subsystem.iloc[1].isna().all()
+    # row 2: all deviations 0.5, obstacles proportional to weights; ties flagged
+    top2 = o.top[o.top["row"] == 2]
+    assert top2["indicator"].tolist() == ["a", "b"] and not top2["tied"].any()
+    z2 = pd.DataFrame({"a": [0.0], "b": [0.0], "c": [0.5]})
+    o2 = obstacle_degree(z2, pd.Series({"a": 0.4, "b": 0.4, "c": 0.2}), top_k=2)
+    assert o2.top["indicator"].tolist() == ["a", "b"] and o2.top["tied"].all()
+
+
+def test_obstacle_subsystem_factor():
+    z = pd.DataFrame({"a": [0.2], "b": [0.6], "c": [0.1]})
+    within = pd.Series({"a": 0.5, "b": 0.5, "c": 1.0})
+    o = obstacle_degree(z, within, subsystems={"a": "s1", "b": "s1", "c": "s2"},
+                        subsystem_weights={"s1": 0.6, "s2": 0.4})
+    F = np.array([0.3, 0.3, 0.4])
+    I = 1 - z.to_numpy()[0]
+    np.testing.assert_allclose(o.indicator.to_numpy()[0], F * I / (F * I).sum())
+
+
+def test_scale_error_messages_name_the_likely_cause():
+    with pytest.raises(ScaleError, match="shift"):
+        coupling_coordination(np.array([1.0001, 0.5]))
+    with pytest.raises(SpecificationError, match="not the keys"):
+        coupling_coordination(pd.DataFrame({"county": ["110101", "110102"], "a": [0.1, 0.2],
+                                            "b": [0.3, 0.4]}))
