@@ -1,0 +1,64 @@
+"""Policy evaluation with difference-in-differences (双重差分).
+
+One file per estimator, one shared event-study result type (:class:`EventStudyResult` in
+``_common.py``) and one plot for all of them:
+
+* :func:`event_study` - TWFE event study with endpoint bins and a joint pre-trend test;
+* :func:`bacon_decomposition` - Goodman-Bacon (2021) decomposition of the TWFE coefficient;
+* :func:`placebo_test`, :func:`fake_timing_test`, :func:`placebo_outcome_test` - randomization
+  inference (permutation placebo), fake timing and placebo outcomes;
+* :func:`psm_did` - propensity-score matching then DiD (Stata ``psmatch2`` + ``reghdfe``);
+* heterogeneity-robust estimators (Callaway-Sant'Anna, Sun-Abraham, imputation, HonestDiD) live
+  in sibling files and are exported here when present.
+"""
+from __future__ import annotations
+
+from ._common import EventStudyResult, plot_event_study
+from .bacon import BaconResult, bacon_decomposition
+from .event_study import event_study
+from .placebo import PlaceboResult, fake_timing_test, placebo_outcome_test, placebo_test
+from .psm import PSMDiDResult, psm_did
+
+__all__ = [
+    "EventStudyResult",
+    "plot_event_study",
+    "event_study",
+    "BaconResult",
+    "bacon_decomposition",
+    "PlaceboResult",
+    "placebo_test",
+    "fake_timing_test",
+    "placebo_outcome_test",
+    "PSMDiDResult",
+    "psm_did",
+]
+
+# Estimators written in sibling files by another developer; exported when present.
+_OPTIONAL = {
+    "callaway_santanna": ("callaway_santanna",),
+    "sun_abraham": ("sun_abraham",),
+    "imputation": ("imputation", "imputation_did"),
+    "honest": ("honest_did", "HonestDiDResult"),
+    "compare": ("compare_estimators", "plot_comparison", "run_estimators", "static_twfe", "as_event_study"),
+}
+try:
+    from .callaway_santanna import callaway_santanna  # noqa: F401
+except ImportError:
+    pass
+try:
+    from .sun_abraham import sun_abraham  # noqa: F401
+except ImportError:
+    pass
+try:
+    from .imputation import imputation, imputation_did  # noqa: F401
+except ImportError:
+    pass
+try:
+    from .honest import HonestDiDResult, honest_did  # noqa: F401
+except ImportError:
+    pass
+try:
+    from .compare import as_event_study, compare_estimators, plot_comparison, run_estimators, static_twfe  # noqa: F401
+except ImportError:
+    pass
+__all__ += [name for names in _OPTIONAL.values() for name in names if name in globals()]

@@ -1,0 +1,189 @@
+"""Event study and Goodman-Bacon decomposition: published numbers, pyfixest, identities, errors."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _did_synth import staggered_panel
+from analysis.datasets import load_reference
+from analysis.did import EventStudyResult, bacon_decomposition, event_study
+from analysis.errors import TreatmentTimingError, UnbalancedPanelError
+
+REF = Path(__file__).parent / "reference" / "did"
+
+
+def castle() -> pd.DataFrame:
+    """Castle-doctrine panel with bacondecomp's `post` (law in effect; see reference/did/README.md)."""
+    d = load_reference("castle")[["sid", "year", "l_homicide", "post"]].copy()
+    first_post = d.loc[d["post"] == 1].groupby("sid")["year"].min()
+    d["adoption"] = d["sid"].map(first_post - 1)
+    d["post_effective"] = ((d["year"] >= d["adoption"]) & d["adoption"].notna()).astype(int)
+    return d
+
+
+def pyfixest_fit(fml, data, cluster):
+    """pyfixest coefficients and CRV1 SEs with reghdfe's factor (see reference/did/README.md)."""
+    import pyfixest as pf
+
+    m = pf.feols(fml, data, vcov={"CRV1": cluster}, ssc=pf.ssc(k_adj=False, G_adj=False), fixef_tol=1e-12)
+    n, G = m._N, data[cluster].nunique()
+    K = len(m.coef()) + data["year"].nunique() - 1  # reghdfe: regressors + year FE parameters (T - 1)
+    return m.coef().to_numpy(), m.se().to_numpy() * np.sqrt(G / (G - 1) * (n - 1) / (n - K))
+
+
+# --------------------------------------------------------------------------------------------
+# Goodman-Bacon
+# --------------------------------------------------------------------------------------------
+def test_bacon_reproduces_bacondecomp_castle():
+    ref = pd.read_csv(REF / "bacon_castle.csv")
+    assert ref["source"].str.len().gt(0).all()
+    res = bacon_decomposition(castle(), "l_homicide", "post_effective", entity="sid")
+    by = res.by_type().set_index("type")
+    worst = 0.0
+    for row in ref.itertuples():
+        if row.quantity in ("weight", "avg_est"):
+            ours = by.loc[row.type, row.quantity]
+        elif row.quantity == "weighted_sum":
+            ours = res.weighted_sum()
+        else:
+            ours = res.twfe
+        assert round(ours, int(row.decimals)) == pytest.approx(row.value, abs=1e-12), (row.quantity, row.type, ours)
+        worst = max(worst, abs(ours - row.value))
+    assert worst < 5e-5  # printed precision (half a unit in the 5th decimal)
+
+
+def test_bacon_identity_and_pyfixest_castle():
+    d = castle()
+    res = bacon_decomposition(d, "l_homicide", "post_effective", entity="sid")
+    dec = res.decomposition
+    assert dec["weight"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert abs(res.weighted_sum() - res.twfe) < 1e-10
+    b, se = pyfixest_fit("l_homicide ~ post_effective | sid + year", d, "sid")
+    assert abs(res.twfe - b[0]) < 1e-10
+    assert abs(res.std_errors.iloc[0] - se[0]) < 1e-10
+    assert set(dec["type"]) == {"Treated vs Untreated", "Earlier vs Later Treated", "Later vs Earlier Treated"}
+    assert len(dec) == 5 + 2 * 10  # 5 cohorts vs never, 10 timing pairs in both directions
+
+
+def test_bacon_always_treated_cohort():
+    d = staggered_panel(n_units=60, seed=4)
+    first = d["year"].min()
+    always = d["county"].unique()[:5]
+    d.loc[d["county"].isin(always), "adoption"] = first
+    d["treat"] = ((d["year"] >= d["adoption"]) & d["adoption"].notna()).astype(int)
+    res = bacon_decomposition(d, "y", "treat")
+    assert "Later vs Always Treated" in set(res.decomposition["type"])
+    assert res.decomposition["weight"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert abs(res.weighted_sum() - res.twfe) < 1e-10
+    b, _ = pyfixest_fit("y ~ treat | county + year", d, "county")
+    assert abs(res.twfe - b[0]) < 1e-10
+
+
+def test_bacon_errors():
+    d = staggered_panel(n_units=40, seed=5)
+    with pytest.raises(UnbalancedPanelError, match="unbalanced"):
+        bacon_decomposition(d.drop(index=[3, 50]), "y", "treat")
+    d2 = d.copy()
+    d2.loc[7, "y"] = np.nan
+    with pytest.raises(UnbalancedPanelError, match="missing"):
+        bacon_decomposition(d2, "y", "treat")
+    d3 = d.copy()
+    treated = d3.loc[d3["treat"] == 1, "county"].iloc[0]
+    last = d3.loc[d3["county"] == treated, "year"].max()
+    d3.loc[(d3["county"] == treated) & (d3["year"] == last), "treat"] = 0
+    with pytest.raises(TreatmentTimingError, match="switches off"):
+        bacon_decomposition(d3, "y", "treat")
+
+
+def test_bacon_plot_and_summary():
+    res = bacon_decomposition(castle(), "l_homicide", "post_effective", entity="sid")
+    for lang in ("en", "zh"):
+        fig = res.plot(lang=lang)
+        assert fig.axes and len(fig.axes[0].collections) == 3
+    assert "Treated vs Untreated" in res.summary()
+    assert res.rows.n_used == 550 and res.rows.n_dropped == 0
+
+
+# --------------------------------------------------------------------------------------------
+# event study
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("leads,lags", [(5, 4), (3, 2)])
+def test_event_study_matches_pyfixest_binned(leads, lags):
+    d = castle()
+    res = event_study(d, "l_homicide", "adoption", entity="sid", cluster="sid", leads=leads, lags=lags)
+    d["rel"] = (d["year"] - d["adoption"]).clip(-leads, lags).fillna(-1).astype(int)
+    b, se = pyfixest_fit("l_homicide ~ i(rel, ref=-1) | sid + year", d, "sid")
+    assert np.max(np.abs(res.params.to_numpy() - b)) < 1e-10
+    assert np.max(np.abs(res.std_errors.to_numpy() - se)) < 1e-10
+    assert list(res.event_time["rel_time"]) == [k for k in range(-leads, lags + 1) if k != -1]
+
+
+def test_event_study_controls_unbinned_matches_pyfixest():
+    d = staggered_panel(n_units=150, seed=7)
+    d.loc[[4, 99, 200], "x2"] = np.nan
+    res = event_study(d, "y", "adoption", leads=3, lags=3, bin_endpoints=False, controls=["x1", "x2"])
+    rel = d["year"] - d["adoption"]
+    keep = d["x2"].notna() & ~(rel.notna() & ((rel < -3) | (rel > 3)))
+    assert res.rows.dropped == {"missing x2": 3,
+                                "treated rows outside the event window (bin_endpoints=False)": int((d["x2"].notna() & ~keep).sum())}
+    dd = d.loc[keep].copy()
+    dd["rel"] = (dd["year"] - dd["adoption"]).fillna(-1).astype(int)
+    b, se = pyfixest_fit("y ~ i(rel, ref=-1) + x1 + x2 | county + year", dd, "county")
+    ours = np.r_[res.params.to_numpy(), res.extra["controls"].to_numpy()]
+    ours_se = np.r_[res.std_errors.to_numpy(), res.extra["controls_se"]]
+    assert np.max(np.abs(ours - b)) < 1e-10
+    assert np.max(np.abs(ours_se - se)) < 1e-10
+
+
+def test_event_study_pretrend_wald_and_recovery():
+    d = staggered_panel(n_units=400, seed=11, effect=0.5)
+    res = event_study(d, "y", "adoption", leads=4, lags=4)
+    pre = res.event_time[res.event_time["rel_time"] < -1]
+    b = pre["estimate"].to_numpy()
+    V = res.event_vcov.loc[pre["rel_time"], pre["rel_time"]].to_numpy()
+    assert res.pretrend["stat"] == pytest.approx(float(b @ np.linalg.solve(V, b)), rel=1e-10)
+    assert res.pretrend["df"] == 3
+    post = res.event_time[res.event_time["rel_time"] >= 0]
+    assert np.all(np.abs(post["estimate"] - 0.5) < 4 * post["se"])  # truth 0.5 inside 4 SE
+    assert isinstance(res, EventStudyResult)
+    tab = res.event_table()
+    assert (tab.loc[tab["rel_time"] == -1, "estimate"] == 0).all()
+    fig = res.plot(lang="zh", truth={k: 0.5 for k in range(0, 5)})
+    assert fig.axes
+
+
+def test_event_study_errors():
+    d = staggered_panel(n_units=50, seed=2)
+    bad = d.copy()
+    c = bad.loc[bad["adoption"].notna(), "county"].iloc[0]
+    bad.loc[(bad["county"] == c) & (bad["year"] == 2012), "adoption"] = np.nan
+    with pytest.raises(TreatmentTimingError, match="missing on some rows"):
+        event_study(bad, "y", "adoption")
+    early = d.copy()
+    early.loc[early["county"] == c, "adoption"] = early["year"].min()
+    with pytest.raises(TreatmentTimingError, match="no pre-treatment period"):
+        event_study(early, "y", "adoption")
+    allt = d.copy()
+    allt["adoption"] = allt["adoption"].fillna(2019)
+    with pytest.raises(TreatmentTimingError, match="never-treated"):
+        event_study(allt, "y", "adoption")
+
+
+def test_event_study_equals_project_fe_wrapper():
+    """Same dummies through analysis.regression.fe (pyfixest + reghdfe vcov): identical numbers."""
+    from analysis.did.event_study import event_time_dummies
+    from analysis.regression import fe
+
+    d = staggered_panel(n_units=200, seed=21)
+    for cluster in ("county", "province"):
+        res = event_study(d, "y", "adoption", leads=4, lags=3, controls=["x1"], cluster=cluster)
+        dummies, ks, _ = event_time_dummies(d["year"] - d["adoption"], 4, 3)
+        names = [f"e{k + 10}" for k in ks]
+        frame = pd.concat([d, dummies.set_axis(names, axis=1)], axis=1)
+        ref = fe("y ~ " + " + ".join(names + ["x1"]), frame, cluster=cluster)
+        assert np.max(np.abs(res.params.to_numpy() - ref.params[names].to_numpy())) < 1e-12
+        assert np.max(np.abs(res.std_errors.to_numpy() - ref.std_errors[names].to_numpy())) < 1e-12
+        assert res.df_resid == ref.df_resid

@@ -1,0 +1,141 @@
+"""Randomization-inference placebo, fake timing, placebo outcomes: per-draw FWL vs pyfixest refits."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _did_synth import staggered_panel
+from analysis.did import fake_timing_test, placebo_outcome_test, placebo_test
+from analysis.errors import SpecificationError, TreatmentTimingError
+
+
+def refit(data, y, d, controls=(), entity="county", se=False):
+    import pyfixest as pf
+
+    frame = data.assign(_d=d)
+    rhs = " + ".join(["_d", *controls])
+    m = pf.feols(f"{y} ~ {rhs} | {entity} + year", frame, vcov={"CRV1": entity}, fixef_tol=1e-12,
+                 ssc=pf.ssc(k_adj=False, G_adj=False))
+    if not se:
+        return float(m.coef()["_d"])
+    # reghdfe factor G/(G-1)(N-1)/(N-K), K = regressors + year FE parameters (see reference/did/README.md)
+    n, G, K = m._N, frame[entity].nunique(), len(m.coef()) + frame["year"].nunique() - 1
+    return float(m.coef()["_d"]), float(m.se()["_d"] * np.sqrt(G / (G - 1) * (n - 1) / (n - K)))
+
+
+def pseudo_treatment(res, data, b, entity="county"):
+    g = pd.Series(res.assignments[b], index=res.units).replace(0, np.nan)
+    ga = data[entity].map(g)
+    return ((data["year"] >= ga) & ga.notna()).astype(float)
+
+
+@pytest.mark.parametrize("scheme", ["units", "units_and_years", "within_province"])
+def test_placebo_draws_equal_pyfixest_refits(scheme):
+    d = staggered_panel(n_units=80, seed=3)
+    res = placebo_test(d, "y", adoption="adoption", n_draws=40, scheme=scheme, controls=["x1", "x2"], seed=12,
+                       batch_size=16, progress=False)
+    b, se = refit(d, "y", d["treat"], ["x1", "x2"], se=True)
+    assert abs(res.actual - b) < 1e-10 and abs(res.params["treat"] - b) < 1e-10
+    assert abs(res.std_errors["treat"] - se) < 1e-10
+    for b in (0, 17, 39):
+        assert abs(res.draws[b] - refit(d, "y", pseudo_treatment(res, d, b), ["x1", "x2"])) < 1e-10
+
+
+def test_placebo_unbalanced_panel_and_rows():
+    d = staggered_panel(n_units=70, seed=8)
+    d.loc[[5, 40, 41, 300], "y"] = np.nan
+    res = placebo_test(d, "y", treat="treat", n_draws=12, seed=1, progress=False)
+    assert res.rows.dropped == {"missing y": 4} and res.rows.n_used == len(d) - 4
+    dd = d.dropna(subset=["y"])
+    for b in (0, 11):
+        assert abs(res.draws[b] - refit(dd, "y", pseudo_treatment(res, dd, b))) < 1e-10
+
+
+def test_placebo_schemes_keep_counts_and_seed():
+    d = staggered_panel(n_units=90, seed=6)
+    g = d.groupby("county")["adoption"].first()
+    prov = d.groupby("county")["province"].first()
+    real = g.fillna(0).value_counts().sort_index()
+    r1 = placebo_test(d, "y", adoption="adoption", n_draws=30, scheme="units", seed=5, progress=False)
+    for row in r1.assignments:
+        assert (pd.Series(row).value_counts().sort_index().to_numpy() == real.to_numpy()).all()
+    r2 = placebo_test(d, "y", adoption="adoption", n_draws=30, scheme="within_province", seed=5, progress=False)
+    real_prov = (g.notna()).groupby(prov).sum()
+    for row in r2.assignments:
+        drawn = pd.Series(row > 0, index=r2.units).groupby(prov.reindex(r2.units)).sum()
+        assert (drawn.reindex(real_prov.index) == real_prov).all()
+    r3 = placebo_test(d, "y", adoption="adoption", n_draws=30, scheme="units_and_years", seed=5, progress=False)
+    assert ((r3.assignments > 0).sum(1) == g.notna().sum()).all()
+    assert set(np.unique(r3.assignments[r3.assignments > 0])) <= set(range(2011, 2021))
+    again = placebo_test(d, "y", adoption="adoption", n_draws=30, scheme="units", seed=5, progress=False)
+    assert np.array_equal(r1.draws, again.draws)
+    other = placebo_test(d, "y", adoption="adoption", n_draws=30, scheme="units", seed=6, progress=False)
+    assert not np.array_equal(r1.draws, other.draws)
+
+
+def test_placebo_pvalues_definitions():
+    d = staggered_panel(n_units=60, seed=9, effect=0.0)
+    res = placebo_test(d, "y", adoption="adoption", n_draws=199, seed=2, progress=False)
+    c = int(np.sum(np.abs(res.draws) >= abs(res.actual)))
+    assert res.count == c
+    assert res.p_value == c / 199 and res.p_value_exact == (1 + c) / 200
+    assert res.mc_error == pytest.approx(np.sqrt(res.p_value * (1 - res.p_value) / 199))
+    assert res.table().loc[0, "n_draws"] == 199
+    fig = res.plot(lang="zh", truth=0.0)
+    assert fig.axes
+    strong = placebo_test(staggered_panel(n_units=60, seed=9, effect=2.0), "y", adoption="adoption", n_draws=99,
+                          seed=2, progress=False)
+    assert strong.count == 0 and strong.p_value_exact == pytest.approx(0.01)
+
+
+def test_fake_timing_matches_pyfixest():
+    d = staggered_panel(n_units=100, seed=10)
+    res = fake_timing_test(d, "y", adoption="adoption", shift=-2, controls=["x1"])
+    post = d["adoption"].notna() & (d["year"] >= d["adoption"])
+    dd = d.loc[~post]
+    fake = (dd["adoption"].notna() & (dd["year"] >= dd["adoption"] - 2)).astype(float)
+    b, se = refit(dd, "y", fake, ["x1"], se=True)
+    assert abs(res.params["treat"] - b) < 1e-10
+    assert abs(res.std_errors["treat"] - se) < 1e-10
+    assert res.rows.dropped == {"actual post-treatment rows of treated units": int(post.sum())}
+    with pytest.raises(SpecificationError, match="negative shift"):
+        fake_timing_test(d, "y", adoption="adoption", shift=1)
+
+
+def test_placebo_outcome_matches_pyfixest():
+    d = staggered_panel(n_units=100, seed=12)
+    d.loc[[1, 2], "x2"] = np.nan
+    res = placebo_outcome_test(d, ["x2", "x1"], adoption="adoption")
+    assert abs(res.params["x2"] - refit(d.dropna(subset=["x2"]), "x2", d["treat"].dropna()[d["x2"].notna()])) < 1e-10
+    assert res.extra["rows"]["x2"].dropped == {"missing x2": 2}
+
+
+def test_placebo_errors():
+    d = staggered_panel(n_units=40, seed=1)
+    with pytest.raises(SpecificationError):
+        placebo_test(d, "y", adoption="adoption", scheme="years", progress=False)
+    with pytest.raises(SpecificationError, match="treat= .* or adoption="):
+        placebo_test(d, "y", progress=False)
+    bad = d.copy()
+    c = bad.loc[bad["treat"] == 1, "county"].iloc[0]
+    bad.loc[bad["county"] == c, "adoption"] = np.nan
+    with pytest.raises(TreatmentTimingError, match="missing adoption years"):
+        placebo_test(bad, "y", treat="treat", adoption="adoption", progress=False)
+
+
+@pytest.mark.parametrize("scheme", ["units", "units_and_years", "within_province"])
+def test_closed_form_engine_equals_batch_demeaning(scheme):
+    d = staggered_panel(n_units=90, seed=13)
+    d.loc[d["county"] == d["county"].iloc[0], "adoption"] = d["year"].min()  # an always-treated unit
+    d.loc[d["county"] == d["county"].iloc[0], "treat"] = 1
+    kw = dict(adoption="adoption", n_draws=60, scheme=scheme, controls=["x1", "x2"], seed=4, progress=False)
+    with pytest.raises(TreatmentTimingError, match="no pre-treatment period"):
+        placebo_test(d, "y", **kw)
+    d = d[d["county"] != d["county"].iloc[0]]
+    fast = placebo_test(d, "y", engine="closed_form", **kw)
+    slow = placebo_test(d, "y", engine="demean", **kw)
+    assert fast.settings["engine"] == "closed_form" and slow.settings["engine"] == "demean"
+    assert np.array_equal(fast.assignments, slow.assignments)
+    assert np.max(np.abs(fast.draws - slow.draws)) < 1e-12
+    assert abs(fast.actual - slow.actual) < 1e-12
