@@ -194,6 +194,8 @@ def county_map(
     legend_title: str | None = None,
     simplify: float = 0.01,
     missing_color: str = "#e6e6e6",
+    vmin: float | None = None,
+    vmax: float | None = None,
 ):
     """Choropleth of a county-level column on the real county boundaries.
 
@@ -218,6 +220,8 @@ def county_map(
     simplify : float
         Geometry simplification tolerance in degrees (0.01 keeps a county map readable and
         renders in a few seconds).
+    vmin, vmax : float, optional
+        Limits of the continuous colour scale, so that several maps (e.g. two years) share one.
 
     Returns
     -------
@@ -287,7 +291,7 @@ def county_map(
             )
         if len(sub):
             sub.plot(ax=ax, column="_value", cmap=cmap or "viridis", linewidth=0, legend=True,
-                     legend_kwds={"shrink": 0.6, "label": label})
+                     vmin=vmin, vmax=vmax, legend_kwds={"shrink": 0.6, "label": label})
     others.plot(ax=ax, color=missing_color, linewidth=0)
     provinces.boundary.plot(ax=ax, color="#4d4d4d", linewidth=0.4)
     ax.set_axis_off()

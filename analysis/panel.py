@@ -705,41 +705,38 @@ def interpolate(df: pd.DataFrame, columns, entity: str = "county", time: str = "
     _need_columns(df, columns, "interpolate")
     _check_keys(df, entity, time)
     out = df.copy()
-    t_all = pd.to_numeric(out[time]).to_numpy(dtype=float)
-    groups = out.groupby(entity, sort=False).indices
+    # vectorized over counties: sort once, then the previous and next observed value (and year)
+    # of every cell within its county come from grouped forward/backward fills
+    order = np.lexsort((pd.to_numeric(out[time]).to_numpy(dtype=float), pd.factorize(out[entity])[0]))
+    key = pd.Series(pd.factorize(out[entity])[0][order])
+    t_sorted = pd.to_numeric(out[time]).to_numpy(dtype=float)[order]
     stats: dict[str, dict[str, int]] = {}
     for col in columns:
         if not pd.api.types.is_numeric_dtype(out[col]):
             raise NonNumericError(f"interpolate: column {col!r} is not numeric "
                                   f"(dtype {out[col].dtype}).")
-        y = out[col].to_numpy(dtype=float, na_value=np.nan).copy()
-        miss0 = np.isnan(y)
-        interior = edge = 0
-        for pos in groups.values():
-            yy = y[pos]
-            m = np.isnan(yy)
-            if not m.any() or m.all():
-                continue
-            tt = t_all[pos]
-            order = np.argsort(tt, kind="stable")
-            ts, ys, ms = tt[order], yy[order], m[order]
-            filled = np.interp(ts, ts[~ms], ys[~ms])
-            inside = ms & (ts > ts[~ms].min()) & (ts < ts[~ms].max())
-            at_edge = ms & ~inside
-            interior += int(inside.sum())
-            edge += int(at_edge.sum())
-            take = inside | (at_edge if extrapolate == "carry" else False)
-            ys = np.where(take, filled, ys)
-            back = np.empty_like(ys)
-            back[order] = ys
-            y[pos] = back
-        if extrapolate == "none":
-            edge_filled = 0
-        else:
-            edge_filled = edge
-        out[col] = y
-        stats[col] = {"missing": int(miss0.sum()), "interior": interior,
-                      "edge": edge_filled, "still_missing": int(np.isnan(y).sum())}
+        y = out[col].to_numpy(dtype=float, na_value=np.nan)[order]
+        miss = np.isnan(y)
+        t_obs = pd.Series(np.where(miss, np.nan, t_sorted))
+        y_obs = pd.Series(y)
+        prev_y = y_obs.groupby(key).ffill().to_numpy()
+        prev_t = t_obs.groupby(key).ffill().to_numpy()
+        next_y = y_obs.groupby(key).bfill().to_numpy()
+        next_t = t_obs.groupby(key).bfill().to_numpy()
+        inside = miss & ~np.isnan(prev_y) & ~np.isnan(next_y)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            linear = prev_y + (t_sorted - prev_t) * (next_y - prev_y) / (next_t - prev_t)
+        filled = np.where(inside, linear, y)
+        at_edge = miss & ~inside & (~np.isnan(prev_y) | ~np.isnan(next_y))
+        if extrapolate == "carry":
+            filled = np.where(at_edge & np.isnan(prev_y), next_y, filled)
+            filled = np.where(at_edge & np.isnan(next_y), prev_y, filled)
+        result = np.empty_like(filled)
+        result[order] = filled
+        out[col] = result
+        stats[col] = {"missing": int(miss.sum()), "interior": int(inside.sum()),
+                      "edge": int(at_edge.sum()) if extrapolate == "carry" else 0,
+                      "still_missing": int(np.isnan(result).sum())}
     out.attrs["interpolate_report"] = stats
     return out
 

@@ -81,3 +81,17 @@ def test_county_map_errors(frame):
         maps.county_map(frame, "nope")
     with pytest.raises(DuplicateKeyError, match="one row per county"):
         maps.county_map(frame.iloc[[0, 0]], "lat")
+
+
+def test_shared_colour_scale():
+    import pandas as pd
+
+    from analysis.datasets import load_counties
+    from analysis.maps import county_map
+
+    frame = load_counties()[["adcode"]].rename(columns={"adcode": "county"}).assign(v=1.0)
+    frame.loc[frame.index[:100], "v"] = 2.0
+    fig = county_map(frame, "v", lang="en", vmin=0.0, vmax=10.0)
+    mappable = [c for ax in fig.axes for c in ax.collections if c.get_array() is not None][0]
+    assert mappable.norm.vmin == 0.0 and mappable.norm.vmax == 10.0
+    assert isinstance(frame, pd.DataFrame)
