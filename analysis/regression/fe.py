@@ -1,0 +1,376 @@
+"""Fixed-effects (within) regression: a thin wrapper over pyfixest with reghdfe's conventions.
+
+:func:`fe` estimates ``y ~ x1 + x2`` with any number of absorbed fixed effects (county and year by
+default) and returns a :class:`FEResult`. pyfixest (``pf.feols``, Bergé 2018 / fixest) computes the
+point estimates; the covariance matrix is computed in :mod:`analysis.regression.vcov` so that the
+small-sample rules are exactly Stata ``reghdfe``'s (Correia 2016) and are stated in words in
+``result.settings["vcov"]``. pyfixest's objects never reach the caller.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import ColumnError, SpecificationError, check_choice
+from ..results import EstimationResult
+from . import vcov as _vc
+from ._sample import Sample, as_tuple, prepare_sample
+
+__all__ = ["FEResult", "fe", "VCOV_ALIASES"]
+
+#: Accepted spellings of ``vcov=`` and the covariance each one means.
+VCOV_ALIASES = {
+    "cluster": "cluster", "clustered": "cluster", "crv1": "cluster", "cl": "cluster",
+    "hetero": "hetero", "robust": "hetero", "hc1": "hetero", "white": "hetero",
+    "iid": "iid", "unadjusted": "iid", "classical": "iid", "ols": "iid",
+    "driscoll-kraay": "driscoll-kraay", "driscoll_kraay": "driscoll-kraay", "dk": "driscoll-kraay",
+    "dkraay": "driscoll-kraay", "scc": "driscoll-kraay",
+}
+
+REFERENCE = (
+    "Correia (2016), 'A feasible estimator for linear models with multi-way fixed effects' "
+    "(Stata reghdfe); point estimates by pyfixest feols (Bergé 2018, R fixest)."
+)
+
+
+@dataclass(repr=False)
+class FEResult(EstimationResult):
+    """Result of :func:`fe`: coefficients, covariance and everything a regression table needs.
+
+    Attributes (besides those of :class:`~analysis.results.EstimationResult`)
+    ----------
+    depvar : str
+        Dependent variable (as written in the formula).
+    formula : str
+        The formula as given.
+    fixed_effects : tuple of str
+        Absorbed fixed effects, e.g. ``("county", "year")``.
+    cluster : tuple of str or None
+        Cluster variables (``None`` unless ``vcov`` is clustered).
+    vcov_type : str
+        ``"cluster"``, ``"hetero"``, ``"iid"`` or ``"driscoll-kraay"``.
+    nobs : int
+        Observations used.
+    r2, r2_within : float
+        R² of the full model (FEs included) and within R² (after the FEs are swept out), as
+        reghdfe reports them (``e(r2)``, ``e(r2_within)``).
+    n_clusters : dict
+        Number of clusters per cluster variable.
+    absorbed : pandas.DataFrame
+        reghdfe's table of absorbed degrees of freedom (categories, redundant, num_coefs, nested).
+    """
+
+    depvar: str = ""
+    formula: str = ""
+    fixed_effects: tuple = ()
+    cluster: tuple | None = None
+    vcov_type: str = ""
+    nobs: int = 0
+    r2: float = float("nan")
+    r2_within: float = float("nan")
+    n_clusters: dict = field(default_factory=dict)
+    absorbed: pd.DataFrame | None = None
+
+    @property
+    def resid(self) -> pd.Series:
+        """Residuals on the estimation sample (index = rows of the input data)."""
+        return self.extra["resid"]
+
+    @property
+    def sample_index(self) -> pd.Index:
+        """Index labels (of the input data) of the rows used."""
+        return self.extra["sample_index"]
+
+    def wald(self, terms: Sequence[str] | None = None, R=None, r=None) -> dict[str, float]:
+        """Wald test of ``R β = r`` (default: the named ``terms`` are jointly zero).
+
+        Uses this result's covariance (so clustered if the fit was); returns the F statistic with
+        ``(q, df_resid)`` degrees of freedom as Stata ``test`` after reghdfe does, and the
+        chi-squared form.
+        """
+        names = list(self.params.index)
+        if R is None:
+            terms = names if terms is None else list(terms)
+            unknown = [t for t in terms if t not in names]
+            if unknown:
+                raise ColumnError(f"terms {unknown} are not coefficients of this model ({names}).")
+            R = np.zeros((len(terms), len(names)))
+            for i, t in enumerate(terms):
+                R[i, names.index(t)] = 1.0
+        R = np.atleast_2d(np.asarray(R, dtype=float))
+        r = np.zeros(R.shape[0]) if r is None else np.asarray(r, dtype=float).ravel()
+        b = self.params.to_numpy()
+        V = self.cov.to_numpy()
+        d = R @ b - r
+        W = float(d @ np.linalg.solve(R @ V @ R.T, d))
+        q = R.shape[0]
+        F = W / q
+        df2 = self.df_resid if self.df_resid is not None else np.inf
+        return {
+            "F": F, "df1": float(q), "df2": float(df2), "p_value": float(stats.f.sf(F, q, df2)),
+            "chi2": W, "p_value_chi2": float(stats.chi2.sf(W, q)),
+        }
+
+
+def _vcov_kind(vcov, cluster) -> str:
+    if vcov is None:
+        return "cluster" if cluster else "hetero"
+    if not isinstance(vcov, str):
+        raise SpecificationError(
+            f"vcov={vcov!r} must be a string: one of 'cluster', 'hetero' (robust), 'iid', "
+            "'driscoll-kraay'; choose the cluster variables with cluster=."
+        )
+    key = vcov.strip().lower()
+    if key not in VCOV_ALIASES:
+        check_choice("vcov", vcov, tuple(VCOV_ALIASES))
+    return VCOV_ALIASES[key]
+
+
+def _describe(kind: str, info: dict, cluster: tuple, df_t: float, weights: str | None) -> str:
+    w = f"; weighted by {weights!r} (analytic weights)" if weights else ""
+    if kind == "cluster":
+        G = info["G"]
+        how = " and ".join(cluster)
+        multi = (
+            f"; {len(cluster)}-way clustering (Cameron-Gelbach-Miller inclusion-exclusion), "
+            f"G = min over the cluster variables {info['G_list']}"
+            if len(cluster) > 1 else ""
+        )
+        psd = "; negative eigenvalues set to zero (Cameron-Gelbach-Miller fix)" if info.get("psd_fix") else ""
+        nested = " (+1 for the constant since every FE is nested in the clusters, as xtreg)" if info["nested_adj"] else ""
+        return (
+            f"cluster-robust (CRV1) by {how}, {G} clusters{multi}; Stata reghdfe small-sample factor "
+            f"G/(G-1)*(N-1)/(N-K) = {info['factor']:.6f} with N = {info['N']}, K = {info['K']} "
+            f"(regressors plus absorbed FE parameters not nested in the clusters){nested}; "
+            f"p-values and CIs from t(min(G-1, N-K)) = t({int(df_t)}){psd}{w}"
+        )
+    if kind == "hetero":
+        return (
+            f"heteroskedasticity-robust (HC1) as reghdfe vce(robust): factor N/(N-K) = "
+            f"{info['factor']:.6f}, K = {info['K']} (regressors plus absorbed FE parameters); "
+            f"t({int(df_t)}){w}"
+        )
+    if kind == "iid":
+        return (
+            f"classical (iid) as reghdfe vce(unadjusted): sigma^2 = RSS/(N-K), K = {info['K']}; "
+            f"t({int(df_t)}){w}"
+        )
+    return (
+        f"Driscoll-Kraay (1998) with Bartlett kernel, lag {info['lag']} "
+        f"({'user-set' if info.get('lag_user') else 'rule floor(4*(T/100)^(2/9)) of Stata xtscc, Hoechle 2007'}; "
+        f"T = {info['T']} periods); factor (N-1)/(N-K) = {info['factor']:.6f}, K = {info['K']}; "
+        f"t(T-1) = t({int(df_t)}){w}"
+    )
+
+
+def fe(
+    formula: str,
+    data: pd.DataFrame,
+    entity: str = "county",
+    time: str = "year",
+    fe: Sequence[str] | str | None = ("county", "year"),
+    cluster: Sequence[str] | str | None = "county",
+    vcov: str | None = None,
+    weights: str | None = None,
+    *,
+    dk_lag: int | None = None,
+    alpha: float = 0.05,
+    drop_singletons: bool = True,
+    check_keys: bool = True,
+) -> FEResult:
+    """Linear regression with absorbed fixed effects and reghdfe-style standard errors.
+
+    Parameters
+    ----------
+    formula
+        ``"y ~ x1 + x2"``; fixed effects go in ``fe=``. fixest's ``"y ~ x1 + x2 | county + year"``
+        is also accepted (the FEs after the bar then replace ``fe=``). Terms may use formulaic
+        syntax (``np.log(x)``, ``x1:x2``, ``C(region)``).
+    data
+        Long panel, one row per ``entity``-``time``.
+    entity, time
+        Panel keys: used to check duplicated keys and by Driscoll-Kraay.
+    fe
+        Fixed effects to absorb, default county and year (two-way FE). ``None`` or ``()`` for
+        pooled OLS with an intercept. Interacted FEs as ``"province^year"``.
+    cluster
+        Cluster variable(s) when ``vcov`` is clustered (the default): ``"county"`` (default),
+        ``"province"``, two-way ``("county", "year")`` or ``"county+year"``.
+    vcov
+        ``None`` (clustered if ``cluster`` is given, else ``"hetero"``), ``"cluster"``,
+        ``"hetero"``/``"robust"`` (HC1), ``"iid"``, ``"driscoll-kraay"``/``"dk"``.
+    weights
+        Column of analytic weights (WLS), as reghdfe ``[aweight=w]``.
+    dk_lag
+        Driscoll-Kraay lag; default ``floor(4 (T/100)^(2/9))`` (xtscc's rule).
+    alpha
+        Level of the confidence intervals.
+    drop_singletons
+        Drop singleton groups iteratively before estimation, as reghdfe does (default True);
+        their count is reported in ``result.rows``.
+    check_keys
+        Raise :class:`~analysis.errors.DuplicateKeyError` if ``(entity, time)`` keys repeat (default).
+        Set False for data that legitimately repeat keys (stacked DiD, matched samples).
+
+    Returns
+    -------
+    FEResult
+        ``params``, ``std_errors``, ``tstats``, ``pvalues``, ``conf_int()``, ``nobs``, ``r2``,
+        ``r2_within``, ``fixed_effects``, ``cluster``, ``depvar``, ``rows`` (used / dropped with
+        reasons) and ``settings["vcov"]`` (the SE convention in words).
+
+    Notes
+    -----
+    Matches Stata ``reghdfe y x1 x2, absorb(county year) vce(cluster county)`` (Correia 2016):
+    CRV1 with factor ``G/(G-1)·(N-1)/(N-K)``, ``K`` = regressors + absorbed FE parameters, FEs
+    nested in the clusters not counted; singletons dropped. Point estimates equal R ``fixest::feols``
+    and pyfixest; clustered SEs differ from fixest's default by the one-parameter difference in
+    ``K`` (fixest counts the constant absorbed in the nested FE).
+
+    Examples
+    --------
+    >>> res = fe("log_income ~ land_reform + loans_gdp", panel)          # doctest: +SKIP
+    >>> res = fe("y ~ x", panel, cluster=("county", "year"))              # doctest: +SKIP
+    >>> res = fe("y ~ x", panel, vcov="driscoll-kraay")                   # doctest: +SKIP
+    """
+    return _estimate(formula, data, entity=entity, time=time, fe=fe, cluster=cluster, vcov=vcov,
+                     weights=weights, dk_lag=dk_lag, alpha=alpha, drop_singletons=drop_singletons,
+                     check_keys=check_keys)[0]
+
+
+def _estimate(formula, data, *, entity="county", time="year", fe=("county", "year"), cluster="county",
+              vcov=None, weights=None, dk_lag=None, alpha=0.05, drop_singletons=True, check_keys=True):
+    """:func:`fe` plus the internals other estimators reuse (demeaned X and y, codes, sample)."""
+    import pyfixest as pf
+
+    cluster_t = as_tuple(cluster)
+    kind = _vcov_kind(vcov, cluster_t)
+    if kind == "cluster" and not cluster_t:
+        raise SpecificationError("vcov='cluster' needs cluster variables: pass cluster='county' (or a tuple).")
+    if kind != "cluster":
+        cluster_t = ()
+    extra_cols = list(cluster_t)
+    if kind == "driscoll-kraay":
+        extra_cols += [time, entity]
+        if not check_keys:
+            raise SpecificationError("Driscoll-Kraay needs one row per (entity, time); keep check_keys=True.")
+    sample: Sample = prepare_sample(
+        data, formula, fe, extra_columns=extra_cols, weights=weights, entity=entity, time=time,
+        singletons=drop_singletons, check_keys=check_keys,
+    )
+    parsed = sample.parsed
+    fe_t = sample.fe
+    frame = sample.frame
+    work = frame.reset_index(drop=True)
+    fml = f"{parsed.lhs} ~ {parsed.rhs}" + (f" | {' + '.join(fe_t)}" if fe_t else "")
+    with warnings.catch_warnings(record=True):  # pyfixest's notes are reported in settings instead
+        warnings.simplefilter("always")
+        try:
+            fit = pf.feols(fml, data=work, vcov="iid", weights=weights, fixef_rm="none",
+                           copy_data=False)
+        except Exception as exc:  # translate pyfixest's errors into ours
+            raise SpecificationError(f"could not estimate {formula!r}: {exc}") from exc
+    collinear = list(getattr(fit, "_collin_vars", []) or [])
+    used_pos = np.asarray(fit._data.index)
+    rows = sample.rows
+    if fit._N != len(work):
+        n_extra = len(work) - int(fit._N)
+        dropped = dict(rows.dropped)
+        dropped["missing after transformations in the formula"] = n_extra
+        from ..results import RowReport
+
+        rows = RowReport(n_input=rows.n_input, n_used=int(fit._N), dropped=dropped)
+    used = work.iloc[used_pos]
+    index_used = frame.index[used_pos]
+
+    names = [str(c) for c in fit._coefnames]
+    beta = np.asarray(fit._beta_hat, dtype=float).ravel()
+    X = np.asarray(fit._X, dtype=float)
+    u = np.asarray(fit._u_hat, dtype=float).ravel()
+    rank = X.shape[1]
+    has_fe = bool(fe_t)
+
+    fe_codes = [pd.factorize(sample.fe_codes[j][used_pos], sort=True)[0] for j in range(len(fe_t))] if has_fe else []
+    cl_codes = [pd.factorize(used[c], sort=True)[0] for c in cluster_t]
+    if has_fe:
+        absorbed_all = _vc.absorbed_dof(fe_codes, fe_t, ())
+        absorbed_cl = _vc.absorbed_dof(fe_codes, fe_t, cl_codes) if cl_codes else absorbed_all
+        df_a_all = int(absorbed_all["num_coefs"].sum())
+        df_a_cl = int(absorbed_cl["num_coefs"].sum())
+    else:
+        absorbed_all = absorbed_cl = None
+        df_a_all = df_a_cl = 0
+    time_codes = used[time].to_numpy() if kind == "driscoll-kraay" else None
+    V, df_t, info = _vc.compute_vcov(
+        kind, X, u, rank=rank, df_a_nonnested=df_a_all, df_a_clustered=df_a_cl,
+        clusters=cl_codes, cluster_names=cluster_t, time_codes=time_codes, lag=dk_lag, has_fe=has_fe,
+    )
+    info["lag_user"] = dk_lag is not None
+    se = np.sqrt(np.clip(np.diag(V), 0, None))
+    if info.get("psd_fix"):
+        warnings.warn(
+            "the multi-way clustered covariance was not positive semi-definite; negative eigenvalues "
+            "were set to zero (Cameron, Gelbach and Miller 2011, as reghdfe).", stacklevel=2)
+
+    desc = _describe(kind, info, cluster_t, df_t, weights)
+    settings: dict[str, Any] = {
+        "formula": formula,
+        "fixed_effects": ", ".join(fe_t) if fe_t else "none (pooled OLS with intercept)",
+        "vcov": desc,
+        "vcov_type": kind,
+        "cluster": ", ".join(cluster_t) if cluster_t else None,
+        "weights": weights,
+        "singletons": "dropped iteratively (reghdfe)" if drop_singletons else "kept",
+    }
+    if collinear:
+        settings["collinear_dropped"] = ", ".join(map(str, collinear))
+    r2 = float(fit._r2)
+    r2_within = float(fit._r2_within) if has_fe else float("nan")
+    n_clusters = info.get("G_list", {})
+    stat: dict[str, Any] = {"N": int(fit._N), "r2": r2}
+    if has_fe:
+        stat["r2_within"] = r2_within
+    if n_clusters:
+        stat.update({f"clusters_{k}": v for k, v in n_clusters.items()})
+    stat["K"] = info["K"]
+    stat["df_a"] = df_a_cl if kind == "cluster" else df_a_all
+    resid_w = u / np.sqrt(np.asarray(fit._weights).ravel()) if weights else u
+    result = FEResult(
+        params=pd.Series(beta, index=names),
+        std_errors=pd.Series(se, index=names),
+        model="Fixed-effects OLS (reghdfe conventions)" if has_fe else "Pooled OLS (reghdfe conventions)",
+        df_resid=df_t,
+        rows=rows,
+        settings=settings,
+        reference=REFERENCE,
+        stats=stat,
+        cov=pd.DataFrame(V, index=names, columns=names),
+        extra={
+            "resid": pd.Series(resid_w, index=index_used, name="resid"),
+            "sample_index": index_used,
+            "vcov_info": info,
+        },
+        alpha=alpha,
+        depvar=parsed.lhs,
+        formula=formula,
+        fixed_effects=tuple(fe_t),
+        cluster=tuple(cluster_t) if cluster_t else None,
+        vcov_type=kind,
+        nobs=int(fit._N),
+        r2=r2,
+        r2_within=r2_within,
+        n_clusters=dict(n_clusters),
+        absorbed=absorbed_cl if kind == "cluster" else absorbed_all,
+    )
+    internals = {
+        "X": X, "y": np.asarray(fit._Y, dtype=float).ravel(), "u": u, "names": names,
+        "fe_codes": fe_codes, "cluster_codes": cl_codes, "frame": used, "index": index_used,
+        "fe": tuple(fe_t), "cluster": tuple(cluster_t), "weights": weights, "rank": rank,
+        "df_a_all": df_a_all, "df_a_cl": df_a_cl, "info": info, "parsed": parsed,
+    }
+    return result, internals
