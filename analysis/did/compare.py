@@ -1,0 +1,180 @@
+"""One result interface across DiD estimators: one tidy table and one event-study plot.
+
+Every event-study style estimator in :mod:`analysis.did` returns (or converts to) the shared
+:class:`~analysis.did._common.EventStudyResult`: TWFE ``event_study``, ``sun_abraham``,
+``imputation`` and ``callaway_santanna(...).event_study()``. :func:`compare_estimators` sets their
+overall and event-time estimates side by side (optionally beside a known truth, e.g. the simulated
+panel's), :func:`plot_comparison` draws them in one figure, and :func:`run_estimators` fits the
+usual four (TWFE, Callaway-Sant'Anna, Sun-Abraham, imputation) on one panel with one call.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SpecificationError
+from ..plots import new_figure, tr
+from ._common import EventStudyResult, plot_event_study
+
+__all__ = ["as_event_study", "compare_estimators", "plot_comparison", "run_estimators", "static_twfe",
+           "COMPARE_COLUMNS"]
+
+COMPARE_COLUMNS = ["estimator", "term", "rel_time", "estimate", "se", "ci_low", "ci_high"]
+
+
+def as_event_study(result) -> EventStudyResult:
+    """Convert a result to :class:`EventStudyResult` (Callaway-Sant'Anna via ``.event_study()``)."""
+    if isinstance(result, EventStudyResult):
+        return result
+    if hasattr(result, "event_study") and hasattr(result, "att_gt"):
+        return result.event_study()
+    raise SpecificationError(
+        f"cannot compare a {type(result).__name__}: pass an EventStudyResult (event_study, sun_abraham, "
+        "imputation) or a Callaway-Sant'Anna result."
+    )
+
+
+def compare_estimators(results: Mapping[str, Any], truth_event: Mapping[int, float] | None = None,
+                       truth_overall: float | None = None, event_times=None) -> pd.DataFrame:
+    """Tidy side-by-side table of overall and event-time estimates.
+
+    Parameters
+    ----------
+    results : ``{"TWFE": res, "Callaway-Sant'Anna": cs, ...}``.
+    truth_event, truth_overall : optional true effects (columns ``truth`` and ``error`` =
+        estimate - truth, ``covered`` = truth inside the CI).
+    event_times : optional subset of event times to keep.
+
+    Returns
+    -------
+    DataFrame with columns ``estimator, term ("overall" | "e=k"), rel_time, estimate, se, ci_low,
+    ci_high`` (+ ``truth, error, covered``).
+    """
+    frames = []
+    for name, res in results.items():
+        es = as_event_study(res)
+        tab = es.event_time.copy()
+        if event_times is not None:
+            tab = tab[tab["rel_time"].isin(list(event_times))]
+        part = pd.DataFrame({
+            "estimator": name,
+            "term": [f"e={int(k)}" for k in tab["rel_time"]],
+            "rel_time": tab["rel_time"].astype(float).to_numpy(),
+            "estimate": tab["estimate"].to_numpy(dtype=float),
+            "se": tab["se"].to_numpy(dtype=float),
+            "ci_low": tab["ci_low"].to_numpy(dtype=float),
+            "ci_high": tab["ci_high"].to_numpy(dtype=float),
+        })
+        ov = es.overall or {}
+        over = pd.DataFrame({"estimator": [name], "term": ["overall"], "rel_time": [np.nan],
+                             "estimate": [ov.get("estimate", np.nan)], "se": [ov.get("se", np.nan)],
+                             "ci_low": [ov.get("ci_low", np.nan)], "ci_high": [ov.get("ci_high", np.nan)]})
+        frames += [over, part]
+    out = pd.concat(frames, ignore_index=True)
+    if truth_event is not None or truth_overall is not None:
+        te = {int(k): float(v) for k, v in (truth_event or {}).items()}
+        tru = [truth_overall if t == "overall" else te.get(int(r), np.nan) if np.isfinite(r) else np.nan
+               for t, r in zip(out["term"], out["rel_time"])]
+        out["truth"] = np.array(tru, dtype=float)
+        out["error"] = out["estimate"] - out["truth"]
+        cov = (out["ci_low"] <= out["truth"]) & (out["truth"] <= out["ci_high"])
+        out["covered"] = pd.array(np.where(out["truth"].isna(), None, cov), dtype="boolean")
+    return out
+
+
+def plot_comparison(results: Mapping[str, Any], lang: str = "zh", truth_event: Mapping[int, float] | None = None,
+                    title: str | None = None, event_times=None, ax=None):
+    """All estimators' event-time estimates with CIs in one figure (dodged), truth as a line."""
+    if ax is None:
+        fig, ax = new_figure(lang, figsize=(7.2, 4.0))
+    else:
+        fig = ax.figure
+    k = len(results)
+    width = 0.6 / max(k, 1)
+    all_times: set[int] = set()
+    for j, (name, res) in enumerate(results.items()):
+        es = as_event_study(res)
+        if event_times is not None:
+            t = es.event_time[es.event_time["rel_time"].isin(list(event_times))]
+            es = EventStudyResult.from_estimates(es.estimator, t["rel_time"], t["estimate"], se=t["se"],
+                                                 reference_period=es.reference_period)
+            es.event_time["ci_low"] = t["ci_low"].to_numpy()
+            es.event_time["ci_high"] = t["ci_high"].to_numpy()
+        plot_event_study(es, lang=lang, ax=ax, color=f"C{j}", offset=(j - (k - 1) / 2) * width, label=name)
+        all_times.update(int(t) for t in es.event_table(include_reference=True)["rel_time"])
+    if truth_event is not None:
+        t = pd.Series({int(a): float(b) for a, b in truth_event.items()}).sort_index()
+        if event_times is not None:
+            t = t[t.index.isin(list(event_times))]
+        ax.plot(t.index, t.to_numpy(), "-", color="k", lw=1.3, label=tr("Simulated truth", "模拟真值", lang))
+    ticks = sorted(all_times)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([str(t) for t in ticks])
+    ax.set_title(title or tr("Event-study estimates by estimator", "不同估计量的事件研究估计", lang))
+    if event_times is not None:
+        lo, hi = min(event_times), max(event_times)
+        ax.set_xlim(lo - 0.6, hi + 0.6)
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def static_twfe(data: pd.DataFrame, y: str, adoption: str, entity: str = "county", time: str = "year",
+                cluster: str | None = None, alpha: float = 0.05) -> dict[str, float]:
+    """Static TWFE DiD: ``y ~ D_it | entity + time`` with ``D_it = 1{time >= adoption}``, CRV1
+    (reghdfe rules) clustered by ``cluster`` (default the entity), t(G-1) inference.
+
+    The single coefficient papers report; under staggered adoption with dynamic effects it is a
+    weighted average with possibly negative weights (Goodman-Bacon 2021).
+    """
+    from scipy import stats
+
+    from ..demean import FixedEffects
+    from ._common import adoption_per_unit, drop_missing, fe_ols
+
+    df, _ = drop_missing(data[list(dict.fromkeys([entity, time, y, adoption] + ([cluster] if cluster else [])))], [y])
+    g = df[entity].map(adoption_per_unit(df, adoption, entity)).astype(float).to_numpy()
+    D = (np.nan_to_num(g, nan=np.inf) <= df[time].to_numpy(dtype=float)).astype(float)
+    fit = fe_ols(df[y].to_numpy(dtype=float), D[:, None], ["D"], FixedEffects(df[[entity, time]]),
+                 df[cluster or entity].to_numpy())
+    b, se = float(fit.params["D"]), float(np.sqrt(fit.cov.iloc[0, 0]))
+    q = stats.t(fit.df_resid).ppf(1 - alpha / 2)
+    return {"estimate": b, "se": se, "ci_low": b - q * se, "ci_high": b + q * se,
+            "description": "static TWFE coefficient on D (CRV1, reghdfe rules)"}
+
+
+def run_estimators(data: pd.DataFrame, y: str, adoption: str, entity: str = "county", time: str = "year",
+                   which=("TWFE", "Callaway-Sant'Anna", "Sun-Abraham", "Imputation"), cs_kwargs=None,
+                   sa_kwargs=None, imp_kwargs=None, twfe_kwargs=None) -> dict[str, EventStudyResult]:
+    """Fit TWFE event study, Callaway-Sant'Anna, Sun-Abraham and imputation on one panel.
+
+    The TWFE entry's ``overall`` is the static TWFE coefficient (:func:`static_twfe`), the number
+    papers report; the average of its event-time coefficients is kept in ``extra["event_average"]``.
+    Callaway-Sant'Anna runs with ``control="never"``, ``base_period="universal"`` (so its
+    pre-periods are comparable with the others and HonestDiD can use them) unless ``cs_kwargs``
+    says otherwise. Returns ``{name: EventStudyResult}``.
+    """
+    from .callaway_santanna import callaway_santanna
+    from .event_study import event_study
+    from .imputation import imputation
+    from .sun_abraham import sun_abraham
+
+    out: dict[str, EventStudyResult] = {}
+    for name in which:
+        if name == "TWFE":
+            es = event_study(data, y, adoption, entity=entity, time=time, **(twfe_kwargs or {}))
+            es.extra["event_average"] = dict(es.overall)
+            es.overall = static_twfe(data, y, adoption, entity=entity, time=time)
+            out[name] = es
+        elif name == "Callaway-Sant'Anna":
+            kw = {"base_period": "universal", **(cs_kwargs or {})}
+            out[name] = callaway_santanna(data, y, adoption, entity=entity, time=time, **kw).event_study()
+        elif name == "Sun-Abraham":
+            out[name] = sun_abraham(data, y, adoption, entity=entity, time=time, **(sa_kwargs or {}))
+        elif name == "Imputation":
+            kw = {"pretrends": 3, **(imp_kwargs or {})}
+            out[name] = imputation(data, y, adoption, entity=entity, time=time, **kw)
+        else:
+            raise SpecificationError(f"unknown estimator {name!r}; use TWFE, Callaway-Sant'Anna, Sun-Abraham, Imputation.")
+    return out
