@@ -3,6 +3,8 @@ published Medicaid example of the R HonestDiD README (tests/reference/did/honest
 plus properties."""
 from __future__ import annotations
 
+import importlib
+
 import warnings
 from pathlib import Path
 
@@ -24,8 +26,8 @@ def medicaid():
     ``feols(dins ~ i(year, D, ref = 2013) | stfips + year, cluster = "stfips")`` on years < 2016
     without the 2015 cohort (README); pyfixest's CRV1 equals fixest's.
     """
-    md = pytest.importorskip("moderndid")
-    pf = pytest.importorskip("pyfixest")
+    md = importlib.import_module("moderndid")
+    pf = importlib.import_module("pyfixest")
     e = md.load_ehec()
     e = e.to_pandas() if hasattr(e, "to_pandas") else e
     d = e[(e["year"] < 2016) & (e["yexp2"].isna() | (e["yexp2"] != 2015))].copy()

@@ -8,8 +8,6 @@ from analysis.datasets import DATA_DIR
 
 pytestmark = pytest.mark.slow
 
-if not (DATA_DIR / "synthetic" / "county_panel.csv.gz").exists():  # pragma: no cover
-    pytest.skip("simulated panel not shipped yet", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

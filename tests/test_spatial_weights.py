@@ -147,10 +147,6 @@ def test_eigen_pieces_match_dense(r, c, rho):
 
 
 def test_real_county_queen_if_shipped():
-    from analysis.datasets import DATA_DIR
-
-    if not (DATA_DIR / "county_queen_edges.csv").exists():
-        pytest.skip("county edge file not shipped yet")
     from analysis.spatial import queen_weights
 
     w = queen_weights()

@@ -232,10 +232,7 @@ def test_descriptive_table(panel, tmp_path):
 
 def test_countyfusion_fe_results_if_available(panel):
     """The FE wrapper of analysis.regression (another module) feeds the table: FE rows and SE note."""
-    try:
-        from analysis.regression import fe
-    except ImportError:
-        pytest.skip("analysis.regression.fe not available in this tree")
+    from analysis.regression import fe
     m1 = fe("y ~ loans_gdp + z", panel)  # county + year FE, clustered by county (its defaults)
     m2 = fe("y ~ loans_gdp + z", panel, fe=None, cluster=None, vcov="iid")
     f = regression_table([m1, m2], lang="zh", stats=("N", "r2")).to_frame()
