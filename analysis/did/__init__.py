@@ -8,8 +8,9 @@ One file per estimator, one shared event-study result type (:class:`EventStudyRe
 * :func:`placebo_test`, :func:`fake_timing_test`, :func:`placebo_outcome_test` - randomization
   inference (permutation placebo), fake timing and placebo outcomes;
 * :func:`psm_did` - propensity-score matching then DiD (Stata ``psmatch2`` + ``reghdfe``);
-* heterogeneity-robust estimators (Callaway-Sant'Anna, Sun-Abraham, imputation, HonestDiD) live
-  in sibling files and are exported here when present.
+* :func:`callaway_santanna`, :func:`sun_abraham`, :func:`imputation` - heterogeneity-robust
+  staggered DiD; :func:`honest_did` - Rambachan-Roth sensitivity; :func:`compare_estimators` - all of
+  them side by side in one table and one plot.
 """
 from __future__ import annotations
 
@@ -33,32 +34,22 @@ __all__ = [
     "psm_did",
 ]
 
-# Estimators written in sibling files by another developer; exported when present.
-_OPTIONAL = {
-    "callaway_santanna": ("callaway_santanna",),
-    "sun_abraham": ("sun_abraham",),
-    "imputation": ("imputation", "imputation_did"),
-    "honest": ("honest_did", "HonestDiDResult"),
-    "compare": ("compare_estimators", "plot_comparison", "run_estimators", "static_twfe", "as_event_study"),
-}
-try:
-    from .callaway_santanna import callaway_santanna  # noqa: F401
-except ImportError:
-    pass
-try:
-    from .sun_abraham import sun_abraham  # noqa: F401
-except ImportError:
-    pass
-try:
-    from .imputation import imputation, imputation_did  # noqa: F401
-except ImportError:
-    pass
-try:
-    from .honest import HonestDiDResult, honest_did  # noqa: F401
-except ImportError:
-    pass
-try:
-    from .compare import as_event_study, compare_estimators, plot_comparison, run_estimators, static_twfe  # noqa: F401
-except ImportError:
-    pass
-__all__ += [name for names in _OPTIONAL.values() for name in names if name in globals()]
+from .callaway_santanna import callaway_santanna  # noqa: E402
+from .compare import as_event_study, compare_estimators, plot_comparison, run_estimators, static_twfe  # noqa: E402
+from .honest import HonestDiDResult, honest_did  # noqa: E402
+from .imputation import imputation, imputation_did  # noqa: E402
+from .sun_abraham import sun_abraham  # noqa: E402
+
+__all__ += [
+    "callaway_santanna",
+    "sun_abraham",
+    "imputation",
+    "imputation_did",
+    "HonestDiDResult",
+    "honest_did",
+    "as_event_study",
+    "compare_estimators",
+    "plot_comparison",
+    "run_estimators",
+    "static_twfe",
+]
