@@ -40,18 +40,58 @@ _CJK_CANDIDATES = (
 )
 
 
+def _cjk_files() -> list[str]:
+    """Font files with Chinese glyphs that fontconfig knows, or that sit in the usual folders."""
+    import glob
+    import shutil
+    import subprocess
+
+    files: list[str] = []
+    if shutil.which("fc-list"):
+        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True, check=False).stdout
+        files += [line.split(":")[0].strip() for line in out.splitlines() if line.strip()]
+    for pattern in ("/usr/share/fonts/**/*CJK*", "/usr/share/fonts/**/wqy*", "/usr/share/fonts/**/*[Ss]im[Hh]ei*",
+                    "/Library/Fonts/*", "/System/Library/Fonts/PingFang*", "C:/Windows/Fonts/sim*", "C:/Windows/Fonts/msyh*"):
+        files += glob.glob(pattern, recursive=True)
+    return sorted({f for f in files if f.lower().endswith((".ttf", ".otf", ".ttc"))})
+
+
+def _installed_cjk() -> str | None:
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in _CJK_CANDIDATES if name in installed), None)
+
+
 @lru_cache(maxsize=1)
 def cjk_font() -> str:
-    """Name of an installed font that has Chinese glyphs."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_CANDIDATES:
-        if name in installed:
-            return name
-    font_manager.fontManager = font_manager.FontManager()  # fonts installed after import
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_CANDIDATES:
-        if name in installed:
-            return name
+    """Name of an installed font that has Chinese glyphs.
+
+    matplotlib keeps a cache of the fonts it found when it was first imported; a CJK font installed
+    later (``make`` installs one) is missing from it. Then the font files are registered with the
+    running font manager (``addfont``, in place, so every figure sees them) and the cache is
+    rewritten, so the next process finds them at once.
+    """
+    name = _installed_cjk()
+    if name:
+        return name
+    for path in _cjk_files():
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):  # unreadable or unsupported file: skip it
+            continue
+    for cached in (getattr(font_manager.FontManager, "_findfont_cached", None),
+                   getattr(font_manager, "_get_font", None)):
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+    name = _installed_cjk()
+    if name:
+        try:  # persist, so other processes do not redo this
+            from pathlib import Path
+
+            cache = Path(matplotlib.get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
+            font_manager.json_dump(font_manager.fontManager, cache)
+        except OSError:
+            pass
+        return name
     raise SpecificationError(
         "no Chinese (CJK) font is installed, so lang='zh' figures would show empty boxes. "
         "Install one (Debian/Ubuntu: apt-get install fonts-noto-cjk; conda: conda install -c "

@@ -41,3 +41,26 @@ def test_lang_is_checked():
     assert tr("Year", "年份", "en") == "Year"
     with pytest.raises(SpecificationError):
         use_style("fr")
+
+
+def test_cjk_font_found_when_matplotlib_cache_predates_the_font(monkeypatch):
+    """A font cache built before the CJK font was installed: the font is registered in place."""
+    from matplotlib import font_manager
+
+    import analysis.plots as plots
+
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in plots._CJK_CANDIDATES]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    monkeypatch.setattr(plots.matplotlib, "get_cachedir", lambda: "/nonexistent-cache-dir")
+    plots.cjk_font.cache_clear()
+    try:
+        use_style("en")
+        fig, ax = plt.subplots()
+        ax.set_title("English first")
+        fig.canvas.draw()
+        plt.close(fig)
+        fig, ax = new_figure("zh")
+        ax.set_title(ZH_TEXT)
+        assert _render(fig) == []
+    finally:
+        plots.cjk_font.cache_clear()
