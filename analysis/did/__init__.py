@@ -34,14 +34,17 @@ __all__ = [
     "psm_did",
 ]
 
-from .callaway_santanna import callaway_santanna  # noqa: E402
+from .callaway_santanna import CallawaySantAnnaResult, callaway_santanna  # noqa: E402
 from .compare import as_event_study, compare_estimators, plot_comparison, run_estimators, static_twfe  # noqa: E402
-from .honest import HonestDiDResult, honest_did  # noqa: E402
+from .honest import HonestDiDResult, flci, honest_did, rm_confidence_set  # noqa: E402
 from .imputation import imputation, imputation_did  # noqa: E402
 from .sun_abraham import sun_abraham  # noqa: E402
 
 __all__ += [
+    "CallawaySantAnnaResult",
     "callaway_santanna",
+    "flci",
+    "rm_confidence_set",
     "sun_abraham",
     "imputation",
     "imputation_did",
