@@ -33,7 +33,7 @@ __all__ = [
     "county_panel",
     "counterfactual",
     "true_effect",
-    "queen_weights",
+    "contiguity_matrix",
     "lesage_pace_effects",
     "RAW_INDICATORS",
     "MISSING_COLUMNS",
@@ -214,8 +214,10 @@ def _exposure(e: np.ndarray) -> np.ndarray:
 
 # --- spatial weights --------------------------------------------------------------------------
 
-def queen_weights(adcodes: Iterable[str], edges: pd.DataFrame) -> sp.csr_matrix:
-    """Row-standardized queen contiguity W (scipy.sparse CSR) ordered as ``adcodes``.
+def contiguity_matrix(adcodes: Iterable[str], edges: pd.DataFrame) -> sp.csr_matrix:
+    """Row-standardized queen contiguity W (scipy.sparse CSR) ordered as ``adcodes``: the W of the
+    data-generating process. It equals :func:`analysis.spatial.queen_weights` (tested); the
+    simulator keeps this small builder so that the shipped data do not depend on the estimation code.
 
     ``edges`` has columns ``adcode_a``, ``adcode_b`` (undirected; islands already attached to
     their nearest unit, see :func:`analysis.datasets.load_county_edges`). The binary matrix is
@@ -449,7 +451,7 @@ def county_panel(seed: int | np.random.Generator = DEFAULT_SEED, start: int = 20
     n = len(c)
     years = np.arange(start, end + 1)
     T = len(years)
-    w = queen_weights(ids, edges)
+    w = contiguity_matrix(ids, edges)
     eye = sp.identity(n, format="csc")
     lu_field = splu((eye - 0.85 * w).tocsc())
     d = _draw(rng, c, w, lu_field, T)

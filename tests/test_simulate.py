@@ -18,7 +18,7 @@ from analysis import datasets
 from analysis.errors import SpecificationError
 from analysis.simulate import (
     COVARIATES, DECIMALS, MISSING_COLUMNS, RAW_INDICATORS, counterfactual, county_panel,
-    queen_weights, true_effect,
+    contiguity_matrix, true_effect,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def test_ranges_and_trends(panel):
 def test_spatially_correlated(panel):
     """County effects are spatially correlated on the queen graph (Moran's I of 2010 values)."""
     counties = datasets.load_counties().sort_values("adcode")
-    w = queen_weights(counties["adcode"], datasets.load_county_edges())
+    w = contiguity_matrix(counties["adcode"], datasets.load_county_edges())
     y = panel[panel["year"] == 2010].set_index("county").loc[counties["adcode"]]
     for col in ("gdp_pc", "rural_income", "forest_cover", "pm25"):
         z = np.log1p(y[col].to_numpy(float))
@@ -326,7 +326,7 @@ def test_b_twfe_land_reform_recovers_att(panel, truth):
     only by its weighting of event times; that gap is also checked to be below one SE.
     """
     counties = datasets.load_counties().sort_values("adcode")
-    w = queen_weights(counties["adcode"], datasets.load_county_edges())
+    w = contiguity_matrix(counties["adcode"], datasets.load_county_edges())
     pil = panel.groupby("county")["land_reform_year"].first().reindex(counties["adcode"]).notna()
     adj = (w @ pil.to_numpy(float)) > 0
     drop = set(counties["adcode"][adj & ~pil.to_numpy()])
@@ -377,7 +377,7 @@ def test_d_lesage_pace_effects_dense(truth):
     for a, b in zip(edges["adcode_a"], edges["adcode_b"]):
         W[pos[a], pos[b]] = W[pos[b], pos[a]] = 1.0
     W /= W.sum(axis=1, keepdims=True)
-    w = queen_weights(ids, edges)
+    w = contiguity_matrix(ids, edges)
     assert np.array_equal(w.toarray(), W)
     assert truth["spatial"]["n_links"] == int((W > 0).sum())
     sp_t = truth["spatial"]
@@ -395,7 +395,7 @@ def test_d_lesage_pace_effects_dense(truth):
 def test_e_sdm_holds_in_the_data(panel, truth):
     """log(gdp_pc) - rho W y - X beta - W X theta is two-way FE plus iid noise of sd sigma_e."""
     counties = datasets.load_counties().sort_values("adcode")
-    w = queen_weights(counties["adcode"], datasets.load_county_edges())
+    w = contiguity_matrix(counties["adcode"], datasets.load_county_edges())
     s = truth["spatial"]
     df = panel.sort_values(["year", "county"])
     n = len(counties)
@@ -418,3 +418,17 @@ def test_digital_twfe_is_biased(panel, effects, truth):
     d = truth["digital_pilot"]
     assert abs(b[0] - d["twfe_static_estimand"]) < Z_TOL * se[0]
     assert d["att_overall"] - d["twfe_static_estimand"] > 4 * se[0]
+
+
+def test_dgp_weights_equal_the_spatial_module_weights():
+    """The W that generated the data is the W the estimators use."""
+    from analysis.spatial import queen_weights as spatial_queen
+
+    counties = datasets.load_counties()
+    ids = sorted(counties["adcode"])
+    ours = contiguity_matrix(ids, datasets.load_county_edges())
+    theirs = spatial_queen()
+    order = pd.Index(theirs.ids).get_indexer(ids)
+    assert (order >= 0).all()
+    theirs_sorted = theirs.sparse[order][:, order]
+    assert abs(ours - theirs_sorted).max() < 1e-15
