@@ -17,6 +17,7 @@ _SUBMODULES = (
     "disparity",
     "errors",
     "indicators",
+    "maps",
     "panel",
     "plots",
     "regression",
