@@ -4,6 +4,7 @@ Run from the project root: ``.venv/bin/python tests/reference/spatial/make_spreg
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
@@ -11,22 +12,8 @@ import numpy as np
 import pandas as pd
 
 warnings.filterwarnings("ignore")
-
-
-def produc_and_w():
-    import geopandas as gpd
-    from libpysal import examples
-    from libpysal.weights import Queen
-
-    from analysis.datasets import load_reference
-
-    g = gpd.read_file(examples.get_path("us48.shp"))
-    g["state"] = g["STATE_NAME"].str.upper().str.replace(" ", "_").replace({"TENNESSEE": "TENNESSE"})
-    w = Queen.from_dataframe(g, ids=g["state"].tolist(), use_index=False)
-    d = load_reference("produc")
-    for c in ("gsp", "pcap", "pc", "emp"):
-        d[f"ln_{c}"] = np.log(d[c])
-    return d, w
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for the shared loader
+from _spatial_support import PRODUC_X, produc_and_w  # noqa: E402  (the same Produc and W as the tests)
 
 
 def main() -> None:
@@ -34,7 +21,7 @@ def main() -> None:
 
     d, w = produc_and_w()
     w.transform = "r"
-    xs = ["ln_pcap", "ln_pc", "ln_emp", "unemp"]
+    xs = PRODUC_X
     pos = {s: i for i, s in enumerate(w.id_order)}
     ds = d.assign(_p=d["state"].map(pos)).sort_values(["year", "_p"])
     y, X = ds[["ln_gsp"]].to_numpy(), ds[xs].to_numpy()
