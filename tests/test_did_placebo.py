@@ -139,3 +139,37 @@ def test_closed_form_engine_equals_batch_demeaning(scheme):
     assert np.array_equal(fast.assignments, slow.assignments)
     assert np.max(np.abs(fast.draws - slow.draws)) < 1e-12
     assert abs(fast.actual - slow.actual) < 1e-12
+
+
+def _unbalanced(n_units, seed, share=0.08):
+    """staggered_panel with a seeded share of county-years removed (an unbalanced panel)."""
+    d = staggered_panel(n_units=n_units, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    return d.drop(index=d.index[rng.random(len(d)) < share]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("controls", [(), ("x1", "x2")])
+@pytest.mark.parametrize("scheme", ["units", "units_and_years"])
+def test_unbalanced_closed_form_every_draw_equals_pyfixest(scheme, controls):
+    # Every draw of the unbalanced fast path against a pyfixest refit (fixef_tol 1e-12): 1e-8 is the
+    # issue's tolerance; both sides are exact FWL up to pyfixest's demeaning tolerance.
+    d = _unbalanced(60, seed=21)
+    assert len(d) < d["county"].nunique() * d["year"].nunique()
+    res = placebo_test(d, "y", adoption="adoption", n_draws=25, scheme=scheme, controls=list(controls), seed=7,
+                       progress=False)
+    assert res.settings["engine"] == "closed_form"
+    b, se = refit(d, "y", d["treat"], list(controls), se=True)
+    assert abs(res.actual - b) < 1e-8 and abs(res.std_errors["treat"] - se) < 1e-8
+    for k in range(25):
+        assert abs(res.draws[k] - refit(d, "y", pseudo_treatment(res, d, k), list(controls))) < 1e-8
+
+
+def test_unbalanced_closed_form_equals_batch_demeaning():
+    # Closed form vs the iterative batch demeaning (alternating projections, tol 1e-12): same draws.
+    d = _unbalanced(120, seed=5, share=0.15)
+    d = d[d.groupby("county")["year"].transform("size") > 1]  # drop single-year units (nothing to identify)
+    kw = dict(adoption="adoption", n_draws=80, scheme="within_province", controls=["x1"], seed=3, progress=False)
+    fast = placebo_test(d, "y", **kw)
+    slow = placebo_test(d, "y", engine="demean", **kw)
+    assert fast.settings["engine"] == "closed_form" and slow.settings["engine"] == "demean"
+    assert np.max(np.abs(fast.draws - slow.draws)) < 1e-9
