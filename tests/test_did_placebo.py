@@ -173,3 +173,33 @@ def test_unbalanced_closed_form_equals_batch_demeaning():
     slow = placebo_test(d, "y", engine="demean", **kw)
     assert fast.settings["engine"] == "closed_form" and slow.settings["engine"] == "demean"
     assert np.max(np.abs(fast.draws - slow.draws)) < 1e-9
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_units=st.integers(3, 12), n_periods=st.integers(2, 7), seed=st.integers(0, 10_000),
+       keep=st.floats(0.5, 1.0))
+def test_two_way_fwl_annihilator_properties(n_units, n_periods, seed, keep):
+    # Invariants of the exact unbalanced two-way annihilator M: M x is orthogonal to every unit and
+    # period dummy, M is idempotent, and M x equals the OLS residual on the full dummy set (lstsq).
+    from analysis.did.placebo import _TwoWayFWL
+
+    rng = np.random.default_rng(seed)
+    u, t = np.meshgrid(np.arange(n_units), np.arange(n_periods), indexing="ij")
+    u, t = u.ravel(), t.ravel()
+    sel = rng.random(len(u)) < keep
+    sel[rng.integers(len(u))] = True
+    u, t = u[sel], t[sel]
+    u = pd.factorize(u, sort=True)[0]
+    t = pd.factorize(t, sort=True)[0]
+    m = _TwoWayFWL(u, t, u.max() + 1, t.max() + 1)
+    x = rng.normal(size=(len(u), 3))
+    mx = m.annihilate(x)
+    dummies = np.column_stack([np.eye(u.max() + 1)[u], np.eye(t.max() + 1)[t]])
+    resid = x - dummies @ np.linalg.lstsq(dummies, x, rcond=None)[0]
+    tol = 1e-9 * (1 + np.abs(x).max())  # float rounding of a few hundred operations
+    assert np.abs(dummies.T @ mx).max() < tol * len(u)
+    assert np.abs(m.annihilate(mx) - mx).max() < tol
+    assert np.abs(mx - resid).max() < tol
