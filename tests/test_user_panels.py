@@ -55,3 +55,19 @@ def test_variants_have_the_issue_properties(tmp_path):
     assert heads["rural_income"] == "农村居民人均可支配收入(元)" and heads["county"] == "行政区划代码"
     with pytest.raises(NotImplementedError, match="analysis.codes"):
         up.codes_2010(src)
+
+
+def test_unbalanced_user_panel_runs_the_placebo_fast_path(tmp_path):
+    # a user's unbalanced yearbook file -> Study -> policy attached -> randomization inference on the
+    # unbalanced closed form, equal to the iterative batch-demeaning engine (1e-9: its tolerance)
+    from analysis.did import placebo_test
+
+    u = up.build("unbalanced", tmp_path)
+    panel, roles = u.study.load()
+    assert panel.groupby("county").size().nunique() > 1  # really unbalanced
+    panel["log_rural_income"] = np.log(panel["rural_income"])
+    kw = dict(adoption=roles["adoption"], n_draws=60, seed=3, progress=False)
+    fast = placebo_test(panel, "log_rural_income", **kw)
+    slow = placebo_test(panel, "log_rural_income", engine="demean", **kw)
+    assert fast.settings["engine"] == "closed_form" and fast.stats["treated units"] == u.study.load().policy_report.n_found
+    assert np.max(np.abs(fast.draws - slow.draws)) < 1e-9
