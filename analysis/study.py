@@ -247,6 +247,9 @@ class Study:
         ``"uri"`` (the composite index built from ``indicators``) or a yearbook/canonical name.
     mediators, moderators, controls
         Yearbook or canonical names (resolved through the column mapping).
+    merge_rules
+        With ``code_year``: how to combine value columns of units merged since then
+        (:func:`analysis.codes.harmonize_codes` ``rules``, e.g. ``{"population": "sum"}``).
     """
 
     data_path: str | None = None
@@ -264,6 +267,7 @@ class Study:
     mediators: list[str] = field(default_factory=list)
     moderators: list[str] = field(default_factory=list)
     controls: list[str] = field(default_factory=list)
+    merge_rules: dict | str | None = None
 
     def __post_init__(self):
         check_choice("scope", self.scope, SCOPES)
@@ -343,15 +347,15 @@ class Study:
                 path = _names_to_codes_file(path, self, notes)
                 kw["entity"] = "county"
                 return read_panel(path, time=self.time_column if self.columns is None else "year", **kw)
+        harmonize_here = False
         if self.code_year is not None:
-            if "code_year" in params:
+            if "code_year" in params:  # read_panel harmonizes itself (lead, issue 12)
                 kw["code_year"] = self.code_year
                 if "harmonize" in params:
                     kw["harmonize"] = True
-            else:
-                raise SpecificationError(
-                    f"study: code_year={self.code_year} needs the county-code crosswalk (analysis.codes), which "
-                    "this version of analysis.panel.read_panel does not offer; give current codes instead.")
+            else:  # read without the frame check, then put the codes on the frame here
+                kw["check_adcodes"] = False
+                harmonize_here = True
         if self.columns == "yearbook":
             from .panel import map_columns
 
@@ -368,6 +372,16 @@ class Study:
             panel = panel.rename(columns={entity: "county"})
         if time != "year":
             panel = panel.rename(columns={time: "year"})
+        if harmonize_here:
+            from .codes import harmonize_codes
+
+            attrs = dict(panel.attrs)
+            h = harmonize_codes(panel, code="county", year="year", rules=self.merge_rules, code_year=self.code_year)
+            panel = h.data.reset_index(drop=True)
+            panel.attrs = attrs
+            panel.attrs["harmonize_report"] = h
+            notes.append(f"codes of {self.code_year} put on the county frame: {len(h.report)} codes touched "
+                         f"({h.report['action'].value_counts().to_dict() if len(h.report) else {}}).")
         return panel
 
     def load(self) -> LoadedStudy:
@@ -463,12 +477,12 @@ def in_county_yearbook_scope(codes: pd.Series) -> pd.Series:
 
 
 def _names_to_codes_file(path: Path, study: Study, notes: list[str]) -> Path:
-    """Stopgap until read_panel(names=...) lands: add frame codes matched by name (+ province/prefecture).
+    """Until read_panel(names=...) exists: add frame codes matched by name (+ province/prefecture).
 
-    Reads the file, matches each row's name within its province/prefecture against
-    ``data/counties.csv`` (exact after stripping spaces), writes a CSV with a ``county`` column to
-    a temporary folder and returns its path. Unmatched or ambiguous names raise
-    :class:`~analysis.errors.UnknownAdcodeError` naming the rows.
+    Reads the file, matches the names with :func:`analysis.codes.match_names` (current and
+    historical names, province/prefecture disambiguation; ambiguous or unknown names raise its
+    errors, which name the rows), writes a CSV with a ``county`` column to a temporary folder and
+    returns its path.
     """
     import tempfile
 
@@ -483,26 +497,38 @@ def _names_to_codes_file(path: Path, study: Study, notes: list[str]) -> Path:
     for col in (study.id_column, study.province_column, study.prefecture_column):
         if col is not None and col not in raw.columns:
             raise ColumnError(f"study: column {col!r} is not in {path.name} (columns: {list(raw.columns)[:12]}...).")
-    frame = load_counties()
-    frame["code"] = frame["adcode"].astype(str).str.zfill(6)
-    keys = ["name"] + (["province"] if study.province_column else []) + (["prefecture"] if study.prefecture_column else [])
-    src = {"name": study.id_column, "province": study.province_column, "prefecture": study.prefecture_column}
-    left = pd.DataFrame({k: raw[src[k]].astype(str).str.replace(r"\s+", "", regex=True) for k in keys})
-    counts = frame.groupby(keys).size()
-    lookup = frame.drop_duplicates(keys).set_index(keys)["code"]
-    idx = pd.MultiIndex.from_frame(left) if len(keys) > 1 else pd.Index(left["name"])
-    code = pd.Series(lookup.reindex(idx).to_numpy(), index=raw.index)
-    amb = pd.Series(counts.reindex(idx).to_numpy(), index=raw.index) > 1
-    bad = code.isna() | amb
-    if bad.any():
-        rows = (raw.index[bad] + 2).tolist()[:10]
-        raise UnknownAdcodeError(f"study: {int(bad.sum())} rows name no unique county of data/counties.csv by "
-                                 f"{keys} (file rows {rows}, e.g. {left.loc[bad].head(3).to_dict('records')}); "
-                                 "check spelling against the current county names or use codes.")
     found, _ = map_columns(raw.columns)
     clash = [c for c, (canon, _) in found.items() if canon == "county"]
-    out = raw.drop(columns=clash).assign(county=code.to_numpy())
+    raw = raw.drop(columns=clash)
+    try:
+        from .codes import match_names
+    except ImportError:  # pragma: no cover - before analysis.codes
+        match_names = None
+    if match_names is not None:
+        m = match_names(raw, name=study.id_column, province=study.province_column,
+                        prefecture=study.prefecture_column, code="county")
+        notes.append(str(m))
+        out = m.data
+    else:  # pragma: no cover - exact names of the current frame
+        frame = load_counties()
+        frame["code"] = frame["adcode"].astype(str).str.zfill(6)
+        keys = ["name"] + (["province"] if study.province_column else []) + (
+            ["prefecture"] if study.prefecture_column else [])
+        src = {"name": study.id_column, "province": study.province_column, "prefecture": study.prefecture_column}
+        left = pd.DataFrame({k: raw[src[k]].astype(str).str.replace(r"\s+", "", regex=True) for k in keys})
+        counts = frame.groupby(keys).size()
+        lookup = frame.drop_duplicates(keys).set_index(keys)["code"]
+        idx = pd.MultiIndex.from_frame(left) if len(keys) > 1 else pd.Index(left["name"])
+        code = pd.Series(lookup.reindex(idx).to_numpy(), index=raw.index)
+        amb = pd.Series(counts.reindex(idx).to_numpy(), index=raw.index) > 1
+        bad = code.isna() | amb
+        if bad.any():
+            rows = (raw.index[bad] + 2).tolist()[:10]
+            raise UnknownAdcodeError(f"study: {int(bad.sum())} rows name no unique county of data/counties.csv by "
+                                     f"{keys} (file rows {rows}, e.g. {left.loc[bad].head(3).to_dict('records')}); "
+                                     "check spelling against the current county names or use codes.")
+        out = raw.assign(county=code.to_numpy())
+        notes.append(f"ids: {len(raw)} rows matched to county codes by {keys} (exact names, current frame).")
     tmp = Path(tempfile.mkdtemp(prefix="countyfusion_names_")) / (path.stem + ".csv")
     out.to_csv(tmp, index=False, encoding="utf-8")
-    notes.append(f"ids: {len(raw)} rows matched to county codes by {keys} (exact names, current frame).")
     return tmp

@@ -9,7 +9,9 @@ shipped panel (:func:`analysis.datasets.load_county_panel`) into one such file:
   ``data/counties.csv``);
 * ``names``: county name + province + prefecture columns instead of codes;
 * ``xlsx_zh``: an .xlsx with Chinese yearbook headers (inverse of ``data/templates/column_mapping.csv``);
-* ``codes_2010``: 2010-vintage codes (needs the county-code crosswalk: not built yet).
+* ``codes_2010``: 2010-vintage codes (the inverse of the county-code crosswalk,
+  :func:`analysis.codes.codes_in_year`); frame units that were several units in 2010 (merged
+  since) or did not exist yet are left out, since their 2010 rows cannot be made from frame data.
 
 :func:`build` writes the file and returns a :class:`UserPanel` with the path, the matching
 :class:`analysis.study.Study` and the source rows the file keeps (canonical names, for comparison).
@@ -27,8 +29,7 @@ from analysis.datasets import load_counties, load_county_panel
 from analysis.panel import column_mapping
 from analysis.study import SIMULATED_ONLY_COLUMNS, Study
 
-VARIANTS = ("stripped", "unbalanced", "county_yearbook", "names", "xlsx_zh")
-TODO_VARIANTS = ("codes_2010",)
+VARIANTS = ("stripped", "unbalanced", "county_yearbook", "names", "xlsx_zh", "codes_2010")
 FRAME_COLUMNS = ("name", "prefecture", "province", "region", "county_type")
 
 
@@ -80,9 +81,15 @@ def chinese_headers() -> dict[str, str]:
 
 
 def codes_2010(panel: pd.DataFrame) -> pd.DataFrame:
-    """TODO(issue 14, after analysis.codes lands on main): recode frame codes to their 2010 codes
-    with the inverse of the crosswalk (analysis.codes.frame_code_map(2010) inverted)."""
-    raise NotImplementedError("codes_2010: needs analysis.codes (county-code crosswalk, issue 12); not built yet.")
+    """The panel under 2010-vintage codes: each frame code replaced by the one 2010 code that lands
+    on it (inverse of the crosswalk); frame units with none or several 2010 codes are left out."""
+    from analysis.codes import codes_in_year
+
+    inv = codes_in_year(sorted(panel["county"].unique()), 2010)
+    one = {f: c[0] for f, c in inv.items() if len(c) == 1}
+    out = panel[panel["county"].isin(one)].copy()
+    out["county"] = out["county"].map(one)
+    return out.reset_index(drop=True)
 
 
 def build(variant: str, folder: Path, provinces: tuple[str, ...] | None = ("北京市", "海南省", "宁夏回族自治区")
@@ -113,9 +120,13 @@ def build(variant: str, folder: Path, provinces: tuple[str, ...] | None = ("北�
         study = Study(data_path=str(folder / "xlsx_zh.xlsx"), id_column=heads["county"], time_column=heads["year"])
     elif variant == "codes_2010":
         out = codes_2010(src)
-        raise AssertionError("unreachable")  # pragma: no cover
+        from analysis.codes import frame_code_map
+
+        back = frame_code_map(2010)
+        expected = src[src["county"].isin({back[c] for c in out["county"].unique()})]
+        study = Study(data_path=str(folder / "codes_2010.csv"), code_year=2010)
     else:
-        raise ValueError(f"unknown variant {variant!r}; use one of {VARIANTS + TODO_VARIANTS}.")
+        raise ValueError(f"unknown variant {variant!r}; use one of {VARIANTS}.")
     path = Path(study.data_path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".xlsx":

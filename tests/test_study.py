@@ -7,7 +7,7 @@ import pytest
 
 import _user_panels as up
 from analysis.datasets import load_county_panel, load_land_reform_pilots
-from analysis.errors import ColumnError, SpecificationError, UnknownAdcodeError
+from analysis.errors import ColumnError, SpecificationError, UnmatchedNameError
 from analysis.study import SIMULATED_ONLY_COLUMNS, Study, attach_policy, resolve_name
 
 
@@ -108,7 +108,7 @@ def test_study_names_errors(tmp_path):
     path = tmp_path / "n.csv"
     bad.to_csv(path, index=False)
     s = Study(data_path=str(path), id_column="name", id_kind="names", province_column="province")
-    with pytest.raises(UnknownAdcodeError, match="不存在区"):
+    with pytest.raises(UnmatchedNameError, match="不存在区"):
         s.load()
 
 
