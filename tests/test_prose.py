@@ -44,6 +44,13 @@ def test_checker_fails_on_a_number_no_output_holds():
     assert [b.number for b in unheld_numbers(nb, tables=[pd.DataFrame({"n": [173], "p": [0.2712]})])] == []
 
 
+def test_checker_exemptions_and_allow():
+    nb = _notebook("Wang et al. (2021, 自然资源学报 36(3):793-810), see §1.2; 95% confidence bands; "
+                   "a 0-100 score.", "nothing")
+    assert [b.number for b in unheld_numbers(nb)] == ["100"]
+    assert unheld_numbers(nb, allow={"100"}) == []
+
+
 def test_stated_numbers_rules():
     got = [(t, v, d, p) for t, v, d, p, _ in stated_numbers("In 2015, 9 of 33 pilots (27.3%) and 2,851 units; 12 %.")]
     assert got == [("33", 33.0, 0, False), ("27.3%", 27.3, 1, True), ("2,851", 2851.0, 0, False), ("12 %", 12.0, 0, True)]
