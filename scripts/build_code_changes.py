@@ -284,10 +284,20 @@ def add_missing_new_units(ev: pd.DataFrame, cur: pd.DataFrame, c20: pd.DataFrame
                          "derived": "code in the 2026 list, absent from the 2020 census list and from every "
                                     "event: a unit of 2021-2026; year set to 2021"})
         log.append({"code": r.code, "name": r.name, "paired_with": None if len(pair) != 1 else pair.iloc[0]["code"]})
+    frame = set(pd.read_csv(DATA / "counties.csv", dtype=str)["adcode"])
     paired = {x["paired_with"] for x in log if x["paired_with"]}
     for r in stale20[~stale20["code"].isin(paired)].itertuples():
+        zone = bool(re.fullmatch(r"\d{4}7\d", r.code))
         log.append({"code": r.code, "name": r.name, "paired_with": None,
-                    "note": "in the 2020 census list, not in the 2026 list, no event upstream: left unresolved"})
+                    "note": "statistical functional zone (xxxx7x), not an administrative unit: not listed"
+                            if zone else "in the 2020 census list, not in the 2026 list, no event upstream: "
+                                         "listed as retired in 2021 with its successor missing"})
+        if not zone and r.code not in frame:
+            rows.append({"event_id": -1, "year": 2021, "level": 3, "type": "撤销", "old_code": r.code,
+                         "old_name": r.name, "old_parent": r.code[:4] + "00", "new_code": None, "new_name": None,
+                         "new_parent": None, "curated": False, "doc_no": None, "source": SOURCE, "note": "",
+                         "derived": "code in the 2020 census list, absent from the 2026 list and from every event: "
+                                    "retired after 2020 (year set to 2021); successor not in the source"})
     return pd.concat([ev, pd.DataFrame(rows)], ignore_index=True), log
 
 
