@@ -23,7 +23,6 @@ section lacks and how to supply it.
 from __future__ import annotations
 
 import difflib
-import inspect
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -336,52 +335,31 @@ class Study:
 
             notes.append("SIMULATED panel (data/synthetic/county_panel.csv.gz).")
             return load_county_panel()
-        params = inspect.signature(read_panel).parameters
         kw = {"columns": self.columns}
         path = Path(self.data_path)
         if self.id_kind == "names":
-            if "names" in params:  # analysis.codes-aware read_panel (lead, issue 12)
-                kw["names"] = {"name": self.id_column, "province": self.province_column,
-                               "prefecture": self.prefecture_column}
-            else:
-                path = _names_to_codes_file(path, self, notes)
-                kw["entity"] = "county"
-                return read_panel(path, time=self.time_column if self.columns is None else "year", **kw)
-        harmonize_here = False
-        if self.code_year is not None:
-            if "code_year" in params:  # read_panel harmonizes itself (lead, issue 12)
-                kw["code_year"] = self.code_year
-                if "harmonize" in params:
-                    kw["harmonize"] = True
-            else:  # read without the frame check, then put the codes on the frame here
-                kw["check_adcodes"] = False
-                harmonize_here = True
+            kw["names"] = {"name": self.id_column, "province": self.province_column,
+                           "prefecture": self.prefecture_column}
+        elif self.code_year is not None:
+            kw.update(harmonize=True, code_year=self.code_year, rules=self.merge_rules)
         if self.columns == "yearbook":
             from .panel import map_columns
 
-            for col, canon in ((self.id_column, "county"), (self.time_column, "year")):
+            checks = [(self.time_column, "year")] if self.id_kind == "names" else [
+                (self.id_column, "county"), (self.time_column, "year")]
+            for col, canon in checks:
                 hit = map_columns([col])[0].get(col)
                 if hit is None or hit[0] != canon:
                     raise SpecificationError(
                         f"study: with columns='yearbook' the file's column {col!r} must be a yearbook name of "
                         f"{canon!r} (e.g. 行政区划代码 / 年份); rename it in the file or set columns: null.")
-        entity = self.id_column if self.columns is None else "county"
+        entity = "county" if self.id_kind == "names" or self.columns is not None else self.id_column
         time = self.time_column if self.columns is None else "year"
         panel = read_panel(path, entity=entity, time=time, **kw)
         if entity != "county":
             panel = panel.rename(columns={entity: "county"})
         if time != "year":
             panel = panel.rename(columns={time: "year"})
-        if harmonize_here:
-            from .codes import harmonize_codes
-
-            attrs = dict(panel.attrs)
-            h = harmonize_codes(panel, code="county", year="year", rules=self.merge_rules, code_year=self.code_year)
-            panel = h.data.reset_index(drop=True)
-            panel.attrs = attrs
-            panel.attrs["harmonize_report"] = h
-            notes.append(f"codes of {self.code_year} put on the county frame: {len(h.report)} codes touched "
-                         f"({h.report['action'].value_counts().to_dict() if len(h.report) else {}}).")
         return panel
 
     def load(self) -> LoadedStudy:
@@ -476,59 +454,3 @@ def in_county_yearbook_scope(codes: pd.Series) -> pd.Series:
     return codes.astype(str).map(flag).fillna(True).astype(bool)
 
 
-def _names_to_codes_file(path: Path, study: Study, notes: list[str]) -> Path:
-    """Until read_panel(names=...) exists: add frame codes matched by name (+ province/prefecture).
-
-    Reads the file, matches the names with :func:`analysis.codes.match_names` (current and
-    historical names, province/prefecture disambiguation; ambiguous or unknown names raise its
-    errors, which name the rows), writes a CSV with a ``county`` column to a temporary folder and
-    returns its path.
-    """
-    import tempfile
-
-    from .datasets import load_counties
-    from .errors import UnknownAdcodeError
-    from .panel import _read_raw, map_columns
-
-    fmt = {".csv": "csv", ".xlsx": "excel", ".xls": "excel", ".parquet": "parquet", ".dta": "stata"}.get(
-        path.suffix.lower(), "csv")
-    raw = _read_raw(path, fmt, 0)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    for col in (study.id_column, study.province_column, study.prefecture_column):
-        if col is not None and col not in raw.columns:
-            raise ColumnError(f"study: column {col!r} is not in {path.name} (columns: {list(raw.columns)[:12]}...).")
-    found, _ = map_columns(raw.columns)
-    clash = [c for c, (canon, _) in found.items() if canon == "county"]
-    raw = raw.drop(columns=clash)
-    try:
-        from .codes import match_names
-    except ImportError:  # pragma: no cover - before analysis.codes
-        match_names = None
-    if match_names is not None:
-        m = match_names(raw, name=study.id_column, province=study.province_column,
-                        prefecture=study.prefecture_column, code="county")
-        notes.append(str(m))
-        out = m.data
-    else:  # pragma: no cover - exact names of the current frame
-        frame = load_counties()
-        frame["code"] = frame["adcode"].astype(str).str.zfill(6)
-        keys = ["name"] + (["province"] if study.province_column else []) + (
-            ["prefecture"] if study.prefecture_column else [])
-        src = {"name": study.id_column, "province": study.province_column, "prefecture": study.prefecture_column}
-        left = pd.DataFrame({k: raw[src[k]].astype(str).str.replace(r"\s+", "", regex=True) for k in keys})
-        counts = frame.groupby(keys).size()
-        lookup = frame.drop_duplicates(keys).set_index(keys)["code"]
-        idx = pd.MultiIndex.from_frame(left) if len(keys) > 1 else pd.Index(left["name"])
-        code = pd.Series(lookup.reindex(idx).to_numpy(), index=raw.index)
-        amb = pd.Series(counts.reindex(idx).to_numpy(), index=raw.index) > 1
-        bad = code.isna() | amb
-        if bad.any():
-            rows = (raw.index[bad] + 2).tolist()[:10]
-            raise UnknownAdcodeError(f"study: {int(bad.sum())} rows name no unique county of data/counties.csv by "
-                                     f"{keys} (file rows {rows}, e.g. {left.loc[bad].head(3).to_dict('records')}); "
-                                     "check spelling against the current county names or use codes.")
-        out = raw.assign(county=code.to_numpy())
-        notes.append(f"ids: {len(raw)} rows matched to county codes by {keys} (exact names, current frame).")
-    tmp = Path(tempfile.mkdtemp(prefix="countyfusion_names_")) / (path.stem + ".csv")
-    out.to_csv(tmp, index=False, encoding="utf-8")
-    return tmp

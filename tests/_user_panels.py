@@ -62,10 +62,11 @@ def unbalanced(panel: pd.DataFrame, share: float = 0.02, seed: int = 20261206) -
 
 
 def county_yearbook(panel: pd.DataFrame) -> pd.DataFrame:
-    """County-yearbook scope: drop 市辖区 (county_type == "district" in data/counties.csv)."""
+    """County-yearbook scope: the units with ``county_yearbook_scope == 1`` in data/counties.csv (no 市辖区,
+    no prefecture-level city without counties, no special statistical unit)."""
     frame = load_counties()
-    districts = set(frame.loc[frame["county_type"] == "district", "adcode"].astype(str).str.zfill(6))
-    return panel[~panel["county"].isin(districts)].reset_index(drop=True)
+    outside = set(frame.loc[frame["county_yearbook_scope"].astype(int) == 0, "adcode"].astype(str))
+    return panel[~panel["county"].isin(outside)].reset_index(drop=True)
 
 
 def names(panel: pd.DataFrame) -> pd.DataFrame:
