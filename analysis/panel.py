@@ -327,8 +327,9 @@ def read_panel(
     unknown_adcodes : {"raise", "keep"}
         What to do with county codes that are not in ``data/counties.csv``.
     recode_adcodes : bool
-        Replace old codes by current ones from ``data/templates/adcode_changes.csv`` (recorded in
-        the report). Default False: old codes raise with a hint.
+        Replace the six old codes of the pilot list by current ones (``data/templates/adcode_changes.csv``,
+        recorded in the report). Superseded by ``harmonize=True``, which knows every change 1980-2026.
+        Default False: old codes raise with a hint that names their changes.
     check_adcodes : bool
         Set False for panels whose ids are not mainland county adcodes.
     harmonize : bool
@@ -613,6 +614,20 @@ def _check_adcodes(ids: pd.Series, col: str, report: ReadReport, recode: bool, u
     hints = [notes[c] for c in codes if c in notes]
     hint = (" Known code changes: " + "; ".join(hints)
             + ". Pass recode_adcodes=True to apply them.") if hints else ""
+    from .codes import lineage
+
+    lin = lineage()
+    older = [c for c in codes if lin.valid_years(c)]
+    if older:
+        ex = []
+        for c in older[:4]:
+            last = lin.valid_years(c)[-1]
+            t = lin.target(c, last)
+            ex.append(f"{c} {lin.name(c, last)} (valid {lin.valid_years(c)[0]}-{last}"
+                      + (f" -> {'+'.join(t.frame)}" if t.frame else "") + ")")
+        hint = (f" {len(older)} of them are codes of earlier years, e.g. " + "; ".join(ex)
+                + ". Pass harmonize=True (and code_year= if the whole file uses one year's codes) to put them "
+                  "on the frame with a report of every change.")
     raise UnknownAdcodeError(
         f"{col!r} has codes that are not in the county frame (data/counties.csv, current codes "
         f"of 2,851 mainland county-level units): {', '.join(codes[:8])}"
