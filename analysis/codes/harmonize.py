@@ -391,22 +391,23 @@ def harmonize_codes(data: pd.DataFrame, code: str = "county", year: str | None =
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
 
     # report ------------------------------------------------------------------------------------
-    rep_rows = []
     rec = pd.DataFrame({"old": df[code].values, "v": vint.values,
-                        "y": years.values if years is not None else vint.values})
+                        "y": years.values if years is not None else vint.values, "split": split_rows})
     rec["frame"] = ["+".join(t.frame) for t in targets]
-    rec["events"] = ["; ".join(t.path) for t in targets]
-    rec["split"] = split_rows
     merged_frames = set(df2.loc[merged, code]) if merged.any() else set()
-    for (old, frame, events, split), g in rec.groupby(["old", "frame", "events", "split"], sort=True):
-        agg = any(f in merged_frames for f in frame.split("+"))
-        if old == frame and not agg:
-            continue
-        action = "split-allocated" if split else ("aggregated" if agg else "recoded")
-        rep_rows.append({"old_code": old, "old_name": lin.name(old, int(g["v"].iloc[0])),
-                         "years": f"{g['y'].min()}-{g['y'].max()}", "frame_code": frame,
-                         "frame_name": "+".join(lin.frame_names.get(f, "") for f in frame.split("+")),
-                         "events": events or "(merged into it)", "action": action, "rows": int(len(g))})
+    rec["agg"] = rec["frame"].isin(merged_frames)
+    rec = rec[(rec["old"] != rec["frame"]) | rec["agg"] | rec["split"]]
+    summary = rec.groupby(["old", "frame", "split", "agg"], sort=True).agg(
+        v=("v", "first"), y0=("y", "min"), y1=("y", "max"), rows=("y", "size")).reset_index()
+    rep_rows = []
+    for r in summary.itertuples(index=False):
+        path = "; ".join(lin.target(r.old, int(r.v)).path) if lin.valid_years(r.old) else ""
+        rep_rows.append({"old_code": r.old, "old_name": lin.name(r.old, int(r.v)), "years": f"{r.y0}-{r.y1}",
+                         "frame_code": r.frame,
+                         "frame_name": "+".join(lin.frame_names.get(f, "") for f in r.frame.split("+")),
+                         "events": path or "(merged into it)",
+                         "action": "split-allocated" if r.split else ("aggregated" if r.agg else "recoded"),
+                         "rows": int(r.rows)})
     if len(dropped):
         notes.append(f"{len(dropped)} rows kept out: their units have no place on the frame (see .dropped)")
     report = pd.DataFrame(rep_rows, columns=["old_code", "old_name", "years", "frame_code", "frame_name",
