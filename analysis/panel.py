@@ -34,6 +34,9 @@ from .errors import (
     check_choice,
     describe_rows,
 )
+from .panel_io import apply_units, check_group_keys, check_title_row, excel_cell_audit, excel_error_lines
+from .panel_io import check_units as panel_io_check_units
+from .panel_io import read_raw, uncached_error
 from .results import RowReport
 
 __all__ = [
@@ -221,23 +224,6 @@ def map_columns(names) -> tuple[dict[str, tuple[str, float]], list[str]]:
 # reading
 # ---------------------------------------------------------------------------------------------
 
-def _read_raw(path: Path, fmt: str, sheet_name, **kwargs) -> pd.DataFrame:
-    if fmt == "csv":
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                               **kwargs)
-        except UnicodeDecodeError:  # Chinese Excel exports are often GBK
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030",
-                               **kwargs)
-    if fmt == "excel":
-        raw = pd.read_excel(path, sheet_name=sheet_name, dtype=object, keep_default_na=False,
-                            **kwargs)
-        return raw
-    if fmt == "stata":
-        return pd.read_stata(path, convert_categoricals=False, **kwargs)
-    return pd.read_parquet(path, **kwargs)
-
-
 def _as_text(series: pd.Series) -> pd.Series:
     """Cells as stripped strings (NaN stays NaN); integral floats lose their ``.0``."""
     def one(v):
@@ -301,6 +287,8 @@ def read_panel(
     code_year: int | None = None,
     rules=None,
     names: dict | None = None,
+    units: dict | None = None,
+    check_units: bool = True,
     **read_kwargs,
 ) -> pd.DataFrame:
     """Read a county-year panel from CSV, Excel (.xlsx), Stata (.dta) or Parquet and validate it.
@@ -348,6 +336,17 @@ def read_panel(
         matched; ambiguous names raise with the candidates; total rows such as 市辖区 are kept out and
         reported).
 
+    units : dict, optional
+        Units of value columns whose header gives none or the wrong one, by file header or canonical
+        name, e.g. ``{"地区生产总值": "亿元", "常住人口城镇化率": "0-1"}``; values are converted to the
+        package's unit (GDP in 万元, per-capita values in 元, population in 万人, rates in %).
+    check_units : bool
+        Raise :class:`ScaleError` when a column's numbers do not fit its unit (a county GDP median
+        below 1 亿 in 万元, a percentage column entirely within [0, 1], ...). Default True.
+    **read_kwargs
+        Passed to the reader, e.g. ``header=1`` when a title row sits above the header (row numbers
+        in messages then count from the real sheet row).
+
     Returns
     -------
     DataFrame
@@ -385,11 +384,19 @@ def read_panel(
             f"cannot read {path.name!r}: use .csv, .xlsx, .dta or .parquet "
             f"(got {path.suffix!r}).")
     fmt = _FORMATS[suffix]
-    raw = _read_raw(path, fmt, sheet_name, **read_kwargs)
+    header = read_kwargs.get("header", 0)
+    header = header if isinstance(header, int) else 0
+    raw = read_raw(path, fmt, sheet_name, **read_kwargs)
+    if fmt in ("csv", "excel"):
+        check_title_row(raw, header)
     raw.columns = [str(c).replace("\ufeff", "").strip() for c in raw.columns]
     n_input = len(raw)
     report = ReadReport(path=str(path), format=fmt, rows=RowReport(n_input, n_input))
-    file_row = _file_row_fn(fmt, 1)
+    file_row = _file_row_fn(fmt, header + 1)
+    excel_errors: dict = {}
+    if fmt == "excel":
+        excel_errors, uncached = excel_cell_audit(path, sheet_name, header, list(raw.columns))
+        uncached_error(uncached, path)
 
     # ---- names ------------------------------------------------------------------------------
     scales: dict[str, float] = {}
@@ -472,7 +479,15 @@ def read_panel(
                 report.text_columns.append(col)
     for col, scale in scales.items():
         df[col] = df[col] * scale
-    report.scaled = scales
+    converted = apply_units(df, units or {}, rename)
+    report.scaled = {**scales, **converted}
+    if check_units:
+        header_units = {}
+        if columns == "yearbook":
+            header_units = {rename[h]: _split_unit(_norm(h))[1] for h in rename if rename[h] in df}
+        given = {rename.get(k, k) for k in (units or {})}
+        report.notes += panel_io_check_units(df, header_units, given)
+    report.notes += excel_error_lines({rename.get(c, c): v for c, v in excel_errors.items()})
     report.missing_cells = {c: int(n) for c, n in df.isna().sum().items() if n}
 
     # ---- adcodes --------------------------------------------------------------------------------
@@ -840,6 +855,8 @@ def winsorize(df: pd.DataFrame, columns, limits=(0.01, 0.99), by=None) -> pd.Dat
             raise SpecificationError(f"limits={limits!r}: quantiles must be in [0, 1].")
     if lo is not None and hi is not None and lo > hi:
         raise SpecificationError(f"limits={limits!r}: the lower quantile exceeds the upper.")
+    if by is not None:
+        check_group_keys(df, [by] if isinstance(by, str) else list(by), "winsorize(by=...)")
     out = df.copy()
     stats: dict[str, dict[str, int]] = {}
     for col in columns:
