@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ColumnError, MissingValueError, ScaleError, SpecificationError, describe_rows
+from ..errors import ColumnError, MissingValueError, ScaleError, SpecificationError, describe_rows
 
 __all__ = ["read_raw", "excel_cell_audit", "check_title_row", "check_units", "apply_units", "UNIT_FACTORS",
            "PERCENT_COLUMNS"]
