@@ -340,7 +340,7 @@ def add_scale_bar(ax, x: float = 0.05, y: float = 0.05, length_m: float | None =
     km = length / 1000
     bar_inches = ax.get_position().width * ax.figure.get_figwidth() * length / (x1 - x0)
     ticks = ((0, "0"), (0.5, f"{km / 2:g}"), (1, f"{km:g} km"))
-    if bar_inches < 1.2:  # a short bar (small panels): no middle label, so labels never overlap
+    if bar_inches < 0.8:  # a short bar (small panels): no middle label, so labels never overlap
         ticks = (ticks[0], ticks[2])
     for frac, label in ticks:
         ax.text(bx + frac * length, by + 1.6 * h, label, ha="center", va="bottom", fontsize=7,
