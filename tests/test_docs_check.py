@@ -94,3 +94,26 @@ def test_docs_pages_cite_no_internal_notes():
     for page in sorted((ROOT / "docs" / "methods").glob("*.md")):
         text = page.read_text(encoding="utf-8")
         assert "## References" in text or page.stem == "maps", page
+
+
+def test_docstrings_point_to_no_files_outside_the_package():
+    """The API reference is built from the docstrings: they cite papers and packages, never the
+    project's internal notes (which users do not have)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import analysis
+
+    internal = ("shared/", "indices.md", "did-formulas", "threshold-spatial-formulas",
+                "estimators.md", "methods/")
+    offenders = []
+    for info in pkgutil.walk_packages(analysis.__path__, "analysis."):
+        module = importlib.import_module(info.name)
+        objects = [module] + [getattr(module, n) for n in getattr(module, "__all__", [])
+                              if hasattr(module, n)]
+        for obj in objects:
+            doc = inspect.getdoc(obj) or ""
+            offenders += [f"{info.name}:{getattr(obj, '__name__', obj)!s:.40}: {word}"
+                          for word in internal if word in doc]
+    assert not offenders, offenders

@@ -188,3 +188,20 @@ def test_scale_bar_length_is_true_distance():
     lon2, lat2 = lonlat.get_coordinates().to_numpy()[0]
     _, _, dist = Geod(ellps="WGS84").inv(100.0, 25.0, lon2, lat2)
     assert abs(dist - 1e6) / 1e6 < 0.01  # Albers: true scale along 25N, off-parallel error < 1%
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.floats(min_value=1e3, max_value=1e8, allow_nan=False))
+def test_scale_bar_length_is_round_and_fits(span):
+    length = maps._nice_length(span)
+    mantissa = length / 10 ** np.floor(np.log10(length))
+    assert round(mantissa, 9) in (1.0, 2.0, 5.0)
+    assert span / 50 < length <= span / 5  # visible, and at most a fifth of the map
+
+
+@given(st.text(alphabet="GS()0123456789号-", min_size=1, max_size=20), st.sampled_from(["zh", "en"]))
+def test_caption_carries_any_review_number(number, lang):
+    text = maps.map_caption(lang, number)
+    assert text.endswith(number) and text.startswith(maps.BOUNDARY_SOURCE[lang])
