@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.countyfusion-installed
 JOBS   ?= 2
 
-.PHONY: all reproduce test test-fast bench fonts venv lock clean update-expected
+.PHONY: all reproduce test test-fast bench fonts venv lock clean update-expected docs
 
 all: test
 
@@ -45,5 +45,13 @@ bench: $(STAMP)
 lock:
 	sh scripts/lock.sh
 
+# the documentation site: Sphinx + MyST-NB + PyData theme (pins in docs/requirements.txt), built
+# offline with warnings as errors into docs/_build/html, then checked (scripts/check_docs.py)
+docs: $(STAMP)
+	@$(BIN)/python -m pip install --quiet -r docs/requirements.txt
+	rm -rf docs/_build
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(BIN)/python scripts/check_docs.py docs/_build/html
+
 clean:
-	rm -rf results/tables results/figures results/notebooks results/REPORT.md .pytest_cache
+	rm -rf results/tables results/figures results/notebooks results/REPORT.md .pytest_cache docs/_build

@@ -1,6 +1,6 @@
 """Coupling coordination (耦合协调度), relative development and obstacle degree (障碍度).
 
-Models for n >= 2 subsystem scores U_1..U_n in [0, 1] (``shared/methods/indices.md`` §4-5):
+Models for n >= 2 subsystem scores U_1..U_n in [0, 1]:
 
 * ``"wang"`` (default), the corrected model of Wang Shujia, Kong Wei, Ren Liang, Zhi Dandan & Dai
   Bingtao (2021), 中国国内耦合协调度模型的误区及修正, 自然资源学报 36(3):793-810,
@@ -205,8 +205,8 @@ def _t_weights(weights, columns: Sequence) -> np.ndarray:
     if not np.isfinite(w).all() or (w < 0).any():
         raise SpecificationError(f"T weights must be finite and non-negative: {w.tolist()}.")
     if abs(w.sum() - 1) > 1e-6:
-        raise SpecificationError(f"T weights sum to {w.sum():.8g}, not 1 (indices.md §4.4: T "
-                                 "weights must sum to one). Divide them by their sum.")
+        raise SpecificationError(f"T weights sum to {w.sum():.8g}, not 1 (T weights must "
+                                 "sum to one). Divide them by their sum.")
     return w
 
 
@@ -508,7 +508,7 @@ def obstacle_degree(
     labels: Mapping[str, tuple[str, str]] | None = None,
     clip: bool = True,
 ) -> ObstacleResult:
-    """Obstacle degree model (障碍度模型), indices.md §5; ``mathmodels::obstacle_degree``.
+    """Obstacle degree model (障碍度模型); R ``mathmodels::obstacle_degree``.
 
     F_j = w_j (factor contribution; with ``subsystem_weights`` F_j = w_j * W_k, ``weights`` then
     being within-subsystem weights), I_ij = 1 - z_ij (deviation), O_ij = F_j I_ij / sum_j F_j I_ij.

@@ -374,7 +374,7 @@ def placebo_test(
                   "fixed effects": f"{entity} + {time}", "strata": strata if scheme == "within_province" else None,
                   "p-value": "two-sided c/B (ritest) and (1+c)/(B+1)",
                   "engine": "closed_form" if closed else "demean"},
-        reference="Fisher randomization inference; Stata ritest (Hess 2017); did-formulas.md section 6",
+        reference="Fisher randomization inference; Stata ritest (Hess 2017)",
         stats={"N": len(frame), "treated units": n_treated, "units": len(units)},
         draws=draws,
         actual=actual,
@@ -434,7 +434,7 @@ def fake_timing_test(
         df_resid=fit.df_resid, rows=RowReport(n_input=n_input, n_used=len(frame), dropped=dropped),
         settings={"y": y, "shift": shift, "controls": controls, "fixed effects": f"{entity} + {time}",
                   "se": f"CRV1 clustered by {entity}, reghdfe small-sample factor"},
-        reference="fake-timing (pre-dated treatment) placebo; did-formulas.md section 6",
+        reference="fake-timing (pre-dated treatment) placebo on the TWFE DiD",
         stats={"N": fit.nobs, "clusters": fit.n_clusters},
     )
 

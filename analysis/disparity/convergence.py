@@ -9,7 +9,7 @@
 
 Half-life τ = ln 2 / θ. The within estimator of this dynamic panel is biased towards −1 when T is
 short (Nickell 1981), which overstates the speed; we warn when T < 10 and report θ as undefined when
-1 + β ≤ 0 (``shared/methods/indices.md`` §8, test vector B1). The panel regression is
+1 + β ≤ 0. The panel regression is
 :func:`analysis.regression.fe` (reghdfe conventions, county-clustered SEs).
 """
 from __future__ import annotations

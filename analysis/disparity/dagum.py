@@ -92,7 +92,7 @@ def dagum_gini(values, groups) -> DagumResult:
 
     Notes
     -----
-    Formulas as in ``shared/methods/indices.md`` §6.1: G_jh uses n_j n_h (Ȳ_j + Ȳ_h), the weights of
+    Formulas as in Dagum (1997): G_jh uses n_j n_h (Ȳ_j + Ȳ_h), the weights of
     the between terms are (p_j s_h + p_h s_j) over the pairs j > h (groups ordered by mean), and
     D_jh = (d_jh - p_jh)/(d_jh + p_jh) with d, p the gross affluence and transvariation moments.
     """

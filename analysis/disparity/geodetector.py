@@ -4,7 +4,7 @@ Wang, J.-F. et al. (2010) IJGIS 24(1):107-127; Wang, Zhang & Fu (2016) Ecol. Ind
 王劲峰, 徐成东 (2017) 地理学报 72(1):116-134. The R package of record is CRAN ``geodetector``
 (Xu & Wang, v1.0-4); ``compat="cran"`` reproduces its numbers.
 
-Two documented departures from the R package (``shared/methods/indices.md`` §0.3 and §9):
+Two documented departures from the R package:
 
 * **p-value of the factor detector.** CRAN computes ``pf(F, L-1, N-L, ncp=λ)`` with
   λ = [Σ Ȳ_h² − (Σ √N_h Ȳ_h)²/N] / s². That λ is not zero when q = 0 and strata sizes differ, and

@@ -1,7 +1,7 @@
 """Kernel density of a panel variable by year, on one grid with one bandwidth.
 
 Distribution-dynamics figures compare densities across years; with a bandwidth re-chosen every year
-changes in peaks are partly bandwidth artefacts (``shared/methods/indices.md`` §7.2). Here the
+changes in peaks are partly bandwidth artefacts. Here the
 Gaussian-kernel bandwidth is chosen once on the pooled sample (Silverman's rule
 h = 0.9·min(s, IQR/1.349)·N^(-1/5), as Stata ``kdensity`` and statsmodels ``bw="silverman"``;
 or Scott's 1.059 constant, or a number) and reported.

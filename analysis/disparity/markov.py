@@ -3,7 +3,7 @@
 Rey, S. J. (2001) Spatial empirics for economic growth and convergence, *Geographical Analysis*
 33(3); Bickenbach & Bode (2003) for the homogeneity tests. PySAL ``giddy.markov.Markov`` and
 ``Spatial_Markov`` do the counting; this module prepares the classes the way Chinese papers do and
-guards the caveats of ``shared/methods/indices.md`` §7.3:
+guards against the usual pitfalls:
 
 * W is row-standardized here (giddy uses whatever transform W carries);
 * ``lag_cutoffs="state"`` reuses the state cut-offs for the neighbourhood classes (the common

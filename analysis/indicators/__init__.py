@@ -3,7 +3,8 @@
 One file per job: :mod:`.system` (YAML indicator systems), :mod:`.normalize` (min-max with
 directions and scope), :mod:`.weights` (entropy, CRITIC, CV, equal, fixed, combinations),
 :mod:`.topsis` (TOPSIS closeness) and :mod:`.index` (:func:`build_index`, :func:`integration_index`).
-Formulas and test vectors: ``shared/methods/indices.md`` §1-3 (copied into the tests' references).
+Each module's docstring gives its formulas and the published source; the test vectors are in the
+tests' reference files.
 """
 from .index import IndexResult, build_index, integration_index, METHODS, MISSING
 from .normalize import (ConstantColumnWarning, NormalizationBounds, PerYearScopeWarning, SCOPES,

@@ -35,7 +35,7 @@ __all__ = ["build_index", "integration_index", "IndexResult", "METHODS", "MISSIN
 METHODS = ("weighted_sum", "topsis")
 MISSING = ("raise", "interpolate", "drop")
 REFERENCE = ("Entropy-weighted comprehensive index with pooled (global) min-max normalization, "
-             "shared/methods/indices.md §1-3 (杨丽 & 孙之淳 2015 panel entropy method); "
+             "the panel entropy method of 杨丽 & 孙之淳 (2015); "
              "cross-checked against zhjx19/mathmodels R/eval_weights.R and R/eval_algorithms.R.")
 
 
@@ -338,8 +338,8 @@ def build_index(
 
     References
     ----------
-    Entropy and pooled normalization: indices.md §1-2; TOPSIS: Hwang & Yoon (1981) and indices.md
-    §3; R counterpart ``mathmodels::entropy_weight`` / ``topsis`` (zhjx19/mathmodels).
+    Entropy weights with pooled normalization: the panel entropy method of 杨丽 & 孙之淳 (2015);
+    TOPSIS: Hwang & Yoon (1981); R counterpart ``mathmodels::entropy_weight`` / ``topsis`` (zhjx19/mathmodels).
     """
     check_choice("scope", scope, SCOPES)
     check_choice("method", method, METHODS)

@@ -1,6 +1,6 @@
 """Min-max normalization (无量纲化) with directions, moderate indicators, scope and shift.
 
-Formulas (``shared/methods/indices.md`` §1.1, cross-checked with ``zhjx19/mathmodels``
+Formulas (cross-checked with the R package ``mathmodels``, zhjx19/mathmodels
 ``R/eval_preprocess.R``):
 
 * positive ``+``: z = (x - min) / (max - min)
@@ -10,7 +10,7 @@ Formulas (``shared/methods/indices.md`` §1.1, cross-checked with ``zhjx19/mathm
 
 ``scope="pooled"`` (default; the panel / "global" entropy method) takes min and max over all
 county-years so that the index is comparable over time; ``scope="year"`` recomputes them within each
-year (the cross-section method), which destroys the time trend (indices.md §1.2) and warns on a panel.
+year (the cross-section method), which destroys the time trend and warns on a panel.
 Missing cells stay missing (min and max use the available data); decide about them before weighting.
 """
 from __future__ import annotations
@@ -137,8 +137,8 @@ def normalize(
             raise SpecificationError(f"moderate indicator {c!r} needs a target value (targets={{...}}).")
         dirs.append(d)
     if shift and rescale is not None:
-        raise SpecificationError("use either shift= or rescale=, not both (indices.md §1.3: shifting "
-                                 "and then re-normalizing is a common mistake).")
+        raise SpecificationError("use either shift= or rescale=, not both (shifting and then "
+                                 "re-normalizing is a common mistake).")
     if rescale is not None and not 0 <= rescale < 0.5:
         raise SpecificationError(f"rescale={rescale} must be in [0, 0.5): z is mapped to [a, 1 - a].")
     if shift < 0:
@@ -168,7 +168,7 @@ def normalize(
                 warnings.warn(
                     "scope='year' recomputes min and max every year: the best county in each year "
                     "gets z = 1, so scores are NOT comparable across years (the time trend is "
-                    "destroyed; indices.md §1.2). Use scope='pooled' for panel trends.",
+                    "destroyed). Use scope='pooled' for panel trends.",
                     PerYearScopeWarning, stacklevel=2,
                 )
             lo_rows, hi_rows = {}, {}

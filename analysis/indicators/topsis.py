@@ -1,4 +1,4 @@
-"""TOPSIS closeness (逼近理想解法) with a global (pooled) ideal, indices.md §3.
+"""TOPSIS closeness (逼近理想解法) with a global (pooled) ideal (Hwang & Yoon 1981).
 
 Two variants, which give different numbers, so the variant is a parameter:
 

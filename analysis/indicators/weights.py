@@ -2,14 +2,14 @@
 
 All functions take a complete (no missing cells) matrix of normalized indicators ``z`` (CV: raw
 values) with one row per county-year and return weights as a Series indexed by column that is
-non-negative and sums to one. Formulas and test vectors: ``shared/methods/indices.md`` §2
-(E1-E3, W1, W-CV, W2); reference implementation ``zhjx19/mathmodels`` ``R/eval_weights.R``.
+non-negative and sums to one. Reference implementation: the R package ``mathmodels``
+(zhjx19/mathmodels) ``R/eval_weights.R``.
 
 * entropy (熵权法): p = z / sum z, e = -k sum p ln p with k = 1/ln N over the N rows used
   (N = n*T for a pooled panel), 0 ln 0 = 0, d = 1 - e, w = d / sum d.
 * CRITIC (Diakoulaki, Mavrotas & Papayannakis 1995): C_j = sigma_j * sum_k (1 - r_jk).
 * coefficient of variation (变异系数法): v_j = s_j / mean_j on raw, positive data.
-* combinations (组合赋权): linear, multiplicative, game theory (博弈论), indices.md §2.5.
+* combinations (组合赋权): linear, multiplicative, game theory (博弈论).
 
 Constant columns get weight 0 with a warning; missing cells or an all-missing column raise
 :class:`~analysis.errors.MissingValueError`.
@@ -70,7 +70,7 @@ def entropy(z: pd.DataFrame) -> pd.DataFrame:
     of rows N actually summed over (pooled panel: n*T), 0 ln 0 := 0. A constant column (all-zero or
     not) gets e = 1 and weight 0 with a warning.
 
-    References: Shannon entropy weights as in indices.md §2.1; ``mathmodels::entropy_weight``.
+    References: Shannon (1948) entropy weights; R ``mathmodels::entropy_weight``.
     """
     z = z if isinstance(z, pd.DataFrame) else pd.DataFrame(np.asarray(z, dtype=float))
     arr = _matrix(z, "entropy weights")
@@ -197,7 +197,7 @@ def fixed_weights(system, columns: Sequence[str] | None = None) -> pd.Series:
 def combine_weights(weights: Mapping[str, pd.Series] | Sequence[pd.Series], method: str = "game",
                     alpha: float | Sequence[float] | None = None,
                     negative: str = "abs") -> pd.Series:
-    """Combine several weight vectors (组合赋权), indices.md §2.5.
+    """Combine several weight vectors (组合赋权): linear, multiplicative or game theory (博弈论).
 
     Parameters
     ----------

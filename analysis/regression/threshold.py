@@ -12,7 +12,7 @@ Stata Journal 15(1): 121-134):
   demeaning;
 * the threshold minimises the SSR over a grid of observed values of q; every grid point is
   evaluated at once with cumulative sums over the observations sorted by q (the Frisch-Waugh-Lovell
-  update of ``shared/methods/threshold-spatial-formulas.md`` A.9), so the cost is
+  update), so the cost is
   O(nT k^2 + G k^3) instead of G regressions;
 * F test of m-1 against m thresholds with the bootstrap p-value of Hansen (1999, section 3):
   regressors fixed, the null model's residuals resampled by county (whole length-T blocks), the whole

@@ -4,7 +4,7 @@ Implements the "fast and wild" algorithm of Roodman, MacKinnon, Nielsen and Webb
 Journal* 19(1)), Stata ``boottest``, for the CRV1 t statistic (the WCR-11 bootstrap of MacKinnon,
 Nielsen and Webb 2023), exactly with absorbed fixed effects: nothing of size N is touched inside the
 bootstrap loop, so thousands of clusters (2,800+ counties) and thousands of draws fit in bounded
-memory. See ``shared/methods/did-formulas.md`` section 5.
+memory.
 
 Algorithm (one coefficient j, H0: beta_j = h0, clusters g = 1..G):
 

@@ -7,8 +7,7 @@ Model (time-major stacking, W row-standardised, N units, T periods)::
     SDM: y_t = rho W y_t + X_t beta + W X_t theta + mu + alpha_t + e_t
     SEM: y_t = X_t beta + mu + alpha_t + u_t,  u_t = lambda W u_t + e_t
 
-Estimation follows Elhorst (2014, ch. 3) and the formula sheet (``methods/threshold-spatial-
-formulas.md`` B.2-B.6): spatial lags are formed from the raw data, then every column is demeaned
+Estimation follows Elhorst (2014, ch. 3) and Lee & Yu (2010): spatial lags are formed from the raw data, then every column is demeaned
 (:class:`analysis.demean.FixedEffects`); the likelihood is concentrated in rho (lambda) and
 maximised with a bounded scalar search; ln|I - rho W| = sum ln(1 - rho omega) with the eigenvalues
 omega of W computed once (``eigvalsh`` of D^-1/2 A D^-1/2 when W = D^-1 A with A symmetric). The
