@@ -427,7 +427,11 @@ def build(source: Path = DEFAULT_SOURCE, out_dir: Path = OUT_DIR) -> dict:
         named = cnt["unit_name"].map(lambda n: NAMED_UNITS.get(n, (None, None))[0])
         cnt["frame_code"] = np.where(kinds == "named", named, cnt["code"])
         units = cnt[kinds.isin(["county", "named"])].copy()
-        data, unmatched = to_frame(units, year, frame_codes)
+        empty = units["pop_resident"].isna()
+        no_data = units.loc[empty, ["code", "unit_name", "source_row", "pop_resident"]].assign(
+            year=year, reason="no population in the source (row present, cells empty)")
+        data, unmatched = to_frame(units[~empty], year, frame_codes)
+        unmatched = pd.concat([no_data, unmatched])
         # province totals before/after the mapping, for the rows kept
         before = units.drop(index=unmatched.index)
         data["year"] = year
