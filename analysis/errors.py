@@ -22,6 +22,12 @@ __all__ = [
     "SpecificationError",
     "WeightsMatrixError",
     "UnknownAdcodeError",
+    "UnknownCodeError",
+    "CodeFormatError",
+    "MergeRuleError",
+    "AmbiguousNameError",
+    "UnmatchedNameError",
+    "NameFormatError",
     "YearRangeError",
     "describe_rows",
     "check_choice",
@@ -77,6 +83,30 @@ class SpecificationError(CountyFusionError):
 
 class UnknownAdcodeError(CountyFusionError):
     """County codes that are not in the county frame (``data/counties.csv``)."""
+
+
+#: The name used by :mod:`analysis.codes` for the same error.
+UnknownCodeError = UnknownAdcodeError
+
+
+class CodeFormatError(CountyFusionError):
+    """County codes in a form that cannot be read safely (floats, wrong length, mixed vintages)."""
+
+
+class MergeRuleError(CountyFusionError):
+    """Units merged or split across years, and no rule says how to combine or allocate their values."""
+
+
+class AmbiguousNameError(CountyFusionError):
+    """A county name that fits several counties (朝阳, 通州, 鼓楼 ...); the message lists the candidates."""
+
+
+class UnmatchedNameError(CountyFusionError):
+    """County names that fit no county of any year."""
+
+
+class NameFormatError(CountyFusionError):
+    """County names with spaces or full-width characters where normalisation was switched off."""
 
 
 class YearRangeError(CountyFusionError):
