@@ -362,29 +362,110 @@ RATES = {
 # codes onto the current frame: the ONE place where the mapping is done
 # ---------------------------------------------------------------------------------------------
 
-def to_frame(units: pd.DataFrame, year: int, frame_codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+# Census units the change list cannot place (no successor recorded), whose successor is a whole
+# frame unit according to the State Council approvals: census code -> (frame code, event)
+SUPPLEMENT = {
+    "110103": ("110101", "2010-07 崇文区 merged into 东城区 (listed separately in the Nov 2010 census)"),
+    "110104": ("110102", "2010-07 宣武区 merged into 西城区 (listed separately in the Nov 2010 census)"),
+    "320323": ("320312", "2010 铜山县 made 铜山区"),
+    "532522": ("532503", "2010 蒙自县 made 蒙自市"),
+    "532621": ("532601", "2010 文山县 made 文山市"),
+    "370802": ("370811", "2013 济宁 市中区 and 任城区 merged into the new 任城区"),
+    "140402": ("140403", "2018 长治 城区 and 郊区 merged into 潞州区"),
+    "140411": ("140403", "2018 长治 城区 and 郊区 merged into 潞州区"),
+    "410306": ("410308", "2021 吉利区 and 孟津县 merged into 孟津区"),
+}
+# Census units divided between several frame units: the frame units that received a part have no
+# comparable value in that census year (set missing, with the reason); census code -> (receivers, event)
+PARTIAL = {
+    "130103": (("130102", "130104"), "2014 石家庄 桥东区 divided between 长安区 and 桥西区"),
+    "140202": (("140213", "140214"), "2018 大同 城区, 矿区, 南郊区 recut into 平城区 and 云冈区"),
+    "140203": (("140213", "140214"), "2018 大同 城区, 矿区, 南郊区 recut into 平城区 and 云冈区"),
+    "140211": (("140213", "140214"), "2018 大同 城区, 矿区, 南郊区 recut into 平城区 and 云冈区"),
+    "320304": (("320302", "320311", "320312"), "2010 徐州 九里区 divided between 鼓楼区, 泉山区 and 铜山区"),
+    "340208": (("340202", "340207", "340209"), "2020 芜湖 三山区 abolished, its area given to 弋江区; urban districts 镜湖/鸠江/弋江 recut"),
+    "460200": (("460202", "460203", "460204", "460205"), "2014 三亚市 (no districts in 2010) divided into 4 districts"),
+}
+
+
+def to_frame(units: pd.DataFrame, year: int, frame_codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """Map the census codes of ``year`` onto frame codes and sum counts of merged units.
 
-    Returns ``(data, unmatched)``: ``data`` one row per frame code with summed counts and
-    ``source_codes`` (the census codes merged into it); ``unmatched`` the census units that could
-    not be placed, with the reason.
+    Codes go through :func:`analysis.codes.harmonize_codes` (read in the census year, rule ``"sum"`` for
+    every count, ``unplaced="drop"``). Units without a code (``NAMED_UNITS``) already carry their
+    frame code; units the change list cannot place and whose successor is a whole frame unit are
+    placed by ``SUPPLEMENT``; units divided between frame units (``PARTIAL``) are left out and
+    their receiving frame units set missing for that year.
 
-    TEMPORARY: identity for codes present in the frame; others unmatched ("code not in the current
-    frame"). To be replaced by ``analysis.codes.harmonize_codes(..., code_year=year)``.
+    Returns ``(data, unmatched, report)``: ``data`` one row per frame code with summed counts,
+    ``source_codes`` and ``source_names``; ``unmatched`` the census units left out with the reason;
+    ``report`` the code mapping (one record per census code recoded or aggregated).
     """
-    ok = units["frame_code"].isin(frame_codes)
-    unmatched = units.loc[~ok, ["code", "unit_name", "source_row", "pop_resident"]].assign(
-        year=year, reason="census code not in the current frame (no crosswalk applied)")
-    mapped = units.loc[ok]
-    return _sum_by_frame(mapped), unmatched
+    from analysis.codes import harmonize_codes, lineage
+
+    lin = lineage()
+    units = units.copy()
+    units["census_code"] = units["code"]
+    coded = units["kind"] == "county"
+    placeable = coded & units["code"].map(
+        lambda c: bool(lin.valid_years(c) or c in lin.frame) and not (c in SUPPLEMENT or c in PARTIAL))
+    cols = ["frame_code", "census_code", "unit_name", *COUNT_COLUMNS]
+    # each code is read in the census year; a code the change list ends a little earlier (港闸区:
+    # abolished in 2020 but still a census unit) is read in its last valid year (listed in notes)
+    h = harmonize_codes(units.loc[placeable, cols].assign(census_year=year), code="frame_code", year="census_year",
+                        rules="sum", unplaced="drop")
+    report = h.report.assign(year=year).to_dict("records")
+    report += [{"note": n, "year": year} for n in h.notes]
+    report += [{"old_code": c, "old_name": units.loc[units["code"] == c, "unit_name"].iloc[0], "frame_code": fc,
+                "events": ev, "action": "recoded (census supplement)", "year": year}
+               for c, (fc, ev) in SUPPLEMENT.items() if (units["code"] == c).any()]
+    manual = units[(~coded) | units["code"].isin(SUPPLEMENT)].copy()
+    manual.loc[manual["code"].isin(SUPPLEMENT), "frame_code"] = manual["code"].map(lambda c: SUPPLEMENT.get(c, (None,))[0])
+    parts = [h.data[cols], manual[cols]]
+    dropped = h.dropped
+    unmatched = []
+    if len(dropped):
+        unmatched.append(units.loc[units["code"].isin(dropped["frame_code"]) & placeable].merge(
+            dropped[["frame_code", "reason"]], on="frame_code", how="left"))
+    rest = units[coded & ~placeable & ~units["code"].isin(SUPPLEMENT)]
+    for c in rest["code"]:
+        if c in PARTIAL:
+            why = PARTIAL[c][1] + f"; receiving frame units {', '.join(PARTIAL[c][0])} set missing in {year}"
+        elif not (lin.valid_years(c) or c in lin.frame):
+            why = "census code unknown to the code change list"
+        else:
+            t = lin.target(c, year)
+            why = t.problem or "no place on the frame"
+        unmatched.append(rest[rest["code"] == c].assign(reason=why))
+    mapped = pd.concat(parts, ignore_index=True)
+    mapped = mapped[mapped["frame_code"].isin(frame_codes)]
+    data = _sum_by_frame(mapped.rename(columns={"census_code": "code"}))
+    # frame units that received part of a divided census unit: no comparable value this year
+    receivers = {r: (c, PARTIAL[c][1]) for c in rest["code"] if c in PARTIAL for r in PARTIAL[c][0]}
+    hit = data["county"].isin(receivers)
+    for r in data[hit].itertuples():
+        codes = r.source_codes.split()
+        c, ev = receivers[r.county]
+        unmatched.append(units[units["code"].isin(codes)].assign(
+            reason=f"frame unit {r.county} also received part of census unit {c} ({ev}); not separable"))
+    data = data[~hit]
+    cols_out = ["code", "unit_name", "source_row", "pop_resident", "reason"]
+    unmatched = (pd.concat(unmatched)[cols_out].assign(year=year) if unmatched
+                 else pd.DataFrame(columns=cols_out + ["year"]))
+    unmatched = unmatched.drop_duplicates(["code", "unit_name"])
+    return data, unmatched, report
 
 
 def _sum_by_frame(mapped: pd.DataFrame) -> pd.DataFrame:
+    """Sum counts by frame code (``min_count=1``: all-missing stays missing); list the census units."""
     g = mapped.groupby("frame_code", sort=True)
-    data = g[COUNT_COLUMNS].agg(lambda s: s.sum(min_count=1)) if len(mapped) else pd.DataFrame(columns=COUNT_COLUMNS)
-    data["source_codes"] = g["code"].agg(lambda s: " ".join(sorted(set(s))))
-    data["source_names"] = g["unit_name"].agg(lambda s: " ".join(s))
-    data["n_source_units"] = g.size()
+    data = g[COUNT_COLUMNS].sum(min_count=1)
+
+    def pieces(s):
+        return [p for v in s for p in str(v).split("+") if p]
+    data["source_codes"] = g["code"].agg(lambda s: " ".join(sorted(set(pieces(s)))))
+    data["source_names"] = g["unit_name"].agg(lambda s: " ".join(pieces(s)))
+    data["n_source_units"] = g["unit_name"].agg(lambda s: len(pieces(s)))
     return data.reset_index().rename(columns={"frame_code": "county"})
 
 
@@ -430,10 +511,10 @@ def build(source: Path = DEFAULT_SOURCE, out_dir: Path = OUT_DIR) -> dict:
         empty = units["pop_resident"].isna()
         no_data = units.loc[empty, ["code", "unit_name", "source_row", "pop_resident"]].assign(
             year=year, reason="no population in the source (row present, cells empty)")
-        data, unmatched = to_frame(units[~empty], year, frame_codes)
-        unmatched = pd.concat([no_data, unmatched])
+        data, unmatched, mapping = to_frame(units[~empty], year, frame_codes)
+        unmatched = pd.concat([no_data, unmatched], ignore_index=True)
         # province totals before/after the mapping, for the rows kept
-        before = units.drop(index=unmatched.index)
+        before = units[~units["source_row"].isin(unmatched["source_row"])]
         data["year"] = year
         tidy.append(data)
         ylog = {
@@ -449,6 +530,7 @@ def build(source: Path = DEFAULT_SOURCE, out_dir: Path = OUT_DIR) -> dict:
             "blank_or_footer_rows": cnt.loc[kinds == "junk", ["source_row", "unit_name"]].to_dict("records"),
             "province_totals": checks,
             "unmatched_units": unmatched.to_dict("records"),
+            "code_mapping": mapping,
             "population_kept": float(before["pop_resident"].sum()),
             "population_on_frame": float(data["pop_resident"].sum()),
         }
@@ -464,8 +546,17 @@ def build(source: Path = DEFAULT_SOURCE, out_dir: Path = OUT_DIR) -> dict:
     out["in_census"] = (out["n_source_units"] > 0).astype(int)
     both = out.groupby("county")["in_census"].transform("sum") == 2
     out["matched_both_years"] = both.astype(int)
+    # units created between the censuses (no 2010 unit, a 2020 unit) were carved out of other units
+    # of their prefecture, whose 2010 territory was therefore larger: flag the whole prefecture
+    wide = out.pivot(index="county", columns="year", values="in_census")
+    new_units = wide.index[(wide[2010] == 0) & (wide[2020] == 1)]
+    pref = frame.set_index("adcode")["prefecture_adcode"]
+    gained = set(pref.reindex(new_units))
+    out["prefecture_gained_unit"] = out["county"].map(pref).isin(gained).astype(int)
+    log["units_created_between_censuses"] = [{"county": c, "name": frame.set_index("adcode").loc[c, "name"]}
+                                             for c in new_units]
     lead = ["county", "year", "name", "province", "prefecture", "prefecture_adcode", "region", "in_census",
-            "matched_both_years", "n_source_units", "source_codes", "source_names"]
+            "matched_both_years", "prefecture_gained_unit", "n_source_units", "source_codes", "source_names"]
     out = out[lead + COUNT_COLUMNS + list(RATES)]
     # frame counties not in one of the censuses
     missing = out.loc[out["in_census"] == 0, ["county", "year", "name", "province"]]
@@ -510,6 +601,10 @@ def codebook() -> pd.DataFrame:
         ("region", "", "", "text", "NBS four regions", ""),
         ("in_census", "", "", "0/1", "1 when at least one census unit of that year maps onto this county", ""),
         ("matched_both_years", "", "", "0/1", "1 when the county has census rows in 2010 and in 2020", ""),
+        ("prefecture_gained_unit", "", "", "0/1",
+         "1 when a unit of the county's prefecture was created between the censuses (no 2010 unit, a 2020 unit): "
+         "it was carved out of other units, so some 2010 territories of the prefecture were larger",
+         "use matched_both_years == 1 and prefecture_gained_unit == 0 for strictly comparable changes"),
         ("n_source_units", "", "", "count", "census units summed into this row", ">1: units that merged between the census year and today"),
         ("source_codes", "区划代码", "区划代码", "text", "census codes summed into this row", ""),
         ("source_names", "地区", "区县", "text", "census names summed into this row", ""),

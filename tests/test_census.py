@@ -56,7 +56,7 @@ def census():
 PINNED = [
     (2010, "110101", "东城区", "合计", 573180),        # 2010 东城区 total population (cited in the issue)
     (2010, "110101", "东城区", "户籍人口", 619886),
-    (2010, "130102", "长安区", "城镇人口", 479801),
+    (2010, "130123", "正定县", "城镇人口", 208276),
     (2020, "110101", "东城区", "人口数_合计", 708829),
     (2020, "110105", "朝阳区", "人口数_合计", 3452460),
 ]
@@ -84,9 +84,11 @@ def test_raw_cells_pinned_against_source(year, code, name, header, value, census
     row = hits[0]
     assert name in str(row[head.index("地区" if year == 2010 else "区县")])
     assert row[head.index(header)] == value
+    # the shipped count is the sum of the raw cells of the census units mapped onto the county
     shipped = census.loc[(census["county"] == code) & (census["year"] == year)].iloc[0]
-    assert shipped["n_source_units"] == 1  # unmerged: the shipped count is the raw cell
-    assert shipped[PINNED_COLUMN[header]] == value
+    parts = [r[head.index(header)] for r in rows if str(r[ci]).strip() in shipped["source_codes"].split()]
+    assert len(parts) == shipped["n_source_units"] >= 1
+    assert shipped[PINNED_COLUMN[header]] == sum(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,3 +232,24 @@ def test_codebook_covers_every_column(census):
 def test_every_unmatched_unit_has_a_reason():
     for y, yl in _log()["years"].items():
         assert all(u["reason"] for u in yl["unmatched_units"]), y
+
+
+def test_code_mapping_named_cases(census):
+    """Merged census units are summed onto their frame unit; divided units leave their receivers missing."""
+    c = census.set_index(["county", "year"])
+    # 2010: 崇文区 (110103) merged into 东城区 in July 2010 but is a separate census unit
+    assert set(c.loc[("110101", 2010), "source_codes"].split()) == {"110101", "110103"}
+    # 2020: 港闸区 (320611) merged into 崇川区 (320613) in 2020, read in its last valid year
+    assert "320611" in c.loc[("320613", 2020), "source_codes"].split()
+    # units divided between frame units: receivers have no value in that census year, with the reason listed
+    unmatched = {str(y): {u["code"] for u in yl["unmatched_units"]} for y, yl in _log()["years"].items()}
+    for code, (receivers, _event) in BC.PARTIAL.items():
+        for year in (2010, 2020):
+            if code in unmatched[str(year)]:
+                for r in receivers:
+                    assert c.loc[(r, year), "in_census"] == 0, (code, r, year)
+                    assert np.isnan(c.loc[(r, year), "pop_resident"])
+    # a new unit created between the censuses flags its prefecture
+    created = {u["county"] for u in _log()["units_created_between_censuses"]}
+    assert "150603" in created  # 康巴什区 (2016), carved out of 东胜区
+    assert c.loc[("150602", 2010), "prefecture_gained_unit"] == 1
