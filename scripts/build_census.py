@@ -548,10 +548,13 @@ def build(source: Path = DEFAULT_SOURCE, out_dir: Path = OUT_DIR) -> dict:
     out["matched_both_years"] = both.astype(int)
     # units created between the censuses (no 2010 unit, a 2020 unit) were carved out of other units
     # of their prefecture, whose 2010 territory was therefore larger: flag the whole prefecture
+    # (and units created after 2020, or receivers of divided units: any frame unit without a census unit
+    # in one of the years means the census territories of its neighbours differ from the frame's)
     wide = out.pivot(index="county", columns="year", values="in_census")
     new_units = wide.index[(wide[2010] == 0) & (wide[2020] == 1)]
+    incomplete = wide.index[(wide[2010] == 0) | (wide[2020] == 0)]
     pref = frame.set_index("adcode")["prefecture_adcode"]
-    gained = set(pref.reindex(new_units))
+    gained = set(pref.reindex(incomplete))
     out["prefecture_gained_unit"] = out["county"].map(pref).isin(gained).astype(int)
     log["units_created_between_censuses"] = [{"county": c, "name": frame.set_index("adcode").loc[c, "name"]}
                                              for c in new_units]
@@ -602,8 +605,9 @@ def codebook() -> pd.DataFrame:
         ("in_census", "", "", "0/1", "1 when at least one census unit of that year maps onto this county", ""),
         ("matched_both_years", "", "", "0/1", "1 when the county has census rows in 2010 and in 2020", ""),
         ("prefecture_gained_unit", "", "", "0/1",
-         "1 when a unit of the county's prefecture was created between the censuses (no 2010 unit, a 2020 unit): "
-         "it was carved out of other units, so some 2010 territories of the prefecture were larger",
+         "1 when a frame unit of the county's prefecture has no census unit in 2010 or 2020 (created after the "
+         "census, e.g. carved out of other units, or received part of a divided unit): census territories of "
+         "other units of that prefecture may differ from the frame's",
          "use matched_both_years == 1 and prefecture_gained_unit == 0 for strictly comparable changes"),
         ("n_source_units", "", "", "count", "census units summed into this row", ">1: units that merged between the census year and today"),
         ("source_codes", "区划代码", "区划代码", "text", "census codes summed into this row", ""),
