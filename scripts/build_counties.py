@@ -201,6 +201,9 @@ def build_edges(frame: pd.DataFrame, geoms: np.ndarray):
 def main() -> None:
     frame, geoms, finfo = build_frame()
     edges, einfo = build_edges(frame, geoms)
+    from analysis.codes.scope import add_scope_columns  # unit_type (Chinese) and county_yearbook_scope
+
+    frame = add_scope_columns(frame)
     DATA.mkdir(exist_ok=True)
     frame.to_csv(DATA / "counties.csv", index=False, encoding="utf-8")
     edges.to_csv(DATA / "county_queen_edges.csv", index=False, encoding="utf-8")

@@ -194,7 +194,7 @@ def test_derived_rates_match_the_printed_rates(year, src_col, ours, census):
     assert ok.sum() > 2000
     # printed with 2 decimals: half a unit of the last digit, plus the weight rounding of edu_years
     close = np.abs(mine[ok] - printed[ok]) <= 0.0051 + 1e-9
-    assert close.mean() > 0.98, (np.abs(mine[ok] - printed[ok])).max()
+    assert close.mean() > 0.995, (np.abs(mine[ok] - printed[ok])).max()  # measured: >= 0.999 (2 of 2,757 rows off in 2010)
 
 
 @settings(max_examples=50, deadline=None)

@@ -139,3 +139,67 @@ def test_closed_form_engine_equals_batch_demeaning(scheme):
     assert np.array_equal(fast.assignments, slow.assignments)
     assert np.max(np.abs(fast.draws - slow.draws)) < 1e-12
     assert abs(fast.actual - slow.actual) < 1e-12
+
+
+def _unbalanced(n_units, seed, share=0.08):
+    """staggered_panel with a seeded share of county-years removed (an unbalanced panel)."""
+    d = staggered_panel(n_units=n_units, seed=seed)
+    rng = np.random.default_rng(seed + 100)
+    return d.drop(index=d.index[rng.random(len(d)) < share]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("controls", [(), ("x1", "x2")])
+@pytest.mark.parametrize("scheme", ["units", "units_and_years"])
+def test_unbalanced_closed_form_every_draw_equals_pyfixest(scheme, controls):
+    # Every draw of the unbalanced fast path against a pyfixest refit (fixef_tol 1e-12): 1e-8 is the
+    # issue's tolerance; both sides are exact FWL up to pyfixest's demeaning tolerance.
+    d = _unbalanced(60, seed=21)
+    assert len(d) < d["county"].nunique() * d["year"].nunique()
+    res = placebo_test(d, "y", adoption="adoption", n_draws=25, scheme=scheme, controls=list(controls), seed=7,
+                       progress=False)
+    assert res.settings["engine"] == "closed_form"
+    b, se = refit(d, "y", d["treat"], list(controls), se=True)
+    assert abs(res.actual - b) < 1e-8 and abs(res.std_errors["treat"] - se) < 1e-8
+    for k in range(25):
+        assert abs(res.draws[k] - refit(d, "y", pseudo_treatment(res, d, k), list(controls))) < 1e-8
+
+
+def test_unbalanced_closed_form_equals_batch_demeaning():
+    # Closed form vs the iterative batch demeaning (alternating projections, tol 1e-12): same draws.
+    d = _unbalanced(120, seed=5, share=0.15)
+    d = d[d.groupby("county")["year"].transform("size") > 1]  # drop single-year units (nothing to identify)
+    kw = dict(adoption="adoption", n_draws=80, scheme="within_province", controls=["x1"], seed=3, progress=False)
+    fast = placebo_test(d, "y", **kw)
+    slow = placebo_test(d, "y", engine="demean", **kw)
+    assert fast.settings["engine"] == "closed_form" and slow.settings["engine"] == "demean"
+    assert np.max(np.abs(fast.draws - slow.draws)) < 1e-9
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(n_units=st.integers(3, 12), n_periods=st.integers(2, 7), seed=st.integers(0, 10_000),
+       keep=st.floats(0.5, 1.0))
+def test_two_way_fwl_annihilator_properties(n_units, n_periods, seed, keep):
+    # Invariants of the exact unbalanced two-way annihilator M: M x is orthogonal to every unit and
+    # period dummy, M is idempotent, and M x equals the OLS residual on the full dummy set (lstsq).
+    from analysis.did.placebo import _TwoWayFWL
+
+    rng = np.random.default_rng(seed)
+    u, t = np.meshgrid(np.arange(n_units), np.arange(n_periods), indexing="ij")
+    u, t = u.ravel(), t.ravel()
+    sel = rng.random(len(u)) < keep
+    sel[rng.integers(len(u))] = True
+    u, t = u[sel], t[sel]
+    u = pd.factorize(u, sort=True)[0]
+    t = pd.factorize(t, sort=True)[0]
+    m = _TwoWayFWL(u, t, u.max() + 1, t.max() + 1)
+    x = rng.normal(size=(len(u), 3))
+    mx = m.annihilate(x)
+    dummies = np.column_stack([np.eye(u.max() + 1)[u], np.eye(t.max() + 1)[t]])
+    resid = x - dummies @ np.linalg.lstsq(dummies, x, rcond=None)[0]
+    tol = 1e-9 * (1 + np.abs(x).max())  # float rounding of a few hundred operations
+    assert np.abs(dummies.T @ mx).max() < tol * len(u)
+    assert np.abs(m.annihilate(mx) - mx).max() < tol
+    assert np.abs(mx - resid).max() < tol

@@ -162,3 +162,52 @@ def test_psm_did_errors():
     d3["treat"] = d3["adoption"].notna().astype(int)
     with pytest.raises(TreatmentTimingError):
         psm_did(d3, "y", "treat", ["x1"])
+
+
+def _wls_with_dummies(dd, y, w):
+    """Independent implementation: statsmodels WLS of y on the DiD dummy and full county and year dummies."""
+    import statsmodels.api as sm
+
+    X = pd.concat([dd[["treat"]].astype(float),
+                   pd.get_dummies(dd["county"], prefix="c", dtype=float),
+                   pd.get_dummies(dd["year"], prefix="t", drop_first=True, dtype=float)], axis=1)
+    return float(sm.WLS(dd[y].to_numpy(dtype=float), X, weights=w).fit().params["treat"])
+
+
+@pytest.mark.parametrize("method,kw", [("kernel", {}), ("radius", {"caliper": 0.03})])
+def test_kernel_and_radius_use_matching_weights_by_default(method, kw):
+    # Default DiD of kernel/radius matching = WLS with psmatch2 _weight and explicit FE dummies
+    # (statsmodels, no absorption): 1e-8 allows for the dummy regression's rounding on 40 units x 11 years.
+    d = staggered_panel(n_units=40, seed=4)
+    res = psm_did(d, "y", "treat", ["x1"], method=method, seed=2, **kw)
+    assert "_weight" in res.settings["DiD weights"]
+    sc = res.scores.loc[res.scores["matched"], ["county", "weight"]]
+    dd = d.merge(sc, on="county")
+    assert sc["weight"].nunique() > 1  # the weights are not all equal, so weighting matters
+    wls = _wls_with_dummies(dd, "y", dd["weight"].to_numpy())
+    assert abs(res.params["did"] - wls) < 1e-8
+    ols = _wls_with_dummies(dd, "y", np.ones(len(dd)))
+    assert abs(wls - ols) > 1e-6  # the weighted estimate is not the unweighted one on the same rows
+    off = psm_did(d, "y", "treat", ["x1"], method=method, seed=2, did_weights=False, **kw)
+    assert abs(off.params["did"] - ols) < 1e-8
+    near = psm_did(d, "y", "treat", ["x1"], method="nearest", seed=2)
+    assert "none" in near.settings["DiD weights"]  # nearest neighbour keeps the unweighted default
+
+
+def test_kernel_psm_did_differs_from_twfe_on_shipped_panel():
+    # Issue 14: the kernel row equalled plain TWFE to every digit because the weights were off.
+    from analysis.datasets import load_county_panel
+    from analysis.regression import fe
+
+    p = load_county_panel()
+    p["log_rural_income"] = np.log(p["rural_income"])
+    p["log_gdp_pc"] = np.log(p["gdp_pc"])
+    p["D"] = p["land_reform"].astype(int)
+    cov = ["log_gdp_pc", "urbanization_rate", "nonagri_share", "fiscal_selfsuff"]
+    res = psm_did(p, "log_rural_income", "D", cov, adoption="land_reform_year", method="kernel", seed=1)
+    twfe = fe("log_rural_income ~ D", p)
+    gap = abs(res.params["did"] - twfe.params["D"])
+    assert gap > 1e-4 * abs(twfe.params["D"])  # clearly different, not rounding
+    unweighted = psm_did(p, "log_rural_income", "D", cov, adoption="land_reform_year", method="kernel", seed=1,
+                         did_weights=False)
+    assert abs(unweighted.params["did"] - res.params["did"]) > 1e-4 * abs(twfe.params["D"])

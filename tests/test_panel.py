@@ -181,7 +181,7 @@ def test_unknown_adcode_with_hint(tmp_path):
         P.read_panel(path)
     msg = str(err.value)
     assert "999999" in msg and "120225" in msg and "120119" in msg and "row" in msg
-    assert "recode_adcodes=True" in msg
+    assert "harmonize=True" in msg and "蓟县" in msg
     df2 = df[df["county"] != "999999"]
     df2.to_csv(path, index=False)
     got = P.read_panel(path, recode_adcodes=True)

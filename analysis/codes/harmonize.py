@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import (CodeFormatError, ColumnError, MergeRuleError, SpecificationError, UnknownAdcodeError,
+from ..errors import (CodeFormatError, ColumnError, DuplicateKeyError, MergeRuleError, SpecificationError, UnknownAdcodeError,
                       check_choice, describe_rows)
 from .lineage import FIRST_YEAR, FRAME_VINTAGE, LAST_YEAR, lineage
 
@@ -73,7 +73,7 @@ class Harmonized:
     __repr__ = __str__
 
 
-def normalize_codes(series: pd.Series, column: str = "county") -> pd.Series:
+def normalize_codes(series: pd.Series, column: str = "county", _dedup: bool = True) -> pd.Series:
     """County codes as 6-digit strings; 12-digit statistical codes ending in 000000 are cut to 6.
 
     Raises :class:`CodeFormatError` for codes read as floats (``130621.0``: read the column as text),
@@ -82,7 +82,15 @@ def normalize_codes(series: pd.Series, column: str = "county") -> pd.Series:
     >>> normalize_codes(pd.Series(["130621", 130607, "130621000000"])).tolist()
     ['130621', '130607', '130621']
     """
-    raw = series
+    uniq = pd.Series(pd.unique(series.astype(object)), dtype=object)
+    if _dedup and len(uniq) < len(series) // 2:
+        try:
+            norm = normalize_codes(uniq, column, _dedup=False) if len(uniq) else uniq
+        except CodeFormatError:  # name the original rows: redo the checks on the full column
+            return normalize_codes(series, column, _dedup=False)
+        return pd.Series(pd.Series(norm.values, index=uniq.values).reindex(series.astype(object).values).values,
+                         index=series.index, dtype=object)
+    raw = series.astype(object)
     text = raw.map(lambda v: v if isinstance(v, str) else (None if pd.isna(v) else repr(v)))
     text = text.str.strip()
     floaty = raw.map(lambda v: isinstance(v, float) and not pd.isna(v)) | text.str.fullmatch(r"\d+\.0+").fillna(False)
@@ -149,15 +157,16 @@ def _vintages(codes: pd.Series, years: pd.Series | None, code_year, column: str)
         return pd.Series(int(code_year), index=codes.index), notes
     if years is None:
         raise SpecificationError("give code_year= (the year of the code list) when the data have no year column.")
-    pairs = pd.DataFrame({"c": codes.values, "y": years.values}).drop_duplicates()
-    read = {}
-    moved = []
-    for c, y in pairs.itertuples(index=False):
-        if lin.is_valid(c, int(y)):
-            read[(c, y)] = int(y)
+    yv = years.to_numpy(dtype=int)
+    pairs = pd.DataFrame({"c": codes.to_numpy(dtype=object), "y": yv}).drop_duplicates()
+    ok = pd.MultiIndex.from_frame(pairs).isin(lin.valid_pairs())
+    moved, fixes = [], {}
+    for c, y in pairs[~ok].itertuples(index=False):
+        if c in lin.frame:  # a current code used for earlier years: the panel is coded on today's frame
+            fixes[(c, y)] = max(FRAME_VINTAGE, min(lin.valid_years(c) or [FRAME_VINTAGE]))
             continue
         near = lin.nearest_valid_year(c, int(y))
-        read[(c, y)] = near if near is not None else int(y)
+        fixes[(c, y)] = near if near is not None else int(y)
         if near is not None:
             moved.append((c, int(y), near))
     if moved:
@@ -165,8 +174,16 @@ def _vintages(codes: pd.Series, years: pd.Series | None, code_year, column: str)
         notes.append(f"{len(moved)} code-years use a code outside its validity and were read in the nearest year "
                      f"in which the code was valid (a yearbook keeping a code for a while, or coding all years "
                      f"in one vintage): {ex}")
-    key = list(zip(codes.values, years.values))
-    return pd.Series([read[k] for k in key], index=codes.index), notes
+    frame_late = sum(1 for (c, _) in fixes if c in lin.frame)
+    if frame_late:
+        notes.append(f"{frame_late} code-years use a current (frame) code before it existed: read as the frame unit")
+    out = yv.copy()
+    if fixes:
+        key = pd.MultiIndex.from_arrays([codes.to_numpy(dtype=object), yv])
+        fix = pd.Series(list(fixes.values()), index=pd.MultiIndex.from_tuples(list(fixes.keys())))
+        hit = key.isin(fix.index)
+        out[hit] = fix.reindex(key[hit]).to_numpy(dtype=int)
+    return pd.Series(out, index=codes.index), notes
 
 
 def _unknown_error(codes: pd.Series, bad: list, column: str) -> UnknownAdcodeError:
@@ -257,11 +274,11 @@ def harmonize_codes(data: pd.DataFrame, code: str = "county", year: str | None =
 
     Examples
     --------
-    >>> df = pd.DataFrame({"county": ["130621", "341402", "340181"], "year": [2010, 2010, 2010],
-    ...                    "pop": [40.0, 87.0, 1.0]})
-    >>> h = harmonize_codes(df, rules={"pop": "sum"})
-    >>> h.data[["county", "pop"]].values.tolist()
-    [['130607', 40.0], ['340181', 88.0]]
+    >>> df = pd.DataFrame({"county": ["130621", "130521", "130503"], "year": [2010, 2019, 2019],
+    ...                    "pop": [40.0, 30.0, 20.0]})
+    >>> h = harmonize_codes(df, rules={"pop": "sum"})   # 满城县 recoded; 邢台县 + 桥西区 = 信都区
+    >>> h.data[["county", "year", "pop"]].values.tolist()
+    [['130503', 2019, 50.0], ['130607', 2010, 40.0]]
     """
     check_choice("unplaced", unplaced, ("raise", "drop"))
     if to != "frame":
@@ -307,7 +324,9 @@ def harmonize_codes(data: pd.DataFrame, code: str = "county", year: str | None =
             + "; ".join(p for _, _, p in problems[:4])
             + ". These units have no successor in the change list (listed in data/README.md); drop their rows "
               "or add them to a frame unit yourself.")
-    targets = [tmap[(c, v)] for c, v in zip(df[code].values, vint.values)]
+    tkey = pd.MultiIndex.from_arrays([df[code].values, vint.values])
+    tser = pd.Series(list(tmap.values()), index=pd.MultiIndex.from_tuples(list(tmap.keys())))
+    targets = list(tser.reindex(tkey).values)
     n_targets = np.array([len(t.frame) for t in targets])
     value_cols = [c for c in df.columns if c not in (code, year)]
     numeric = [c for c in value_cols if pd.api.types.is_numeric_dtype(df[c])]
@@ -350,6 +369,8 @@ def harmonize_codes(data: pd.DataFrame, code: str = "county", year: str | None =
     grp_size = df2.groupby(keys, sort=False)[code].transform("size")
     merged = grp_size > 1
     if merged.any():
+        if code_year is None:  # one declared vintage: distinct codes are distinct units
+            _refuse_same_unit_twice(df, df2, merged, vint, years, code, keys)
         touched = [c for c in value_cols if df2.loc[merged, c].notna().any()]
         need = [c for c in touched if c not in parsed and c in numeric]
         if need:
@@ -370,22 +391,23 @@ def harmonize_codes(data: pd.DataFrame, code: str = "county", year: str | None =
     out = out.sort_values(keys, kind="stable").reset_index(drop=True)
 
     # report ------------------------------------------------------------------------------------
-    rep_rows = []
     rec = pd.DataFrame({"old": df[code].values, "v": vint.values,
-                        "y": years.values if years is not None else vint.values})
+                        "y": years.values if years is not None else vint.values, "split": split_rows})
     rec["frame"] = ["+".join(t.frame) for t in targets]
-    rec["events"] = ["; ".join(t.path) for t in targets]
-    rec["split"] = split_rows
     merged_frames = set(df2.loc[merged, code]) if merged.any() else set()
-    for (old, frame, events, split), g in rec.groupby(["old", "frame", "events", "split"], sort=True):
-        agg = any(f in merged_frames for f in frame.split("+"))
-        if old == frame and not agg:
-            continue
-        action = "split-allocated" if split else ("aggregated" if agg else "recoded")
-        rep_rows.append({"old_code": old, "old_name": lin.name(old, int(g["v"].iloc[0])),
-                         "years": f"{g['y'].min()}-{g['y'].max()}", "frame_code": frame,
-                         "frame_name": "+".join(lin.frame_names.get(f, "") for f in frame.split("+")),
-                         "events": events or "(merged into it)", "action": action, "rows": int(len(g))})
+    rec["agg"] = rec["frame"].isin(merged_frames)
+    rec = rec[(rec["old"] != rec["frame"]) | rec["agg"] | rec["split"]]
+    summary = rec.groupby(["old", "frame", "split", "agg"], sort=True).agg(
+        v=("v", "first"), y0=("y", "min"), y1=("y", "max"), rows=("y", "size")).reset_index()
+    rep_rows = []
+    for r in summary.itertuples(index=False):
+        path = "; ".join(lin.target(r.old, int(r.v)).path) if lin.valid_years(r.old) else ""
+        rep_rows.append({"old_code": r.old, "old_name": lin.name(r.old, int(r.v)), "years": f"{r.y0}-{r.y1}",
+                         "frame_code": r.frame,
+                         "frame_name": "+".join(lin.frame_names.get(f, "") for f in r.frame.split("+")),
+                         "events": path or "(merged into it)",
+                         "action": "split-allocated" if r.split else ("aggregated" if r.agg else "recoded"),
+                         "rows": int(r.rows)})
     if len(dropped):
         notes.append(f"{len(dropped)} rows kept out: their units have no place on the frame (see .dropped)")
     report = pd.DataFrame(rep_rows, columns=["old_code", "old_name", "years", "frame_code", "frame_name",
@@ -394,6 +416,25 @@ def harmonize_codes(data: pd.DataFrame, code: str = "county", year: str | None =
                 "rules": {k: (v[0] if v[1] is None else f"{v[0]}:{v[1]}") for k, v in parsed.items()},
                 "splits": splits or {}, "frame_vintage": FRAME_VINTAGE}
     return Harmonized(out, report, len(data), len(out), settings, notes, dropped)
+
+
+def _refuse_same_unit_twice(df, df2, merged, vint, years, code, keys) -> None:
+    """A merge needs distinct units of the same year. When a merged group holds a code read outside
+    its row's year (an old code kept, or a new code used early), the rows may be one county under two
+    codes, which must not be summed: raise and say how to fix it."""
+    if years is None:
+        return
+    off = pd.Series(vint.values != years.values, index=df.index)
+    groups = df2.loc[merged].assign(_off=off.reindex(df2.loc[merged].index).fillna(False).values)
+    bad = groups.groupby(keys)["_off"].any()
+    if bad.any():
+        k = bad[bad].index[:4].tolist()
+        rows = df.index[df[code].isin(groups.loc[groups["_off"], code].unique())]
+        raise DuplicateKeyError(
+            f"{int(bad.sum())} frame county-years would combine rows whose codes are not valid in their year "
+            f"(e.g. {k}); that may be one county under an old and a new code rather than a merger of two "
+            f"counties ({describe_rows(rows)}, by their original codes). Give all codes of one vintage with "
+            "code_year=, or correct the codes, then harmonize again.")
 
 
 def _aggregate(df: pd.DataFrame, keys: list[str], value_cols: list[str], numeric: list[str],

@@ -119,6 +119,13 @@ class Lineage:
         i = bisect_right(years, year)
         return i > 0 and years[i - 1] == year
 
+    def valid_pairs(self) -> pd.MultiIndex:
+        """Every (code, year) in which a code is valid, for vectorized look-ups (cached)."""
+        if "_pairs" not in self._memo:
+            self._memo["_pairs"] = pd.MultiIndex.from_tuples(
+                [(c, y) for c, ys in self.valid.items() for y in ys])
+        return self._memo["_pairs"]
+
     def valid_years(self, code: str) -> list[int]:
         return self.valid.get(code, [])
 

@@ -6,9 +6,17 @@ TWFE coefficient each time, and locate the actual estimate in that distribution 
 17(3):630-651), which reports the two-sided p = c/B. We also report the finite-sample-exact
 (1 + c)/(B + 1) and the Monte Carlo error.
 
-Speed: the outcome and controls are demeaned once (:class:`~analysis.demean.FixedEffects`); the
-pseudo-treatment columns of a batch of draws are demeaned together, then each coefficient is one
-Frisch-Waugh-Lovell ratio beta_b = r_b'y_W / r_b'r_b with r_b = D~_b - W~ (P D~_b).
+Speed: the outcome and controls are demeaned once; each coefficient is one Frisch-Waugh-Lovell
+ratio beta_b = r_b'y_W / r_b'r_b with r_b = D~_b - W~ (P D~_b). Because y_W and W~ are already
+two-way demeaned, r_b'y_W = D_b'y_W and W~'D~_b = W~'D_b, and D~_b'D~_b has a closed form (below),
+so a draw costs O(treated units x periods) whether or not the panel is balanced.
+
+Unbalanced panels (the closed form used by ``engine="closed_form"``): the two-way annihilator is
+M = M_u - Z (Z'Z)^+ Z' with M_u the within-unit demeaning and Z = M_u T the within-unit demeaned
+period dummies (Frisch-Waugh-Lovell; the unit effects are swept exactly, the few period effects
+are partialled out by one small regression). For a unit i observed n_i times, of which k_i at or
+after its pseudo adoption, D'M_u D = sum_i (k_i - k_i^2/n_i) and (Z'D)_t = sum_i obs_it
+(1[t >= G_i] - k_i/n_i), hence D'MD = D'M_u D - (Z'D)'(Z'Z)^+ (Z'D).
 """
 from __future__ import annotations
 
@@ -121,6 +129,44 @@ def _prepare(data, y, treat, adoption, entity, time, controls, extra_cols=()):
     return frame, dropped, g, controls
 
 
+class _TwoWayFWL:
+    """Exact two-way (unit + period) annihilator for an unbalanced panel, by Frisch-Waugh-Lovell.
+
+    ``annihilate(x)`` returns M x with M = M_u - Z (Z'Z)^+ Z' (module docstring): the unit effects
+    are swept by group means, the period effects by one regression on the within-unit demeaned
+    period dummies Z (the last period dropped: its column is minus the sum of the others). No
+    iteration, so no convergence tolerance; cost O(n x T) per column.
+    """
+
+    def __init__(self, ucode: np.ndarray, tcode: np.ndarray, n_units: int, n_periods: int):
+        self.ucode, self.tcode = ucode, tcode
+        self.n_units, self.T = n_units, n_periods
+        self.n_i = np.bincount(ucode, minlength=n_units).astype(float)
+        obs = np.zeros((n_units, n_periods))
+        np.add.at(obs, (ucode, tcode), 1.0)
+        self.obs = obs  # units x periods, 1 where observed
+        share = obs[:, :-1] / self.n_i[:, None]
+        Z = -share[ucode]
+        keep = tcode < n_periods - 1
+        Z[np.flatnonzero(keep), tcode[keep]] += 1.0
+        self.Z = Z
+        self.ZZ_inv = np.linalg.pinv(Z.T @ Z, rcond=1e-12, hermitian=True)
+
+    def annihilate(self, x) -> np.ndarray:
+        arr = np.asarray(x, dtype=float)
+        one_d = arr.ndim == 1
+        arr = arr.reshape(len(self.ucode), -1)
+        sums = np.column_stack([np.bincount(self.ucode, weights=arr[:, j], minlength=self.n_units)
+                                for j in range(arr.shape[1])])
+        xu = arr - (sums / self.n_i[:, None])[self.ucode]
+        out = xu - self.Z @ (self.ZZ_inv @ (self.Z.T @ xu))
+        return out.ravel() if one_d else out
+
+
+#: Above this many periods the unbalanced closed form (dense n x T dummies) gives way to batch demeaning.
+MAX_CLOSED_FORM_PERIODS = 200
+
+
 def _rng(seed):
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
@@ -172,9 +218,12 @@ def placebo_test(
         Show a tqdm progress bar.
     engine
         ``"demean"``: build the pseudo-treatment columns of a batch, demean them together with the
-        stored fixed effects, then one FWL ratio per draw (any panel). ``"closed_form"``: balanced
-        panels only; the two-way demeaned treatment in closed form, so each draw costs O(treated
-        units) (identical numbers). ``"auto"`` (default): closed form when the panel is balanced.
+        stored fixed effects, then one FWL ratio per draw (any panel). ``"closed_form"``: the
+        two-way demeaned treatment in closed form, so each draw costs O(treated units) on a balanced
+        panel and O(treated units x periods) on an unbalanced one (module docstring; at most
+        ``MAX_CLOSED_FORM_PERIODS`` periods); same numbers as ``"demean"``. ``"auto"`` (default):
+        closed form whenever it applies. On unbalanced panels the outcome and controls are
+        two-way demeaned exactly (no iteration) by the same Frisch-Waugh-Lovell step.
 
     Returns
     -------
@@ -196,7 +245,15 @@ def placebo_test(
         raise SpecificationError("no treated units: nothing to permute.")
     tvals = frame[time].to_numpy(dtype=float)
     fe = FixedEffects(frame[[entity, time]])
-    yW = fe.demean(np.column_stack([frame[y].to_numpy(dtype=float)] + [frame[c].to_numpy(dtype=float) for c in controls]))
+    yrs = np.sort(frame[time].unique())
+    T, n_u = len(yrs), len(units)
+    tcode = np.searchsorted(yrs, tvals)
+    check_choice("engine", engine, ("auto", "closed_form", "demean"))
+    twfwl = None
+    if not fe.balanced_two_way and T <= MAX_CLOSED_FORM_PERIODS:
+        twfwl = _TwoWayFWL(ucode, tcode, n_u, T)
+    annihilate = fe.demean if twfwl is None else twfwl.annihilate
+    yW = annihilate(np.column_stack([frame[y].to_numpy(dtype=float)] + [frame[c].to_numpy(dtype=float) for c in controls]))
     yt, Wt = yW[:, 0], yW[:, 1:]
     if controls:
         P = np.linalg.pinv(Wt.T @ Wt) @ Wt.T
@@ -204,17 +261,15 @@ def placebo_test(
     else:
         P, y_w = None, yt
 
-    check_choice("engine", engine, ("auto", "closed_form", "demean"))
-    closed = engine == "closed_form" or (engine == "auto" and fe.balanced_two_way)
-    if closed and not fe.balanced_two_way:
-        raise SpecificationError("engine='closed_form' needs a balanced panel without missing rows; use engine='auto'.")
+    closed_ok = fe.balanced_two_way or twfwl is not None
+    closed = engine == "closed_form" or (engine == "auto" and closed_ok)
+    if closed and not closed_ok:
+        raise SpecificationError(f"engine='closed_form' handles unbalanced panels with at most "
+                                 f"{MAX_CLOSED_FORM_PERIODS} periods; this one has {T}. Use engine='auto'.")
     if closed:
-        # Balanced panel: D~'y_W and W~'D are sums over the pseudo-treated units of reverse cumulative
-        # sums (over periods t >= G_i) of y_W and W~, and D~'D~ follows from the treated-period counts
-        # per unit and per period (two-way demeaning in closed form, did-formulas.md section 6).
-        yrs = np.sort(frame[time].unique())
-        T, n_u = len(yrs), len(units)
-        tcode = np.searchsorted(yrs, tvals)
+        # D~'y_W and W~'D are sums over the pseudo-treated units of reverse cumulative sums (over
+        # periods t >= G_i) of y_W and W~; D~'D~ follows from the treated-period counts per unit and
+        # per period (balanced: two-way demeaning in closed form; unbalanced: module docstring).
         stack = np.zeros((n_u, T, 1 + Wt.shape[1]))
         stack[ucode, tcode, 0] = y_w
         if controls:
@@ -222,6 +277,19 @@ def placebo_test(
             WtW_inv = np.linalg.pinv(Wt.T @ Wt)
         rcum = np.zeros((n_u, T + 1, stack.shape[2]))
         rcum[:, :T] = np.flip(np.cumsum(np.flip(stack, axis=1), axis=1), axis=1)
+        if twfwl is not None:
+            kcum = np.zeros((n_u, T + 1))
+            kcum[:, :T] = np.flip(np.cumsum(np.flip(twfwl.obs, axis=1), axis=1), axis=1)
+            periods = np.arange(T - 1)
+
+    def dtd_unbalanced(nb, bb, ii, s):
+        """D'MD per draw on an unbalanced panel (module docstring)."""
+        k = kcum[ii, s]
+        dbar = k / twfwl.n_i[ii]
+        within = np.bincount(bb, weights=k - k * dbar, minlength=nb)
+        A = twfwl.obs[ii, :-1] * ((periods[None, :] >= s[:, None]) - dbar[:, None])
+        q = np.column_stack([np.bincount(bb, weights=A[:, t], minlength=nb) for t in range(T - 1)])
+        return within - np.einsum("bi,ij,bj->b", q, twfwl.ZZ_inv, q)
 
     def betas(Gmat: np.ndarray) -> np.ndarray:
         """FWL coefficients for adoption-year matrix Gmat (B x n_units, NaN = never)."""
@@ -231,24 +299,27 @@ def placebo_test(
             s = np.searchsorted(yrs, Gmat[bb, ii], side="left")  # first treated period (T = after sample)
             sums = np.zeros((nb, stack.shape[2]))
             np.add.at(sums, bb, rcum[ii, s])
-            a = (T - s).astype(float)
-            sum_a = np.bincount(bb, weights=a, minlength=nb)
-            sum_a2 = np.bincount(bb, weights=a * a, minlength=nb)
-            c = np.cumsum(np.bincount(bb * (T + 1) + s, minlength=nb * (T + 1)).reshape(nb, T + 1), axis=1)[:, :T]
-            dtd = sum_a - sum_a2 / T - (c.astype(float) ** 2).sum(1) / n_u + sum_a ** 2 / (n_u * T)
+            if twfwl is not None:
+                dtd = dtd_unbalanced(nb, bb, ii, s)
+            else:
+                a = (T - s).astype(float)
+                sum_a = np.bincount(bb, weights=a, minlength=nb)
+                sum_a2 = np.bincount(bb, weights=a * a, minlength=nb)
+                c = np.cumsum(np.bincount(bb * (T + 1) + s, minlength=nb * (T + 1)).reshape(nb, T + 1), axis=1)[:, :T]
+                dtd = sum_a - sum_a2 / T - (c.astype(float) ** 2).sum(1) / n_u + sum_a ** 2 / (n_u * T)
             if controls:
                 q = sums[:, 1:]
                 dtd = dtd - np.einsum("bi,ij,bj->b", q, WtW_inv, q)
             return sums[:, 0] / dtd
         Gobs = np.nan_to_num(Gmat, nan=np.inf)[:, ucode].T  # n_obs x B
         D = (tvals[:, None] >= Gobs).astype(float)
-        Dt = fe.demean(D)
+        Dt = annihilate(D)
         R = Dt - Wt @ (P @ Dt) if controls else Dt
         return (R.T @ y_w) / np.einsum("ij,ij->j", R, R)
 
     actual = float(betas(G[None, :])[0])
     # clustered SE of the actual estimate (demean the real treatment with the same FEs)
-    Dreal = fe.demean((tvals >= np.nan_to_num(G, nan=np.inf)[ucode]).astype(float))
+    Dreal = annihilate((tvals >= np.nan_to_num(G, nan=np.inf)[ucode]).astype(float))
     X = np.column_stack([Dreal, Wt]) if controls else Dreal[:, None]
     fit = fe_ols(yt, X, ["treat", *controls], fe, frame[entity].to_numpy(), demeaned=True)
 

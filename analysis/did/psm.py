@@ -15,8 +15,12 @@
    100 (mean_T - mean_C) / sqrt((var_T + var_C)/2) with the *unmatched* variances in both rows (as
    pstest), the % reduction in |bias|, and t-tests (after matching: a regression of the covariate
    on the treatment dummy with psmatch2's ``_weight`` as weights).
-4. DiD on the matched sample: ``reghdfe y did controls if _weight != ., absorb(county year)
-   vce(cluster county)`` (``did_weights=True`` uses ``[pw=_weight]`` instead).
+4. DiD on the matched sample: ``reghdfe y did controls [pw=_weight], absorb(county year)
+   vce(cluster county)`` for kernel and radius matching (their matching weights are the point of
+   those methods: with common support a kernel keeps nearly every control, so without the weights
+   the "matched" regression is plain TWFE on almost the whole panel), and ``reghdfe y did controls
+   if _weight != .`` for nearest-neighbour matching (as most applied papers run it). ``did_weights``
+   overrides either default.
 
 Reference: Leuven, E. and Sianesi, B. (2003) PSMATCH2; Rosenbaum and Rubin (1985) for the
 standardized bias; Heckman, Ichimura and Todd (1997) for matching-DiD.
@@ -277,7 +281,7 @@ def psm_did(
     entity: str = "county",
     time: str = "year",
     controls: Sequence[str] = (),
-    did_weights: bool = False,
+    did_weights: bool | None = None,
     cluster: str | None = None,
     seed: int | np.random.Generator | None = None,
 ) -> PSMDiDResult:
@@ -305,8 +309,10 @@ def psm_did(
     controls
         Time-varying controls in the DiD regression.
     did_weights
-        False (default): unweighted DiD on rows of matched units (``if _weight != .``); True:
-        weighted by psmatch2 ``_weight``.
+        True: the DiD is weighted by psmatch2 ``_weight`` (``[pw=_weight]``; 1 for matched treated
+        units, the summed matching weights for controls). False: unweighted DiD on rows of matched
+        units (``if _weight != .``). None (default): True for ``"kernel"`` and ``"radius"``,
+        False for ``"nearest"``.
     cluster
         Cluster column (default ``entity``).
     seed
@@ -319,6 +325,8 @@ def psm_did(
         ``logit``; rows used and dropped with reasons.
     """
     check_choice("method", method, METHODS)
+    if did_weights is None:
+        did_weights = method in ("kernel", "radius")
     covariates, controls = list(covariates), list(controls)
     if not covariates:
         raise SpecificationError("give at least one matching covariate.")

@@ -29,6 +29,7 @@ from scipy.spatial import cKDTree
 
 from ..errors import (
     ColumnError,
+    check_choice,
     MissingValueError,
     SpecificationError,
     WeightsMatrixError,
@@ -278,18 +279,67 @@ class SpatialWeights:
         return float(lo), float(hi)
 
     # alignment -----------------------------------------------------------------------------
-    def subset(self, ids: Sequence) -> "SpatialWeights":
-        """W restricted to ``ids`` (in that order), re-row-standardised; units left without a
-        neighbour raise :class:`WeightsMatrixError`."""
+    def subset(self, ids: Sequence, islands: str = "raise") -> "SpatialWeights":
+        """W restricted to ``ids`` (in that order), re-row-standardised.
+
+        Restricting county contiguity to a county-yearbook scope (no 市辖区) leaves some units without
+        a neighbour in the subset (a county ringed by districts, an island county). ``islands`` says
+        what to do with them: ``"raise"`` (:class:`WeightsMatrixError` naming them), ``"attach"``
+        (link each to its nearest unit of the subset by great-circle distance between the frame's
+        centroids, symmetrically; listed in ``.islands``) or ``"drop"`` (leave them out of the subset;
+        listed in ``.params["dropped_islands"]``; the panel must drop them too).
+
+        >>> from analysis.spatial import queen_weights
+        >>> from analysis.datasets import load_counties
+        >>> fr = load_counties(); scope = fr.loc[fr["county_yearbook_scope"] == 1, "adcode"]
+        >>> w = queen_weights().subset(scope, islands="attach")
+        >>> w.n == len(scope), len(w.islands) > 0
+        (True, True)
+        """
+        check_choice("islands", islands, ("raise", "attach", "drop"))
         ids = [str(i) for i in ids]
         pos = {u: i for i, u in enumerate(self.ids)}
         missing = [u for u in ids if u not in pos]
         if missing:
             raise WeightsMatrixError(f"ids not in W: {describe_rows(missing)}.")
         idx = np.array([pos[u] for u in ids])
-        base = sparse.csr_matrix(self.base if self.base is not None else self.sparse)[idx][:, idx]
-        return weights_from_matrix(base, ids, kind=self.kind, attach_islands=False,
-                                   params={**self.params, "subset_of": self.n})
+        full = sparse.csr_matrix(self.base if self.base is not None else self.sparse)
+        # the original unit-to-unit links only: earlier island attachments are redone for the subset
+        if len(self.islands):
+            full = full.tolil()
+            for r in self.islands.itertuples():
+                i, j = pos.get(str(r.island)), pos.get(str(r.attached_to))
+                if i is not None and j is not None:
+                    full[i, j] = 0
+                    full[j, i] = 0
+            full = sparse.csr_matrix(full)
+            full.eliminate_zeros()
+        base = full[idx][:, idx]
+        rs = np.asarray(base.sum(axis=1)).ravel()
+        lone = [ids[i] for i in np.where(rs <= 0)[0]]
+        params = {**self.params, "subset_of": self.n, "islands": islands}
+        if lone and islands == "raise":
+            raise WeightsMatrixError(
+                f"{len(lone)} units have no neighbour within the subset ({', '.join(lone[:10])}). Pass "
+                "islands='attach' (link each to its nearest unit, reported) or islands='drop' (leave them out).")
+        if lone and islands == "drop":
+            keep = [u for u in ids if u not in set(lone)]
+            out = self.subset(keep, islands="raise") if keep else None
+            if out is None:
+                raise WeightsMatrixError("no unit of the subset has a neighbour in it.")
+            out.params["dropped_islands"] = lone
+            out.params["islands"] = "drop"
+            return out
+        lon = lat = None
+        if lone:
+            from ..datasets import load_counties
+
+            fr = load_counties().set_index("adcode")
+            if not set(ids) <= set(fr.index):
+                raise WeightsMatrixError("islands='attach' needs coordinates: the ids are not all frame counties.")
+            lon, lat = fr.loc[ids, "lon"].astype(float).values, fr.loc[ids, "lat"].astype(float).values
+        return weights_from_matrix(base, ids, kind=self.kind, lon=lon, lat=lat, attach_islands=bool(lone),
+                                   params=params)
 
     def check_ids(self, ids: Iterable, what: str = "the panel") -> None:
         """Raise :class:`WeightsMatrixError` unless ``ids`` are exactly the ids of W (any order)."""
