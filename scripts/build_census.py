@@ -374,6 +374,7 @@ SUPPLEMENT = {
     "140402": ("140403", "2018 长治 城区 and 郊区 merged into 潞州区"),
     "140411": ("140403", "2018 长治 城区 and 郊区 merged into 潞州区"),
     "410306": ("410308", "2021 吉利区 and 孟津县 merged into 孟津区"),
+    "320611": ("320613", "2020 港闸区 merged into 崇川区 (the change list ends 港闸区 in 2019; still a 2020 census unit)"),
 }
 # Census units divided between several frame units: the frame units that received a part have no
 # comparable value in that census year (set missing, with the reason); census code -> (receivers, event)
@@ -391,7 +392,7 @@ PARTIAL = {
 def to_frame(units: pd.DataFrame, year: int, frame_codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """Map the census codes of ``year`` onto frame codes and sum counts of merged units.
 
-    Codes go through :func:`analysis.codes.harmonize_codes` (read in the census year, rule ``"sum"`` for
+    Codes go through :func:`analysis.codes.harmonize_codes` (``code_year=year``, rule ``"sum"`` for
     every count, ``unplaced="drop"``). Units without a code (``NAMED_UNITS``) already carry their
     frame code; units the change list cannot place and whose successor is a whole frame unit are
     placed by ``SUPPLEMENT``; units divided between frame units (``PARTIAL``) are left out and
@@ -410,9 +411,7 @@ def to_frame(units: pd.DataFrame, year: int, frame_codes: set[str]) -> tuple[pd.
     placeable = coded & units["code"].map(
         lambda c: bool(lin.valid_years(c) or c in lin.frame) and not (c in SUPPLEMENT or c in PARTIAL))
     cols = ["frame_code", "census_code", "unit_name", *COUNT_COLUMNS]
-    # each code is read in the census year; a code the change list ends a little earlier (港闸区:
-    # abolished in 2020 but still a census unit) is read in its last valid year (listed in notes)
-    h = harmonize_codes(units.loc[placeable, cols].assign(census_year=year), code="frame_code", year="census_year",
+    h = harmonize_codes(units.loc[placeable, cols], code="frame_code", year=None, code_year=year,
                         rules="sum", unplaced="drop")
     report = h.report.assign(year=year).to_dict("records")
     report += [{"note": n, "year": year} for n in h.notes]
