@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.countyfusion-installed
 JOBS   ?= 2
 
-.PHONY: all reproduce test test-fast bench fonts venv lock clean update-expected docs
+.PHONY: all reproduce test test-fast bench fonts venv lock clean update-expected docs census
 
 all: test
 
@@ -38,6 +38,10 @@ test: $(STAMP) fonts
 
 test-fast: $(STAMP) fonts
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q -m "not notebook"
+
+# rebuild data/real/ (the 2010 and 2020 county censuses) from ../shared/data/census or CENSUS_SOURCE
+census: $(STAMP)
+	$(BIN)/python scripts/build_census.py $(CENSUS_SOURCE)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -13,6 +13,10 @@ Simulated panel (``data/synthetic/``; SIMULATED, see ``docs/simulation.md``):
 
 - :func:`load_county_panel`, :func:`load_truth`.
 
+Real county census 2010 and 2020 (``data/real/``; REAL, Dong, Du and Liu 2022, MIT):
+
+- :func:`load_census`.
+
 Public reference datasets for validating estimators against published numbers:
 
 - :func:`load_reference` -- ``"mpdta"``, ``"castle"``, ``"grunfeld"``, ``"produc"``.
@@ -37,6 +41,7 @@ __all__ = [
     "load_county_panel",
     "load_truth",
     "load_truth_effects",
+    "load_census",
 ]
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -239,3 +244,41 @@ def load_truth_effects(path: str | Path | None = None) -> pd.DataFrame:
     effects["county"] = effects["county"].str.zfill(6)
     effects["year"] = effects["year"].astype(int)
     return effects
+
+
+# ---------------------------------------------------------------------------------------------
+# real county census 2010 and 2020 (Dong, Du and Liu 2022; MIT)
+# ---------------------------------------------------------------------------------------------
+
+def load_census(path: str | Path | None = None, *, codebook: bool = False) -> pd.DataFrame:
+    """The REAL county census of 2010 and 2020 on the current county frame.
+
+    ``data/real/census_county_2010_2020.csv.gz``, built by ``scripts/build_census.py`` from the
+    county tables of the 6th (2010) and 7th (2020) population censuses digitized by Dong, Du and
+    Liu (2022), "Mapping Evolving Population Geography in China", SSRN Working Paper 4049338 (MIT
+    licence, ``data/real/LICENSE-census``). One row per frame county (``county``, 6-digit str)
+    and census year (``year``: 2010, 2020); counts beside rates, rates recomputed from the counts
+    summed over census units that merged between the census year and today. Frame counties
+    without a census unit in a year have ``in_census`` = 0 and missing values. Column
+    definitions: ``load_census(codebook=True)`` (``data/real/census_codebook.csv``); aggregate
+    rows, unmatched units and code mappings: ``data/real/census_build_log.json``.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Another file with the same layout (default: the shipped file).
+    codebook : bool, default False
+        Return the codebook (column, header_2010, header_2020, unit, definition,
+        harmonization_note) instead of the data.
+    """
+    if codebook:
+        cb = _need(DATA_DIR / "real" / "census_codebook.csv", "Rebuild it with `python scripts/build_census.py`.")
+        return pd.read_csv(cb, dtype=str, keep_default_na=False)
+    path = Path(path) if path is not None else DATA_DIR / "real" / "census_county_2010_2020.csv.gz"
+    _need(path, "Rebuild it with `python scripts/build_census.py`.")
+    text = {"county": str, "name": str, "province": str, "prefecture": str, "prefecture_adcode": str,
+            "region": str, "source_codes": str, "source_names": str}
+    data = pd.read_csv(path, dtype=text, keep_default_na=False, na_values=[""])
+    data["county"] = data["county"].str.zfill(6)
+    data["year"] = data["year"].astype(int)
+    return data
