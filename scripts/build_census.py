@@ -362,19 +362,20 @@ RATES = {
 # codes onto the current frame: the ONE place where the mapping is done
 # ---------------------------------------------------------------------------------------------
 
-# Census units the change list cannot place (no successor recorded), whose successor is a whole
-# frame unit according to the State Council approvals: census code -> (frame code, event)
+# The code list each census is read in: every 2010 county code is valid in the 2009 list (崇文区 and
+# 宣武区, merged in July 2010, are still census units); the 2020 census mixes codes of the 2019 and 2020
+# lists (港闸区 320611 and 三山区 340208, retired in the 2020 list, are still census units), so each of
+# its codes is read in the years in which it was valid.
+CODE_LIST_YEAR = {2010: 2009, 2020: None}
+
+# Census units whose successor the change list does not record (status "successor missing"); the
+# successor below is RECALLED from the State Council approvals of the merger, not read from a primary
+# text here (verify before relying on it): census code -> (frame code, event)
 SUPPLEMENT = {
-    "110103": ("110101", "2010-07 崇文区 merged into 东城区 (listed separately in the Nov 2010 census)"),
-    "110104": ("110102", "2010-07 宣武区 merged into 西城区 (listed separately in the Nov 2010 census)"),
-    "320323": ("320312", "2010 铜山县 made 铜山区"),
-    "532522": ("532503", "2010 蒙自县 made 蒙自市"),
-    "532621": ("532601", "2010 文山县 made 文山市"),
-    "370802": ("370811", "2013 济宁 市中区 and 任城区 merged into the new 任城区"),
-    "140402": ("140403", "2018 长治 城区 and 郊区 merged into 潞州区"),
-    "140411": ("140403", "2018 长治 城区 and 郊区 merged into 潞州区"),
-    "410306": ("410308", "2021 吉利区 and 孟津县 merged into 孟津区"),
-    "320611": ("320613", "2020 港闸区 merged into 崇川区 (the change list ends 港闸区 in 2019; still a 2020 census unit)"),
+    "370802": ("370811", "2013 济宁 市中区 and 任城区 merged into the new 任城区 (recalled)"),
+    "140402": ("140403", "2018 长治 城区 and 郊区 merged into 潞州区 (recalled)"),
+    "140411": ("140403", "2018 长治 城区 and 郊区 merged into 潞州区 (recalled)"),
+    "410306": ("410308", "2021 吉利区 and 孟津县 merged into 孟津区 (recalled)"),
 }
 # Census units divided between several frame units: the frame units that received a part have no
 # comparable value in that census year (set missing, with the reason); census code -> (receivers, event)
@@ -392,7 +393,7 @@ PARTIAL = {
 def to_frame(units: pd.DataFrame, year: int, frame_codes: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """Map the census codes of ``year`` onto frame codes and sum counts of merged units.
 
-    Codes go through :func:`analysis.codes.harmonize_codes` (``code_year=year``, rule ``"sum"`` for
+    Codes go through :func:`analysis.codes.harmonize_codes` (``CODE_LIST_YEAR``, rule ``"sum"`` for
     every count, ``unplaced="drop"``). Units without a code (``NAMED_UNITS``) already carry their
     frame code; units the change list cannot place and whose successor is a whole frame unit are
     placed by ``SUPPLEMENT``; units divided between frame units (``PARTIAL``) are left out and
@@ -411,8 +412,13 @@ def to_frame(units: pd.DataFrame, year: int, frame_codes: set[str]) -> tuple[pd.
     placeable = coded & units["code"].map(
         lambda c: bool(lin.valid_years(c) or c in lin.frame) and not (c in SUPPLEMENT or c in PARTIAL))
     cols = ["frame_code", "census_code", "unit_name", *COUNT_COLUMNS]
-    h = harmonize_codes(units.loc[placeable, cols], code="frame_code", year=None, code_year=year,
-                        rules="sum", unplaced="drop")
+    if CODE_LIST_YEAR[year] is None:  # each code read in its own years of validity
+        h = harmonize_codes(units.loc[placeable, cols].assign(census_year=year), code="frame_code",
+                            year="census_year", rules="sum", unplaced="drop")
+        h.data = h.data.drop(columns="census_year")
+    else:
+        h = harmonize_codes(units.loc[placeable, cols], code="frame_code", year=None,
+                            code_year=CODE_LIST_YEAR[year], rules="sum", unplaced="drop")
     report = h.report.assign(year=year).to_dict("records")
     report += [{"note": n, "year": year} for n in h.notes]
     report += [{"old_code": c, "old_name": units.loc[units["code"] == c, "unit_name"].iloc[0], "frame_code": fc,

@@ -143,8 +143,13 @@ def test_merger_aggregates_by_rule_and_matches_a_hand_computation():
 
 def test_one_county_under_two_codes_in_one_year_is_refused_not_summed():
     df = pd.DataFrame({"county": ["130621", "130607"], "year": [2016, 2016], "pop": [40.0, 40.0]})
-    with pytest.raises(DuplicateKeyError, match="one county under an old and a new code"):
+    with pytest.raises(DuplicateKeyError, match="with itself under an old and a new code"):
         harmonize_codes(df, rules="sum")
+    # but a unit absorbed by another and still reported under its last code is a merger: 港闸区 320611
+    # (abolished in the 2020 list, still a unit of the 2020 census) and 崇川区 under its 2020 code
+    both = pd.DataFrame({"county": ["320611", "320613"], "year": [2020, 2020], "pop": [30.0, 70.0]})
+    h = harmonize_codes(both, rules="sum")
+    assert h.data["pop"].tolist() == [100.0] and h.data["county"].tolist() == ["320613"]
 
 
 @settings(max_examples=40, deadline=None)

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import (CodeFormatError, ColumnError, DuplicateKeyError, MergeRuleError, SpecificationError, UnknownAdcodeError,
                       check_choice, describe_rows)
-from .lineage import FIRST_YEAR, FRAME_VINTAGE, LAST_YEAR, lineage
+from .lineage import FIRST_YEAR, FRAME_VINTAGE, LAST_YEAR, MERGE_TYPES, lineage
 
 __all__ = ["Harmonized", "harmonize_codes", "normalize_codes", "frame_code_map"]
 
@@ -370,7 +370,7 @@ def harmonize_codes(data: pd.DataFrame, code: str = "county", year: str | None =
     merged = grp_size > 1
     if merged.any():
         if code_year is None:  # one declared vintage: distinct codes are distinct units
-            _refuse_same_unit_twice(df, df2, merged, vint, years, code, keys)
+            _refuse_same_unit_twice(df, df2, merged, vint, years, code, keys, targets)
         touched = [c for c in value_cols if df2.loc[merged, c].notna().any()]
         need = [c for c in touched if c not in parsed and c in numeric]
         if need:
@@ -418,23 +418,26 @@ def harmonize_codes(data: pd.DataFrame, code: str = "county", year: str | None =
     return Harmonized(out, report, len(data), len(out), settings, notes, dropped)
 
 
-def _refuse_same_unit_twice(df, df2, merged, vint, years, code, keys) -> None:
-    """A merge needs distinct units of the same year. When a merged group holds a code read outside
-    its row's year (an old code kept, or a new code used early), the rows may be one county under two
-    codes, which must not be summed: raise and say how to fix it."""
+def _refuse_same_unit_twice(df, df2, merged, vint, years, code, keys, targets) -> None:
+    """A merge needs distinct units. A row whose code is read outside its row's year (an old code kept,
+    or a new code used early) joins a merged group legitimately only when its unit was absorbed by
+    another (its lineage passes a 撤销/撤区设区 event: 港闸区 into 崇川区 in 2020, still a unit of the
+    2020 census). A code that reaches the group by recodes alone (同名改码, 撤县设区 ...) is the same
+    county as the other row under an old or a new code, which must not be summed: raise."""
     if years is None:
         return
-    off = pd.Series(vint.values != years.values, index=df.index)
+    absorbed = pd.Series([any(f" {t} " in f" {p} " for p in tg.path for t in MERGE_TYPES) for tg in targets],
+                         index=df.index)
+    off = pd.Series(vint.values != years.values, index=df.index) & ~absorbed
     groups = df2.loc[merged].assign(_off=off.reindex(df2.loc[merged].index).fillna(False).values)
     bad = groups.groupby(keys)["_off"].any()
     if bad.any():
         k = bad[bad].index[:4].tolist()
-        rows = df.index[df[code].isin(groups.loc[groups["_off"], code].unique())]
+        rows = off.index[off.values & df.index.isin(groups.index[groups["_off"].values])]
         raise DuplicateKeyError(
-            f"{int(bad.sum())} frame county-years would combine rows whose codes are not valid in their year "
-            f"(e.g. {k}); that may be one county under an old and a new code rather than a merger of two "
-            f"counties ({describe_rows(rows)}, by their original codes). Give all codes of one vintage with "
-            "code_year=, or correct the codes, then harmonize again.")
+            f"{int(bad.sum())} frame county-years would combine a county with itself under an old and a new "
+            f"code (e.g. {k}; {describe_rows(rows)} use a code outside its years of validity). Keep one row per "
+            "county-year, give all codes of one vintage with code_year=, or correct the codes.")
 
 
 def _aggregate(df: pd.DataFrame, keys: list[str], value_cols: list[str], numeric: list[str],
