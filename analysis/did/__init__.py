@@ -56,3 +56,9 @@ __all__ += [
     "run_estimators",
     "static_twfe",
 ]
+
+from .ddd import triple_difference  # noqa: E402
+from .synthetic_control import synthetic_control  # noqa: E402
+from .synthetic_did import synthetic_did  # noqa: E402
+
+__all__ += ["synthetic_did", "synthetic_control", "triple_difference"]
