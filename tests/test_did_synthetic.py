@@ -256,3 +256,43 @@ def test_bad_input_errors():
         synthetic_control(stag, "y", "d")
     with pytest.raises(SpecificationError, match="staggered"):
         synthetic_did(stag, "y", "d", se="bootstrap")
+
+
+def test_closed_form_jackknife_equals_explicit_refits():
+    """The O(N) leave-one-out formula equals refitting with fixed weights unit by unit (R's loop)."""
+    df = _sim_panel(seed=4, n_treat=5)
+    panel = synthetic_did(df, "y", "d", se="none").extra["panel"]
+    Y = panel.Y.to_numpy(float)
+    fit = core.fit_block(Y, 35, 11, core.sdid_options(Y, 35, 11))
+    assert np.max(np.abs(core.leave_one_out(fit, Y) - core.jackknife_refit(fit, Y))) < 1e-10
+    sc = core.fit_block(Y, 35, 11, core.sc_options(Y, 35, 11))
+    assert np.max(np.abs(core.leave_one_out(sc, Y) - core.jackknife_refit(sc, Y))) < 1e-10
+
+
+def test_staggered_jackknife_equals_brute_force():
+    """Staggered jackknife: drop each unit, recompute every cohort with its weights fixed and the
+    cohort weights N_a T_post(a) from the remaining units; compare with the closed form."""
+    df = _sim_panel(seed=7, n_treat=8, cohorts=[9, 12], tau=3.0)
+    r = synthetic_did(df, "y", "d", se="jackknife")
+    panel, fits = r.extra["panel"], r.extra["fits"]
+    u = []
+    for unit in panel.Y.index:
+        num = den = 0.0
+        for a, fit in fits.items():
+            ctrl = panel.controls.drop(unit) if unit in panel.controls else panel.controls
+            tr = panel.adoption.index[(panel.adoption == a)].drop(unit, errors="ignore")
+            Yc = panel.Y.loc[ctrl].to_numpy(float)
+            Yt = panel.Y.loc[tr].to_numpy(float)
+            om = pd.Series(fit.omega, index=panel.controls).loc[ctrl].to_numpy()
+            om = om / om.sum()
+            t0 = fit.t0
+            dt = (Yt[:, t0:].mean(1) - Yt[:, :t0] @ fit.lambda_).mean()
+            dc = om @ (Yc[:, t0:].mean(1) - Yc[:, :t0] @ fit.lambda_)
+            w = len(tr) * (Yt.shape[1] - t0)
+            num += w * (dt - dc)
+            den += w
+        u.append(num / den)
+    u = np.asarray(u)
+    n = len(u)
+    se = np.sqrt((n - 1) ** 2 / n * np.var(u, ddof=1))
+    assert abs(se - r.std_errors["ATT"]) < 1e-10

@@ -270,6 +270,40 @@ def all_placebos(fit: SynthFit, Y: np.ndarray) -> np.ndarray:
     return out
 
 
+def unit_contrasts(fit: SynthFit, Y: np.ndarray) -> np.ndarray:
+    """d_i = mean of unit i's post-period outcomes minus its lambda-weighted pre-period outcomes.
+
+    With weights held fixed, tau = mean over treated of d_i - sum over controls of omega_i d_i.
+    """
+    return Y[:, fit.t0:].mean(axis=1) - Y[:, :fit.t0] @ fit.lambda_
+
+
+def leave_one_out(fit: SynthFit, Y: np.ndarray) -> np.ndarray:
+    """tau with each unit left out in turn and the weights held fixed (omega restricted to the
+    remaining controls and renormalised, uniform if nothing is left; R ``jackknife_se``'s theta).
+
+    Closed form of the refit: dropping control j gives mean_tr(d) - (omega'd - omega_j d_j)/(1 - omega_j);
+    dropping treated unit k gives (sum_tr d - d_k)/(N1 - 1) - omega'd.
+    """
+    n = Y.shape[0]
+    n0 = fit.n0
+    d = unit_contrasts(fit, Y)
+    dc, dt = d[:n0], d[n0:]
+    om = fit.omega
+    od = float(om @ dc)
+    out = np.empty(n)
+    rest = 1.0 - om
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ctrl = (od - om * dc) / rest
+    zero = rest <= 1e-15
+    if zero.any():   # the dropped control carried all the weight: uniform over the others
+        ctrl[zero] = (dc.sum() - dc[zero]) / (n0 - 1)
+    out[:n0] = dt.mean() - ctrl
+    n1 = n - n0
+    out[n0:] = ((dt.sum() - dt) / (n1 - 1) if n1 > 1 else np.nan) - od
+    return out
+
+
 def jackknife_se(fit: SynthFit, Y: np.ndarray) -> tuple[float, str]:
     """Jackknife SE with the weights held fixed (paper Algorithm 3; R ``jackknife_se``).
 
@@ -277,11 +311,18 @@ def jackknife_se(fit: SynthFit, Y: np.ndarray) -> tuple[float, str]:
     carrying all the weight).
     """
     n = Y.shape[0]
-    n0 = fit.n0
-    if n0 == n - 1:
+    if fit.n0 == n - 1:
         return np.nan, "jackknife undefined with a single treated unit (use placebo inference)"
     if np.sum(fit.omega != 0) == 1:
         return np.nan, "jackknife undefined: a single control unit carries all the weight"
+    u = leave_one_out(fit, Y)
+    return float(np.sqrt(((n - 1) / n) * (n - 1) * np.var(u, ddof=1))), ""
+
+
+def jackknife_refit(fit: SynthFit, Y: np.ndarray) -> np.ndarray:
+    """Leave-one-out estimates by explicit refits with fixed weights (the R loop; used in tests)."""
+    n = Y.shape[0]
+    n0 = fit.n0
     fixed = replace(fit.options, update_omega=False, update_lambda=False)
     u = np.empty(n)
     for i in range(n):
@@ -289,7 +330,7 @@ def jackknife_se(fit: SynthFit, Y: np.ndarray) -> tuple[float, str]:
         k0 = int(np.sum(keep < n0))
         om = sum_normalize(fit.omega[keep[keep < n0]])
         u[i] = fit_block(Y[keep], k0, fit.t0, fixed, om, fit.lambda_).tau
-    return float(np.sqrt(((n - 1) / n) * (n - 1) * np.var(u, ddof=1))), ""
+    return u
 
 
 def bootstrap_draws(fit: SynthFit, Y: np.ndarray, replications: int, rng: np.random.Generator) -> np.ndarray:

@@ -182,23 +182,44 @@ def _staggered_placebo(panel: SynthPanel, method: str, replications: int, rng) -
 
 
 def _staggered_jackknife(panel: SynthPanel, fits: dict) -> tuple[float, str]:
+    """Leave-one-unit-out with every cohort's weights fixed; cohort weights N_a T_post(a) recomputed."""
     sizes = panel.adoption.value_counts()
     if (sizes < 2).any():
         return np.nan, ("jackknife undefined: cohort(s) "
                         f"{', '.join(map(str, sizes[sizes < 2].index))} have a single treated unit (use placebo)")
     units = panel.Y.index
-    u = np.empty(len(units))
-    for k, drop in enumerate(units):
-        keep = units.drop(drop)
-        sub = SynthPanel(panel.Y.loc[keep], panel.adoption.loc[keep], panel.n_rows)
-        fixed = {}
-        for a, fit in fits.items():
-            Y, n0, t0, cu = _cohort_matrix(sub, a)
-            ctrl_all = panel.controls
-            om = core.sum_normalize(pd.Series(fit.omega, index=ctrl_all).reindex(sub.controls).to_numpy())
-            opt = core.replace(fit.options, update_omega=False, update_lambda=False)
-            fixed[a] = core.fit_block(Y, n0, t0, opt, om, fit.lambda_)
-        u[k] = _fit_all(sub, "did", fixed)[0]
+    controls = panel.controls
+    n0 = len(controls)
+    cohorts = list(fits)
+    # per cohort: tau with each control dropped (n0), and with each own treated unit dropped
+    tau_c = np.empty((len(cohorts), n0))
+    tau_full = np.empty(len(cohorts))
+    n1 = np.empty(len(cohorts))
+    t1 = np.empty(len(cohorts))
+    own = {}
+    for k, a in enumerate(cohorts):
+        Y, n0a, t0, cu = _cohort_matrix(panel, a)
+        loo = core.leave_one_out(fits[a], Y)
+        tau_c[k] = loo[:n0a]
+        own[a] = pd.Series(loo[n0a:], index=cu[n0a:])
+        tau_full[k] = fits[a].tau
+        n1[k], t1[k] = Y.shape[0] - n0a, Y.shape[1] - t0
+    u = []
+    for unit in units:
+        if unit in controls:
+            j = controls.get_loc(unit)
+            w = n1 * t1
+            u.append(float(np.sum(w * tau_c[:, j]) / w.sum()))
+        else:
+            a = panel.adoption[unit]
+            k = cohorts.index(a)
+            nn = n1.copy()
+            nn[k] -= 1
+            taus = tau_full.copy()
+            taus[k] = own[a][unit]
+            w = nn * t1
+            u.append(float(np.sum(w * taus) / w.sum()))
+    u = np.asarray(u)
     n = len(units)
     return float(np.sqrt(((n - 1) / n) * (n - 1) * np.var(u, ddof=1))), ""
 
