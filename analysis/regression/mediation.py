@@ -537,7 +537,7 @@ def multiple_mediation(
         return vals
 
     a = [eqs[mj].params[x] for mj in mediators]
-    d = {(j, l): eqs[mediators[j]].params[mediators[l]] for j in range(len(mediators)) for l in range(j)} \
+    d = {(j, q): eqs[mediators[j]].params[mediators[q]] for j in range(len(mediators)) for q in range(j)} \
         if model == "serial" else {}
     b = [eqs["outcome"].params[mj] for mj in mediators]
     point = combine(eqs["total"].params[x], a, d, b, eqs["outcome"].params[x])
@@ -559,7 +559,7 @@ def multiple_mediation(
     coefs, _ = _boot_specs(Z, fe_codes, cl, specs, int(n_boot), rng)
     k = len(mediators)
     a_b = [coefs[1 + j][:, 0] for j in range(k)]
-    d_b = {(j, l): coefs[1 + j][:, 1 + l] for j in range(k) for l in range(j)} if model == "serial" else {}
+    d_b = {(j, q): coefs[1 + j][:, 1 + q] for j in range(k) for q in range(j)} if model == "serial" else {}
     b_b = [coefs[1 + k][:, 1 + j] for j in range(k)]
     boot = pd.DataFrame(combine(coefs[0][:, 0], a_b, d_b, b_b, coefs[1 + k][:, 0]))
     boot = boot.replace([np.inf, -np.inf], np.nan)
