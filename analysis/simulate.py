@@ -1038,3 +1038,17 @@ def design_power(design, effect_sizes, n_sims: int = 500, seed=DEFAULT_SEED, **k
 
 
 __all__.append("design_power")
+
+
+# --- mechanism layer (H2-H6): new columns only, own random stream [seed, 17] --------------------
+from .simulate_mechanisms import (  # noqa: E402
+    MECHANISM_CODEBOOK,
+    MECHANISM_COLUMNS,
+    MECHANISM_PARAMS,
+    mechanism_columns,
+    mechanism_panel,
+    mechanism_truth,
+)
+
+__all__ += ["MECHANISM_CODEBOOK", "MECHANISM_COLUMNS", "MECHANISM_PARAMS", "mechanism_columns",
+            "mechanism_panel", "mechanism_truth"]

@@ -3,7 +3,9 @@
     python scripts/build_synthetic.py [--seed 20261128] [--start 2010] [--end 2022] [--out DIR]
 
 Writes ``county_panel.csv.gz`` (yearbook rounding), ``truth_effects.csv.gz``, ``truth.json`` and
-``codebook.csv``. Gzip is written with mtime=0 so the same seed gives identical bytes. Schema and
+``codebook.csv``, and the mechanism layer (H2-H6, :mod:`analysis.simulate_mechanisms`, own random
+stream ``[seed, 17]``, new columns only) ``mechanisms.csv.gz`` and ``mechanisms_truth.json``.
+Gzip is written with mtime=0 so the same seed gives identical bytes. Schema and
 ground truth: ``docs/simulation.md`` and the ``data/synthetic/`` section of ``data/README.md``.
 """
 from __future__ import annotations
@@ -55,6 +57,14 @@ def write(out_dir: Path, panel, truth, effects) -> dict:
     (out_dir / "truth.json").write_text(
         json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     codebook(panel).to_csv(out_dir / "codebook.csv", index=False, lineterminator="\n")
+    seed = truth.get("seed")
+    if seed is not None:
+        from analysis.simulate_mechanisms import mechanism_columns
+
+        mech, mtruth = mechanism_columns(panel, effects, seed)
+        _write_csv_gz(mech, out_dir / "mechanisms.csv.gz")
+        (out_dir / "mechanisms_truth.json").write_text(
+            json.dumps(json.loads(json.dumps(mtruth)), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     sizes = {p.name: p.stat().st_size for p in sorted(out_dir.iterdir()) if p.is_file()}
     return sizes
 

@@ -10,7 +10,11 @@ One file per estimator, one shared event-study result type (:class:`EventStudyRe
 * :func:`psm_did` - propensity-score matching then DiD (Stata ``psmatch2`` + ``reghdfe``);
 * :func:`callaway_santanna`, :func:`sun_abraham`, :func:`imputation` - heterogeneity-robust
   staggered DiD; :func:`honest_did` - Rambachan-Roth sensitivity; :func:`compare_estimators` - all of
-  them side by side in one table and one plot.
+  them side by side in one table and one plot;
+* :func:`synthetic_did` - synthetic difference-in-differences (Arkhangelsky et al. 2021; R synthdid),
+  block or staggered, placebo / jackknife / bootstrap SEs; :func:`synthetic_control` - synthetic
+  control with the Abadie-Diamond-Hainmueller (2010) placebo-in-space test (single-county case studies);
+* :func:`triple_difference` - DDD (pilot x group x post) with group-by-year fixed effects.
 """
 from __future__ import annotations
 
@@ -56,3 +60,9 @@ __all__ += [
     "run_estimators",
     "static_twfe",
 ]
+
+from .ddd import triple_difference  # noqa: E402
+from .synthetic_control import synthetic_control  # noqa: E402
+from .synthetic_did import synthetic_did  # noqa: E402
+
+__all__ += ["synthetic_did", "synthetic_control", "triple_difference"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .fe import FEResult, fe
 from .hausman import HausmanResult, hausman
 from .heterogeneity import HeterogeneityResult, heterogeneity
-from .mediation import MediationResult, mediation
+from .mediation import MediationResult, MultipleMediationResult, mediation, multiple_mediation
 from .moderation import ModerationResult, moderation, plot_marginal_effects
 from .wild_bootstrap import WildBootstrapResult, wild_bootstrap
 
@@ -24,7 +24,7 @@ __all__ = [
     "FEResult", "fe",
     "HausmanResult", "hausman",
     "HeterogeneityResult", "heterogeneity",
-    "MediationResult", "mediation",
+    "MediationResult", "mediation", "MultipleMediationResult", "multiple_mediation",
     "ModerationResult", "moderation", "plot_marginal_effects",
     "WildBootstrapResult", "wild_bootstrap",
 ]
