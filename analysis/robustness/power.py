@@ -34,7 +34,7 @@ from scipy import stats
 
 from ..errors import ColumnError, SpecificationError, UnbalancedPanelError, check_choice, describe_rows
 from ..plots import new_figure, tr
-from .power_inference import INFERENCE_METHODS, cluster_t_reject, demean2, randomization_p, wild_p
+from .power_inference import INFERENCE_METHODS, demean2, permutation_sets, randomization_p, wild_p
 from ..regression.wild_bootstrap import draw_weights
 
 __all__ = ["PowerResult", "design_power", "residual_paths"]
@@ -239,12 +239,14 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
             if "wild_bootstrap" in inference or "randomization" in inference:
                 Dt, Et, Rt = demean2(D), demean2(noise_draw), demean2(R)
                 V = draw_weights(len(D), int(n_boot), weights_type, rng) if "wild_bootstrap" in inference else None
+                idx = (permutation_sets(len(D), int((adopt > 0).sum()), int(n_boot), rng)
+                       if "randomization" in inference else None)  # shared by all effect sizes
                 for j, tau in enumerate(effects):
                     yt = Et + tau * Rt
                     if V is not None:
                         rejections[("twfe", "wild_bootstrap")][j] += wild_p(Dt, yt, V)[0] <= alpha
                     if "randomization" in inference:
-                        p_ri = randomization_p(D, yt, adopt, years, int(n_boot), rng)[0]
+                        p_ri = randomization_p(D, yt, adopt, years, int(n_boot), rng, idx=idx)[0]
                         rejections[("twfe", "randomization")][j] += p_ri <= alpha
         if "callaway_santanna" in estimators:
             from ..did import callaway_santanna

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["INFERENCE_METHODS", "demean2", "cluster_t_reject", "wild_p", "randomization_p"]
+__all__ = ["INFERENCE_METHODS", "demean2", "cluster_t_reject", "wild_p", "randomization_p", "permutation_sets"]
 
 INFERENCE_METHODS = ("cluster_t", "wild_bootstrap", "randomization")
 
@@ -55,23 +55,34 @@ def wild_p(Dt, yt, V):
     sxx = float(sxx_i.sum())
     _, t = _t(Dt, yt, sxx)
     s = (Dt * yt).sum(axis=1)
-    b_star = (s @ V) / sxx
-    m = yt.T @ V / N  # T x B
-    score = s[:, None] * V - Dt @ m - sxx_i[:, None] * b_star[None, :]
+    # einsum, not BLAS: these thin products (T ~ 10) are slower threaded on a busy machine
+    b_star = np.einsum("n,nb->b", s, V) / sxx
+    m = np.einsum("nt,nb->tb", yt, V) / N  # T x B
+    score = s[:, None] * V - np.einsum("nt,tb->nb", Dt, m) - sxx_i[:, None] * b_star[None, :]
     t_star = b_star * sxx / np.sqrt(np.sum(score**2, axis=0))
     return float(np.mean(np.abs(t_star) > abs(t))), t_star
 
 
-def randomization_p(D, yt, adopt, years, n_perm, rng):
-    """Randomization-inference p-value of the TWFE coefficient, adoption years permuted across units."""
+def permutation_sets(n_units, n_treated, n_perm, rng):
+    """``n_perm`` uniformly random ordered draws of ``n_treated`` distinct units (n_perm x n_treated)."""
+    return np.argsort(rng.random((int(n_perm), int(n_units))), axis=1)[:, : int(n_treated)]
+
+
+def randomization_p(D, yt, adopt, years, n_perm, rng, idx=None):
+    """Randomization-inference p-value of the TWFE coefficient, adoption years permuted across units.
+
+    ``idx`` (n_perm x n_treated, from :func:`permutation_sets`) fixes the permutations, e.g. to share
+    them across effect sizes; otherwise they are drawn from ``rng``.
+    """
     Dt = demean2(D)
     sxx = float((Dt * Dt).sum())
     b = float((Dt * yt).sum()) / sxx
     treated = np.flatnonzero(adopt > 0)
     a_pos = np.searchsorted(years, adopt[treated])  # first treated period of each adoption year
     C = np.cumsum(yt[:, ::-1], axis=1)[:, ::-1]  # C[i, k] = sum_{t >= k} y~_it
-    N = len(adopt)
-    idx = np.argsort(rng.random((int(n_perm), N)), axis=1)[:, : len(treated)]  # random treated sets
+    if idx is None:
+        idx = permutation_sets(len(adopt), len(treated), n_perm, rng)  # random treated sets, random order
+    n_perm = idx.shape[0]
     b_star = C[idx, a_pos[None, :]].sum(axis=1) / sxx
     return float((1 + np.sum(np.abs(b_star) >= abs(b) - 1e-14)) / (n_perm + 1)), b_star
 
