@@ -6,6 +6,12 @@ Model (time-major stacking, W row-standardised, N units, T periods)::
     SAR: y_t = rho W y_t + X_t beta              + mu + alpha_t + e_t
     SDM: y_t = rho W y_t + X_t beta + W X_t theta + mu + alpha_t + e_t
     SEM: y_t = X_t beta + mu + alpha_t + u_t,  u_t = lambda W u_t + e_t
+    SDEM: y_t = X_t beta + W X_t theta + mu + alpha_t + u_t,  u_t = lambda W u_t + e_t
+
+SDEM is the SEM likelihood with [X, WX] as regressors (LeSage and Pace 2009, ch. 2; Elhorst 2014,
+ch. 2.3; R ``spatialreg`` "SDEM", xsmle ``model(sem) durbin()``); its effects are local: direct =
+beta_k, indirect = theta_k, total = beta_k + theta_k, with SEs from the covariance (linear in the
+parameters, no draws). All regressors enter as W x in the SDEM.
 
 Estimation follows Elhorst (2014, ch. 3) and the formula sheet (``methods/threshold-spatial-
 formulas.md`` B.2-B.6): spatial lags are formed from the raw data, then every column is demeaned
@@ -74,7 +80,7 @@ from .weights import SpatialWeights, as_spatial_weights
 __all__ = ["SpatialPanelResult", "spatial_panel", "prepare_spatial_panel", "SpatialPanelData",
            "MODELS", "EFFECTS"]
 
-MODELS = ("sdm", "sar", "sem")
+MODELS = ("sdm", "sar", "sem", "sdem")
 EFFECTS = ("twoways", "entity", "time")
 _FE_LABEL = {"entity": "individual (spatial) fixed effects", "time": "time-period fixed effects",
              "twoways": "two-way (spatial and time-period) fixed effects"}
@@ -459,6 +465,8 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
     bounds = _bounds(w)
     x = pdata.x_names
     fe = pdata.fe(effects)
+    if model == "sdem":  # the SEM likelihood on [X, WX]
+        durbin = list(x)
     # lags from raw data, then demean everything once
     yl = pdata.lag(pdata.y)
     XL = pdata.lag(pdata.X)
@@ -471,8 +479,11 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
     ZL = None
     if model == "sem":
         ZL = fe.demean(XL.reshape(T * N, -1))
+    elif model == "sdem":  # W applied to [X, WX]
+        ZL = fe.demean(pdata.lag(Xfull).reshape(T * N, -1))
+    err_model = model in ("sem", "sdem")
     nt = N * T
-    sp_name = "lambda" if model == "sem" else "rho"
+    sp_name = "lambda" if err_model else "rho"
     p = Z.shape[1]
     rank = np.linalg.matrix_rank(Z)
     if rank < p:
@@ -481,7 +492,7 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
             f"< {p}); drop variables that do not vary within units/periods.")
 
     # ---- direct ML (always computed; it is the uncorrected estimate)
-    if model == "sem":
+    if err_model:
         sp, beta, ssr, _ = _fit_err(yd, yld, Z, ZL, ev, nt, T, bounds, tol)
     else:
         sp, beta, ssr, _ = _fit_lag(yd, yld, Z, ev, nt, T, bounds, tol)
@@ -489,7 +500,7 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
     uncorrected = pd.Series(np.r_[beta, sp, sigma2], index=names + [sp_name, "sigma2"])
 
     def info(beta_, sp_, s2_, n_obs, t_mult, kind, ev_=ev):
-        if model == "sem":
+        if err_model:
             return _info_err(Z, ZL, yd, yld, beta_, sp_, s2_, w, ev_, n_obs, t_mult, kind)
         return _info_lag(Z, beta_, sp_, s2_, w, ev_, n_obs, t_mult, T, N, kind, yd, yld)
 
@@ -516,12 +527,13 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
             note = ("Lee-Yu (2010) two-way analytic correction as in Elhorst sar_panel_FE/sem_panel_FE "
                     "(model=3, bc=1)")
         else:
-            (sp, beta, ssr_t, _), n_obs, ev_red = _twoway_transform_fit(yd, yld, Z, ZL, ev, N, T, bounds, tol, model)
+            (sp, beta, ssr_t, _), n_obs, ev_red = _twoway_transform_fit(yd, yld, Z, ZL, ev, N, T, bounds, tol,
+                                                                        "sem" if err_model else model)
             sigma2 = ssr_t / n_obs
             t_mult = T - 1
             note = "Lee-Yu (2010) two-way transformation approach, (N-1)(T-1) obs"
     # log-likelihood at the reported estimates (on the likelihood's own n_obs / t_mult)
-    if model == "sem":
+    if err_model:
         e = (yd - sp * yld) - (Z - sp * ZL) @ beta
     else:
         e = yd - sp * yld - Z @ beta
@@ -552,6 +564,17 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
             rows += [{"variable": v, "effect": "direct", "estimate": b, "std_error": s},
                      {"variable": v, "effect": "indirect", "estimate": 0.0, "std_error": 0.0},
                      {"variable": v, "effect": "total", "estimate": b, "std_error": s}]
+        effects_table = pd.DataFrame(rows)
+    elif model == "sdem":  # local spillovers: linear in (beta, theta), exact delta-method SEs
+        rows = []
+        for v in x:
+            b, t = float(params[v]), float(params[f"W*{v}"])
+            vb, vt, cbt = V[terms.index(v), terms.index(v)], V[terms.index(f"W*{v}"), terms.index(f"W*{v}")], \
+                V[terms.index(v), terms.index(f"W*{v}")]
+            rows += [{"variable": v, "effect": "direct", "estimate": b, "std_error": float(np.sqrt(vb))},
+                     {"variable": v, "effect": "indirect", "estimate": t, "std_error": float(np.sqrt(vt))},
+                     {"variable": v, "effect": "total", "estimate": b + t,
+                      "std_error": float(np.sqrt(vb + vt + 2 * cbt))}]
         effects_table = pd.DataFrame(rows)
 
     k_par = len(terms)
