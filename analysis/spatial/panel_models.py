@@ -8,6 +8,9 @@ Model (time-major stacking, W row-standardised, N units, T periods)::
     SEM: y_t = X_t beta + mu + alpha_t + u_t,  u_t = lambda W u_t + e_t
     SDEM: y_t = X_t beta + W X_t theta + mu + alpha_t + u_t,  u_t = lambda W u_t + e_t
 
+SAC (lag and error on the same W) is in :mod:`analysis.spatial.sac_panel` (2-D concentrated
+likelihood, numerical observed information, no Lee-Yu correction).
+
 SDEM is the SEM likelihood with [X, WX] as regressors (LeSage and Pace 2009, ch. 2; Elhorst 2014,
 ch. 2.3; R ``spatialreg`` "SDEM", xsmle ``model(sem) durbin()``); its effects are local: direct =
 beta_k, indirect = theta_k, total = beta_k + theta_k, with SEs from the covariance (linear in the
@@ -80,7 +83,7 @@ from .weights import SpatialWeights, as_spatial_weights
 __all__ = ["SpatialPanelResult", "spatial_panel", "prepare_spatial_panel", "SpatialPanelData",
            "MODELS", "EFFECTS"]
 
-MODELS = ("sdm", "sar", "sem", "sdem")
+MODELS = ("sdm", "sar", "sem", "sdem", "sac")
 EFFECTS = ("twoways", "entity", "time")
 _FE_LABEL = {"entity": "individual (spatial) fixed effects", "time": "time-period fixed effects",
              "twoways": "two-way (spatial and time-period) fixed effects"}
@@ -465,6 +468,8 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
     bounds = _bounds(w)
     x = pdata.x_names
     fe = pdata.fe(effects)
+    if model == "sac":
+        return _estimate_sac(pdata, effects, lee_yu, n_draws, seed, point, clip_draws, tol, compute_effects)
     if model == "sdem":  # the SEM likelihood on [X, WX]
         durbin = list(x)
     # lags from raw data, then demean everything once
@@ -601,3 +606,56 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
                                       "residuals": e.reshape(T, N)},
         effects=effects_table, loglik=float(loglik), spatial_param=sp_name)
     return res
+
+
+def _estimate_sac(pdata, effects, lee_yu, n_draws, seed, point, clip_draws, tol, compute_effects):
+    """SAC branch of :func:`spatial_panel` (see :mod:`analysis.spatial.sac_panel`)."""
+    from .sac_panel import fit_sac
+
+    if lee_yu:
+        raise SpecificationError(
+            "no Lee-Yu (2010) bias correction is available for the SAC panel (neither Elhorst's code nor "
+            "xsmle offers one); pass lee_yu=False to fit the uncorrected ML model.")
+    w = pdata.w
+    T, N = pdata.T, pdata.N
+    ev = w.eigenvalues()
+    x = pdata.x_names
+    fe = pdata.fe(effects)
+    yl = pdata.lag(pdata.y)
+    yll = pdata.lag(yl)
+    XL = pdata.lag(pdata.X)
+    raw = np.column_stack([pdata.y.reshape(-1), yl.reshape(-1), yll.reshape(-1), pdata.X.reshape(T * N, -1),
+                           XL.reshape(T * N, -1)])
+    dm = fe.demean(raw)
+    k = len(x)
+    yd, yld, ylld, Z, ZL = dm[:, 0], dm[:, 1], dm[:, 2], dm[:, 3:3 + k], dm[:, 3 + k:]
+    if np.linalg.matrix_rank(Z) < k:
+        raise SpecificationError(f"the regressors {x} are collinear after removing the {effects} fixed effects.")
+    beta, rho, lam, s2, ll, V = fit_sac(yd, yld, ylld, Z, ZL, ev, T, _bounds(w), tol)
+    terms = list(x) + ["rho", "lambda", "sigma2"]
+    params = pd.Series(np.r_[beta, rho, lam, s2], index=terms)
+    cov = pd.DataFrame(V, index=terms, columns=terms)
+    se = pd.Series(np.sqrt(np.clip(np.diag(V), 0, None)), index=terms)
+    effects_table, draw_info = None, {}
+    if compute_effects and n_draws and n_draws > 0:
+        effects_table, draw_info = simulate_effects(params, cov, x, ev, rho_name="rho", theta_names=None,
+                                                    n_draws=n_draws, seed=seed, point=point, clip=clip_draws,
+                                                    rho_bounds=w.rho_bounds())
+    nt = N * T
+    e = (yd - rho * yld) - lam * (yld - rho * ylld) - (Z - lam * ZL) @ beta
+    k_par = len(terms)
+    stats_ = {"N": N, "T": T, "n_obs": nt, "loglik": ll, "aic": -2 * ll + 2 * k_par,
+              "bic": -2 * ll + np.log(nt) * k_par, "rho": rho, "lambda": lam, "sigma2": s2}
+    settings = {"model": "SAC", "fixed effects": _FE_LABEL[effects], "lee_yu": False,
+                "correction": "direct ML (no bias correction available for SAC)",
+                "vcov": "inverse numerical observed information (xsmle vce(oim))",
+                "W": f"{w.kind} (n={w.n}, islands attached={w.n_islands_attached}, row-standardised; also the error W)",
+                "effects draws": f"{draw_info.get('n_draws', 0)} (seed={seed}, point={point})" if draw_info else "none",
+                "durbin": []}
+    return SpatialPanelResult(
+        params=params, std_errors=se, model=f"Spatial panel SAC ({_FE_LABEL[effects]})", df_resid=None,
+        statistic_name="z", rows=RowReport(pdata.n_input, nt, {}), settings=settings,
+        reference="Elhorst (2014) ch. 3; xsmle model(sac) (Belotti et al. 2017); LeSage and Pace (2009) effects",
+        stats=stats_, cov=cov, extra={"draws": draw_info, "y": pdata.y_name, "x": x, "durbin": [],
+                                      "periods": pdata.periods, "ids": w.ids, "residuals": e.reshape(T, N)},
+        effects=effects_table, loglik=ll, spatial_param="rho")
