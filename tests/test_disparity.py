@@ -327,10 +327,10 @@ def test_factor_detector_reproduces_published_compat_values(disease):
         assert out["p_value"] == pytest.approx(r["p_value"], abs=r["p_tolerance"]), r["source"]
 
 
-def test_factor_detector_default_is_the_anova_f_test(disease):
+def test_factor_detector_anova_option_is_the_f_test(disease):
     from scipy.stats import f_oneway
 
-    out = factor_detector(disease, "incidence", ["type", "region", "level"]).set_index("factor")
+    out = factor_detector(disease, "incidence", ["type", "region", "level"], pvalue="anova").set_index("factor")
     for f in ["type", "region", "level"]:
         groups = [g["incidence"].to_numpy() for _, g in disease.groupby(f)]
         anova = f_oneway(*groups)
@@ -343,8 +343,8 @@ def test_compat_p_value_is_not_location_invariant_but_ours_is(disease):
     shifted = disease.assign(incidence=disease["incidence"] + 10)
     compat = factor_detector(shifted, "incidence", ["type"], pvalue="geodetector_compat").iloc[0]
     assert compat["p_value"] > 0.999
-    a = factor_detector(disease, "incidence", ["type"]).iloc[0]
-    b = factor_detector(shifted, "incidence", ["type"]).iloc[0]
+    a = factor_detector(disease, "incidence", ["type"], pvalue="anova").iloc[0]
+    b = factor_detector(shifted, "incidence", ["type"], pvalue="anova").iloc[0]
     assert a["q"] == pytest.approx(b["q"], abs=1e-12) and a["p_value"] == pytest.approx(b["p_value"], rel=1e-9)
 
 
@@ -374,7 +374,7 @@ def test_geodetector_invariants(seed, k1, k2, shift):
     out = interaction_detector(d, "y", ["a", "b"]).iloc[0]
     assert out["q_1"] == pytest.approx(_q_brute(d["y"], d["a"].to_numpy()), abs=1e-10)
     assert 0 <= out["q_1"] <= 1 and out["q_12"] >= max(out["q_1"], out["q_2"]) - 1e-12
-    moved = factor_detector(d.assign(y=d["y"] + shift), "y", ["a"]).iloc[0]
+    moved = factor_detector(d.assign(y=d["y"] + shift), "y", ["a"], pvalue="anova").iloc[0]
     assert moved["q"] == pytest.approx(out["q_1"], abs=1e-9)
 
 
@@ -388,7 +388,7 @@ def test_risk_and_ecological_detectors(disease):
     welch = ttest_ind(a, b, equal_var=False)
     assert t["t"] == pytest.approx(welch.statistic, rel=1e-10) and t["p_value"] == pytest.approx(welch.pvalue, rel=1e-8)
     eco = ecological_detector(disease, "incidence", ["type", "region"]).iloc[0]
-    q = factor_detector(disease, "incidence", ["type", "region"]).set_index("factor")["q"]
+    q = factor_detector(disease, "incidence", ["type", "region"], pvalue="anova").set_index("factor")["q"]
     assert eco["F"] == pytest.approx((1 - q["type"]) / (1 - q["region"]), rel=1e-10)
 
 
@@ -399,4 +399,4 @@ def test_discretize_and_continuous_factor_error():
     assert discretize(x, "equal", 5).max() == 4
     d = pd.DataFrame({"y": np.sin(x), "x": x})
     with pytest.raises(SpecificationError, match="discretize"):
-        factor_detector(d, "y", ["x"])
+        factor_detector(d, "y", ["x"], pvalue="anova")

@@ -159,3 +159,67 @@ def test_callaway_santanna_specifications_equal_direct_calls():
     # the clustered bootstrap SE differs from the analytic one: the cluster choice is not ignored
     t = curve.table.set_index(["controls", "cluster"])
     assert t.loc[("none", "province"), "std_error"] != t.loc[("none", "county"), "std_error"]
+
+
+# ------------------------------------------------------------------------------------------
+# design_power with the wild cluster bootstrap and randomization inference
+# ------------------------------------------------------------------------------------------
+def _toy_design(seed=2, n=60, k=6, years=np.arange(2010, 2020)):
+    rng = np.random.default_rng(seed)
+    adopt = np.zeros(n, dtype=int)
+    adopt[rng.choice(n, k, replace=False)] = rng.choice([2014, 2016], k)
+    D = ((adopt[:, None] > 0) & (years[None, :] >= adopt[:, None])).astype(float)
+    y = rng.normal(size=(n, len(years))) + rng.normal(size=(n, 1)) + 0.3 * D
+    d = pd.DataFrame({"county": np.repeat([f"{110000 + i:06d}" for i in range(n)], len(years)),
+                      "year": np.tile(years, n), "y": y.ravel(), "d": D.ravel()})
+    return d, D, y, adopt, years
+
+
+def test_power_wild_bootstrap_equals_package_wild_bootstrap():
+    """The closed-form WCR of design_power = analysis.regression.wild_bootstrap with the same Webb weights."""
+    from analysis.regression import wild_bootstrap
+    from analysis.regression.wild_bootstrap import draw_weights
+    from analysis.robustness.power_inference import demean2, wild_p
+
+    d, D, y, _, _ = _toy_design()
+    ref = wild_bootstrap("y ~ d", d, "d", B=199, weights_type="webb", seed=42)
+    V = draw_weights(D.shape[0], 199, "webb", np.random.default_rng(42))
+    p, t_star = wild_p(demean2(D), demean2(y), V)
+    ratio = t_star / ref.t_boot  # ours omits the small-sample factor sqrt(q), which cancels in p
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+    assert p == ref.p_value
+
+
+def test_power_randomization_equals_refits_of_permuted_designs():
+    """RI draws of design_power = TWFE refits (analysis.regression.fe) on the permuted adoption years."""
+    from analysis.robustness.power_inference import demean2, randomization_p
+
+    d, D, y, adopt, years = _toy_design(seed=4)
+    p, b_star = randomization_p(D, demean2(y), adopt, years, 49, np.random.default_rng(9))
+    treated = np.flatnonzero(adopt > 0)
+    idx = np.argsort(np.random.default_rng(9).random((49, len(adopt))), axis=1)[:, : len(treated)]
+    for r in range(3):
+        a = np.zeros_like(adopt)
+        a[idx[r]] = adopt[treated]
+        Dp = ((a[:, None] > 0) & (years[None, :] >= a[:, None])).astype(float)
+        assert b_star[r] == pytest.approx(fe("y ~ d", d.assign(d=Dp.ravel())).params["d"], abs=1e-10)
+    b = fe("y ~ d", d).params["d"]
+    assert p == pytest.approx((1 + np.sum(np.abs(b_star) >= abs(b) - 1e-14)) / 50)
+
+
+def test_wild_bootstrap_and_ri_hold_size_with_few_treated_clusters():
+    """8 treated of 150 counties, 400 simulated panels: the clustered t over-rejects, the wild bootstrap
+    (Webb weights) and randomization inference stay within the binomial 99% band of 5%,
+    0.05 +- 2.576 sqrt(0.05 0.95 / 400) = +- 0.028."""
+    data = toy_panel(4, n=150)
+    res = design_power({"n_treated": 8, "selection": "random", "adoption": [2014, 2016], "years": (2010, 2019)},
+                       effect_sizes=[0.0, 0.6], n_sims=400, seed=11, panel=data, outcome="y",
+                       inference=("cluster_t", "wild_bootstrap", "randomization"), n_boot=199)
+    t = res.table.set_index(["inference", "effect"])["rejection_rate"]
+    band = 2.576 * np.sqrt(0.05 * 0.95 / 400)
+    assert abs(t[("wild_bootstrap", 0.0)] - 0.05) <= band, t
+    assert abs(t[("randomization", 0.0)] - 0.05) <= band, t
+    assert t[("cluster_t", 0.0)] > 0.05 + band, t
+    assert t[("wild_bootstrap", 0.6)] > 2 * band + 0.05  # and it has power
+    with pytest.raises(SpecificationError, match="inference"):
+        design_power({"n_treated": 8}, [0.0], n_sims=2, panel=data, outcome="y", inference=("bayes",))

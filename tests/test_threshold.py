@@ -6,9 +6,9 @@ Validation, three ways (shared/design.md):
 (b) Monte Carlo on Hansen's (1999) design: coverage of the LR confidence interval and size of the
     bootstrap F test, with tolerances from the binomial error of the replication count;
 (c) recovery of the threshold of the simulated county panel (data/synthetic/truth.json);
-(d) cross-check against the third-party pyxthreg (MIT, PyPI) on its bundled data.
-No public dataset with published xthreg output ships on PyPI (Hansen's investment panel does not),
-so there is no published-numbers test; see tests/reference/threshold/README.md.
+(d) cross-check against the third-party pyxthreg (MIT, PyPI) on its bundled data;
+(e) Hansen's (1999) published Tables 2-3 on his investment panel with ``transform="hansen"``
+    (tests/reference/threshold/README.md).
 """
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def test_bootstrap_f_matches_loop_with_same_draws():
     n, T, B = 20, 4, 6
     df = hansen_panel(n=n, T=T, seed=9)
     res = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=B, grid=15, seed=123, batch_size=B)
-    grid = res.lr_curve.loc[res.lr_curve.stage == "Th-1", "gamma"].to_numpy()
+    grid = res.extra["search_grid"]
     g = df["county"].to_numpy()
     X = df[["x0", "r0"]]
     Xd = (X - X.groupby(g).transform("mean")).to_numpy()
@@ -313,11 +313,124 @@ def test_matches_pyxthreg_reference_on_its_grid():
 # ------------------------------------------------------------------------------------------
 # input errors, result object, plot
 # ------------------------------------------------------------------------------------------
-def test_unbalanced_panel_names_counties():
+def test_unbalanced_panel_bootstrap_names_counties():
+    """The bootstrap swaps whole residual vectors between counties: refused, naming them and why."""
     df = hansen_panel(n=10, T=4).drop(index=[5, 9])
     with pytest.raises(UnbalancedPanelError, match="110102") as exc:
-        threshold(df, "y", "q", "r0", n_boot=0)
-    assert "110103" in str(exc.value) and "balanced" in str(exc.value)
+        threshold(df, "y", "q", "r0", n_boot=5)
+    assert "110103" in str(exc.value) and "residual vector" in str(exc.value)
+    with pytest.raises(UnbalancedPanelError, match="single period"):
+        threshold(hansen_panel(n=10, T=4).drop(index=[4, 5, 6]), "y", "q", "r0", n_boot=0)
+
+
+@pytest.mark.parametrize("transform", ["xthreg", "hansen"])
+def test_unbalanced_panel_ssr_matches_loop(transform):
+    """Unbalanced panels (n_boot=0): the search equals explicit OLS on each unit's own within transform."""
+    df = hansen_panel(n=40, T=6, seed=13)
+    df = df.drop(index=df.index[[0, 7, 8, 20, 33, 34, 35, 100]]).reset_index(drop=True)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=0, grid=25, transform=transform,
+                    ci_grid="search", vcov="iid")
+    curve = res.lr_curve[res.lr_curve.stage == "Th-1"]
+    if transform == "xthreg":
+        loop = np.array([brute_ssr(df, "y", ["r0"], ["x0"], "q", [g]) for g in curve.gamma])
+    else:
+        loop = np.array([brute_ssr_hansen(df, "y", ["r0"], ["x0"], "q", [g]) for g in curve.gamma])
+    np.testing.assert_allclose(curve.ssr.to_numpy(), loop, rtol=1e-10)
+    assert res.rows.n_used == (len(df) if transform == "xthreg" else len(df) - 40)
+
+
+# ------------------------------------------------------------------------------------------
+# Hansen's (1999) transform and his published tables
+# ------------------------------------------------------------------------------------------
+def brute_ssr_hansen(df, y, r_cols, x_cols, q, thresholds):
+    """Hansen's GAUSS transform by explicit OLS: demean by unit, drop each unit's last row, q < g."""
+    th = np.sort(np.asarray(thresholds, dtype=float))
+    qv = df[q].to_numpy()
+    code = (qv[:, None] >= th[None, :]).sum(1) if th.size else np.zeros(len(df), int)
+    cols = {c: df[c].to_numpy() for c in x_cols}
+    for j in range(len(th) + 1):
+        for r in r_cols:
+            cols[f"{r}_{j}"] = df[r].to_numpy() * (code == j)
+    X = pd.DataFrame(cols)
+    g = df["county"].to_numpy()
+    Xd = X - X.groupby(g).transform("mean")
+    yd = df[y] - df[y].groupby(g).transform("mean")
+    keep = df["year"].to_numpy() < df.groupby("county")["year"].transform("max").to_numpy()
+    b = np.linalg.lstsq(Xd[keep].to_numpy(), yd[keep].to_numpy(), rcond=None)[0]
+    e = yd[keep].to_numpy() - Xd[keep].to_numpy() @ b
+    return float(e @ e)
+
+
+def load_hansen_invest():
+    """Hansen's (1999) investment panel: 565 firms, 1973-1987; regressors lagged one year (14 years)."""
+    a = np.loadtxt(REF / "hansen1999" / "invest.dat")
+    df = pd.DataFrame(a, columns=["i", "q", "c", "d"])
+    df["firm"] = np.repeat(np.arange(565), 15)
+    df["year"] = np.tile(np.arange(1973, 1988), 565)
+    lag = df.groupby("firm")[["q", "c", "d"]].shift(1)
+    df[["q1", "c1", "d1"]] = lag.to_numpy()
+    df = df.dropna().reset_index(drop=True)
+    df["q2"], df["q3"], df["qd1"] = df.q1**2, df.q1**3, df.q1 * df.d1
+    return df
+
+
+def test_hansen_transform_search_matches_loop():
+    """transform="hansen" (vectorised, with the dropped-row corrections) equals explicit OLS, 2 stages."""
+    df = hansen_panel(n=30, T=5, seed=21, q_decimals=1)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_boot=0, grid=40,
+                    transform="hansen", vcov="iid")
+    for stage, fixed in [("Th-1", []), ("Th-22", [res.threshold_table.estimate.iloc[0]])]:
+        curve = res.lr_curve[res.lr_curve.stage == stage]
+        loop = np.array([brute_ssr_hansen(df, "y", ["r0"], ["x0"], "q", [*fixed, g]) for g in curve.gamma])
+        np.testing.assert_allclose(curve.ssr.to_numpy(), loop, rtol=1e-10)
+
+
+def test_reproduces_hansen_1999_published_tables():
+    """Hansen (1999) Tables 2-3 on his data, at the printed precision (tests/reference/threshold).
+
+    Model (his eq. 21): i_t on q_{t-1}, q^2, q^3, d_{t-1}, q_{t-1} d_{t-1}, with the cash-flow slope
+    c_{t-1} switching at thresholds of debt d_{t-1}; trim 0.01, 400 quantiles (his settings).
+    The xthreg convention gives different numbers on the same data (F1 32.82, gamma2 0.5407,
+    F2 23.42), which is why ``transform="hansen"`` exists.
+    """
+    ref = pd.read_csv(REF / "hansen1999_tables.csv").set_index("quantity")
+    df = load_hansen_invest()
+    kw = dict(controls=["q1", "q2", "q3", "d1", "qd1"], entity="firm", time="year", n_boot=0, vcov="iid")
+    res = threshold(df, "i", "d1", "c1", n_thresholds=2, transform="hansen", **kw)
+    got = {
+        "gamma1_single": res.threshold_table.estimate.iloc[0],
+        "F1": res.f_table.F.iloc[0],
+        "gamma2_double": res.threshold_table.set_index("stage").loc["Th-22", "estimate"],
+        "F2": res.f_table.F.iloc[1],
+    }
+    for key, row in ref.iterrows():
+        # printed precision: agreement to half a unit of the last printed decimal
+        assert abs(got[key] - row["value"]) <= 0.5 * 10.0 ** (-int(row["decimals"])) + 1e-12, (key, got[key], row)
+    assert res.rows.n_used == 565 * 13 and res.stats["N"] == 565 * 13
+    xt = threshold(df, "i", "d1", "c1", n_thresholds=2, trim=0.01, grid=400, grid_method="hansen", **kw)
+    assert abs(xt.f_table.F.iloc[0] - ref.loc["F1", "value"]) > 0.1  # the default differs, as documented
+
+
+def test_confidence_interval_is_not_a_single_grid_point():
+    """A coarse search grid used to collapse the LR set to the estimate; the full set does not.
+
+    With a sharp threshold the LR curve rises within one coarse grid step, so the old set held only
+    the estimate. On every observed q the set must contain more than one point, contain the
+    estimate, and equal the hull from an explicit loop over the observed values.
+    """
+    df = hansen_panel(n=60, T=5, seed=1, b_low=1.0, b_high=2.2)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=0, grid=12, vcov="iid")
+    coarse = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=0, grid=12, vcov="iid", ci_grid="search")
+    lo, hi = res.threshold_table.loc[0, ["ci_low", "ci_high"]]
+    g = res.thresholds[0]
+    assert lo <= g <= hi and hi > lo
+    assert coarse.threshold_table.ci_low.iloc[0] == coarse.threshold_table.ci_high.iloc[0]  # the old defect
+    S_hat = brute_ssr(df, "y", ["r0"], ["x0"], "q", [g])
+    qs = np.unique(df.q)
+    qs = qs[(qs >= res.extra["search_grid"].min()) & (qs <= res.extra["search_grid"].max())]
+    lr = np.array([(brute_ssr(df, "y", ["r0"], ["x0"], "q", [v]) - S_hat) / (S_hat / (60 * 4)) for v in qs])
+    inside = qs[lr < lr_critical_value(0.05)]
+    assert (lo, hi) == (inside.min(), inside.max())
 
 
 def test_missing_values_name_rows():
@@ -350,7 +463,9 @@ def test_result_object_and_plot():
     assert res.rows.n_used == len(df) and res.stats["N"] == len(df)
     assert res.settings["fixed_effects"] == ["county"]
     assert {"stage", "gamma", "ssr", "lr"} <= set(res.lr_curve.columns)
-    assert (res.lr_curve.lr >= -1e-9).all()
+    # LR is measured from the search-grid estimate; the finer CI set may hold a lower SSR
+    est = res.lr_curve[(res.lr_curve.stage == "Th-1") & (res.lr_curve.gamma == res.threshold_table.estimate[0])]
+    assert abs(float(est.lr.iloc[0])) < 1e-9
     from analysis.tables import regression_table
 
     tab = regression_table(res, lang="zh").to_frame()

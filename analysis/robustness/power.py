@@ -13,6 +13,13 @@ effect, and estimates it:
 * ``"callaway_santanna"``: :func:`analysis.did.callaway_santanna` (never-treated controls, outcome
   regression, analytic SEs, simple aggregation), one fit per draw and effect size.
 
+The TWFE coefficient can be tested three ways (``inference=``), reported side by side so that a
+user with few treated counties can pick a test that holds its level (see
+:mod:`analysis.robustness.power_inference`): the county-clustered t (``"cluster_t"``), the wild
+cluster restricted bootstrap with Webb weights (``"wild_bootstrap"``, as
+:func:`analysis.regression.wild_bootstrap`) and randomization inference (``"randomization"``, as
+:func:`analysis.did.placebo_test`).
+
 Rejection rates at effect 0 are the test's size; at other effects its power. Reported with their
 Monte Carlo standard errors √(p(1−p)/n_sims).
 """
@@ -27,6 +34,8 @@ from scipy import stats
 
 from ..errors import ColumnError, SpecificationError, UnbalancedPanelError, check_choice, describe_rows
 from ..plots import new_figure, tr
+from .power_inference import INFERENCE_METHODS, demean2, permutation_sets, randomization_p, wild_p
+from ..regression.wild_bootstrap import draw_weights
 
 __all__ = ["PowerResult", "design_power", "residual_paths"]
 
@@ -41,9 +50,14 @@ class PowerResult:
 
     def plot(self, lang: str = "zh"):
         fig, ax = new_figure(lang, figsize=(6, 4))
-        names = {"twfe": tr("TWFE", "双向固定效应", lang), "callaway_santanna": "Callaway-Sant'Anna"}
-        for est, d in self.table.groupby("estimator", sort=False):
-            ax.plot(d["effect"], d["rejection_rate"], marker="o", label=names.get(est, est))
+        names = {"twfe": tr("TWFE", "双向固定效应", lang), "callaway_santanna": "Callaway-Sant'Anna",
+                 "cluster_t": tr("clustered t", "聚类t检验", lang),
+                 "wild_bootstrap": tr("wild cluster bootstrap", "野自助法", lang),
+                 "randomization": tr("randomization inference", "随机化推断", lang)}
+        table = self.table.assign(inference=self.table.get("inference", "cluster_t"))
+        for (est, inf), d in table.groupby(["estimator", "inference"], sort=False):
+            label = names.get(est, est) if est != "twfe" else f"{names['twfe']}, {names.get(inf, inf)}"
+            ax.plot(d["effect"], d["rejection_rate"], marker="o", label=label)
             ax.fill_between(d["effect"], d["rejection_rate"] - 1.96 * d["mc_se"],
                             d["rejection_rate"] + 1.96 * d["mc_se"], alpha=0.15)
         ax.axhline(self.settings.get("alpha", 0.05), color="grey", lw=0.8, ls=":")
@@ -147,7 +161,9 @@ def _twfe_all_effects(resid: np.ndarray, D: np.ndarray, R: np.ndarray, effects: 
 def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sims: int = 500, seed=20261128,
                  panel: pd.DataFrame | None = None, outcome: str = "log_rural_income",
                  estimators: Sequence[str] = ("twfe",), alpha: float = 0.05, noise: str = "resample",
-                 entity: str = "county", time: str = "year", progress: bool = False) -> PowerResult:
+                 entity: str = "county", time: str = "year", progress: bool = False,
+                 inference: Sequence[str] = ("cluster_t",), n_boot: int = 199,
+                 weights_type: str = "webb") -> PowerResult:
     """Monte Carlo size and power of a DiD design.
 
     Parameters
@@ -165,9 +181,25 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
         Where the noise comes from (default: the shipped simulated panel, log rural income).
     estimators
         ``"twfe"`` and/or ``"callaway_santanna"``.
+    inference
+        Tests of the TWFE coefficient, any of ``"cluster_t"`` (county-clustered t),
+        ``"wild_bootstrap"`` (WCR, ``weights_type`` weights, ``n_boot`` draws per simulation; Roodman
+        et al. 2019, Stata ``boottest``) and ``"randomization"`` (adoption years permuted across
+        counties, ``n_boot`` permutations; Stata ``ritest``). The table has one row per estimator,
+        test and effect size. Callaway-Sant'Anna is tested with its analytic SE only.
+    n_boot
+        Bootstrap draws / permutations per simulated panel (199 keeps the level exact for
+        randomization inference at 5%: (1 + c)/(B + 1)).
     """
     for est in estimators:
         check_choice("estimator", est, ("twfe", "callaway_santanna"))
+    inference = list(inference)
+    for inf in inference:
+        check_choice("inference", inf, INFERENCE_METHODS)
+    if not inference:
+        raise SpecificationError("inference needs at least one test, e.g. ('cluster_t', 'wild_bootstrap').")
+    if int(n_boot) < 19 and any(i != "cluster_t" for i in inference):
+        raise SpecificationError(f"n_boot={n_boot} is too small for a bootstrap or permutation p-value; use 199.")
     check_choice("noise", noise, ("resample", "in_place"))
     if panel is None:
         from ..datasets import load_county_panel
@@ -188,7 +220,10 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
     dynamics = design.get("dynamics", "constant")
     ramp = int(design.get("ramp_years", 3))
     E = resid.to_numpy()
-    rejections = {est: np.zeros(len(effects)) for est in estimators}
+    keys = [("twfe", inf) for inf in inference if "twfe" in estimators]
+    if "callaway_santanna" in estimators:
+        keys.append(("callaway_santanna", "analytic"))
+    rejections = {k: np.zeros(len(effects)) for k in keys}
     estimates = {est: [] for est in estimators}
     from tqdm.auto import tqdm
 
@@ -198,8 +233,21 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
         D, R = _effect_pattern(adopt, years, dynamics, ramp)
         if "twfe" in estimators:
             est, _, rej = _twfe_all_effects(noise_draw, D, R, effects, alpha)
-            rejections["twfe"] += rej
             estimates["twfe"].append(est)
+            if "cluster_t" in inference:
+                rejections[("twfe", "cluster_t")] += rej
+            if "wild_bootstrap" in inference or "randomization" in inference:
+                Dt, Et, Rt = demean2(D), demean2(noise_draw), demean2(R)
+                V = draw_weights(len(D), int(n_boot), weights_type, rng) if "wild_bootstrap" in inference else None
+                idx = (permutation_sets(len(D), int((adopt > 0).sum()), int(n_boot), rng)
+                       if "randomization" in inference else None)  # shared by all effect sizes
+                for j, tau in enumerate(effects):
+                    yt = Et + tau * Rt
+                    if V is not None:
+                        rejections[("twfe", "wild_bootstrap")][j] += wild_p(Dt, yt, V)[0] <= alpha
+                    if "randomization" in inference:
+                        p_ri = randomization_p(D, yt, adopt, years, int(n_boot), rng, idx=idx)[0]
+                        rejections[("twfe", "randomization")][j] += p_ri <= alpha
         if "callaway_santanna" in estimators:
             from ..did import callaway_santanna
 
@@ -215,15 +263,17 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
                 a, s = float(agg.params["ATT"]), float(agg.std_errors["ATT"])
                 ests.append(a)
                 rej.append(abs(a / s) > stats.norm.ppf(1 - alpha / 2))
-            rejections["callaway_santanna"] += np.asarray(rej, float)
+            rejections[("callaway_santanna", "analytic")] += np.asarray(rej, float)
             estimates["callaway_santanna"].append(np.asarray(ests))
     rows = []
-    for est in estimators:
-        rate = rejections[est] / n_sims
+    for est, inf in keys:
+        rate = rejections[(est, inf)] / n_sims
         mean_est = np.mean(estimates[est], axis=0)
         for j, tau in enumerate(effects):
-            rows.append({"estimator": est, "effect": tau, "rejection_rate": rate[j],
+            rows.append({"estimator": est, "inference": inf, "effect": tau, "rejection_rate": rate[j],
                          "mc_se": np.sqrt(rate[j] * (1 - rate[j]) / n_sims), "mean_estimate": mean_est[j]})
     settings = {"n_sims": n_sims, "seed": seed, "alpha": alpha, "noise": noise, "outcome": outcome,
+                "inference": inference, "n_boot": int(n_boot) if set(inference) - {"cluster_t"} else None,
+                "weights_type": weights_type if "wild_bootstrap" in inference else None,
                 "noise_counties": len(resid), "dropped_counties": len(resid.attrs.get("dropped_counties", []))}
     return PowerResult(pd.DataFrame(rows), {k: v for k, v in design.items() if k != "pilots"}, settings)

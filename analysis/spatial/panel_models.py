@@ -6,6 +6,15 @@ Model (time-major stacking, W row-standardised, N units, T periods)::
     SAR: y_t = rho W y_t + X_t beta              + mu + alpha_t + e_t
     SDM: y_t = rho W y_t + X_t beta + W X_t theta + mu + alpha_t + e_t
     SEM: y_t = X_t beta + mu + alpha_t + u_t,  u_t = lambda W u_t + e_t
+    SDEM: y_t = X_t beta + W X_t theta + mu + alpha_t + u_t,  u_t = lambda W u_t + e_t
+
+SAC (lag and error on the same W) is in :mod:`analysis.spatial.sac_panel` (2-D concentrated
+likelihood, numerical observed information, no Lee-Yu correction).
+
+SDEM is the SEM likelihood with [X, WX] as regressors (LeSage and Pace 2009, ch. 2; Elhorst 2014,
+ch. 2.3; R ``spatialreg`` "SDEM", xsmle ``model(sem) durbin()``); its effects are local: direct =
+beta_k, indirect = theta_k, total = beta_k + theta_k, with SEs from the covariance (linear in the
+parameters, no draws). All regressors enter as W x in the SDEM.
 
 Estimation follows Elhorst (2014, ch. 3) and Lee & Yu (2010): spatial lags are formed from the raw data, then every column is demeaned
 (:class:`analysis.demean.FixedEffects`); the likelihood is concentrated in rho (lambda) and
@@ -73,7 +82,7 @@ from .weights import SpatialWeights, as_spatial_weights
 __all__ = ["SpatialPanelResult", "spatial_panel", "prepare_spatial_panel", "SpatialPanelData",
            "MODELS", "EFFECTS"]
 
-MODELS = ("sdm", "sar", "sem")
+MODELS = ("sdm", "sar", "sem", "sdem", "sac")
 EFFECTS = ("twoways", "entity", "time")
 _FE_LABEL = {"entity": "individual (spatial) fixed effects", "time": "time-period fixed effects",
              "twoways": "two-way (spatial and time-period) fixed effects"}
@@ -458,6 +467,10 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
     bounds = _bounds(w)
     x = pdata.x_names
     fe = pdata.fe(effects)
+    if model == "sac":
+        return _estimate_sac(pdata, effects, lee_yu, n_draws, seed, point, clip_draws, tol, compute_effects)
+    if model == "sdem":  # the SEM likelihood on [X, WX]
+        durbin = list(x)
     # lags from raw data, then demean everything once
     yl = pdata.lag(pdata.y)
     XL = pdata.lag(pdata.X)
@@ -470,8 +483,11 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
     ZL = None
     if model == "sem":
         ZL = fe.demean(XL.reshape(T * N, -1))
+    elif model == "sdem":  # W applied to [X, WX]
+        ZL = fe.demean(pdata.lag(Xfull).reshape(T * N, -1))
+    err_model = model in ("sem", "sdem")
     nt = N * T
-    sp_name = "lambda" if model == "sem" else "rho"
+    sp_name = "lambda" if err_model else "rho"
     p = Z.shape[1]
     rank = np.linalg.matrix_rank(Z)
     if rank < p:
@@ -480,7 +496,7 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
             f"< {p}); drop variables that do not vary within units/periods.")
 
     # ---- direct ML (always computed; it is the uncorrected estimate)
-    if model == "sem":
+    if err_model:
         sp, beta, ssr, _ = _fit_err(yd, yld, Z, ZL, ev, nt, T, bounds, tol)
     else:
         sp, beta, ssr, _ = _fit_lag(yd, yld, Z, ev, nt, T, bounds, tol)
@@ -488,7 +504,7 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
     uncorrected = pd.Series(np.r_[beta, sp, sigma2], index=names + [sp_name, "sigma2"])
 
     def info(beta_, sp_, s2_, n_obs, t_mult, kind, ev_=ev):
-        if model == "sem":
+        if err_model:
             return _info_err(Z, ZL, yd, yld, beta_, sp_, s2_, w, ev_, n_obs, t_mult, kind)
         return _info_lag(Z, beta_, sp_, s2_, w, ev_, n_obs, t_mult, T, N, kind, yd, yld)
 
@@ -515,12 +531,13 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
             note = ("Lee-Yu (2010) two-way analytic correction as in Elhorst sar_panel_FE/sem_panel_FE "
                     "(model=3, bc=1)")
         else:
-            (sp, beta, ssr_t, _), n_obs, ev_red = _twoway_transform_fit(yd, yld, Z, ZL, ev, N, T, bounds, tol, model)
+            (sp, beta, ssr_t, _), n_obs, ev_red = _twoway_transform_fit(yd, yld, Z, ZL, ev, N, T, bounds, tol,
+                                                                        "sem" if err_model else model)
             sigma2 = ssr_t / n_obs
             t_mult = T - 1
             note = "Lee-Yu (2010) two-way transformation approach, (N-1)(T-1) obs"
     # log-likelihood at the reported estimates (on the likelihood's own n_obs / t_mult)
-    if model == "sem":
+    if err_model:
         e = (yd - sp * yld) - (Z - sp * ZL) @ beta
     else:
         e = yd - sp * yld - Z @ beta
@@ -552,6 +569,17 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
                      {"variable": v, "effect": "indirect", "estimate": 0.0, "std_error": 0.0},
                      {"variable": v, "effect": "total", "estimate": b, "std_error": s}]
         effects_table = pd.DataFrame(rows)
+    elif model == "sdem":  # local spillovers: linear in (beta, theta), exact delta-method SEs
+        rows = []
+        for v in x:
+            b, t = float(params[v]), float(params[f"W*{v}"])
+            vb, vt, cbt = V[terms.index(v), terms.index(v)], V[terms.index(f"W*{v}"), terms.index(f"W*{v}")], \
+                V[terms.index(v), terms.index(f"W*{v}")]
+            rows += [{"variable": v, "effect": "direct", "estimate": b, "std_error": float(np.sqrt(vb))},
+                     {"variable": v, "effect": "indirect", "estimate": t, "std_error": float(np.sqrt(vt))},
+                     {"variable": v, "effect": "total", "estimate": b + t,
+                      "std_error": float(np.sqrt(vb + vt + 2 * cbt))}]
+        effects_table = pd.DataFrame(rows)
 
     k_par = len(terms)
     n_rows = N * T
@@ -577,3 +605,56 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
                                       "residuals": e.reshape(T, N)},
         effects=effects_table, loglik=float(loglik), spatial_param=sp_name)
     return res
+
+
+def _estimate_sac(pdata, effects, lee_yu, n_draws, seed, point, clip_draws, tol, compute_effects):
+    """SAC branch of :func:`spatial_panel` (see :mod:`analysis.spatial.sac_panel`)."""
+    from .sac_panel import fit_sac
+
+    if lee_yu:
+        raise SpecificationError(
+            "no Lee-Yu (2010) bias correction is available for the SAC panel (neither Elhorst's code nor "
+            "xsmle offers one); pass lee_yu=False to fit the uncorrected ML model.")
+    w = pdata.w
+    T, N = pdata.T, pdata.N
+    ev = w.eigenvalues()
+    x = pdata.x_names
+    fe = pdata.fe(effects)
+    yl = pdata.lag(pdata.y)
+    yll = pdata.lag(yl)
+    XL = pdata.lag(pdata.X)
+    raw = np.column_stack([pdata.y.reshape(-1), yl.reshape(-1), yll.reshape(-1), pdata.X.reshape(T * N, -1),
+                           XL.reshape(T * N, -1)])
+    dm = fe.demean(raw)
+    k = len(x)
+    yd, yld, ylld, Z, ZL = dm[:, 0], dm[:, 1], dm[:, 2], dm[:, 3:3 + k], dm[:, 3 + k:]
+    if np.linalg.matrix_rank(Z) < k:
+        raise SpecificationError(f"the regressors {x} are collinear after removing the {effects} fixed effects.")
+    beta, rho, lam, s2, ll, V = fit_sac(yd, yld, ylld, Z, ZL, ev, T, _bounds(w), tol)
+    terms = list(x) + ["rho", "lambda", "sigma2"]
+    params = pd.Series(np.r_[beta, rho, lam, s2], index=terms)
+    cov = pd.DataFrame(V, index=terms, columns=terms)
+    se = pd.Series(np.sqrt(np.clip(np.diag(V), 0, None)), index=terms)
+    effects_table, draw_info = None, {}
+    if compute_effects and n_draws and n_draws > 0:
+        effects_table, draw_info = simulate_effects(params, cov, x, ev, rho_name="rho", theta_names=None,
+                                                    n_draws=n_draws, seed=seed, point=point, clip=clip_draws,
+                                                    rho_bounds=w.rho_bounds())
+    nt = N * T
+    e = (yd - rho * yld) - lam * (yld - rho * ylld) - (Z - lam * ZL) @ beta
+    k_par = len(terms)
+    stats_ = {"N": N, "T": T, "n_obs": nt, "loglik": ll, "aic": -2 * ll + 2 * k_par,
+              "bic": -2 * ll + np.log(nt) * k_par, "rho": rho, "lambda": lam, "sigma2": s2}
+    settings = {"model": "SAC", "fixed effects": _FE_LABEL[effects], "lee_yu": False,
+                "correction": "direct ML (no bias correction available for SAC)",
+                "vcov": "inverse numerical observed information (xsmle vce(oim))",
+                "W": f"{w.kind} (n={w.n}, islands attached={w.n_islands_attached}, row-standardised; also the error W)",
+                "effects draws": f"{draw_info.get('n_draws', 0)} (seed={seed}, point={point})" if draw_info else "none",
+                "durbin": []}
+    return SpatialPanelResult(
+        params=params, std_errors=se, model=f"Spatial panel SAC ({_FE_LABEL[effects]})", df_resid=None,
+        statistic_name="z", rows=RowReport(pdata.n_input, nt, {}), settings=settings,
+        reference="Elhorst (2014) ch. 3; xsmle model(sac) (Belotti et al. 2017); LeSage and Pace (2009) effects",
+        stats=stats_, cov=cov, extra={"draws": draw_info, "y": pdata.y_name, "x": x, "durbin": [],
+                                      "periods": pdata.periods, "ids": w.ids, "residuals": e.reshape(T, N)},
+        effects=effects_table, loglik=ll, spatial_param="rho")
