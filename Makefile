@@ -27,8 +27,9 @@ venv: $(STAMP)
 fonts:
 	@sh scripts/install_fonts.sh
 
+# make reproduce DATA=my_panel.xlsx STUDY=my_study.yaml   runs every notebook on your own panel
 reproduce: $(STAMP) fonts
-	$(BIN)/python -m analysis.reproduce
+	$(BIN)/python -m analysis.reproduce $(if $(DATA),-p data_path $(abspath $(DATA))) $(if $(STUDY),-p study_path $(abspath $(STUDY)))
 
 update-expected: $(STAMP) fonts
 	$(BIN)/python -m analysis.reproduce --update-expected
