@@ -55,7 +55,7 @@ def test_wrapper_vs_pyfixest_and_linearmodels_on_simulated_panel(panel):
     np.testing.assert_allclose(r.params.to_numpy(), lm.params.to_numpy(), rtol=1e-8)
     ratio = lm.cov.to_numpy() / r.cov.to_numpy()
     np.testing.assert_allclose(ratio, ratio[0, 0], rtol=1e-6)  # same sandwich up to the factor
-    assert r.nobs == len(panel) and r.n_clusters["county"] == panel.county.nunique()
+    assert r.nobs == len(panel) and r.n_clusters_by["county"] == panel.county.nunique() == r.n_clusters
 
 
 def test_mediation_recovers_truth(panel, truth):

@@ -48,32 +48,23 @@ class FEResult(EstimationResult):
         Dependent variable (as written in the formula).
     formula : str
         The formula as given.
-    fixed_effects : tuple of str
-        Absorbed fixed effects, e.g. ``("county", "year")``.
-    cluster : tuple of str or None
-        Cluster variables (``None`` unless ``vcov`` is clustered).
-    vcov_type : str
-        ``"cluster"``, ``"hetero"``, ``"iid"`` or ``"driscoll-kraay"``.
     nobs : int
         Observations used.
     r2, r2_within : float
         R² of the full model (FEs included) and within R² (after the FEs are swept out), as
         reghdfe reports them (``e(r2)``, ``e(r2_within)``).
-    n_clusters : dict
-        Number of clusters per cluster variable.
+    n_clusters_by : dict
+        Number of clusters per cluster variable (``n_clusters`` holds the smallest).
     absorbed : pandas.DataFrame
         reghdfe's table of absorbed degrees of freedom (categories, redundant, num_coefs, nested).
     """
 
     depvar: str = ""
     formula: str = ""
-    fixed_effects: tuple = ()
-    cluster: tuple | None = None
-    vcov_type: str = ""
     nobs: int = 0
     r2: float = float("nan")
     r2_within: float = float("nan")
-    n_clusters: dict = field(default_factory=dict)
+    n_clusters_by: dict = field(default_factory=dict)
     absorbed: pd.DataFrame | None = None
 
     @property
@@ -358,13 +349,15 @@ def _estimate(formula, data, *, entity="county", time="year", fe=("county", "yea
         alpha=alpha,
         depvar=parsed.lhs,
         formula=formula,
+        outcome=parsed.lhs,
         fixed_effects=tuple(fe_t),
-        cluster=tuple(cluster_t) if cluster_t else None,
-        vcov_type=kind,
+        cluster=tuple(cluster_t) if cluster_t else (),
+        vcov_type=kind.replace("-", "_"),
+        n_clusters=min(n_clusters.values()) if n_clusters else None,
         nobs=int(fit._N),
         r2=r2,
         r2_within=r2_within,
-        n_clusters=dict(n_clusters),
+        n_clusters_by=dict(n_clusters),
         absorbed=absorbed_cl if kind == "cluster" else absorbed_all,
     )
     internals = {
