@@ -37,7 +37,7 @@ from scipy import stats
 
 from .errors import SpecificationError
 
-__all__ = ["RowReport", "EstimationResult", "TidyResult", "TIDY_COLUMNS", "VCOV_TYPES", "normalize_vcov",
+__all__ = ["RowReport", "EstimationResult", "TidyResult", "FrameResult", "TIDY_COLUMNS", "VCOV_TYPES", "normalize_vcov",
            "split_names"]
 
 TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]
@@ -450,3 +450,45 @@ class TidyResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+@dataclass(kw_only=True)
+class FrameResult(TidyResult):
+    """A :class:`TidyResult` whose numbers are one long table (``table``), e.g. a statistic by year.
+
+    For one release it also behaves like the DataFrame that older versions returned: column access
+    (``res["sigma"]``) and DataFrame methods (``res.set_index(...)``, with a DeprecationWarning)
+    are passed to :meth:`to_frame`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = FrameResult(table=pd.DataFrame({"year": [2020, 2021], "value": [0.3, 0.2]}), model="σ")
+    >>> r.to_frame()["value"].tolist()
+    [0.3, 0.2]
+    >>> r["year"].tolist()
+    [2020, 2021]
+    """
+
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table in long form (a named index, e.g. ``test``, becomes the first column)."""
+        t = self.table.copy()
+        return t.reset_index() if t.index.name is not None else t.reset_index(drop=True)
+
+    def __getitem__(self, key):
+        return self.table[key]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name in ("table", "model", "rows", "settings", "reference", "seed"):
+            raise AttributeError(name)
+        import warnings
+
+        warnings.warn(f"{type(self).__name__}.{name}: this function now returns a result object; call "
+                      f".to_frame().{name} (the DataFrame pass-through goes in the next release).",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(self.table, name)

@@ -36,6 +36,7 @@ from ..errors import (
 )
 from ..plots import new_figure, tr
 from ..results import EstimationResult
+from ..validation import check_unique_keys
 
 __all__ = [
     "EventStudyResult",
@@ -71,14 +72,7 @@ def check_columns(data: pd.DataFrame, columns: Iterable[str], what: str = "the d
 
 def check_keys(data: pd.DataFrame, entity: str, time: str) -> None:
     """Raise :class:`DuplicateKeyError` if an (entity, time) pair occurs more than once."""
-    dup = data.duplicated([entity, time], keep=False)
-    if dup.any():
-        keys = data.loc[dup, [entity, time]].drop_duplicates().head(8)
-        pairs = ", ".join(f"({e}, {t})" for e, t in keys.itertuples(index=False))
-        raise DuplicateKeyError(
-            f"{int(dup.sum())} rows share an ({entity}, {time}) key, e.g. {pairs} "
-            f"({describe_rows(data.index[dup])}). Keep one row per {entity}-{time} (aggregate or drop duplicates)."
-        )
+    check_unique_keys(data, entity, time)
     if data[time].isna().any():
         raise MissingValueError(
             f"column {time!r} (time) is missing in {describe_rows(data.index[data[time].isna()])}; fill or drop those rows."

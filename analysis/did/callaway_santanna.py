@@ -49,6 +49,7 @@ from ..errors import (
     describe_rows,
 )
 from ..results import EstimationResult, RowReport
+from ..validation import check_unique_keys
 
 __all__ = [
     "callaway_santanna",
@@ -578,12 +579,7 @@ def _prepare(data, y, adoption, entity, time, covariates, weights, cluster, anti
     if df[entity].isna().any() or df[time].isna().any():
         bad = df.index[df[entity].isna() | df[time].isna()]
         raise ColumnError(f"missing {entity!r} or {time!r} in {describe_rows(bad)}; every row needs its keys.")
-    dup = df.duplicated([entity, time], keep=False)
-    if dup.any():
-        raise DuplicateKeyError(
-            f"({entity}, {time}) keys are duplicated in {describe_rows(df.index[dup])}; "
-            "keep one row per unit and period."
-        )
+    check_unique_keys(df, entity, time)
     # timing constant within unit
     nuniq = df.groupby(entity, sort=False)["_G"].nunique()
     if (nuniq > 1).any():

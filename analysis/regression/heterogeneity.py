@@ -29,15 +29,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import ColumnError, SpecificationError, check_choice
+from ..errors import SpecificationError, check_choice
+from ..results import RowReport, TidyResult
+from ..validation import require_columns
 from ._sample import _bare_names, as_tuple, parse_formula
 from .fe import FEResult, fe as _fe
 
 __all__ = ["HeterogeneityResult", "heterogeneity"]
 
 
+REFERENCE = ("Subgroup regressions with a fully interacted pooled model (clustered Wald) or seemingly unrelated "
+             "estimation (Stata suest; Weesie 1999); coefficients by reghdfe conventions")
+
+
 @dataclass(repr=False)
-class HeterogeneityResult:
+class HeterogeneityResult(TidyResult):
     """Subgroup fits and equality tests.
 
     Attributes
@@ -59,20 +65,35 @@ class HeterogeneityResult:
     estimates: pd.DataFrame | None = None
     tests: pd.DataFrame | None = None
     interacted: FEResult | None = None
-    settings: dict = field(default_factory=dict)
 
     def summary(self) -> str:
-        lines = [f"Heterogeneity by {self.by}"] + [f"{k}: {v}" for k, v in self.settings.items()]
-        lines.append(self.estimates.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+        text = super().summary()
         if self.tests is not None:
-            lines.append(self.tests.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
-        return "\n".join(lines)
+            text += "\n" + self.tests.to_string(index=False, float_format=lambda v: f"{v:.6g}")
+        return text
 
     def __repr__(self) -> str:  # pragma: no cover
         return self.summary()
 
     def to_frame(self) -> pd.DataFrame:
+        """Long form: group, term, estimate, std_error, statistic, p_value, ci_low, ci_high, N."""
         return self.estimates.copy()
+
+    def models(self) -> dict:
+        """``{group: FEResult}`` of the subgroup fits, e.g. for :func:`~analysis.tables.regression_table`."""
+        return dict(self.groups)
+
+    def difference(self, term: str, group_a, group_b) -> dict:
+        """Test of equal ``term`` in two groups from the interacted model (``lincom``).
+
+        Returns ``{"estimate", "std_error", "p_value"}`` of b[group_b] - b[group_a]; needs the
+        interacted model (``test="interaction"`` or ``"both"``).
+        """
+        if self.interacted is None:
+            raise SpecificationError("difference() needs the interacted model: call heterogeneity(..., test='both').")
+        w = {f"{term}__{_safe(group_b)}": 1.0, f"{term}__{_safe(group_a)}": -1.0}
+        r = self.interacted.lincom(w, name=f"{term}[{group_b}] - {term}[{group_a}]").to_frame().iloc[0]
+        return {"estimate": float(r["estimate"]), "std_error": float(r["std_error"]), "p_value": float(r["p_value"])}
 
 
 def _safe(level) -> str:
@@ -122,8 +143,7 @@ def heterogeneity(
     check_choice("test", test, ("interaction", "suest", "both"))
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError("data must be a pandas DataFrame.")
-    if by not in data.columns:
-        raise ColumnError(f"grouping column {by!r} is not in data.")
+    require_columns(data, [by], what="heterogeneity() (the grouping column by=)")
     parsed = parse_formula(formula)
     fe_t = parsed.fe if parsed.fe is not None else as_tuple(fe)
     regressors = []
@@ -252,5 +272,15 @@ def heterogeneity(
         settings["rows_missing_group"] = n_missing_group
     if small:
         settings["groups_left_out"] = f"{small} (fewer than {min_group_size} rows)"
+    n_used = int(sum(r.rows.n_used for r in groups.values()))
+    dropped = {f"missing {by}": n_missing_group} if n_missing_group else {}
+    n_small = int(len(data) - n_missing_group - len(work))
+    if n_small:
+        dropped[f"{by} groups with fewer than {min_group_size} rows"] = n_small
+    for r in groups.values():
+        for reason, count in (r.rows.dropped if r.rows is not None else {}).items():
+            dropped[reason] = dropped.get(reason, 0) + int(count)
     return HeterogeneityResult(by=by, terms=terms, groups=groups, estimates=estimates,
-                               tests=pd.DataFrame(tests), interacted=interacted, settings=settings)
+                               tests=pd.DataFrame(tests), interacted=interacted, settings=settings,
+                               model=f"Heterogeneity by {by}", reference=REFERENCE,
+                               rows=RowReport(len(data), n_used, dropped))

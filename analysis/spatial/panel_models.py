@@ -68,6 +68,7 @@ from ..errors import (
     describe_rows,
 )
 from ..results import EstimationResult, RowReport
+from ..validation import as_list, check_unique_keys
 from .effects import simulate_effects
 from .weights import SpatialWeights, as_spatial_weights
 
@@ -123,12 +124,6 @@ class SpatialPanelData:
         return FixedEffects(pd.DataFrame(cols))
 
 
-def _as_list(x) -> list:
-    if x is None:
-        return []
-    if isinstance(x, str):
-        return [x]
-    return list(x)
 
 
 def prepare_spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, *, entity: str = "county",
@@ -143,7 +138,7 @@ def prepare_spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, *, en
     """
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError("data must be a pandas DataFrame (long panel, one row per unit-period).")
-    x = _as_list(x)
+    x = as_list(x)
     need = [entity, time, y, *x]
     missing = [c for c in need if c not in data.columns]
     if missing:
@@ -170,10 +165,7 @@ def prepare_spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, *, en
             f"missing values in {cols} ({describe_rows(rows)}). Spatial panel ML needs a balanced panel "
             "with complete data, so rows cannot be dropped one by one: impute these cells or drop the "
             "affected units entirely (and rebuild W on the remaining units).")
-    dup = frame.duplicated([entity, time], keep=False)
-    if dup.any():
-        raise DuplicateKeyError(f"duplicated ({entity}, {time}) keys in {describe_rows(frame.index[dup])}; "
-                                "keep one row per unit and period.")
+    check_unique_keys(frame, entity, time)
     w.check_ids(frame[entity].unique(), what=f"the panel's {entity!r} units")
     periods = sorted(frame[time].unique().tolist())
     counts = frame.groupby(entity)[time].size()
@@ -437,10 +429,10 @@ def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = 
     if lee_yu_method is None:
         lee_yu_method = "transformation" if effects == "entity" else "elhorst"
     check_choice("lee_yu_method", lee_yu_method, ("elhorst", "transformation"))
-    x = _as_list(x)
+    x = as_list(x)
     if not x:
         raise SpecificationError("spatial_panel needs at least one regressor in x.")
-    durbin = list(x) if durbin is None else _as_list(durbin)
+    durbin = list(x) if durbin is None else as_list(durbin)
     if model != "sdm":
         durbin = []
     unknown = [d for d in durbin if d not in x]

@@ -28,7 +28,8 @@ import pandas as pd
 
 from ..errors import ColumnError, TreatmentTimingError, describe_rows
 from .effects import effects_point
-from .panel_models import SpatialPanelResult, _as_list, spatial_panel
+from ..validation import as_list
+from .panel_models import SpatialPanelResult, spatial_panel
 from .weights import as_spatial_weights
 
 
@@ -63,7 +64,7 @@ def spatial_did(data: pd.DataFrame, y: str, treat: str, w, controls: Sequence[st
         ``spillover`` (indirect) and ``total`` plus the raw ``delta`` (D) and ``phi`` (W*D)
         coefficients, each with its SE, z and p-value.
     """
-    controls = _as_list(controls)
+    controls = as_list(controls)
     if treat not in data.columns:
         raise ColumnError(f"treatment column {treat!r} is not in the data.")
     d = pd.to_numeric(data[treat], errors="coerce")
