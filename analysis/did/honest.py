@@ -47,6 +47,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..errors import SpecificationError, check_choice
+from ..results import RowReport, TidyResult
 from ..plots import new_figure, tr
 
 __all__ = ["honest_did", "HonestDiDResult", "flci", "rm_confidence_set", "folded_normal_quantile",
@@ -348,17 +349,32 @@ def event_study_moments(result, reference_period: int = -1):
     return tab["estimate"].to_numpy(dtype=float), Vm, int(pre.sum()), int(post.sum()), rel
 
 
+REFERENCE = "Rambachan and Roth (2023), Review of Economic Studies 90(5); R HonestDiD"
+
+
 @dataclass
-class HonestDiDResult:
-    """Robust confidence sets over a sensitivity grid, with the original CI."""
+class HonestDiDResult(TidyResult):
+    """Robust confidence sets over a sensitivity grid, with the original CI.
+
+    Attributes
+    ----------
+    method
+        ``"smoothness"`` or ``"relative_magnitude"``.
+    table
+        One row per M (or Mbar): ``M``, ``lb``, ``ub`` (the robust set; ``to_frame()`` names them
+        ``ci_low``/``ci_high``), ``method``, ``Delta``.
+    original
+        The original CI of theta: ``estimate``, ``std_error`` (also ``se``), ``ci_low``/``ci_high``
+        (also ``lb``/``ub``).
+    """
 
     method: str
     table: pd.DataFrame  # M (or Mbar), lb, ub, method
     original: dict
-    settings: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        """Long form: one row per M with ``M``, ``ci_low``, ``ci_high``, ``method``, ``Delta``."""
+        return self.table.rename(columns={"lb": "ci_low", "ub": "ci_high"})
 
     def breakdown(self) -> float:
         """Largest M in the grid whose robust CI excludes zero (NaN if none)."""
@@ -437,7 +453,8 @@ def honest_did(
     z = stats.norm.ppf(1 - alpha / 2)
     est0 = float(lv @ b[npre:])
     sd0 = float(np.sqrt(lv @ S[npre:, npre:] @ lv))
-    original = {"estimate": est0, "se": sd0, "lb": est0 - z * sd0, "ub": est0 + z * sd0}
+    original = {"estimate": est0, "std_error": sd0, "ci_low": est0 - z * sd0, "ci_high": est0 + z * sd0,
+                "se": sd0, "lb": est0 - z * sd0, "ub": est0 + z * sd0}  # se/lb/ub: deprecated spellings
     rows = []
     if method == "smoothness":
         if m_values is None:
@@ -454,10 +471,15 @@ def honest_did(
             rows.append({"M": float(M), "lb": r["lb"], "ub": r["ub"], "method": "C-LF", "Delta": "DeltaRM"})
         engine = ("CountyFusion (ARP conditional-least-favourable hybrid, union over the Delta^RM polyhedra, "
                   "1,000-point grid, Rambachan-Roth 2023 Section 3)")
+    es_rows = getattr(event_study_result, "rows", None)
     return HonestDiDResult(
         method=method,
         table=pd.DataFrame(rows),
         original=original,
         settings={"alpha": alpha, "l_vec": lv.tolist(), "n_pre": npre, "n_post": npost, "engine": engine,
-                  "reference": "Rambachan and Roth (2023, REStud 90(5)); R HonestDiD"},
+                  "reference": REFERENCE},
+        model=f"HonestDiD sensitivity ({method})",
+        rows=es_rows if es_rows is not None else RowReport(len(b), len(b)),
+        reference=REFERENCE,
+        seed=seed if isinstance(seed, (int, np.integer)) and method == "relative_magnitude" else None,
     )

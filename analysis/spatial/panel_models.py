@@ -568,5 +568,8 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
         stats=stats_, cov=cov, extra={"uncorrected": uncorrected, "draws": draw_info, "y": pdata.y_name,
                                       "x": x, "durbin": durbin, "periods": pdata.periods, "ids": w.ids,
                                       "residuals": e.reshape(T, N)},
-        effects=effects_table, loglik=float(loglik), spatial_param=sp_name)
+        effects=effects_table, loglik=float(loglik), spatial_param=sp_name,
+        outcome=pdata.y_name, fixed_effects={"entity": (pdata.entity,), "time": (pdata.time,),
+                                             "twoways": (pdata.entity, pdata.time)}[effects],
+        vcov_type="iid", seed=seed if isinstance(seed, (int, np.integer)) else None)
     return res
