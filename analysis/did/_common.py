@@ -40,6 +40,7 @@ from ..validation import check_unique_keys
 
 __all__ = [
     "EventStudyResult",
+    "TREATMENT_TERM",
     "check_columns",
     "check_keys",
     "drop_missing",
@@ -328,6 +329,9 @@ def wald_test(estimates: np.ndarray, cov: np.ndarray, df_denom: float | None = N
 # the shared event-study result
 # ---------------------------------------------------------------------------------------------
 EVENT_COLUMNS = ["rel_time", "estimate", "se", "ci_low", "ci_high"]
+#: the name of the treatment (DiD) coefficient in every TWFE-type DiD result (psm_did, placebo_test,
+#: fake_timing_test, bacon_decomposition, spatial_did)
+TREATMENT_TERM = "did"
 #: Chinese legend labels of known estimator names (others are shown as they are).
 _ESTIMATOR_ZH = {"TWFE event study": "双向固定效应事件研究"}
 

@@ -462,6 +462,8 @@ class CallawaySantAnnaResult(EstimationResult):
                       "se": "multiplier bootstrap (Mammen)" if biters else "analytic influence function"},
             reference="Callaway and Sant'Anna (2021); R did::aggte",
             stats={"N_units": n},
+            outcome=self.outcome, vcov_type="bootstrap" if biters else "cluster", cluster=self.cluster,
+            seed=self.seed,
             kind=type,
             table=table,
             overall=ov,
@@ -533,6 +535,7 @@ class CallawaySantAnnaResult(EstimationResult):
             settings=dict(agg.settings),
             reference=self.reference,
             stats=dict(self.stats),
+            outcome=self.outcome, vcov_type=agg.vcov_type, cluster=self.cluster, seed=self.seed,
             extra={"aggregate": agg, "simple": simple.overall, "dynamic": agg.overall},
         )
 
@@ -929,6 +932,8 @@ def callaway_santanna(
             "2x2 estimators of Sant'Anna and Zhao (2020)"
         ),
         stats=stats_,
+        outcome=y, vcov_type="bootstrap" if bootstrap else "cluster", cluster=(cluster or entity,),
+        seed=seed if isinstance(seed, (int, np.integer)) else None,
         att_gt=tab,
         influence=psi,
         units=units,

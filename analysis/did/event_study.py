@@ -184,6 +184,7 @@ def event_study(
                                                "G/(G-1)(N-1)/(N-K), t(G-1) inference"},
         reference="TWFE event study (Schmidheiny and Siegloch 2023); matches pyfixest feols i(rel, ref=-1) and "
                   "Stata reghdfe + testparm",
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(cluster,), n_clusters=fit.n_clusters,
         stats={"N": fit.nobs, "clusters": fit.n_clusters, "r2_within": 1 - ssr / sst if sst > 0 else np.nan,
                "treated units": int(g.reindex(pd.unique(frame[entity])).notna().sum())},
     )

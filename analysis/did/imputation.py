@@ -249,6 +249,8 @@ def imputation(
                         + (", leave-out" if leave_out else "") + "; normal inference"},
         reference="Borusyak, Jaravel and Spiess (2024, REStud 91(6)); Stata did_imputation; R didimputation",
         stats={"N": len(df), "N_untreated": len(i0), "N_treated": len(i1), "N_clusters": int(Gc)},
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(cluster or entity,),
+        n_clusters=int(Gc),
         extra={
             "tau_it": pd.DataFrame({entity: df[entity].to_numpy()[i1], time: df[time].to_numpy()[i1],
                                     "cohort": coh1, "horizon": K1, "tau": tau}),

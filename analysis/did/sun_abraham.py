@@ -214,6 +214,8 @@ def sun_abraham(
                   "se": "CRV1 (reghdfe small-sample rules), t(G-1) inference"},
         reference="Sun and Abraham (2021, J. Econometrics 225(2)); Stata eventstudyinteract; R fixest::sunab",
         stats={"N": len(df), "N_clusters": fit.n_clusters, "N_cells": J},
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(cluster or entity,),
+        n_clusters=fit.n_clusters,
         extra={"cohort_effects": cohort_tab, "cohort_vcov": pd.DataFrame(Vd, index=names[:J], columns=names[:J])},
     )
     return res
