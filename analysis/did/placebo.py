@@ -305,7 +305,7 @@ def placebo_test(
                   "p-value": "two-sided c/B (ritest) and (1+c)/(B+1)",
                   "engine": "closed_form" if closed else "demean"},
         reference="Fisher randomization inference; Stata ritest (Hess 2017)",
-        outcome=y, fixed_effects=(entity, time), vcov_type="randomization",
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(entity,), n_clusters=fit.n_clusters,
         seed=seed if isinstance(seed, (int, np.integer)) else None,
         stats={"N": len(frame), "treated units": n_treated, "units": len(units)},
         draws=draws,

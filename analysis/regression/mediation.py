@@ -318,6 +318,8 @@ def mediation(
         stats={"N": int(len(frame)), "proportion_mediated": float(ind / c) if c != 0 else float("nan"),
                "identity_gap": float(c - cp - ind)},
         alpha=alpha, equations={"total": eq_total, "a": eq_a, "b": eq_b}, boot=boot, sobel=sobel,
+        outcome=y, fixed_effects=eq_total.fixed_effects, vcov_type=eq_total.vcov_type, cluster=eq_total.cluster,
+        n_clusters=eq_total.n_clusters, seed=seed if isinstance(seed, (int, np.integer)) else None,
         n_boot=0 if boot is None else len(boot),
     )
     # regression paths: t with the clustered df of the equations (all equal: same clusters);

@@ -275,4 +275,6 @@ def wild_bootstrap(
         extra={"fe_result": res}, param=param, h0=h0, t_stat=float(t), p_value=p_sym,
         p_value_equal_tailed=p_eq, B=B_eff, weights_type=weights_type, enumerated=enumerated,
         n_clusters=G, t_boot=t_boot if keep_draws else None,
+        outcome=res.outcome, fixed_effects=res.fixed_effects, vcov_type=res.vcov_type, cluster=res.cluster,
+        seed=seed if isinstance(seed, (int, np.integer)) else None,
     )
