@@ -49,7 +49,7 @@ def _printed_tol(values: pd.Series) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 def test_published_csdid_dripw_lpop(mpdta):
     ref = pd.read_csv(REF / "cs_mpdta_dripw_csdid.csv", dtype={"estimate": str, "std_error": str})
-    r = _cs(mpdta, covariates=["lpop"], method="dr")
+    r = _cs(mpdta, controls=["lpop"], method="dr")
     a = ref[ref["table"] == "att_gt"]
     ours = r.att_gt.set_index(["group", "time"]).loc[list(zip(a["group"].astype(int), a["time"].astype(int)))]
     assert np.all(np.abs(ours["att"].to_numpy() - a["estimate"].astype(float).to_numpy()) <= _printed_tol(a["estimate"]))
@@ -76,7 +76,7 @@ def test_published_csdid_dripw_lpop(mpdta):
 def test_published_r_did_readme_reg(mpdta):
     ref = pd.read_csv(REF / "cs_mpdta_reg_rdid_readme.csv", dtype={"estimate": str, "std_error": str})
     r = _cs(mpdta, method="reg")
-    rb = _cs(mpdta, method="reg", bootstrap=1000, seed=20261128)
+    rb = _cs(mpdta, method="reg", n_draws=1000, seed=20261128)
     a = ref[ref["table"] == "att_gt"]
     idx = list(zip(a["group"].astype(int), a["time"].astype(int)))
     ours = r.att_gt.set_index(["group", "time"]).loc[idx]
@@ -115,7 +115,7 @@ CONFIGS = [(m, c, b) for m in ("dr", "ipw", "reg") for c in ("never", "notyet") 
 @pytest.mark.parametrize("method,control,base", CONFIGS)
 def test_matches_moderndid(mpdta, method, control, base):
     md = importlib.import_module("moderndid")
-    r = _cs(mpdta, covariates=["lpop"], method=method, control=control, base_period=base)
+    r = _cs(mpdta, controls=["lpop"], method=method, control=control, base_period=base)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(md.load_mpdta(), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
@@ -158,7 +158,7 @@ def test_matches_csdid_package(mpdta):
             warnings.simplefilter("ignore")
             m = csdid.ATTgt(yname="lemp", tname="year", idname="countyreal", gname="first_treat", data=d,
                             control_group=["nevertreated"], xformla="lemp ~ lpop").fit(est_method=method, bstrap=False)
-        r = callaway_santanna(d, "lemp", "first_treat", entity="countyreal", time="year", covariates=["lpop"], method=method)
+        r = callaway_santanna(d, "lemp", "first_treat", entity="countyreal", time="year", controls=["lpop"], method=method)
         assert np.max(np.abs(np.asarray(m.results["att"], float) - r.att_gt["att"].to_numpy())) < 1e-8
         assert np.max(np.abs(np.asarray(m.results["se"], float) - r.att_gt["se"].to_numpy())) < 1e-8
 
@@ -167,7 +167,7 @@ def test_bootstrap_matches_moderndid_mboot(mpdta):
     importlib.import_module("moderndid")
     from moderndid.did.mboot import mboot
 
-    r = _cs(mpdta, covariates=["lpop"])
+    r = _cs(mpdta, controls=["lpop"])
     psi = r.influence
     ours = multiplier_bootstrap(psi, 999, 0.05, seed=7)
     theirs = mboot(psi, psi.shape[0], biters=999, alp=0.05, random_state=7)
@@ -184,8 +184,8 @@ def test_bootstrap_matches_moderndid_mboot(mpdta):
 
 
 def test_bootstrap_bands_and_determinism(mpdta):
-    a = _cs(mpdta, bootstrap=499, seed=5)
-    b = _cs(mpdta, bootstrap=499, seed=5)
+    a = _cs(mpdta, n_draws=499, seed=5)
+    b = _cs(mpdta, n_draws=499, seed=5)
     pd.testing.assert_frame_equal(a.att_gt, b.att_gt)
     t = a.att_gt
     # uniform band is wider than the pointwise interval
@@ -247,7 +247,7 @@ def test_errors_and_row_report(mpdta):
 
 def test_clustered_bootstrap_runs(mpdta):
     d = mpdta.assign(state=mpdta["countyreal"] // 1000)
-    r = _cs(d, cluster="state", bootstrap=299, seed=1)
+    r = _cs(d, cluster="state", n_draws=299, seed=1)
     assert np.all(np.isfinite(r.att_gt["se"]))
     assert r.wald is None  # analytic Wald not defined with clustering beyond the unit
 
@@ -288,14 +288,14 @@ def _cs_panel(panel):
 
 
 @pytest.mark.parametrize("kw", [dict(anticipation=1), dict(anticipation=1, base_period="universal", control="notyet"),
-                                dict(control="notyet", method="ipw", covariates=["lpop"], base_period="universal")])
+                                dict(control="notyet", method="ipw", controls=["lpop"], base_period="universal")])
 def test_anticipation_and_more_configs_match_moderndid(mpdta, kw):
     md = importlib.import_module("moderndid")
     r = _cs(mpdta, **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(md.load_mpdta(), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
-                      xformla="~lpop" if "covariates" in kw else None, est_method=kw.get("method", "dr"),
+                      xformla="~lpop" if "controls" in kw else None, est_method=kw.get("method", "dr"),
                       anticipation=kw.get("anticipation", 0), base_period=kw.get("base_period", "varying"),
                       control_group={"never": "nevertreated", "notyet": "notyettreated"}[kw.get("control", "never")],
                       boot=False)
@@ -320,7 +320,7 @@ def test_sampling_weights(mpdta):
     rng = np.random.default_rng(0)
     w = dict(zip(mpdta["countyreal"].unique(), rng.uniform(0.5, 2, mpdta["countyreal"].nunique())))
     d = mpdta.assign(w=mpdta["countyreal"].map(w))
-    r = _cs(d, weights="w", covariates=["lpop"])
+    r = _cs(d, weights="w", controls=["lpop"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(pl.from_pandas(d), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
@@ -351,8 +351,8 @@ def test_affine_equivariance_and_2x2_identity(seed, a, b, method):
     d = pd.DataFrame({"id": np.repeat(np.arange(n), len(years)), "t": np.tile(years, n), "g": np.repeat(g, len(years)),
                       "x": np.repeat(x, len(years))})
     d["y"] = rng.normal(size=len(d)) + 0.5 * d["x"] + (d["g"] > 0) * (d["t"] >= d["g"]) * 1.0
-    r1 = callaway_santanna(d, "y", "g", entity="id", time="t", method=method, covariates=["x"])
-    r2 = callaway_santanna(d.assign(y=a + b * d["y"]), "y", "g", entity="id", time="t", method=method, covariates=["x"])
+    r1 = callaway_santanna(d, "y", "g", entity="id", time="t", method=method, controls=["x"])
+    r2 = callaway_santanna(d.assign(y=a + b * d["y"]), "y", "g", entity="id", time="t", method=method, controls=["x"])
     np.testing.assert_allclose(r2.att_gt["att"], b * r1.att_gt["att"], rtol=1e-7, atol=1e-9 * (1 + abs(a)))
     np.testing.assert_allclose(r2.att_gt["se"], b * r1.att_gt["se"], rtol=1e-7)
     # without covariates every ATT(g,t) is the difference in mean changes (treated minus never treated)
@@ -369,7 +369,7 @@ def test_affine_equivariance_and_2x2_identity(seed, a, b, method):
                                 dict(balance_e=1, min_e=-1, max_e=1)])
 def test_dynamic_windows_match_moderndid(mpdta, kw):
     md = importlib.import_module("moderndid")
-    r = _cs(mpdta, covariates=["lpop"], base_period="universal")
+    r = _cs(mpdta, controls=["lpop"], base_period="universal")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(md.load_mpdta(), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
@@ -391,7 +391,7 @@ def test_clustered_bootstrap_matches_moderndid_att_gt(mpdta):
     import polars as pl
 
     d = mpdta.assign(state=mpdta["countyreal"] // 1000)
-    r = _cs(d, covariates=["lpop"], cluster="state", bootstrap=999, seed=3)
+    r = _cs(d, controls=["lpop"], cluster="state", n_draws=999, seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(pl.from_pandas(d), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
@@ -406,4 +406,4 @@ def test_missing_cluster_ids_raise(mpdta):
     d = mpdta.assign(state=(mpdta["countyreal"] // 1000).astype(float))
     d.loc[d.index[5], "state"] = np.nan
     with pytest.raises(MissingValueError):
-        _cs(d, cluster="state", bootstrap=99, seed=1)
+        _cs(d, cluster="state", n_draws=99, seed=1)

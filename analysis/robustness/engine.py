@@ -215,9 +215,9 @@ def _cs_group(task: Task, alpha: float, entity: str, time: str) -> list[dict]:
         if len(cluster) > 1:
             raise SpecificationError(f"specification {spec.number}: Callaway-Sant'Anna clusters on one variable only.")
         res = callaway_santanna(task.frame, r["outcome"], r["regressor"], entity=entity, time=time,
-                                covariates=tuple(r["controls"]), control=spec.get("cs.control", "never"),
+                                controls=tuple(r["controls"]), control=spec.get("cs.control", "never"),
                                 method=spec.get("cs.method", "dr"), cluster=cluster[0] if clustered else None,
-                                bootstrap=int(spec.get("cs.bootstrap", 499)) if clustered else 0,
+                                n_draws=int(spec.get("cs.bootstrap", 499)) if clustered else 0,
                                 seed=spec_seed(spec.get("seed", 0), spec.number), alpha=alpha)
         agg = res.aggregate("simple")
         est, se = float(agg.params["ATT"]), float(agg.std_errors["ATT"])
