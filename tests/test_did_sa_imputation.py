@@ -225,9 +225,9 @@ def test_recovery_digital_pilot_all_estimators():
 # ---------------------------------------------------------------------------------------------
 def test_options_run_and_report(panel):
     d = panel.assign(x=np.random.default_rng(0).normal(size=len(panel)), prov=panel["county"].str[:4])
-    sa = sun_abraham(d, "y", "g", covariates=["x"], cluster="prov", variance="delta")
+    sa = sun_abraham(d, "y", "g", controls=["x"], cluster="prov", variance="delta")
     assert sa.stats["N_clusters"] == d["prov"].nunique()
-    imp = imputation(d, "y", "g", covariates=["x"], anticipation=1, horizons=[0, 1, 2], cluster="prov")
+    imp = imputation(d, "y", "g", controls=["x"], anticipation=1, horizons=[0, 1, 2], cluster="prov")
     assert list(imp.event_time["rel_time"]) == [0, 1, 2]
     assert imp.rows.n_used == len(d)
     for res in (sa, imp):

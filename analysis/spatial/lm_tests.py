@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import renamed_kwargs
 from ..errors import SpecificationError, check_choice
 from ..results import FrameResult, RowReport
 from ..validation import as_list
@@ -38,7 +39,8 @@ LM_REFERENCE = ("Anselin, Bera, Florax and Yoon (1996), Regional Science and Urb
 SDM_REFERENCE = "Elhorst (2014) Spatial Econometrics, section 3.5 (Stata xsmle + test / testnl)"
 
 
-def lm_tests(data: pd.DataFrame, y: str, x: Sequence[str], w, effects: str = "twoways", *,
+@renamed_kwargs(x="controls")
+def lm_tests(data: pd.DataFrame, y: str, controls: Sequence[str], w, effects: str = "twoways", *,
              entity: str = "county", time: str = "year") -> FrameResult:
     """LM and robust LM tests for a spatial lag and a spatial error on the FE panel regression.
 
@@ -54,7 +56,7 @@ def lm_tests(data: pd.DataFrame, y: str, x: Sequence[str], w, effects: str = "tw
         ``robust_LM_error``) with ``statistic``, ``df``, ``p_value``; ``.table`` is indexed by test.
     """
     check_choice("effects", effects, (*EFFECTS, "none"))
-    x = as_list(x)
+    x = as_list(controls)
     pdata = prepare_spatial_panel(data, y, x, w, entity=entity, time=time)
     T, N = pdata.T, pdata.N
     Y = pdata.y.reshape(-1)
@@ -92,10 +94,11 @@ def lm_tests(data: pd.DataFrame, y: str, x: Sequence[str], w, effects: str = "tw
     note = f"Elhorst panel LM tests on {effects} FE OLS residuals; sigma2 = e'e/NT; N={N}, T={T}"
     out.attrs["note"] = note
     return FrameResult(table=out, model="LM tests for spatial dependence", rows=RowReport(pdata.n_input, pdata.T * pdata.N),
-                       reference=LM_REFERENCE, settings={"y": y, "x": list(x), "effects": effects, "note": note})
+                       reference=LM_REFERENCE, settings={"y": y, "controls": list(x), "effects": effects, "note": note})
 
 
-def sdm_tests(data: pd.DataFrame | None = None, y: str | None = None, x: Sequence[str] | None = None, w=None,
+@renamed_kwargs(x="controls")
+def sdm_tests(data: pd.DataFrame | None = None, y: str | None = None, controls: Sequence[str] | None = None, w=None,
               effects: str = "twoways", lee_yu: bool = False, *, sdm: SpatialPanelResult | None = None,
               sar: SpatialPanelResult | None = None, sem: SpatialPanelResult | None = None,
               entity: str = "county", time: str = "year", vcov: str = "eim") -> FrameResult:
@@ -112,8 +115,9 @@ def sdm_tests(data: pd.DataFrame | None = None, y: str | None = None, x: Sequenc
         indexed by test.
     """
     if sdm is None:
+        x = controls
         if data is None or y is None or x is None or w is None:
-            raise SpecificationError("sdm_tests needs either fitted results or data, y, x and w.")
+            raise SpecificationError("sdm_tests needs either fitted results or data, y, controls and w.")
         kw = dict(effects=effects, lee_yu=lee_yu, n_draws=0, entity=entity, time=time, vcov=vcov,
                   compute_effects=False)
         sdm = spatial_panel(data, y, x, w, model="sdm", **kw)

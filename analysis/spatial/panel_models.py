@@ -57,6 +57,7 @@ from scipy import sparse
 from scipy.optimize import minimize_scalar
 
 from ..demean import FixedEffects
+from .._compat import renamed_kwargs
 from ..errors import (
     ColumnError,
     DuplicateKeyError,
@@ -380,7 +381,8 @@ def _twoway_transform_fit(yd, yld, Z, ZL, ev, N, T, bounds, tol, model):
 # public entry point
 # ---------------------------------------------------------------------------------------------
 
-def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = "sdm",
+@renamed_kwargs(x="controls")
+def spatial_panel(data: pd.DataFrame, y: str, controls: Sequence[str], w, model: str = "sdm",
                   effects: str = "twoways", lee_yu: bool = True, n_draws: int = 1000, seed=None, *,
                   entity: str = "county", time: str = "year", durbin: Sequence[str] | None = None,
                   vcov: str = "eim", lee_yu_method: str | None = None, point: str = "plugin",
@@ -390,9 +392,10 @@ def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = 
     Parameters
     ----------
     data
-        Long balanced panel, one row per unit and period, no missing values in ``y`` and ``x``.
-    y, x
-        Outcome and regressors (no constant: the fixed effects absorb it).
+        Long balanced panel, one row per unit and period, no missing values in ``y`` and ``controls``.
+    y, controls
+        Outcome and regressors (no constant: the fixed effects absorb it). ``controls`` is the one
+        name for explanatory variables across the library; the old keyword ``x=`` is deprecated.
     w
         :class:`~analysis.spatial.weights.SpatialWeights` (or libpysal ``W``) whose ids are exactly
         the panel's units; row-standardised.
@@ -408,7 +411,7 @@ def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = 
         Parameter draws for the SEs of the direct/indirect/total effects (SAR and SDM); ``seed``
         makes them reproducible. ``n_draws=0`` skips the effects.
     durbin
-        Regressors that enter as W x in the SDM (default: all of ``x``).
+        Regressors that enter as W x in the SDM (default: all of ``controls``).
     vcov
         ``"eim"`` (expected information; Elhorst, spreg) or ``"oim"`` (observed information;
         xsmle's default ``vce(oim)``).
@@ -429,7 +432,7 @@ def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = 
     if lee_yu_method is None:
         lee_yu_method = "transformation" if effects == "entity" else "elhorst"
     check_choice("lee_yu_method", lee_yu_method, ("elhorst", "transformation"))
-    x = as_list(x)
+    x = as_list(controls)
     if not x:
         raise SpecificationError("spatial_panel needs at least one regressor in x.")
     durbin = list(x) if durbin is None else as_list(durbin)
