@@ -53,7 +53,7 @@ def test_published_csdid_dripw_lpop(mpdta):
     a = ref[ref["table"] == "att_gt"]
     ours = r.att_gt.set_index(["group", "time"]).loc[list(zip(a["group"].astype(int), a["time"].astype(int)))]
     assert np.all(np.abs(ours["att"].to_numpy() - a["estimate"].astype(float).to_numpy()) <= _printed_tol(a["estimate"]))
-    assert np.all(np.abs(ours["se"].to_numpy() - a["std_error"].astype(float).to_numpy()) <= _printed_tol(a["std_error"]))
+    assert np.all(np.abs(ours["std_error"].to_numpy() - a["std_error"].astype(float).to_numpy()) <= _printed_tol(a["std_error"]))
     # aggregations
     for kind, key in (("simple", None), ("calendar", "time"), ("group", "group"), ("dynamic", "event_time")):
         part = ref[ref["table"] == kind]
@@ -83,7 +83,7 @@ def test_published_r_did_readme_reg(mpdta):
     assert np.all(np.abs(ours["att"].to_numpy() - a["estimate"].astype(float).to_numpy()) <= _printed_tol(a["estimate"]))
     # R prints bootstrap SEs: ours (another draw) must agree within Monte Carlo error (IQR-based SE
     # with 1000 draws: a few percent) -- 15% relative is a loose but informative bound
-    boot = rb.att_gt.set_index(["group", "time"]).loc[idx, "se"].to_numpy()
+    boot = rb.att_gt.set_index(["group", "time"]).loc[idx, "std_error"].to_numpy()
     rel = np.abs(boot / a["std_error"].astype(float).to_numpy() - 1)
     assert rel.max() < 0.15, rel
     assert abs(r.wald["p_value"] - float(ref.loc[ref["table"] == "pretrend_p", "estimate"].iloc[0])) <= 5e-6
@@ -123,8 +123,8 @@ def test_matches_moderndid(mpdta, method, control, base):
                       control_group={"never": "nevertreated", "notyet": "notyettreated"}[control])
     assert np.max(np.abs(r.att_gt["att"].to_numpy() - np.asarray(m.att_gt))) < 1e-8
     mse = np.asarray(m.se_gt, dtype=float)
-    ok = np.isfinite(r.att_gt["se"].to_numpy())
-    assert np.max(np.abs(r.att_gt["se"].to_numpy()[ok] - mse[ok])) < 1e-8
+    ok = np.isfinite(r.att_gt["std_error"].to_numpy())
+    assert np.max(np.abs(r.att_gt["std_error"].to_numpy()[ok] - mse[ok])) < 1e-8
     for ty in ("simple", "dynamic", "group", "calendar"):
         a = r.aggregate(ty)
         with warnings.catch_warnings():
@@ -147,7 +147,7 @@ def test_matches_moderndid_without_covariates_and_wald(mpdta):
         m = md.att_gt(md.load_mpdta(), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
                       est_method="dr", boot=False)
     assert np.max(np.abs(r.att_gt["att"].to_numpy() - np.asarray(m.att_gt))) < 1e-10
-    assert np.max(np.abs(r.att_gt["se"].to_numpy() - np.asarray(m.se_gt))) < 1e-10
+    assert np.max(np.abs(r.att_gt["std_error"].to_numpy() - np.asarray(m.se_gt))) < 1e-10
 
 
 def test_matches_csdid_package(mpdta):
@@ -160,7 +160,7 @@ def test_matches_csdid_package(mpdta):
                             control_group=["nevertreated"], xformla="lemp ~ lpop").fit(est_method=method, bstrap=False)
         r = callaway_santanna(d, "lemp", "first_treat", entity="countyreal", time="year", controls=["lpop"], method=method)
         assert np.max(np.abs(np.asarray(m.results["att"], float) - r.att_gt["att"].to_numpy())) < 1e-8
-        assert np.max(np.abs(np.asarray(m.results["se"], float) - r.att_gt["se"].to_numpy())) < 1e-8
+        assert np.max(np.abs(np.asarray(m.results["se"], float) - r.att_gt["std_error"].to_numpy())) < 1e-8
 
 
 def test_bootstrap_matches_moderndid_mboot(mpdta):
@@ -193,7 +193,7 @@ def test_bootstrap_bands_and_determinism(mpdta):
     assert a.crit_val > 1.96
     # bootstrap SEs close to analytic ones
     an = _cs(mpdta)
-    assert np.max(np.abs(t["se"] / an.att_gt["se"] - 1)) < 0.2
+    assert np.max(np.abs(t["std_error"] / an.att_gt["std_error"] - 1)) < 0.2
     e = a.aggregate("dynamic")
     assert np.all(np.isfinite(e.table["band_low"]))
 
@@ -211,11 +211,11 @@ def test_balance_e_and_windows(mpdta):
 def test_event_study_interface(mpdta):
     r = _cs(mpdta, base_period="universal")
     es = r.event_study()
-    assert -1 not in set(es.event_time["rel_time"])
+    assert -1 not in set(es.event_time["event_time"])
     assert es.reference_period == -1
     assert es.event_vcov.shape == (len(es.event_time), len(es.event_time))
     assert abs(es.overall["estimate"] - r.aggregate("simple").overall["estimate"].iloc[0]) < 1e-14
-    np.testing.assert_allclose(np.sqrt(np.diag(es.event_vcov)), es.event_time["se"], rtol=1e-10)
+    np.testing.assert_allclose(np.sqrt(np.diag(es.event_vcov)), es.event_time["std_error"], rtol=1e-10)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,7 +248,7 @@ def test_errors_and_row_report(mpdta):
 def test_clustered_bootstrap_runs(mpdta):
     d = mpdta.assign(state=mpdta["countyreal"] // 1000)
     r = _cs(d, cluster="state", n_draws=299, seed=1)
-    assert np.all(np.isfinite(r.att_gt["se"]))
+    assert np.all(np.isfinite(r.att_gt["std_error"]))
     assert r.wald is None  # analytic Wald not defined with clustering beyond the unit
 
 
@@ -267,7 +267,7 @@ def test_recovers_digital_pilot_truth():
     r = _cs_panel(panel)
     tgt = pd.DataFrame(dp["att_gt"])
     post = r.att_gt[r.att_gt["post"]].merge(tgt, left_on=["group", "time"], right_on=["cohort", "year"])
-    z = (post["att_x"] - post["att_y"]) / post["se"]
+    z = (post["att_x"] - post["att_y"]) / post["std_error"]
     # every post ATT(g,t) within 4 SE of the truth, and the z's look standard normal on average
     assert np.abs(z).max() < 4, z.describe()
     assert abs(z.mean()) < 1.0
@@ -326,7 +326,7 @@ def test_sampling_weights(mpdta):
         m = md.att_gt(pl.from_pandas(d), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
                       xformla="~lpop", weightsname="w", boot=False)
     assert np.max(np.abs(r.att_gt["att"].to_numpy() - np.asarray(m.att_gt))) < 1e-8
-    assert np.max(np.abs(r.att_gt["se"].to_numpy() - np.asarray(m.se_gt))) < 1e-8
+    assert np.max(np.abs(r.att_gt["std_error"].to_numpy() - np.asarray(m.se_gt))) < 1e-8
     # weighted group shares in the simple aggregation
     G, wu = r.unit_group, r.unit_weight
     t = r.att_gt[r.att_gt["post"]]
@@ -354,7 +354,7 @@ def test_affine_equivariance_and_2x2_identity(seed, a, b, method):
     r1 = callaway_santanna(d, "y", "g", entity="id", time="t", method=method, controls=["x"])
     r2 = callaway_santanna(d.assign(y=a + b * d["y"]), "y", "g", entity="id", time="t", method=method, controls=["x"])
     np.testing.assert_allclose(r2.att_gt["att"], b * r1.att_gt["att"], rtol=1e-7, atol=1e-9 * (1 + abs(a)))
-    np.testing.assert_allclose(r2.att_gt["se"], b * r1.att_gt["se"], rtol=1e-7)
+    np.testing.assert_allclose(r2.att_gt["std_error"], b * r1.att_gt["std_error"], rtol=1e-7)
     # without covariates every ATT(g,t) is the difference in mean changes (treated minus never treated)
     r0 = callaway_santanna(d, "y", "g", entity="id", time="t", method=method)
     wide = d.pivot(index="id", columns="t", values="y")
@@ -396,7 +396,7 @@ def test_clustered_bootstrap_matches_moderndid_att_gt(mpdta):
         warnings.simplefilter("ignore")
         m = md.att_gt(pl.from_pandas(d), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
                       xformla="~lpop", clustervars=["state"], boot=True, biters=999, random_state=3)
-    assert np.max(np.abs(r.att_gt["se"].to_numpy() - np.asarray(m.se_gt))) < 1e-8
+    assert np.max(np.abs(r.att_gt["std_error"].to_numpy() - np.asarray(m.se_gt))) < 1e-8
     assert abs(r.crit_val - float(m.critical_value)) < 1e-6
 
 

@@ -335,9 +335,9 @@ def event_study_moments(result, reference_period: int = -1):
     if tab is None or V is None:
         raise SpecificationError("honest_did needs an event-study result with an event-time table and its covariance "
                                  "(EventStudyResult with event_vcov), or pass betahat=, sigma=, n_pre=.")
-    tab = tab[tab["rel_time"] != reference_period]
-    tab = tab[np.isfinite(tab["se"].to_numpy(dtype=float))].sort_values("rel_time")
-    rel = tab["rel_time"].to_numpy(dtype=int)
+    tab = tab[tab["event_time"] != reference_period]
+    tab = tab[np.isfinite(tab["std_error"].to_numpy(dtype=float))].sort_values("event_time")
+    rel = tab["event_time"].to_numpy(dtype=int)
     Vm = V.loc[rel, rel].to_numpy(dtype=float)
     pre = rel < reference_period
     post = rel > reference_period

@@ -222,24 +222,24 @@ def imputation(
         gam = fit.params.to_numpy()[:Kp]
         Vg = fit.cov.to_numpy()[:Kp, :Kp]
         pre_test = wald_test(gam, Vg, df_denom=fit.df_resid)
-        pre_tab = pd.DataFrame({"rel_time": -np.arange(1, Kp + 1), "estimate": gam, "se": np.sqrt(np.diag(Vg))})
+        pre_tab = pd.DataFrame({"event_time": -np.arange(1, Kp + 1), "estimate": gam, "std_error": np.sqrt(np.diag(Vg))})
     # assemble (leads at negative event times, horizons at >= 0)
     rel = list(hs.astype(int))
     ests = list(est[1:])
     Vfull = Vpost[1:, 1:]
     if pre_tab is not None:
-        order = np.argsort(pre_tab["rel_time"].to_numpy())
-        rel = list(pre_tab["rel_time"].to_numpy()[order]) + rel
+        order = np.argsort(pre_tab["event_time"].to_numpy())
+        rel = list(pre_tab["event_time"].to_numpy()[order]) + rel
         ests = list(pre_tab["estimate"].to_numpy()[order]) + ests
         Vg_o = Vg[np.ix_(order, order)]
         Vfull = np.block([[Vg_o, np.zeros((len(order), len(hs)))], [np.zeros((len(hs), len(order))), Vfull]])
     rows = RowReport(n_input=n_input, n_used=len(df), dropped=dropped)
     res = EventStudyResult.from_estimates(
         "Imputation (BJS)",
-        rel_time=rel,
+        event_times=rel,
         estimates=ests,
         vcov=Vfull,
-        overall={"estimate": float(est[0]), "se": float(se[0]), "ci_low": float(est[0] - z * se[0]),
+        overall={"estimate": float(est[0]), "std_error": float(se[0]), "ci_low": float(est[0] - z * se[0]),
                  "ci_high": float(est[0] + z * se[0]), "description": "ATT over all imputed treated observations"},
         reference_period=None,
         alpha=alpha,

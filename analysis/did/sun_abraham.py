@@ -75,7 +75,7 @@ def sun_abraham(
     Returns
     -------
     EventStudyResult
-        ``event_time`` table (rel_time, estimate, se, ci), ``event_vcov``, ``overall`` (the
+        ``event_time`` table (event_time, estimate, std_error, ci), ``event_vcov``, ``overall`` (the
         observation-weighted average of the post-period cells, fixest ``agg = "att"``), the joint
         pre-trend test, and ``extra["cohort_effects"]`` (delta_{e,l} with weights).
     """
@@ -201,10 +201,10 @@ def sun_abraham(
     rows = RowReport(n_input=n_input, n_used=len(df), dropped=dropped)
     res = EventStudyResult.from_estimates(
         "Sun-Abraham (IW)",
-        rel_time=rels.astype(int),
+        event_times=rels.astype(int),
         estimates=nu,
         vcov=V,
-        overall={"estimate": att, "se": att_se, "ci_low": att - tq * att_se, "ci_high": att + tq * att_se,
+        overall={"estimate": att, "std_error": att_se, "ci_low": att - tq * att_se, "ci_high": att + tq * att_se,
                  "description": "post-period cells weighted by observations (fixest agg='att')"},
         reference_period=-1,
         df_resid=df_resid,

@@ -280,10 +280,10 @@ def event_study(res, overall: str = "simple", **kwargs):
                "note": "analytic Wald test of all pre-treatment ATT(g,t) (R did)"}
     return EventStudyResult.from_estimates(
         f"Callaway-Sant'Anna ({res.settings.get('method')}, {res.settings.get('control')})",
-        rel_time=rel.astype(int),
+        event_times=rel.astype(int),
         estimates=tab["estimate"].to_numpy()[keep],
         vcov=Vk,
-        overall={"estimate": float(ov["estimate"]), "se": float(ov["std_error"]),
+        overall={"estimate": float(ov["estimate"]), "std_error": float(ov["std_error"]),
                  "ci_low": float(ov["ci_low"]), "ci_high": float(ov["ci_high"]), "description": desc},
         reference_period=ref if res.settings.get("base_period") == "universal" else None,
         alpha=agg.alpha,

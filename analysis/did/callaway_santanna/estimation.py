@@ -316,7 +316,7 @@ def _att_table(cells, tlist, att, se, z, crit, n_tr, n_co) -> pd.DataFrame:
         "base_period": [tlist[c[2]] for c in cells],
         "post": [bool(c[3]) for c in cells],
         "att": att,
-        "se": se,
+        "std_error": se,
         "ci_low": att - z * se,
         "ci_high": att + z * se,
         "band_low": att - crit * se,

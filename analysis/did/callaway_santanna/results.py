@@ -21,7 +21,7 @@ class CallawaySantAnnaResult(EstimationResult):
     Attributes
     ----------
     att_gt : DataFrame
-        ``group, time, event_time, base_period, post, att, se, ci_low, ci_high, band_low,
+        ``group, time, event_time, base_period, post, att, std_error, ci_low, ci_high, band_low,
         band_high, n_treated, n_control``.
     influence : ndarray (n_units x n_cells)
         Influence functions of the cells (rows = units in ``units`` order).
