@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.countyfusion-installed
 JOBS   ?= 2
 
-.PHONY: all reproduce test test-fast bench fonts venv lock clean update-expected
+.PHONY: all reproduce test test-fast lint bench fonts venv lock clean update-expected
 
 all: test
 
@@ -38,6 +38,10 @@ test: $(STAMP) fonts
 
 test-fast: $(STAMP) fonts
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q -m "not notebook"
+
+# ruff on the library (configuration in pyproject.toml; also run by tests/test_lint.py in `make test`)
+lint: $(STAMP)
+	$(BIN)/python -m ruff check analysis
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -24,11 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..demean import FixedEffects
 from .._compat import renamed_kwargs
+from ..demean import FixedEffects
 from ..errors import (
     ColumnError,
-    DuplicateKeyError,
     MissingValueError,
     NonNumericError,
     SpecificationError,
@@ -464,7 +463,8 @@ def plot_event_study(result: EventStudyResult, lang: str = "zh", ax=None,
                      color: str = "C0", offset: float = 0.0, label: str | None = None):
     """Point estimates with confidence intervals by event time, the reference period at zero, a
     dashed line between pre and post periods; optional ``truth`` (event time -> true effect) drawn
-    as a line. Several results can share one ``ax`` (use ``offset`` to dodge)."""
+    as a line. Several results can share one ``ax`` (use ``offset`` to dodge).
+    """
     if ax is None:
         fig, ax = new_figure(lang, figsize=(6.4, 3.8))
     else:

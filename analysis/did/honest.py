@@ -39,7 +39,7 @@ Rambachan, A. and Roth, J. (2023). "A More Credible Approach to Parallel Trends.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -47,8 +47,8 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..errors import SpecificationError, check_choice
-from ..results import RowReport, TidyResult
 from ..plots import new_figure, tr
+from ..results import RowReport, TidyResult
 
 __all__ = ["honest_did", "HonestDiDResult", "flci", "rm_confidence_set", "folded_normal_quantile",
            "event_study_moments"]
@@ -186,7 +186,8 @@ def flci(betahat, sigma, n_pre: int, n_post: int, M: float, l_vec=None, alpha: f
 # ------------------------------------------------------------------------------------------
 def _rm_constraints(n_pre: int, n_post: int, mbar: float, s: int, positive: bool) -> np.ndarray:
     """``A`` with ``A delta <= 0`` for the polyhedron of Delta^RM(Mbar) whose largest pre-period
-    first difference is ``delta_s - delta_{s-1}`` (s = -(n_pre-1)..0, reference 0 dropped)."""
+    first difference is ``delta_s - delta_{s-1}`` (s = -(n_pre-1)..0, reference 0 dropped).
+    """
     T = n_pre + n_post
     At = np.zeros((T, T + 1))
     for r in range(T):
@@ -211,7 +212,6 @@ def _gamma_matrix(l_vec: np.ndarray) -> np.ndarray:
 def _dual_vertices(sd: np.ndarray, X: np.ndarray) -> np.ndarray:
     """Vertices of {g >= 0, g'sd = 1, g'X = 0} (rows), by enumerating bases."""
     from itertools import combinations
-
     from math import comb
 
     k = len(sd)

@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..demean import FixedEffects
 from .._compat import renamed_kwargs
+from ..demean import FixedEffects
 from ..errors import MissingValueError, SpecificationError, TreatmentTimingError, describe_rows
 from ..results import RowReport
 from ._common import EventStudyResult, adoption_per_unit, check_columns, check_keys, drop_missing, fe_ols, wald_test

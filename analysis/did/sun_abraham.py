@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..demean import FixedEffects
 from .._compat import renamed_kwargs
+from ..demean import FixedEffects
 from ..errors import MissingValueError, SpecificationError, TreatmentTimingError, check_choice, describe_rows
 from ..results import RowReport
 from ._common import EventStudyResult, adoption_per_unit, check_columns, check_keys, drop_missing, fe_ols, wald_test
@@ -182,7 +182,6 @@ def sun_abraham(
         Nt = int(treated_row.sum())
         factor = Gc / (Gc - 1) * (Nt - 1) / max(Nt - len(rels), 1)
         V = V + factor * psi.T @ psi
-    se = np.sqrt(np.clip(np.diag(V), 0, None))
     # overall post-period ATT: cells with rel >= 0 weighted by observation counts
     post = (cells["rel"] >= 0).to_numpy()
     wpost = np.where(post, cells["n_obs"].to_numpy(dtype=float), 0.0)

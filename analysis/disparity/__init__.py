@@ -1,10 +1,18 @@
 """Regional disparity and distribution dynamics: Dagum Gini, Theil, kernel density, Markov chains,
-convergence and the geographical detector. Formulas and test vectors: ``shared/methods/indices.md``
-sections 6-9 (copied into the docstrings of each module)."""
+convergence and the geographical detector.
+
+Each module's docstring carries its formulas and the paper it follows.
+"""
 from .convergence import beta_convergence, convergence_speed, sigma_convergence
 from .dagum import DagumResult, dagum_gini, dagum_gini_panel
-from .geodetector import (discretize, ecological_detector, factor_detector, geodetector, interaction_detector,
-                          risk_detector)
+from .geodetector import (
+    discretize,
+    ecological_detector,
+    factor_detector,
+    geodetector,
+    interaction_detector,
+    risk_detector,
+)
 from .kde import bandwidth, kde, kde_panel, plot_kde_ridges
 from .markov import MarkovResult, markov_chain, spatial_markov
 from .theil import TheilResult, theil

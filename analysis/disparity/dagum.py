@@ -25,7 +25,7 @@ REFERENCE = ("Dagum (1997), Empirical Economics 22: 515-531 (three-term decompos
 
 
 def _mean_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
-    """mean over all pairs of |a_i - b_r| in O((n+m) log(n+m)) via sorting."""
+    """Mean over all pairs of |a_i - b_r| in O((n+m) log(n+m)) via sorting."""
     b_sorted = np.sort(b)
     cum = np.concatenate([[0.0], np.cumsum(b_sorted)])
     pos = np.searchsorted(b_sorted, a, side="right")

@@ -15,7 +15,6 @@ import pandas as pd
 
 from ..errors import (
     ColumnError,
-    DuplicateKeyError,
     NegativeValueError,
     NonNumericError,
     SpecificationError,

@@ -25,7 +25,7 @@ Rejecting H0 (small p) says the random-effects assumption fails: use fixed effec
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np

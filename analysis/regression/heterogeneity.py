@@ -33,7 +33,8 @@ from ..errors import SpecificationError, check_choice
 from ..results import RowReport, TidyResult
 from ..validation import require_columns
 from ._sample import _bare_names, as_tuple, parse_formula
-from .fe import FEResult, fe as _fe
+from .fe import FEResult
+from .fe import fe as _fe
 
 __all__ = ["HeterogeneityResult", "heterogeneity"]
 
@@ -228,7 +229,7 @@ def heterogeneity(
                 warnings.warn(
                     f"clusters {cl!r} span several {by!r} groups; the 'suest' test ignores their "
                     "covariance. Use test='interaction'.", stacklevel=2)
-        all_d, all_V = [], []
+        all_d = []
         for x in terms:
             b = np.array([groups[g].params[x] for g in levels])
             V = np.diag([groups[g].std_errors[x] ** 2 for g in levels])

@@ -38,12 +38,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from ..demean import FixedEffects
 from .._compat import deprecated_alias, renamed_kwargs
+from ..demean import FixedEffects
 from ..errors import SpecificationError
 from ..results import EstimationResult
 from ._sample import as_tuple, prepare_sample
-from .fe import FEResult, fe as _fe
+from .fe import FEResult
+from .fe import fe as _fe
 
 __all__ = ["MediationResult", "mediation", "CAUSAL_NOTE"]
 
@@ -80,7 +81,8 @@ class MediationResult(EstimationResult):
 
     def table(self) -> pd.DataFrame:
         """Tidy table: path, estimate, std_error, p_value, ci_low/ci_high (analytic; Sobel for
-        indirect), boot_se, boot_ci_low, boot_ci_high."""
+        indirect), boot_se, boot_ci_low, boot_ci_high.
+        """
         out = self.to_frame().rename(columns={"term": "path"})
         if self.boot is not None and len(self.boot):
             a = self.alpha
@@ -173,7 +175,8 @@ def _fast_boot(frame, y, x, m, controls, fe_codes, cluster, n_draws, rng, max_le
 
 def _slow_boot(frame, y, x, m, controls, fe_codes, cluster, n_draws, rng):
     """Fallback when non-nested FEs have many levels: per draw, weighted demeaning with weights =
-    cluster multiplicities (:class:`FixedEffects`), then the three weighted regressions."""
+    cluster multiplicities (:class:`FixedEffects`), then the three weighted regressions.
+    """
     cl = pd.factorize(frame[cluster], sort=True)[0]
     G = int(cl.max()) + 1
     Z = _design(frame, y, x, m, controls)

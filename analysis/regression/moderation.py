@@ -24,7 +24,8 @@ import pandas as pd
 from ..errors import ColumnError, SpecificationError
 from ..results import EstimationResult
 from ._sample import as_tuple, prepare_sample
-from .fe import FEResult, fe as _fe
+from .fe import FEResult
+from .fe import fe as _fe
 
 __all__ = ["ModerationResult", "moderation", "plot_marginal_effects"]
 

@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..demean import FixedEffects
 from .._compat import deprecated_alias, renamed_kwargs
+from ..demean import FixedEffects
 from ..errors import SpecificationError, check_choice
 from ..results import EstimationResult
 from .fe import _estimate

@@ -8,7 +8,7 @@ their intervals above, the choices that produced each one below.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -25,7 +25,8 @@ __all__ = ["SpecificationCurve", "specification_curve", "default_index_builder"]
 def default_index_builder(data: pd.DataFrame, system: str = "county_uri", weights: str = "entropy",
                           scope: str = "pooled", method: str = "weighted_sum") -> np.ndarray:
     """The composite integration index of :func:`analysis.indicators.build_index` for these settings
-    (missing indicator cells interpolated within county, as the notebooks do)."""
+    (missing indicator cells interpolated within county, as the notebooks do).
+    """
     from ..indicators import integration_index
 
     return np.asarray(integration_index(data, system=system, weights=weights, scope=scope, method=method,

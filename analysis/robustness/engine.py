@@ -88,7 +88,8 @@ def _build_index(index_builder: Callable, data: pd.DataFrame, key: tuple) -> tup
 def prepare_tasks(data: pd.DataFrame, specs: list[Specification], base: Mapping[str, Any],
                   index_builder: Callable | None, entity: str, time: str, runner: "Runner | None" = None) -> list[Task]:
     """Build the index columns once per index setting (in parallel on the runner), then group the
-    specifications."""
+    specifications.
+    """
     frame = data.copy()
     keys = list(dict.fromkeys(index_key(s.choices) for s in specs if s.get("outcome") == "index"))
     if keys and index_builder is None:

@@ -56,11 +56,10 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import minimize_scalar
 
-from ..demean import FixedEffects
 from .._compat import renamed_kwargs
+from ..demean import FixedEffects
 from ..errors import (
     ColumnError,
-    DuplicateKeyError,
     MissingValueError,
     NonNumericError,
     SpecificationError,
@@ -197,7 +196,8 @@ def prepare_spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, *, en
 @dataclass(repr=False)
 class SpatialPanelResult(EstimationResult):
     """Result of :func:`spatial_panel`. Adds ``effects`` (LeSage-Pace table), ``loglik``, ``rho``
-    (or ``lambda_``), ``sigma2``, and ``extra`` with the uncorrected estimates and draw info."""
+    (or ``lambda_``), ``sigma2``, and ``extra`` with the uncorrected estimates and draw info.
+    """
 
     effects: pd.DataFrame | None = None
     loglik: float = float("nan")
@@ -366,7 +366,8 @@ def _info_err(Z, ZL, yd, yld, beta, lam, sigma2, w, ev, n_obs, t_mult, kind="eim
 
 def _twoway_transform_fit(yd, yld, Z, ZL, ev, N, T, bounds, tol, model):
     """Lee-Yu (2010) two-way transformation approach: effective (N-1)(T-1) observations and
-    (T-1)[sum ln(1 - rho w) - ln(1 - rho)] (row-standardised W)."""
+    (T-1)[sum ln(1 - rho w) - ln(1 - rho)] (row-standardised W).
+    """
     n_eff = (N - 1) * (T - 1)
     ev_t = np.asarray(ev)
     # remove one unit eigenvalue (the iota direction is projected out)

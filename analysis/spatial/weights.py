@@ -140,7 +140,8 @@ class SpatialWeights:
     def n_components(self) -> int:
         """Number of connected components of the neighbour graph (islands attached to each other,
         e.g. an archipelago, form a component of their own; W stays valid, with eigenvalue 1
-        repeated once per component)."""
+        repeated once per component).
+        """
         from scipy.sparse.csgraph import connected_components
 
         return int(connected_components(self.sparse, directed=True, connection="weak")[0])
@@ -210,7 +211,8 @@ class SpatialWeights:
         """Cached spectral pieces, once per distinct W (shared by every SpatialWeights holding the
         same matrix). Symmetric-similar W: eigenvalues of S = D^-1/2 A D^-1/2 from the symmetric
         eigensolver (``scipy.linalg.eigh(eigvals_only=True)``, LAPACK ``syevd``). Otherwise complex
-        eigenvalues of W (``numpy.linalg.eigvals``)."""
+        eigenvalues of W (``numpy.linalg.eigvals``).
+        """
         key = self._key()
         hit = _SPECTRAL_CACHE.get(key)
         if hit is None:
@@ -232,7 +234,8 @@ class SpatialWeights:
 
     def eigenvalues(self) -> np.ndarray:
         """Eigenvalues of W: real (symmetric eigensolver on D^-1/2 A D^-1/2) when W = D^-1 A with A
-        symmetric, else complex (``eigvals`` of W). Computed once per distinct W and cached."""
+        symmetric, else complex (``eigvals`` of W). Computed once per distinct W and cached.
+        """
         return self._spectral()["eig"]
 
     def trace_gtg(self, rho: float) -> float:
@@ -281,7 +284,8 @@ class SpatialWeights:
     # alignment -----------------------------------------------------------------------------
     def subset(self, ids: Sequence) -> "SpatialWeights":
         """W restricted to ``ids`` (in that order), re-row-standardised; units left without a
-        neighbour raise :class:`WeightsMatrixError`."""
+        neighbour raise :class:`WeightsMatrixError`.
+        """
         ids = [str(i) for i in ids]
         pos = {u: i for i, u in enumerate(self.ids)}
         missing = [u for u in ids if u not in pos]
@@ -332,7 +336,8 @@ def _csr_to_w(mat: sparse.csr_matrix, ids: list):
 
 def _attach_islands(base: sparse.csr_matrix, ids: list, lon, lat) -> tuple[sparse.csr_matrix, pd.DataFrame]:
     """Link every unit without neighbours to its nearest unit (great-circle), symmetrically,
-    with weight equal to the mean nonzero weight (1 for binary)."""
+    with weight equal to the mean nonzero weight (1 for binary).
+    """
     base = sparse.lil_matrix(base)
     rs = np.asarray(sparse.csr_matrix(base).sum(axis=1)).ravel()
     isl = np.where(rs <= 0)[0]
@@ -450,7 +455,8 @@ def weights_from_edges(edges: pd.DataFrame, counties: pd.DataFrame | None = None
                        kind: str = "queen") -> SpatialWeights:
     """Binary symmetric contiguity from an edge list; units of ``counties`` without an edge are
     attached to their nearest unit and reported in ``.islands``. Edges flagged
-    ``attached_island == 1`` in the file are reported too (they are links the data builder added)."""
+    ``attached_island == 1`` in the file are reported too (they are links the data builder added).
+    """
     frame = _frame(counties, entity)
     ids = frame[entity].tolist()
     pos = {u: i for i, u in enumerate(ids)}
@@ -502,7 +508,7 @@ def queen_weights(counties: pd.DataFrame | None = None, edges: pd.DataFrame | No
 
 @renamed_kwargs(id_col="entity")
 def knn_weights(counties: pd.DataFrame | None = None, k: int = 5, *, entity: str = "adcode") -> SpatialWeights:
-    """k nearest neighbours by great-circle distance between centroids, row-standardised.
+    """K nearest neighbours by great-circle distance between centroids, row-standardised.
 
     Not symmetric, so the log-determinant uses complex eigenvalues. R: ``knearneigh(longlat=TRUE)``.
     """

@@ -248,7 +248,8 @@ def aggregate(res, type: str = "group", balance_e: int | None = None, min_e: flo
 
 def event_study(res, overall: str = "simple", **kwargs):
     """The dynamic aggregation of ``res`` as an EventStudyResult (see
-    :meth:`CallawaySantAnnaResult.event_study`)."""
+    :meth:`CallawaySantAnnaResult.event_study`).
+    """
     from .._common import EventStudyResult
 
     check_choice("overall", overall, ("simple", "dynamic"))

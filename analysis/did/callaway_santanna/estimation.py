@@ -1,5 +1,6 @@
 """Estimation of ATT(g,t): input checks, the unit-by-period arrays, the 2x2 cells and their
-analytic or multiplier-bootstrap inference (Callaway and Sant'Anna 2021, R ``did::att_gt``)."""
+analytic or multiplier-bootstrap inference (Callaway and Sant'Anna 2021, R ``did::att_gt``).
+"""
 from __future__ import annotations
 
 import warnings
