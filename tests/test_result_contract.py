@@ -97,7 +97,7 @@ ESTIMATORS = {
     "mediation": lambda p, w: regression.mediation(p, "y", "treat", "m", n_draws=19, seed=SEED),
     "moderation": lambda p, w: regression.moderation(p, "y", "treat", "z"),
     "wild_bootstrap": lambda p, w: regression.wild_bootstrap("y ~ treat + x1", p, "treat", n_draws=99, seed=SEED),
-    "threshold": lambda p, w: regression.threshold(p, "y", "q", "x1", grid=20, n_draws=5, seed=SEED),
+    "threshold": lambda p, w: regression.threshold(p, "y", "q", "x1", grid=20, n_boot=5, seed=SEED),
     # analysis.spatial
     "spatial_panel": lambda p, w: spatial.spatial_panel(p, "y", ["x1"], w, n_draws=20, seed=SEED),
     "spatial_did": lambda p, w: spatial.spatial_did(p, "y", "treat", w, n_draws=20, seed=SEED),
