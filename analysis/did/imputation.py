@@ -102,6 +102,13 @@ def imputation(
         ``event_time`` (pre-trend leads at negative times, horizons at 0, 1, ...), ``event_vcov``,
         ``overall`` (the ATT over all imputed treated observations), ``pretrend`` (joint test),
         ``extra["tau_it"]`` (imputed effects per treated observation).
+
+    Notes
+    -----
+    About 160 lines of code in one function: the steps of Borusyak, Jaravel and Spiess (2024) (fit
+    on untreated observations, impute, aggregate, Theorem 3 variance) share the same design arrays
+    and read top to bottom as the paper's algorithm; splitting them into step functions is left for a
+    later change.
     """
     controls = list(controls)
     check_columns(data, [entity, time, y, adoption, *controls] + ([cluster] if cluster else []))

@@ -182,6 +182,12 @@ def placebo_test(
     PlaceboResult
         ``params`` = actual TWFE coefficient with county-clustered SE; ``draws``; ``p_value``
         (c/B, Stata ``ritest``), ``p_value_exact`` ((1+c)/(B+1)), one-sided p-values and MC error.
+
+    Notes
+    -----
+    About 140 lines of code in one function: the draw schemes (units, within province), the
+    closed-form and demeaning engines and the batching share the demeaned design computed once at the
+    top (the speed of the placebo loop depends on it); splitting it is left for a later change.
     """
     check_choice("scheme", scheme, SCHEMES)
     if n_draws < 1:

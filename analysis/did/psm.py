@@ -317,6 +317,12 @@ def psm_did(
     PSMDiDResult
         ``params["did"]`` with its county-clustered SE; ``scores``, ``matches``, ``balance``,
         ``logit``; rows used and dropped with reasons.
+
+    Notes
+    -----
+    About 140 lines of code in one function: the pooled and year-by-year matching paths share the
+    score table, the row accounting and the DiD step, which must report every dropped row with its
+    reason; splitting it is left for a later change.
     """
     check_choice("method", method, METHODS)
     covariates, controls = list(covariates), list(controls)

@@ -78,6 +78,12 @@ def sun_abraham(
         ``event_time`` table (event_time, estimate, std_error, ci), ``event_vcov``, ``overall`` (the
         observation-weighted average of the post-period cells, fixest ``agg = "att"``), the joint
         pre-trend test, and ``extra["cohort_effects"]`` (delta_{e,l} with weights).
+
+    Notes
+    -----
+    About 140 lines of code in one function: the saturated regression, the cohort-share weights
+    and the delta-method variance (Sun and Abraham 2021, Proposition 6) share the cell arrays;
+    splitting it is left for a later change.
     """
     check_choice("control", control, ("never", "last"))
     check_choice("variance", variance, ("fixed", "delta"))

@@ -236,7 +236,12 @@ def fe(
 
 def _estimate(formula, data, *, entity="county", time="year", fe=("county", "year"), cluster="county",
               vcov=None, weights=None, dk_lag=None, alpha=0.05, drop_singletons=True, check_keys=True):
-    """:func:`fe` plus the internals other estimators reuse (demeaned X and y, codes, sample)."""
+    """:func:`fe` plus the internals other estimators reuse (demeaned X and y, codes, sample).
+
+    About 130 lines of code in one function: sample, demeaning, collinearity, covariance and the
+    result share the pyfixest fit and the FE codes, which the other estimators reuse through the
+    returned internals; splitting it is left for a later change.
+    """
     import pyfixest as pf
 
     cluster_t = as_tuple(cluster)

@@ -449,6 +449,12 @@ def spatial_panel(data: pd.DataFrame, y: str, controls: Sequence[str], w, model:
 
 def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, durbin, vcov, n_draws, seed,
               point, clip_draws, tol, compute_effects) -> SpatialPanelResult:
+    """Fit a prepared spatial panel (SAR/SDM/SEM) by ML and assemble the result.
+
+    About 130 lines of code in one function: the likelihood fit, the information-matrix
+    covariance, the Lee-Yu correction and the effects share the transformed arrays; splitting it is
+    left for a later change.
+    """
     w = pdata.w
     T, N = pdata.T, pdata.N
     ev = w.eigenvalues()
