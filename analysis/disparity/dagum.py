@@ -100,6 +100,15 @@ def dagum_gini(values, groups) -> DagumResult:
     Formulas as in ``shared/methods/indices.md`` §6.1: G_jh uses n_j n_h (Ȳ_j + Ȳ_h), the weights of
     the between terms are (p_j s_h + p_h s_j) over the pairs j > h (groups ordered by mean), and
     D_jh = (d_jh - p_jh)/(d_jh + p_jh) with d, p the gross affluence and transvariation moments.
+
+    Examples
+    --------
+    >>> r = dagum_gini([1.0, 2.0, 3.0, 6.0], ["a", "a", "b", "b"])
+    >>> round(r.total, 4)
+    0.3333
+    >>> c = r.contributions["value"]
+    >>> bool(abs(c.sum() - r.total) < 1e-12)
+    True
     """
     y = np.asarray(values, dtype=float)
     g = np.asarray(groups)

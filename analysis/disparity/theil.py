@@ -76,6 +76,14 @@ def theil(values, groups=None, population=None, index: str = "T") -> TheilResult
         Optional weights (population); default: every unit weighs the same.
     index
         ``"T"`` (GE(1), Theil T) or ``"L"`` (GE(0), mean log deviation).
+
+    Examples
+    --------
+    >>> r = theil([1.0, 2.0, 3.0, 6.0], ["a", "a", "b", "b"])
+    >>> round(r.total, 4) == round(r.between + r.within, 4)
+    True
+    >>> r.to_frame()["quantity"].tolist()[:3]
+    ['total', 'between', 'within']
     """
     check_choice("index", index, ("T", "L"))
     y = np.asarray(values, dtype=float)

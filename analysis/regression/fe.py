@@ -225,9 +225,16 @@ def fe(
 
     Examples
     --------
-    >>> res = fe("log_income ~ land_reform + loans_gdp", panel)          # doctest: +SKIP
-    >>> res = fe("y ~ x", panel, cluster=("county", "year"))              # doctest: +SKIP
-    >>> res = fe("y ~ x", panel, vcov="driscoll-kraay")                   # doctest: +SKIP
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> panel = pd.DataFrame({"county": np.repeat([f"{110101 + i}" for i in range(30)], 5),
+    ...                       "year": np.tile(np.arange(2016, 2021), 30)})
+    >>> panel["x"] = rng.normal(size=len(panel))
+    >>> panel["y"] = 2.0 * panel["x"] + rng.normal(scale=0.01, size=len(panel))
+    >>> res = fe("y ~ x", panel)  # county and year FE, clustered by county (reghdfe rules)
+    >>> round(float(res.params["x"]), 2), res.fixed_effects, res.vcov_type, res.n_clusters
+    (2.0, ('county', 'year'), 'cluster', 30)
+    >>> res_dk = fe("y ~ x", panel, vcov="driscoll-kraay")  # Driscoll-Kraay SEs instead
     """
     return _estimate(formula, data, entity=entity, time=time, fe=fe, cluster=cluster, vcov=vcov,
                      weights=weights, dk_lag=dk_lag, alpha=alpha, drop_singletons=drop_singletons,
