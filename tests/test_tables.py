@@ -276,3 +276,20 @@ def test_psm_did_beside_fe_reports_both_fixed_effects():
     f = en.to_frame()
     assert f.loc["County FE"].tolist() == ["Yes", "Yes"] and f.loc["Year FE"].tolist() == ["Yes", "Yes"]
     assert en.notes[0].startswith("Notes: Standard errors clustered by county in parentheses.")
+
+
+def test_descriptive_table_on_an_estimation_sample(panel):
+    """descriptive_table(sample=result) describes the rows the estimator used (its outcome and
+    regressors by default): here the rows left after fe() drops missing values."""
+    from analysis.regression import fe
+
+    d = panel.copy()
+    d.loc[d.index[:7], "z"] = np.nan
+    res = fe("y ~ loans_gdp + z", d)
+    t = descriptive_table(d, sample=res, lang="en")
+    assert list(t.values.index) == ["y", "loans_gdp", "z"]
+    assert (t.values["N"] == res.n_used).all()
+    used = d.loc[res.extra["sample_index"], "y"]
+    assert t.values.loc["y", "mean"] == pytest.approx(used.mean(), rel=1e-12)
+    with pytest.raises(SpecificationError, match="sample_index"):
+        descriptive_table(d, sample=EstimationResult(pd.Series({"a": 1.0}), pd.Series({"a": 0.1})))
