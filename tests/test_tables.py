@@ -293,3 +293,14 @@ def test_descriptive_table_on_an_estimation_sample(panel):
     assert t.values.loc["y", "mean"] == pytest.approx(used.mean(), rel=1e-12)
     with pytest.raises(SpecificationError, match="sample_index"):
         descriptive_table(d, sample=EstimationResult(pd.Series({"a": 1.0}), pd.Series({"a": 0.1})))
+
+
+def test_heterogeneity_result_gives_one_column_per_group(panel):
+    from analysis.regression import heterogeneity
+
+    d = panel.assign(region=np.where(panel["county"].astype(str).str[-1].isin(list("01234")), "east", "west"))
+    h = heterogeneity("y ~ loans_gdp + z", d, by="region", min_group_size=10)
+    f = regression_table(h, lang="en").to_frame()
+    assert list(f.columns) == ["(1)", "(2)"] or len(f.columns) == 2
+    est = h.to_frame().set_index(["group", "term"])["estimate"]
+    assert f.loc["loans_gdp"].iloc[0].startswith(f"{est[('east', 'loans_gdp')]:.3f}")
