@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.countyfusion-installed
 JOBS   ?= 2
 
-.PHONY: all reproduce test test-fast bench fonts venv lock clean update-expected docs census
+.PHONY: all reproduce test test-fast lint bench fonts venv lock clean update-expected docs census
 
 all: test
 
@@ -43,6 +43,10 @@ test-fast: $(STAMP) fonts
 # rebuild data/real/ (the 2010 and 2020 county censuses) from ../shared/data/census or CENSUS_SOURCE
 census: $(STAMP)
 	$(BIN)/python scripts/build_census.py $(CENSUS_SOURCE)
+
+# ruff on the library (configuration in pyproject.toml; also run by tests/test_lint.py in `make test`)
+lint: $(STAMP)
+	$(BIN)/python -m ruff check analysis
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -213,8 +213,9 @@ def load_county_panel(path: str | Path | None = None) -> pd.DataFrame:
     """
     path = Path(path) if path is not None else DATA_DIR / "synthetic" / "county_panel.csv.gz"
     _need(path, "Rebuild it with `python scripts/build_synthetic.py`.")
-    text_cols = {"county": str, "name": str, "prefecture": str, "province": str, "region": str,
-                 "county_type": str, "land_reform_type": str}
+    from .validation import TEXT_COLUMNS
+
+    text_cols = {"county": str, **{c: str for c in TEXT_COLUMNS}}
     panel = pd.read_csv(path, dtype=text_cols, keep_default_na=False, na_values=[""])
     panel["county"] = panel["county"].str.zfill(6)
     panel["year"] = panel["year"].astype(int)

@@ -41,11 +41,14 @@ def results_dir() -> Path:
 def save_table(table: pd.DataFrame, name: str, index: bool = False) -> Path:
     """Write ``table`` to ``results/tables/<name>.csv`` and return the path.
 
-    Floats are rounded to :data:`TABLE_DECIMALS` decimals. ``name`` must start with the notebook
+    ``table`` may also be a CountyFusion result (its ``to_frame()`` is written). Floats are
+    rounded to :data:`TABLE_DECIMALS` decimals. ``name`` must start with the notebook
     number, e.g. ``"01_weights"``.
     """
     if not name or not name[:2].isdigit():
         raise ValueError(f"table name {name!r} must start with its notebook number, e.g. '01_weights'.")
+    if not isinstance(table, pd.DataFrame) and hasattr(table, "to_frame"):
+        table = table.to_frame()  # a CountyFusion result: its tidy table
     out = results_dir() / "tables" / f"{name}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = table.reset_index() if index else table

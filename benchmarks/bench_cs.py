@@ -52,8 +52,8 @@ def main(repeat: int = 3, biters: int = 999) -> pd.DataFrame:
     rows = []
     for label, covs in (("no covariates", []), ("covariate: population", ["population"])):
         def ours():
-            return callaway_santanna(df, "nonfarm_emp_share", "gvar", entity="cid", time="year", covariates=covs,
-                                     method="dr", bootstrap=biters, seed=1)
+            return callaway_santanna(df, "nonfarm_emp_share", "gvar", entity="cid", time="year", controls=covs,
+                                     method="dr", n_draws=biters, seed=1)
 
         def peer():
             m = ATTgt(yname="nonfarm_emp_share", tname="year", idname="cid", gname="gvar", data=df,

@@ -49,11 +49,11 @@ def _printed_tol(values: pd.Series) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 def test_published_csdid_dripw_lpop(mpdta):
     ref = pd.read_csv(REF / "cs_mpdta_dripw_csdid.csv", dtype={"estimate": str, "std_error": str})
-    r = _cs(mpdta, covariates=["lpop"], method="dr")
+    r = _cs(mpdta, controls=["lpop"], method="dr")
     a = ref[ref["table"] == "att_gt"]
     ours = r.att_gt.set_index(["group", "time"]).loc[list(zip(a["group"].astype(int), a["time"].astype(int)))]
     assert np.all(np.abs(ours["att"].to_numpy() - a["estimate"].astype(float).to_numpy()) <= _printed_tol(a["estimate"]))
-    assert np.all(np.abs(ours["se"].to_numpy() - a["std_error"].astype(float).to_numpy()) <= _printed_tol(a["std_error"]))
+    assert np.all(np.abs(ours["std_error"].to_numpy() - a["std_error"].astype(float).to_numpy()) <= _printed_tol(a["std_error"]))
     # aggregations
     for kind, key in (("simple", None), ("calendar", "time"), ("group", "group"), ("dynamic", "event_time")):
         part = ref[ref["table"] == kind]
@@ -76,14 +76,14 @@ def test_published_csdid_dripw_lpop(mpdta):
 def test_published_r_did_readme_reg(mpdta):
     ref = pd.read_csv(REF / "cs_mpdta_reg_rdid_readme.csv", dtype={"estimate": str, "std_error": str})
     r = _cs(mpdta, method="reg")
-    rb = _cs(mpdta, method="reg", bootstrap=1000, seed=20261128)
+    rb = _cs(mpdta, method="reg", n_draws=1000, seed=20261128)
     a = ref[ref["table"] == "att_gt"]
     idx = list(zip(a["group"].astype(int), a["time"].astype(int)))
     ours = r.att_gt.set_index(["group", "time"]).loc[idx]
     assert np.all(np.abs(ours["att"].to_numpy() - a["estimate"].astype(float).to_numpy()) <= _printed_tol(a["estimate"]))
     # R prints bootstrap SEs: ours (another draw) must agree within Monte Carlo error (IQR-based SE
     # with 1000 draws: a few percent) -- 15% relative is a loose but informative bound
-    boot = rb.att_gt.set_index(["group", "time"]).loc[idx, "se"].to_numpy()
+    boot = rb.att_gt.set_index(["group", "time"]).loc[idx, "std_error"].to_numpy()
     rel = np.abs(boot / a["std_error"].astype(float).to_numpy() - 1)
     assert rel.max() < 0.15, rel
     assert abs(r.wald["p_value"] - float(ref.loc[ref["table"] == "pretrend_p", "estimate"].iloc[0])) <= 5e-6
@@ -115,7 +115,7 @@ CONFIGS = [(m, c, b) for m in ("dr", "ipw", "reg") for c in ("never", "notyet") 
 @pytest.mark.parametrize("method,control,base", CONFIGS)
 def test_matches_moderndid(mpdta, method, control, base):
     md = importlib.import_module("moderndid")
-    r = _cs(mpdta, covariates=["lpop"], method=method, control=control, base_period=base)
+    r = _cs(mpdta, controls=["lpop"], method=method, control=control, base_period=base)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(md.load_mpdta(), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
@@ -123,8 +123,8 @@ def test_matches_moderndid(mpdta, method, control, base):
                       control_group={"never": "nevertreated", "notyet": "notyettreated"}[control])
     assert np.max(np.abs(r.att_gt["att"].to_numpy() - np.asarray(m.att_gt))) < 1e-8
     mse = np.asarray(m.se_gt, dtype=float)
-    ok = np.isfinite(r.att_gt["se"].to_numpy())
-    assert np.max(np.abs(r.att_gt["se"].to_numpy()[ok] - mse[ok])) < 1e-8
+    ok = np.isfinite(r.att_gt["std_error"].to_numpy())
+    assert np.max(np.abs(r.att_gt["std_error"].to_numpy()[ok] - mse[ok])) < 1e-8
     for ty in ("simple", "dynamic", "group", "calendar"):
         a = r.aggregate(ty)
         with warnings.catch_warnings():
@@ -147,7 +147,7 @@ def test_matches_moderndid_without_covariates_and_wald(mpdta):
         m = md.att_gt(md.load_mpdta(), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
                       est_method="dr", boot=False)
     assert np.max(np.abs(r.att_gt["att"].to_numpy() - np.asarray(m.att_gt))) < 1e-10
-    assert np.max(np.abs(r.att_gt["se"].to_numpy() - np.asarray(m.se_gt))) < 1e-10
+    assert np.max(np.abs(r.att_gt["std_error"].to_numpy() - np.asarray(m.se_gt))) < 1e-10
 
 
 def test_matches_csdid_package(mpdta):
@@ -158,16 +158,16 @@ def test_matches_csdid_package(mpdta):
             warnings.simplefilter("ignore")
             m = csdid.ATTgt(yname="lemp", tname="year", idname="countyreal", gname="first_treat", data=d,
                             control_group=["nevertreated"], xformla="lemp ~ lpop").fit(est_method=method, bstrap=False)
-        r = callaway_santanna(d, "lemp", "first_treat", entity="countyreal", time="year", covariates=["lpop"], method=method)
+        r = callaway_santanna(d, "lemp", "first_treat", entity="countyreal", time="year", controls=["lpop"], method=method)
         assert np.max(np.abs(np.asarray(m.results["att"], float) - r.att_gt["att"].to_numpy())) < 1e-8
-        assert np.max(np.abs(np.asarray(m.results["se"], float) - r.att_gt["se"].to_numpy())) < 1e-8
+        assert np.max(np.abs(np.asarray(m.results["se"], float) - r.att_gt["std_error"].to_numpy())) < 1e-8
 
 
 def test_bootstrap_matches_moderndid_mboot(mpdta):
     importlib.import_module("moderndid")
     from moderndid.did.mboot import mboot
 
-    r = _cs(mpdta, covariates=["lpop"])
+    r = _cs(mpdta, controls=["lpop"])
     psi = r.influence
     ours = multiplier_bootstrap(psi, 999, 0.05, seed=7)
     theirs = mboot(psi, psi.shape[0], biters=999, alp=0.05, random_state=7)
@@ -184,8 +184,8 @@ def test_bootstrap_matches_moderndid_mboot(mpdta):
 
 
 def test_bootstrap_bands_and_determinism(mpdta):
-    a = _cs(mpdta, bootstrap=499, seed=5)
-    b = _cs(mpdta, bootstrap=499, seed=5)
+    a = _cs(mpdta, n_draws=499, seed=5)
+    b = _cs(mpdta, n_draws=499, seed=5)
     pd.testing.assert_frame_equal(a.att_gt, b.att_gt)
     t = a.att_gt
     # uniform band is wider than the pointwise interval
@@ -193,7 +193,7 @@ def test_bootstrap_bands_and_determinism(mpdta):
     assert a.crit_val > 1.96
     # bootstrap SEs close to analytic ones
     an = _cs(mpdta)
-    assert np.max(np.abs(t["se"] / an.att_gt["se"] - 1)) < 0.2
+    assert np.max(np.abs(t["std_error"] / an.att_gt["std_error"] - 1)) < 0.2
     e = a.aggregate("dynamic")
     assert np.all(np.isfinite(e.table["band_low"]))
 
@@ -211,11 +211,11 @@ def test_balance_e_and_windows(mpdta):
 def test_event_study_interface(mpdta):
     r = _cs(mpdta, base_period="universal")
     es = r.event_study()
-    assert -1 not in set(es.event_time["rel_time"])
+    assert -1 not in set(es.event_time["event_time"])
     assert es.reference_period == -1
     assert es.event_vcov.shape == (len(es.event_time), len(es.event_time))
     assert abs(es.overall["estimate"] - r.aggregate("simple").overall["estimate"].iloc[0]) < 1e-14
-    np.testing.assert_allclose(np.sqrt(np.diag(es.event_vcov)), es.event_time["se"], rtol=1e-10)
+    np.testing.assert_allclose(np.sqrt(np.diag(es.event_vcov)), es.event_time["std_error"], rtol=1e-10)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,8 +247,8 @@ def test_errors_and_row_report(mpdta):
 
 def test_clustered_bootstrap_runs(mpdta):
     d = mpdta.assign(state=mpdta["countyreal"] // 1000)
-    r = _cs(d, cluster="state", bootstrap=299, seed=1)
-    assert np.all(np.isfinite(r.att_gt["se"]))
+    r = _cs(d, cluster="state", n_draws=299, seed=1)
+    assert np.all(np.isfinite(r.att_gt["std_error"]))
     assert r.wald is None  # analytic Wald not defined with clustering beyond the unit
 
 
@@ -267,7 +267,7 @@ def test_recovers_digital_pilot_truth():
     r = _cs_panel(panel)
     tgt = pd.DataFrame(dp["att_gt"])
     post = r.att_gt[r.att_gt["post"]].merge(tgt, left_on=["group", "time"], right_on=["cohort", "year"])
-    z = (post["att_x"] - post["att_y"]) / post["se"]
+    z = (post["att_x"] - post["att_y"]) / post["std_error"]
     # every post ATT(g,t) within 4 SE of the truth, and the z's look standard normal on average
     assert np.abs(z).max() < 4, z.describe()
     assert abs(z.mean()) < 1.0
@@ -288,14 +288,14 @@ def _cs_panel(panel):
 
 
 @pytest.mark.parametrize("kw", [dict(anticipation=1), dict(anticipation=1, base_period="universal", control="notyet"),
-                                dict(control="notyet", method="ipw", covariates=["lpop"], base_period="universal")])
+                                dict(control="notyet", method="ipw", controls=["lpop"], base_period="universal")])
 def test_anticipation_and_more_configs_match_moderndid(mpdta, kw):
     md = importlib.import_module("moderndid")
     r = _cs(mpdta, **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(md.load_mpdta(), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
-                      xformla="~lpop" if "covariates" in kw else None, est_method=kw.get("method", "dr"),
+                      xformla="~lpop" if "controls" in kw else None, est_method=kw.get("method", "dr"),
                       anticipation=kw.get("anticipation", 0), base_period=kw.get("base_period", "varying"),
                       control_group={"never": "nevertreated", "notyet": "notyettreated"}[kw.get("control", "never")],
                       boot=False)
@@ -320,13 +320,13 @@ def test_sampling_weights(mpdta):
     rng = np.random.default_rng(0)
     w = dict(zip(mpdta["countyreal"].unique(), rng.uniform(0.5, 2, mpdta["countyreal"].nunique())))
     d = mpdta.assign(w=mpdta["countyreal"].map(w))
-    r = _cs(d, weights="w", covariates=["lpop"])
+    r = _cs(d, weights="w", controls=["lpop"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(pl.from_pandas(d), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
                       xformla="~lpop", weightsname="w", boot=False)
     assert np.max(np.abs(r.att_gt["att"].to_numpy() - np.asarray(m.att_gt))) < 1e-8
-    assert np.max(np.abs(r.att_gt["se"].to_numpy() - np.asarray(m.se_gt))) < 1e-8
+    assert np.max(np.abs(r.att_gt["std_error"].to_numpy() - np.asarray(m.se_gt))) < 1e-8
     # weighted group shares in the simple aggregation
     G, wu = r.unit_group, r.unit_weight
     t = r.att_gt[r.att_gt["post"]]
@@ -351,10 +351,10 @@ def test_affine_equivariance_and_2x2_identity(seed, a, b, method):
     d = pd.DataFrame({"id": np.repeat(np.arange(n), len(years)), "t": np.tile(years, n), "g": np.repeat(g, len(years)),
                       "x": np.repeat(x, len(years))})
     d["y"] = rng.normal(size=len(d)) + 0.5 * d["x"] + (d["g"] > 0) * (d["t"] >= d["g"]) * 1.0
-    r1 = callaway_santanna(d, "y", "g", entity="id", time="t", method=method, covariates=["x"])
-    r2 = callaway_santanna(d.assign(y=a + b * d["y"]), "y", "g", entity="id", time="t", method=method, covariates=["x"])
+    r1 = callaway_santanna(d, "y", "g", entity="id", time="t", method=method, controls=["x"])
+    r2 = callaway_santanna(d.assign(y=a + b * d["y"]), "y", "g", entity="id", time="t", method=method, controls=["x"])
     np.testing.assert_allclose(r2.att_gt["att"], b * r1.att_gt["att"], rtol=1e-7, atol=1e-9 * (1 + abs(a)))
-    np.testing.assert_allclose(r2.att_gt["se"], b * r1.att_gt["se"], rtol=1e-7)
+    np.testing.assert_allclose(r2.att_gt["std_error"], b * r1.att_gt["std_error"], rtol=1e-7)
     # without covariates every ATT(g,t) is the difference in mean changes (treated minus never treated)
     r0 = callaway_santanna(d, "y", "g", entity="id", time="t", method=method)
     wide = d.pivot(index="id", columns="t", values="y")
@@ -369,7 +369,7 @@ def test_affine_equivariance_and_2x2_identity(seed, a, b, method):
                                 dict(balance_e=1, min_e=-1, max_e=1)])
 def test_dynamic_windows_match_moderndid(mpdta, kw):
     md = importlib.import_module("moderndid")
-    r = _cs(mpdta, covariates=["lpop"], base_period="universal")
+    r = _cs(mpdta, controls=["lpop"], base_period="universal")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(md.load_mpdta(), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
@@ -391,12 +391,12 @@ def test_clustered_bootstrap_matches_moderndid_att_gt(mpdta):
     import polars as pl
 
     d = mpdta.assign(state=mpdta["countyreal"] // 1000)
-    r = _cs(d, covariates=["lpop"], cluster="state", bootstrap=999, seed=3)
+    r = _cs(d, controls=["lpop"], cluster="state", n_draws=999, seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = md.att_gt(pl.from_pandas(d), yname="lemp", tname="year", idname="countyreal", gname="first.treat",
                       xformla="~lpop", clustervars=["state"], boot=True, biters=999, random_state=3)
-    assert np.max(np.abs(r.att_gt["se"].to_numpy() - np.asarray(m.se_gt))) < 1e-8
+    assert np.max(np.abs(r.att_gt["std_error"].to_numpy() - np.asarray(m.se_gt))) < 1e-8
     assert abs(r.crit_val - float(m.critical_value)) < 1e-6
 
 
@@ -406,4 +406,4 @@ def test_missing_cluster_ids_raise(mpdta):
     d = mpdta.assign(state=(mpdta["countyreal"] // 1000).astype(float))
     d.loc[d.index[5], "state"] = np.nan
     with pytest.raises(MissingValueError):
-        _cs(d, cluster="state", bootstrap=99, seed=1)
+        _cs(d, cluster="state", n_draws=99, seed=1)

@@ -118,7 +118,7 @@ def test_event_study_matches_pyfixest_binned(leads, lags):
     b, se = pyfixest_fit("l_homicide ~ i(rel, ref=-1) | sid + year", d, "sid")
     assert np.max(np.abs(res.params.to_numpy() - b)) < 1e-10
     assert np.max(np.abs(res.std_errors.to_numpy() - se)) < 1e-10
-    assert list(res.event_time["rel_time"]) == [k for k in range(-leads, lags + 1) if k != -1]
+    assert list(res.event_time["event_time"]) == [k for k in range(-leads, lags + 1) if k != -1]
 
 
 def test_event_study_controls_unbinned_matches_pyfixest():
@@ -141,16 +141,16 @@ def test_event_study_controls_unbinned_matches_pyfixest():
 def test_event_study_pretrend_wald_and_recovery():
     d = staggered_panel(n_units=400, seed=11, effect=0.5)
     res = event_study(d, "y", "adoption", leads=4, lags=4)
-    pre = res.event_time[res.event_time["rel_time"] < -1]
+    pre = res.event_time[res.event_time["event_time"] < -1]
     b = pre["estimate"].to_numpy()
-    V = res.event_vcov.loc[pre["rel_time"], pre["rel_time"]].to_numpy()
+    V = res.event_vcov.loc[pre["event_time"], pre["event_time"]].to_numpy()
     assert res.pretrend["stat"] == pytest.approx(float(b @ np.linalg.solve(V, b)), rel=1e-10)
     assert res.pretrend["df"] == 3
-    post = res.event_time[res.event_time["rel_time"] >= 0]
-    assert np.all(np.abs(post["estimate"] - 0.5) < 4 * post["se"])  # truth 0.5 inside 4 SE
+    post = res.event_time[res.event_time["event_time"] >= 0]
+    assert np.all(np.abs(post["estimate"] - 0.5) < 4 * post["std_error"])  # truth 0.5 inside 4 SE
     assert isinstance(res, EventStudyResult)
     tab = res.event_table()
-    assert (tab.loc[tab["rel_time"] == -1, "estimate"] == 0).all()
+    assert (tab.loc[tab["event_time"] == -1, "estimate"] == 0).all()
     fig = res.plot(lang="zh", truth={k: 0.5 for k in range(0, 5)})
     assert fig.axes
 

@@ -36,8 +36,8 @@ def test_placebo_draws_equal_pyfixest_refits(scheme):
     res = placebo_test(d, "y", adoption="adoption", n_draws=40, scheme=scheme, controls=["x1", "x2"], seed=12,
                        batch_size=16, progress=False)
     b, se = refit(d, "y", d["treat"], ["x1", "x2"], se=True)
-    assert abs(res.actual - b) < 1e-10 and abs(res.params["treat"] - b) < 1e-10
-    assert abs(res.std_errors["treat"] - se) < 1e-10
+    assert abs(res.actual - b) < 1e-10 and abs(res.params["did"] - b) < 1e-10
+    assert abs(res.std_errors["did"] - se) < 1e-10
     for b in (0, 17, 39):
         assert abs(res.draws[b] - refit(d, "y", pseudo_treatment(res, d, b), ["x1", "x2"])) < 1e-10
 
@@ -96,8 +96,8 @@ def test_fake_timing_matches_pyfixest():
     dd = d.loc[~post]
     fake = (dd["adoption"].notna() & (dd["year"] >= dd["adoption"] - 2)).astype(float)
     b, se = refit(dd, "y", fake, ["x1"], se=True)
-    assert abs(res.params["treat"] - b) < 1e-10
-    assert abs(res.std_errors["treat"] - se) < 1e-10
+    assert abs(res.params["did"] - b) < 1e-10
+    assert abs(res.std_errors["did"] - se) < 1e-10
     assert res.rows.dropped == {"actual post-treatment rows of treated units": int(post.sum())}
     with pytest.raises(SpecificationError, match="negative shift"):
         fake_timing_test(d, "y", adoption="adoption", shift=1)

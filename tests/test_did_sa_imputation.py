@@ -66,11 +66,11 @@ def test_sun_abraham_matches_pyfixest_saturated(panel):
     assert abs(ratio.mean() - 1) < 1e-3
     rescale = ratio.mean()
     agg = m.aggregate().astype(float)
-    ev = r.event_time.set_index("rel_time")
+    ev = r.event_time.set_index("event_time")
     common = [int(k) for k in agg.index if int(k) in ev.index]
     assert len(common) == len(ev)
     assert np.max(np.abs(ev.loc[common, "estimate"].to_numpy() - agg.loc[[float(c) for c in common], "Estimate"].to_numpy())) < 1e-8
-    assert np.max(np.abs(ev.loc[common, "se"].to_numpy()
+    assert np.max(np.abs(ev.loc[common, "std_error"].to_numpy()
                          - rescale * agg.loc[[float(c) for c in common], "Std. Error"].to_numpy())) < 1e-8
 
 
@@ -79,21 +79,21 @@ def test_sun_abraham_delta_variance_and_last_cohort(panel):
     delta = sun_abraham(panel, "y", "g", variance="delta")
     np.testing.assert_allclose(fixed.event_time["estimate"], delta.event_time["estimate"])
     # the share-variance term only adds variance
-    assert np.all(delta.event_time["se"].to_numpy() >= fixed.event_time["se"].to_numpy() - 1e-15)
+    assert np.all(delta.event_time["std_error"].to_numpy() >= fixed.event_time["std_error"].to_numpy() - 1e-15)
     last = sun_abraham(panel, "y", "g", control="last")
     assert "last-treated" in last.settings["control"]
     assert last.rows.dropped["never-treated unit (control = last-treated cohort)"] > 0
-    assert last.event_time["rel_time"].max() < fixed.event_time["rel_time"].max()
+    assert last.event_time["event_time"].max() < fixed.event_time["event_time"].max()
 
 
 def test_sun_abraham_recovers_truth_on_sim(panel):
     r = sun_abraham(panel, "y", "g")
     d = panel[panel["te"] > 0]
     truth = d.groupby(d["year"] - d["g"])["te"].mean()
-    ev = r.event_time.set_index("rel_time")
-    z = (ev.loc[truth.index, "estimate"] - truth) / ev.loc[truth.index, "se"]
+    ev = r.event_time.set_index("event_time")
+    z = (ev.loc[truth.index, "estimate"] - truth) / ev.loc[truth.index, "std_error"]
     assert np.abs(z).max() < 4
-    assert abs(r.overall["estimate"] - d["te"].mean()) < 3 * r.overall["se"]
+    assert abs(r.overall["estimate"] - d["te"].mean()) < 3 * r.overall["std_error"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ def test_imputation_horizons_match_pyfixest_did2s(panel):
     tid = m.tidy()
     rel = tid.index.to_series().str.extract(r"rel::(?P<r>-?\d+)")["r"].astype(int).to_numpy()
     theirs = pd.Series(tid["Estimate"].to_numpy(), index=rel)
-    ev = r.event_time.set_index("rel_time")["estimate"]
+    ev = r.event_time.set_index("event_time")["estimate"]
     # pyfixest's first stage demeans iteratively (fixef_tol 1e-8), ours solves the normal equations
     # exactly (checked to 1e-10 against a dense solve below): agreement to ~1e-7
     assert np.max(np.abs(ev.to_numpy() - theirs.loc[ev.index].to_numpy())) < 1e-6
@@ -166,11 +166,11 @@ def test_imputation_variance_matches_dense_reimplementation(leave_out):
     r = imputation(df, "y", "g", leave_out=leave_out)
     ref = _bjs_dense(df, leave_out=leave_out)
     assert abs(r.overall["estimate"] - ref["overall"][0]) < 1e-10
-    assert abs(r.overall["se"] - ref["overall"][1]) < 1e-10
-    ev = r.event_time.set_index("rel_time")
+    assert abs(r.overall["std_error"] - ref["overall"][1]) < 1e-10
+    ev = r.event_time.set_index("event_time")
     for h in ev.index:
         assert abs(ev.loc[h, "estimate"] - ref[h][0]) < 1e-10
-        assert abs(ev.loc[h, "se"] - ref[h][1]) < 1e-10
+        assert abs(ev.loc[h, "std_error"] - ref[h][1]) < 1e-10
 
 
 def test_imputation_pretrend_matches_pyfixest(panel):
@@ -180,11 +180,11 @@ def test_imputation_pretrend_matches_pyfixest(panel):
     for k in (1, 2, 3):
         d[f"lead{k}"] = ((d["g"] > 0) & (d["year"] - d["g"] == -k)).astype(float)
     m = pf.feols("y ~ lead1 + lead2 + lead3 | county + year", data=d, vcov={"CRV1": "county"}, fixef_tol=1e-12)
-    ev = r.event_time.set_index("rel_time")
+    ev = r.event_time.set_index("event_time")
     ratio = []
     for k in (1, 2, 3):
         assert abs(ev.loc[-k, "estimate"] - m.coef()[f"lead{k}"]) < 1e-8
-        ratio.append(ev.loc[-k, "se"] / m.se()[f"lead{k}"])
+        ratio.append(ev.loc[-k, "std_error"] / m.se()[f"lead{k}"])
     # same sandwich; the small-sample scalar of pyfixest 0.60 varies with PYTHONHASHSEED (see above)
     assert np.ptp(ratio) < 1e-10 and abs(np.mean(ratio) - 1) < 1e-3
     assert r.pretrend["df"] == 3 and 0 <= r.pretrend["p_value"] <= 1
@@ -212,12 +212,12 @@ def test_recovery_digital_pilot_all_estimators():
     tab = compare_estimators(res, truth_event=dp["att_by_event_time"], truth_overall=dp["att_overall"])
     ov = tab[tab["term"] == "overall"].set_index("estimator")
     for name in ("Callaway-Sant'Anna", "Sun-Abraham", "Imputation"):
-        assert abs(ov.loc[name, "error"]) < 3 * ov.loc[name, "se"], (name, ov.loc[name].to_dict())
-        post = tab[(tab["estimator"] == name) & (tab["rel_time"] >= 0) & tab["truth"].notna()]
-        assert (np.abs(post["error"]) < 4 * post["se"]).all(), name
+        assert abs(ov.loc[name, "error"]) < 3 * ov.loc[name, "std_error"], (name, ov.loc[name].to_dict())
+        post = tab[(tab["estimator"] == name) & (tab["event_time"] >= 0) & tab["truth"].notna()]
+        assert (np.abs(post["error"]) < 4 * post["std_error"]).all(), name
     # static TWFE misses the overall ATT by many SEs (Goodman-Bacon bias, negative as the DGP says)
-    assert ov.loc["TWFE", "error"] < -3 * ov.loc["TWFE", "se"]
-    assert abs(ov.loc["TWFE", "estimate"] - dp["twfe_static_estimand"]) < 3 * ov.loc["TWFE", "se"]
+    assert ov.loc["TWFE", "error"] < -3 * ov.loc["TWFE", "std_error"]
+    assert abs(ov.loc["TWFE", "estimate"] - dp["twfe_static_estimand"]) < 3 * ov.loc["TWFE", "std_error"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,10 +225,10 @@ def test_recovery_digital_pilot_all_estimators():
 # ---------------------------------------------------------------------------------------------
 def test_options_run_and_report(panel):
     d = panel.assign(x=np.random.default_rng(0).normal(size=len(panel)), prov=panel["county"].str[:4])
-    sa = sun_abraham(d, "y", "g", covariates=["x"], cluster="prov", variance="delta")
+    sa = sun_abraham(d, "y", "g", controls=["x"], cluster="prov", variance="delta")
     assert sa.stats["N_clusters"] == d["prov"].nunique()
-    imp = imputation(d, "y", "g", covariates=["x"], anticipation=1, horizons=[0, 1, 2], cluster="prov")
-    assert list(imp.event_time["rel_time"]) == [0, 1, 2]
+    imp = imputation(d, "y", "g", controls=["x"], anticipation=1, horizons=[0, 1, 2], cluster="prov")
+    assert list(imp.event_time["event_time"]) == [0, 1, 2]
     assert imp.rows.n_used == len(d)
     for res in (sa, imp):
         assert "estimate" in res.to_frame().columns or "term" in res.to_frame().columns
@@ -250,6 +250,6 @@ def test_compare_table_and_plot(panel):
     assert list(tab.columns[: len(COMPARE_COLUMNS)]) == COMPARE_COLUMNS
     assert set(tab["estimator"]) == {"CS", "SA", "BJS"}
     ov = tab[tab["term"] == "overall"].set_index("estimator")
-    assert (np.abs(ov["error"]) < 3 * ov["se"]).all()
+    assert (np.abs(ov["error"]) < 3 * ov["std_error"]).all()
     fig = plot_comparison(res, lang="en", truth_event=truth, event_times=range(-3, 6))
     assert fig.axes

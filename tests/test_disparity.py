@@ -268,8 +268,8 @@ def test_markov_needs_a_balanced_panel():
 # --- convergence ---------------------------------------------------------------------------------
 def test_convergence_worked_numbers_b1():
     panel = m1_panel()
-    sig0 = sigma_convergence(panel, "v").set_index("year")
-    sig1 = sigma_convergence(panel, "v", ddof=1).set_index("year")
+    sig0 = sigma_convergence(panel, "v").to_frame().set_index("year")
+    sig1 = sigma_convergence(panel, "v", ddof=1).to_frame().set_index("year")
     for y in range(2016, 2021):
         v, tol = worked("B1", f"sigma_ln_ddof0_{y}")
         assert sig0.loc[y, "sigma"] == pytest.approx(v, abs=tol)

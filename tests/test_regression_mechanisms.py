@@ -32,7 +32,7 @@ def mech_panel(n=80, T=8, seed=0):
 def test_mediation_identity_sobel_and_rows():
     d = mech_panel()
     d.loc[[4, 9], "med"] = np.nan
-    r = mediation(d, "out", "policy", "med", controls=["x1"], n_boot=0)
+    r = mediation(d, "out", "policy", "med", controls=["x1"], n_draws=0)
     p = r.params
     assert p["total"] == pytest.approx(p["direct"] + p["indirect"], abs=1e-12)
     se = np.sqrt(p["b"] ** 2 * r.std_errors["a"] ** 2 + p["a"] ** 2 * r.std_errors["b"] ** 2)
@@ -51,7 +51,7 @@ def test_mediation_bootstrap_equals_resampled_refits():
     own unit (Stata bootstrap, cluster(county) idcluster(newid))."""
     d = mech_panel(n=40, T=6, seed=3)
     B, seed = 6, 7
-    r = mediation(d, "out", "policy", "med", controls=["x1"], n_boot=B, seed=seed)
+    r = mediation(d, "out", "policy", "med", controls=["x1"], n_draws=B, seed=seed)
     counties = pd.Index(sorted(d.county.unique()))
     K = np.random.default_rng(seed).multinomial(len(counties), np.full(len(counties), 1 / len(counties)), size=B)
     for b in range(B):
@@ -72,8 +72,8 @@ def test_mediation_bootstrap_equals_resampled_refits():
 
 def test_mediation_seed_and_table():
     d = mech_panel(n=60, T=6, seed=4)
-    a = mediation(d, "np.log(np.abs(out) + 1)", "policy", "med", n_boot=99, seed=1)
-    b = mediation(d, "np.log(np.abs(out) + 1)", "policy", "med", n_boot=99, seed=1)
+    a = mediation(d, "np.log(np.abs(out) + 1)", "policy", "med", n_draws=99, seed=1)
+    b = mediation(d, "np.log(np.abs(out) + 1)", "policy", "med", n_draws=99, seed=1)
     pd.testing.assert_frame_equal(a.table(), b.table())
     t = a.table()
     assert {"path", "boot_ci_low", "boot_ci_high"} <= set(t.columns)
@@ -155,7 +155,7 @@ def test_heterogeneity_errors_and_small_groups():
 
 def test_mediation_indirect_uses_sobel_normal_inference():
     d = mech_panel(seed=11)
-    r = mediation(d, "out", "policy", "med", n_boot=0)
+    r = mediation(d, "out", "policy", "med", n_draws=0)
     t = r.to_frame().set_index("term")
     assert t.loc["indirect", "p_value"] == pytest.approx(r.sobel["p_value"], rel=1e-12)
     half = stats.norm.ppf(0.975) * r.sobel["std_error"]
@@ -170,8 +170,8 @@ def test_mediation_slow_bootstrap_path_agrees_with_fast(monkeypatch):
 
     med_mod = sys.modules["analysis.regression.mediation"]  # the package re-exports the function
     d = mech_panel(n=40, T=6, seed=12)
-    fast = mediation(d, "out", "policy", "med", controls=["x1"], n_boot=5, seed=3)
+    fast = mediation(d, "out", "policy", "med", controls=["x1"], n_draws=5, seed=3)
     monkeypatch.setattr(med_mod._fast_boot, "__defaults__", (0,))  # max_levels = 0: force the fallback
-    slow = mediation(d, "out", "policy", "med", controls=["x1"], n_boot=5, seed=3)
+    slow = mediation(d, "out", "policy", "med", controls=["x1"], n_draws=5, seed=3)
     assert "weighted demeaning" in slow.settings["bootstrap"]
     np.testing.assert_allclose(slow.boot.to_numpy(), fast.boot.to_numpy(), rtol=1e-7)

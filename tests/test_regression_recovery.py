@@ -55,12 +55,12 @@ def test_wrapper_vs_pyfixest_and_linearmodels_on_simulated_panel(panel):
     np.testing.assert_allclose(r.params.to_numpy(), lm.params.to_numpy(), rtol=1e-8)
     ratio = lm.cov.to_numpy() / r.cov.to_numpy()
     np.testing.assert_allclose(ratio, ratio[0, 0], rtol=1e-6)  # same sandwich up to the factor
-    assert r.nobs == len(panel) and r.n_clusters["county"] == panel.county.nunique()
+    assert r.nobs == len(panel) and r.n_clusters_by["county"] == panel.county.nunique() == r.n_clusters
 
 
 def test_mediation_recovers_truth(panel, truth):
     r = mediation(panel, "log_rural_income", "land_reform", "land_transfer_rate",
-                  controls=["loans_gdp", "loans_gdp_high"], n_boot=299, seed=20261128)
+                  controls=["loans_gdp", "loans_gdp_high"], n_draws=299, seed=20261128)
     t = r.table().set_index("path")
     tm = truth["mediation"]
     for path, key in [("a", "a"), ("b", "b"), ("direct", "direct"), ("indirect", "indirect")]:
@@ -83,7 +83,7 @@ def test_moderation_recovers_truth_with_event_time_controls(panel, truth):
 
 
 def test_wild_bootstrap_on_simulated_panel(panel):
-    r = wild_bootstrap("log_rural_income ~ land_reform + loans_gdp", panel, "land_reform", B=999, seed=1)
+    r = wild_bootstrap("log_rural_income ~ land_reform + loans_gdp", panel, "land_reform", n_draws=999, seed=1)
     assert r.n_clusters == panel.county.nunique() and r.p_value < 0.01
 
 

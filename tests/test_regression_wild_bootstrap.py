@@ -70,24 +70,24 @@ def test_matches_wildboottest_on_same_weights():
 
 def test_public_api_seed_batches_and_enumeration():
     d = small_panel(n=30, T=6, seed=8)
-    a = wild_bootstrap("y ~ x1 + x2", d, "x2", B=999, seed=11)
-    b = wild_bootstrap("y ~ x1 + x2", d, "x2", B=999, seed=11, batch_size=37)
+    a = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=999, seed=11)
+    b = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=999, seed=11, batch_size=37)
     assert a.p_value == b.p_value  # same draws whatever the batch size (BLAS may differ in the last bit)
     np.testing.assert_allclose(a.t_boot, b.t_boot, rtol=1e-12)
     assert a.t_stat == pytest.approx(fe("y ~ x1 + x2", d).tstats["x2"], rel=1e-10)
-    assert 0 <= a.p_value <= 1 and a.B == 999 and not a.enumerated
+    assert 0 <= a.p_value <= 1 and a.n_draws == 999 and not a.enumerated
     assert "WCR" in a.settings["bootstrap"] and a.settings["nested_fe"] == "county"
     # few clusters: Rademacher draws are enumerated (2^7 = 128 < 999)
-    e = wild_bootstrap("y ~ x1 + x2", d, "x2", B=999, seed=1, cluster="province")
-    assert e.enumerated and e.B == 2 ** 7
-    w = wild_bootstrap("y ~ x1 + x2", d, "x2", B=199, seed=1, weights_type="webb", cluster="province")
-    assert not w.enumerated and w.B == 199
+    e = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=999, seed=1, cluster="province")
+    assert e.enumerated and e.n_draws == 2 ** 7
+    w = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=199, seed=1, weights_type="webb", cluster="province")
+    assert not w.enumerated and w.n_draws == 199
     assert list(a.boot_frame().columns)[:3] == ["term", "estimate", "std_error"]
 
 
 def test_null_true_gives_roughly_uniform_p_values():
     """Size check on a few simulated panels where H0 holds (beta_x2 = -0.4)."""
-    ps = [wild_bootstrap("y ~ x1 + x2", small_panel(n=40, T=5, seed=s), "x2", h0=-0.4, B=199,
+    ps = [wild_bootstrap("y ~ x1 + x2", small_panel(n=40, T=5, seed=s), "x2", h0=-0.4, n_draws=199,
                          seed=s).p_value for s in range(12)]
     assert np.mean(np.array(ps) < 0.05) <= 0.25 and np.mean(ps) > 0.25
 
@@ -101,7 +101,7 @@ def test_errors():
     with pytest.raises(SpecificationError):
         wild_bootstrap("y ~ x1 + x2", d, "x2", weights_type="mammen")
     with pytest.raises(SpecificationError):
-        wild_bootstrap("y ~ x1 + x2", d, "x2", B=10)
+        wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=10)
 
 
 @pytest.mark.parametrize("fes", [("year",), None, ("province", "year")], ids=["year-only", "no-FE", "province+year"])

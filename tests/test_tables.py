@@ -250,3 +250,57 @@ def test_vcov_descriptions_are_read():
     assert _norm_vcov("Driscoll-Kraay, lag 2")[0] == "driscoll_kraay"
     assert _norm_vcov("conventional (xtreg, fe; xthreg default)")[0] == "iid"
     assert _norm_vcov("nonrobust")[0] == "iid"
+
+
+def test_psm_did_beside_fe_reports_both_fixed_effects():
+    """Regression test (issue 16): a PSM-DID stored its settings as "fixed effects"/"se" while the
+    table writer read "fixed_effects"/"vcov", so the FE rows said "No" for a model absorbing county
+    and year. The writer now reads the typed fields every estimator sets."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _did_synth import staggered_panel
+
+    from analysis.did import psm_did
+    from analysis.regression import fe
+
+    d = staggered_panel(n_units=80, seed=4)
+    m_fe = fe("y ~ treat + x2", d)
+    m_psm = psm_did(d, "y", "treat", ["x1", "x2"], seed=1)
+    assert m_psm.fixed_effects == ("county", "year") and m_psm.cluster == ("county",)
+    assert m_psm.vcov_type == "cluster" and m_psm.outcome == "y" and m_psm.n_clusters > 0
+    zh = regression_table([m_fe, m_psm], lang="zh").to_frame()
+    assert zh.loc["县域固定效应"].tolist() == ["是", "是"] and zh.loc["年份固定效应"].tolist() == ["是", "是"]
+    en = regression_table([m_fe, m_psm], lang="en")
+    f = en.to_frame()
+    assert f.loc["County FE"].tolist() == ["Yes", "Yes"] and f.loc["Year FE"].tolist() == ["Yes", "Yes"]
+    assert en.notes[0].startswith("Notes: Standard errors clustered by county in parentheses.")
+
+
+def test_descriptive_table_on_an_estimation_sample(panel):
+    """descriptive_table(sample=result) describes the rows the estimator used (its outcome and
+    regressors by default): here the rows left after fe() drops missing values."""
+    from analysis.regression import fe
+
+    d = panel.copy()
+    d.loc[d.index[:7], "z"] = np.nan
+    res = fe("y ~ loans_gdp + z", d)
+    t = descriptive_table(d, sample=res, lang="en")
+    assert list(t.values.index) == ["y", "loans_gdp", "z"]
+    assert (t.values["N"] == res.n_used).all()
+    used = d.loc[res.extra["sample_index"], "y"]
+    assert t.values.loc["y", "mean"] == pytest.approx(used.mean(), rel=1e-12)
+    with pytest.raises(SpecificationError, match="sample_index"):
+        descriptive_table(d, sample=EstimationResult(pd.Series({"a": 1.0}), pd.Series({"a": 0.1})))
+
+
+def test_heterogeneity_result_gives_one_column_per_group(panel):
+    from analysis.regression import heterogeneity
+
+    d = panel.assign(region=np.where(panel["county"].astype(str).str[-1].isin(list("01234")), "east", "west"))
+    h = heterogeneity("y ~ loans_gdp + z", d, by="region", min_group_size=10)
+    f = regression_table(h, lang="en").to_frame()
+    assert list(f.columns) == ["(1)", "(2)"] or len(f.columns) == 2
+    est = h.to_frame().set_index(["group", "term"])["estimate"]
+    assert f.loc["loans_gdp"].iloc[0].startswith(f"{est[('east', 'loans_gdp')]:.3f}")

@@ -12,7 +12,7 @@ raises the same error everywhere:
 
 :class:`EventStudyResult` is the one result type for every event-study style estimator (TWFE
 event study here; Callaway-Sant'Anna, Sun-Abraham and imputation estimators in sibling files): an
-event-time table (rel_time, estimate, se, ci_low, ci_high), the covariance of the event-time
+event-time table (event_time, estimate, std_error, ci_low, ci_high), the covariance of the event-time
 estimates, an overall estimate and a ``plot(lang=...)``.
 """
 from __future__ import annotations
@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import (
     ColumnError,
-    DuplicateKeyError,
     MissingValueError,
     NonNumericError,
     SpecificationError,
@@ -36,9 +36,11 @@ from ..errors import (
 )
 from ..plots import new_figure, tr
 from ..results import EstimationResult
+from ..validation import check_unique_keys
 
 __all__ = [
     "EventStudyResult",
+    "TREATMENT_TERM",
     "check_columns",
     "check_keys",
     "drop_missing",
@@ -71,14 +73,7 @@ def check_columns(data: pd.DataFrame, columns: Iterable[str], what: str = "the d
 
 def check_keys(data: pd.DataFrame, entity: str, time: str) -> None:
     """Raise :class:`DuplicateKeyError` if an (entity, time) pair occurs more than once."""
-    dup = data.duplicated([entity, time], keep=False)
-    if dup.any():
-        keys = data.loc[dup, [entity, time]].drop_duplicates().head(8)
-        pairs = ", ".join(f"({e}, {t})" for e, t in keys.itertuples(index=False))
-        raise DuplicateKeyError(
-            f"{int(dup.sum())} rows share an ({entity}, {time}) key, e.g. {pairs} "
-            f"({describe_rows(data.index[dup])}). Keep one row per {entity}-{time} (aggregate or drop duplicates)."
-        )
+    check_unique_keys(data, entity, time)
     if data[time].isna().any():
         raise MissingValueError(
             f"column {time!r} (time) is missing in {describe_rows(data.index[data[time].isna()])}; fill or drop those rows."
@@ -244,7 +239,7 @@ def check_pre_period(g: pd.Series, data: pd.DataFrame, entity: str = "county", t
 
 def relative_time(data: pd.DataFrame, g: pd.Series, entity: str = "county", time: str = "year") -> pd.Series:
     """Event time ``time - adoption`` for every row (NaN for never-treated units)."""
-    return (data[time].astype(float) - data[entity].map(g).astype(float)).rename("rel_time")
+    return (data[time].astype(float) - data[entity].map(g).astype(float)).rename("event_time")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,7 +328,10 @@ def wald_test(estimates: np.ndarray, cov: np.ndarray, df_denom: float | None = N
 # ---------------------------------------------------------------------------------------------
 # the shared event-study result
 # ---------------------------------------------------------------------------------------------
-EVENT_COLUMNS = ["rel_time", "estimate", "se", "ci_low", "ci_high"]
+EVENT_COLUMNS = ["event_time", "estimate", "std_error", "ci_low", "ci_high"]
+#: the name of the treatment (DiD) coefficient in every TWFE-type DiD result (psm_did, placebo_test,
+#: fake_timing_test, bacon_decomposition, spatial_did)
+TREATMENT_TERM = "did"
 #: Chinese legend labels of known estimator names (others are shown as they are).
 _ESTIMATOR_ZH = {"TWFE event study": "双向固定效应事件研究"}
 
@@ -347,12 +345,13 @@ class EventStudyResult(EstimationResult):
     estimator
         Name, e.g. ``"TWFE event study"``, ``"Callaway-Sant'Anna (dynamic)"``.
     event_time
-        DataFrame with columns ``rel_time, estimate, se, ci_low, ci_high`` (plus optional extra
+        DataFrame with columns ``event_time, estimate, std_error, ci_low, ci_high`` (plus optional extra
         columns such as ``label`` or ``binned``), one row per estimated event time.
     event_vcov
-        Covariance of the event-time estimates (index and columns = rel_time), or None.
+        Covariance of the event-time estimates (index and columns = event time), or None.
     overall
-        ``{"estimate", "se", "ci_low", "ci_high", "description"}``: one summary number.
+        ``{"estimate", "std_error", "ci_low", "ci_high", "description"}``: one summary number
+        (``"se"`` is kept as a deprecated spelling of ``"std_error"``).
     reference_period
         The normalised event time (drawn at zero), or None if there is none.
     pretrend
@@ -367,10 +366,11 @@ class EventStudyResult(EstimationResult):
     pretrend: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
+    @renamed_kwargs(rel_time="event_times")
     def from_estimates(
         cls,
         estimator: str,
-        rel_time: Sequence[int],
+        event_times: Sequence[int],
         estimates: Sequence[float],
         vcov: np.ndarray | None = None,
         se: Sequence[float] | None = None,
@@ -389,7 +389,7 @@ class EventStudyResult(EstimationResult):
         ``crit`` overrides the critical value of the bands (e.g. a uniform-band value from a
         multiplier bootstrap); the default is the t (or normal, if ``df_resid`` is None) quantile.
         """
-        rel = np.asarray(rel_time, dtype=int)
+        rel = np.asarray(event_times, dtype=int)
         est = np.asarray(estimates, dtype=float)
         if vcov is not None:
             V = np.asarray(vcov, dtype=float)
@@ -401,16 +401,20 @@ class EventStudyResult(EstimationResult):
             raise SpecificationError("give vcov= or se= for the event-time estimates.")
         if crit is None:
             crit = float((stats.norm if df_resid is None else stats.t(df_resid)).ppf(1 - alpha / 2))
-        labels = list(labels) if labels is not None else [f"rel_time={k}" for k in rel]
+        labels = list(labels) if labels is not None else [f"event_time={k}" for k in rel]
         table = pd.DataFrame(
-            {"rel_time": rel, "estimate": est, "se": sev, "ci_low": est - crit * sev, "ci_high": est + crit * sev,
+            {"event_time": rel, "estimate": est, "std_error": sev, "ci_low": est - crit * sev, "ci_high": est + crit * sev,
              "label": labels}
         )
         ev = None if V is None else pd.DataFrame(V, index=rel, columns=rel)
         ov = dict(overall or {})
-        if ov and "estimate" in ov and "se" in ov and "ci_low" not in ov:
-            ov["ci_low"] = ov["estimate"] - crit * ov["se"]
-            ov["ci_high"] = ov["estimate"] + crit * ov["se"]
+        if "std_error" in ov and "se" not in ov:
+            ov["se"] = ov["std_error"]  # deprecated spelling, kept for one release
+        elif "se" in ov and "std_error" not in ov:
+            ov["std_error"] = ov["se"]
+        if ov and "estimate" in ov and "std_error" in ov and "ci_low" not in ov:
+            ov["ci_low"] = ov["estimate"] - crit * ov["std_error"]
+            ov["ci_high"] = ov["estimate"] + crit * ov["std_error"]
         return cls(
             params=pd.Series(est, index=labels),
             std_errors=pd.Series(sev, index=labels),
@@ -430,18 +434,18 @@ class EventStudyResult(EstimationResult):
     def event_table(self, include_reference: bool = True) -> pd.DataFrame:
         """The event-time table; with ``include_reference`` the normalised period as a row of zeros."""
         tab = self.event_time.copy()
-        if include_reference and self.reference_period is not None and self.reference_period not in set(tab["rel_time"]):
-            ref = pd.DataFrame({"rel_time": [self.reference_period], "estimate": [0.0], "se": [0.0],
+        if include_reference and self.reference_period is not None and self.reference_period not in set(tab["event_time"]):
+            ref = pd.DataFrame({"event_time": [self.reference_period], "estimate": [0.0], "std_error": [0.0],
                                 "ci_low": [0.0], "ci_high": [0.0], "label": ["reference"]})
             tab = pd.concat([tab, ref[[c for c in ref.columns if c in tab.columns]]], ignore_index=True)
-        return tab.sort_values("rel_time").reset_index(drop=True)
+        return tab.sort_values("event_time").reset_index(drop=True)
 
     def summary(self) -> str:
         text = super().summary()
         extra = []
         if self.overall:
             o = self.overall
-            extra.append(f"overall ({o.get('description', '')}): {o.get('estimate', np.nan):.6g} (se {o.get('se', np.nan):.6g})")
+            extra.append(f"overall ({o.get('description', '')}): {o.get('estimate', np.nan):.6g} (std_error {o.get('std_error', np.nan):.6g})")
         if self.pretrend:
             p = self.pretrend
             extra.append(f"pre-trend joint test: F = {p.get('F', np.nan):.4g}, p = {p.get('F_p_value', np.nan):.4g} "
@@ -459,7 +463,8 @@ def plot_event_study(result: EventStudyResult, lang: str = "zh", ax=None,
                      color: str = "C0", offset: float = 0.0, label: str | None = None):
     """Point estimates with confidence intervals by event time, the reference period at zero, a
     dashed line between pre and post periods; optional ``truth`` (event time -> true effect) drawn
-    as a line. Several results can share one ``ax`` (use ``offset`` to dodge)."""
+    as a line. Several results can share one ``ax`` (use ``offset`` to dodge).
+    """
     if ax is None:
         fig, ax = new_figure(lang, figsize=(6.4, 3.8))
     else:
@@ -468,14 +473,14 @@ def plot_event_study(result: EventStudyResult, lang: str = "zh", ax=None,
         use_style(lang)
         fig = ax.figure
     tab = result.event_table(include_reference=True)
-    x = tab["rel_time"].to_numpy(dtype=float) + offset
+    x = tab["event_time"].to_numpy(dtype=float) + offset
     est = tab["estimate"].to_numpy()
     lo, hi = tab["ci_low"].to_numpy(), tab["ci_high"].to_numpy()
     lab = label or (_ESTIMATOR_ZH.get(result.estimator, result.estimator) if lang == "zh" else result.estimator)
     lab = lab or tr("Estimate", "估计值", lang)
     ax.errorbar(x, est, yerr=[est - lo, hi - est], fmt="o", color=color, ms=4, capsize=2.5, lw=1.2, label=lab)
     if result.reference_period is not None:
-        ref = tab["rel_time"] == result.reference_period
+        ref = tab["event_time"] == result.reference_period
         ax.plot(x[ref.to_numpy()], est[ref.to_numpy()], "o", mfc="white", color=color, ms=5)
     ax.axhline(0, color="0.3", lw=0.8)
     ax.axvline(-0.5, color="0.5", lw=0.8, ls="--")
@@ -486,7 +491,7 @@ def plot_event_study(result: EventStudyResult, lang: str = "zh", ax=None,
     ax.set_ylabel(tr("Estimated effect (95% CI)", "估计系数（95%置信区间）", lang))
     labels = tab.get("label")
     if labels is not None:
-        ticks = tab["rel_time"].to_numpy()
+        ticks = tab["event_time"].to_numpy()
         ticklabels = []
         for k, l in zip(ticks, labels):
             s = str(l)

@@ -18,7 +18,7 @@ from ..demean import FixedEffects
 from ..errors import SpecificationError, UnbalancedPanelError, describe_rows
 from ..plots import new_figure, tr
 from ..results import EstimationResult, RowReport
-from ._common import adoption_from_treatment, check_columns, check_keys, drop_missing, fe_ols
+from ._common import TREATMENT_TERM, adoption_from_treatment, check_columns, check_keys, drop_missing, fe_ols
 
 __all__ = ["bacon_decomposition", "BaconResult", "BACON_TYPES"]
 
@@ -203,8 +203,9 @@ def bacon_decomposition(data: pd.DataFrame, y: str, treat: str, entity: str = "c
     fe = FixedEffects(frame[[entity, time]])
     fit = fe_ols(frame[y].to_numpy(), frame[[treat]].to_numpy(), [treat], fe, frame[entity].to_numpy())
     return BaconResult(
-        params=pd.Series({treat: twfe}),
-        std_errors=pd.Series({treat: float(np.sqrt(fit.cov.iloc[0, 0]))}),
+        params=pd.Series({TREATMENT_TERM: twfe}),
+        std_errors=pd.Series({TREATMENT_TERM: float(np.sqrt(fit.cov.iloc[0, 0]))}),
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(entity,), n_clusters=fit.n_clusters,
         model="Goodman-Bacon decomposition of TWFE",
         df_resid=fit.df_resid,
         rows=RowReport(n_input=n_input, n_used=len(frame), dropped={}),

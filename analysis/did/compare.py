@@ -21,7 +21,7 @@ from ._common import EventStudyResult, plot_event_study
 __all__ = ["as_event_study", "compare_estimators", "plot_comparison", "run_estimators", "static_twfe",
            "COMPARE_COLUMNS"]
 
-COMPARE_COLUMNS = ["estimator", "term", "rel_time", "estimate", "se", "ci_low", "ci_high"]
+COMPARE_COLUMNS = ["estimator", "term", "event_time", "estimate", "std_error", "ci_low", "ci_high"]
 
 
 def as_event_study(result) -> EventStudyResult:
@@ -49,7 +49,7 @@ def compare_estimators(results: Mapping[str, Any], truth_event: Mapping[int, flo
 
     Returns
     -------
-    DataFrame with columns ``estimator, term ("overall" | "e=k"), rel_time, estimate, se, ci_low,
+    DataFrame with columns ``estimator, term ("overall" | "e=k"), event_time, estimate, std_error, ci_low,
     ci_high`` (+ ``truth, error, covered``).
     """
     frames = []
@@ -57,26 +57,26 @@ def compare_estimators(results: Mapping[str, Any], truth_event: Mapping[int, flo
         es = as_event_study(res)
         tab = es.event_time.copy()
         if event_times is not None:
-            tab = tab[tab["rel_time"].isin(list(event_times))]
+            tab = tab[tab["event_time"].isin(list(event_times))]
         part = pd.DataFrame({
             "estimator": name,
-            "term": [f"e={int(k)}" for k in tab["rel_time"]],
-            "rel_time": tab["rel_time"].astype(float).to_numpy(),
+            "term": [f"e={int(k)}" for k in tab["event_time"]],
+            "event_time": tab["event_time"].astype(float).to_numpy(),
             "estimate": tab["estimate"].to_numpy(dtype=float),
-            "se": tab["se"].to_numpy(dtype=float),
+            "std_error": tab["std_error"].to_numpy(dtype=float),
             "ci_low": tab["ci_low"].to_numpy(dtype=float),
             "ci_high": tab["ci_high"].to_numpy(dtype=float),
         })
         ov = es.overall or {}
-        over = pd.DataFrame({"estimator": [name], "term": ["overall"], "rel_time": [np.nan],
-                             "estimate": [ov.get("estimate", np.nan)], "se": [ov.get("se", np.nan)],
+        over = pd.DataFrame({"estimator": [name], "term": ["overall"], "event_time": [np.nan],
+                             "estimate": [ov.get("estimate", np.nan)], "std_error": [ov.get("std_error", ov.get("se", np.nan))],
                              "ci_low": [ov.get("ci_low", np.nan)], "ci_high": [ov.get("ci_high", np.nan)]})
         frames += [over, part]
     out = pd.concat(frames, ignore_index=True)
     if truth_event is not None or truth_overall is not None:
         te = {int(k): float(v) for k, v in (truth_event or {}).items()}
         tru = [truth_overall if t == "overall" else te.get(int(r), np.nan) if np.isfinite(r) else np.nan
-               for t, r in zip(out["term"], out["rel_time"])]
+               for t, r in zip(out["term"], out["event_time"])]
         out["truth"] = np.array(tru, dtype=float)
         out["error"] = out["estimate"] - out["truth"]
         cov = (out["ci_low"] <= out["truth"]) & (out["truth"] <= out["ci_high"])
@@ -97,13 +97,13 @@ def plot_comparison(results: Mapping[str, Any], lang: str = "zh", truth_event: M
     for j, (name, res) in enumerate(results.items()):
         es = as_event_study(res)
         if event_times is not None:
-            t = es.event_time[es.event_time["rel_time"].isin(list(event_times))]
-            es = EventStudyResult.from_estimates(es.estimator, t["rel_time"], t["estimate"], se=t["se"],
+            t = es.event_time[es.event_time["event_time"].isin(list(event_times))]
+            es = EventStudyResult.from_estimates(es.estimator, t["event_time"], t["estimate"], se=t["std_error"],
                                                  reference_period=es.reference_period)
             es.event_time["ci_low"] = t["ci_low"].to_numpy()
             es.event_time["ci_high"] = t["ci_high"].to_numpy()
         plot_event_study(es, lang=lang, ax=ax, color=f"C{j}", offset=(j - (k - 1) / 2) * width, label=name)
-        all_times.update(int(t) for t in es.event_table(include_reference=True)["rel_time"])
+        all_times.update(int(t) for t in es.event_table(include_reference=True)["event_time"])
     if truth_event is not None:
         t = pd.Series({int(a): float(b) for a, b in truth_event.items()}).sort_index()
         if event_times is not None:
@@ -166,6 +166,8 @@ def run_estimators(data: pd.DataFrame, y: str, adoption: str, entity: str = "cou
             es = event_study(data, y, adoption, entity=entity, time=time, **(twfe_kwargs or {}))
             es.extra["event_average"] = dict(es.overall)
             es.overall = static_twfe(data, y, adoption, entity=entity, time=time)
+            if "se" in es.overall:
+                es.overall.setdefault("std_error", es.overall["se"])
             out[name] = es
         elif name == "Callaway-Sant'Anna":
             kw = {"base_period": "universal", **(cs_kwargs or {})}

@@ -49,11 +49,11 @@ def event_time_dummies(rel: pd.Series, leads: int, lags: int, bin_endpoints: boo
     r = rel.to_numpy(dtype=float)
     for k in ks:
         if bin_endpoints and k == -leads:
-            d, lab = r <= k, f"rel_time<={k}"
+            d, lab = r <= k, f"event_time<={k}"
         elif bin_endpoints and k == lags:
-            d, lab = r >= k, f"rel_time>={k}"
+            d, lab = r >= k, f"event_time>={k}"
         else:
-            d, lab = r == k, f"rel_time={k}"
+            d, lab = r == k, f"event_time={k}"
         cols[lab] = np.where(np.isnan(r), 0.0, d.astype(float))
         labels.append(lab)
     return pd.DataFrame(cols, index=rel.index), ks, labels
@@ -100,7 +100,7 @@ def event_study(
     Returns
     -------
     EventStudyResult
-        Event-time table (rel_time, estimate, se, ci_low, ci_high), covariance, the joint test of
+        Event-time table (event_time, estimate, std_error, ci_low, ci_high), covariance, the joint test of
         the leads in ``pretrend`` (F with (q, G-1) degrees of freedom, as Stata ``testparm``), and
         ``overall`` = the simple average of the post-period coefficients with its SE.
 
@@ -161,7 +161,7 @@ def event_study(
     pretrend["terms"] = [labels[i] for i in pre]
     w = np.zeros(len(ks))
     w[post] = 1.0 / len(post)
-    overall = {"estimate": float(w @ b), "se": float(np.sqrt(w @ V @ w)),
+    overall = {"estimate": float(w @ b), "std_error": float(np.sqrt(w @ V @ w)),
                "description": "simple average of the post-period event-time coefficients"}
     ssr = float(fit.resid @ fit.resid)
     sst = float(yX[:, 0] @ yX[:, 0])
@@ -184,6 +184,7 @@ def event_study(
                                                "G/(G-1)(N-1)/(N-K), t(G-1) inference"},
         reference="TWFE event study (Schmidheiny and Siegloch 2023); matches pyfixest feols i(rel, ref=-1) and "
                   "Stata reghdfe + testparm",
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(cluster,), n_clusters=fit.n_clusters,
         stats={"N": fit.nobs, "clusters": fit.n_clusters, "r2_within": 1 - ssr / sst if sst > 0 else np.nan,
                "treated units": int(g.reindex(pd.unique(frame[entity])).notna().sum())},
     )

@@ -39,7 +39,7 @@ Rambachan, A. and Roth, J. (2023). "A More Credible Approach to Parallel Trends.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -48,6 +48,7 @@ from scipy import optimize, stats
 
 from ..errors import SpecificationError, check_choice
 from ..plots import new_figure, tr
+from ..results import RowReport, TidyResult
 
 __all__ = ["honest_did", "HonestDiDResult", "flci", "rm_confidence_set", "folded_normal_quantile",
            "event_study_moments"]
@@ -185,7 +186,8 @@ def flci(betahat, sigma, n_pre: int, n_post: int, M: float, l_vec=None, alpha: f
 # ------------------------------------------------------------------------------------------
 def _rm_constraints(n_pre: int, n_post: int, mbar: float, s: int, positive: bool) -> np.ndarray:
     """``A`` with ``A delta <= 0`` for the polyhedron of Delta^RM(Mbar) whose largest pre-period
-    first difference is ``delta_s - delta_{s-1}`` (s = -(n_pre-1)..0, reference 0 dropped)."""
+    first difference is ``delta_s - delta_{s-1}`` (s = -(n_pre-1)..0, reference 0 dropped).
+    """
     T = n_pre + n_post
     At = np.zeros((T, T + 1))
     for r in range(T):
@@ -210,7 +212,6 @@ def _gamma_matrix(l_vec: np.ndarray) -> np.ndarray:
 def _dual_vertices(sd: np.ndarray, X: np.ndarray) -> np.ndarray:
     """Vertices of {g >= 0, g'sd = 1, g'X = 0} (rows), by enumerating bases."""
     from itertools import combinations
-
     from math import comb
 
     k = len(sd)
@@ -334,9 +335,9 @@ def event_study_moments(result, reference_period: int = -1):
     if tab is None or V is None:
         raise SpecificationError("honest_did needs an event-study result with an event-time table and its covariance "
                                  "(EventStudyResult with event_vcov), or pass betahat=, sigma=, n_pre=.")
-    tab = tab[tab["rel_time"] != reference_period]
-    tab = tab[np.isfinite(tab["se"].to_numpy(dtype=float))].sort_values("rel_time")
-    rel = tab["rel_time"].to_numpy(dtype=int)
+    tab = tab[tab["event_time"] != reference_period]
+    tab = tab[np.isfinite(tab["std_error"].to_numpy(dtype=float))].sort_values("event_time")
+    rel = tab["event_time"].to_numpy(dtype=int)
     Vm = V.loc[rel, rel].to_numpy(dtype=float)
     pre = rel < reference_period
     post = rel > reference_period
@@ -348,17 +349,32 @@ def event_study_moments(result, reference_period: int = -1):
     return tab["estimate"].to_numpy(dtype=float), Vm, int(pre.sum()), int(post.sum()), rel
 
 
+REFERENCE = "Rambachan and Roth (2023), Review of Economic Studies 90(5); R HonestDiD"
+
+
 @dataclass
-class HonestDiDResult:
-    """Robust confidence sets over a sensitivity grid, with the original CI."""
+class HonestDiDResult(TidyResult):
+    """Robust confidence sets over a sensitivity grid, with the original CI.
+
+    Attributes
+    ----------
+    method
+        ``"smoothness"`` or ``"relative_magnitude"``.
+    table
+        One row per M (or Mbar): ``M``, ``lb``, ``ub`` (the robust set; ``to_frame()`` names them
+        ``ci_low``/``ci_high``), ``method``, ``Delta``.
+    original
+        The original CI of theta: ``estimate``, ``std_error`` (also ``se``), ``ci_low``/``ci_high``
+        (also ``lb``/``ub``).
+    """
 
     method: str
     table: pd.DataFrame  # M (or Mbar), lb, ub, method
     original: dict
-    settings: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
-        return self.table.copy()
+        """Long form: one row per M with ``M``, ``ci_low``, ``ci_high``, ``method``, ``Delta``."""
+        return self.table.rename(columns={"lb": "ci_low", "ub": "ci_high"})
 
     def breakdown(self) -> float:
         """Largest M in the grid whose robust CI excludes zero (NaN if none)."""
@@ -437,7 +453,8 @@ def honest_did(
     z = stats.norm.ppf(1 - alpha / 2)
     est0 = float(lv @ b[npre:])
     sd0 = float(np.sqrt(lv @ S[npre:, npre:] @ lv))
-    original = {"estimate": est0, "se": sd0, "lb": est0 - z * sd0, "ub": est0 + z * sd0}
+    original = {"estimate": est0, "std_error": sd0, "ci_low": est0 - z * sd0, "ci_high": est0 + z * sd0,
+                "se": sd0, "lb": est0 - z * sd0, "ub": est0 + z * sd0}  # se/lb/ub: deprecated spellings
     rows = []
     if method == "smoothness":
         if m_values is None:
@@ -454,10 +471,15 @@ def honest_did(
             rows.append({"M": float(M), "lb": r["lb"], "ub": r["ub"], "method": "C-LF", "Delta": "DeltaRM"})
         engine = ("CountyFusion (ARP conditional-least-favourable hybrid, union over the Delta^RM polyhedra, "
                   "1,000-point grid, Rambachan-Roth 2023 Section 3)")
+    es_rows = getattr(event_study_result, "rows", None)
     return HonestDiDResult(
         method=method,
         table=pd.DataFrame(rows),
         original=original,
         settings={"alpha": alpha, "l_vec": lv.tolist(), "n_pre": npre, "n_post": npost, "engine": engine,
-                  "reference": "Rambachan and Roth (2023, REStud 90(5)); R HonestDiD"},
+                  "reference": REFERENCE},
+        model=f"HonestDiD sensitivity ({method})",
+        rows=es_rows if es_rows is not None else RowReport(len(b), len(b)),
+        reference=REFERENCE,
+        seed=seed if isinstance(seed, (int, np.integer)) and method == "relative_magnitude" else None,
     )

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import MissingValueError, SpecificationError, TreatmentTimingError, describe_rows
 from ..results import RowReport
@@ -64,13 +65,14 @@ def _fe_solve(unit: np.ndarray, B: np.ndarray, rhs_u: np.ndarray, rhs_b: np.ndar
     return theta_u, theta_b
 
 
+@renamed_kwargs(covariates="controls")
 def imputation(
     data: pd.DataFrame,
     y: str,
     adoption: str,
     entity: str = "county",
     time: str = "year",
-    covariates=(),
+    controls=(),
     horizons=None,
     pretrends: int = 0,
     anticipation: int = 0,
@@ -85,7 +87,7 @@ def imputation(
     data : long panel (unbalanced panels are fine).
     y, adoption, entity, time : columns; ``adoption`` is the first treated period (0/missing =
         never treated).
-    covariates : time-varying controls (estimated on Omega_0 with the FEs).
+    controls : time-varying controls (old keyword ``covariates=``, deprecated) (estimated on Omega_0 with the FEs).
     horizons : iterable of non-negative horizons to report (default: every horizon observed).
     pretrends : number of leads K in the pre-trend test (0 = no test).
     anticipation : periods of anticipation (untreated sample is ``t < G - anticipation``); the
@@ -100,16 +102,23 @@ def imputation(
         ``event_time`` (pre-trend leads at negative times, horizons at 0, 1, ...), ``event_vcov``,
         ``overall`` (the ATT over all imputed treated observations), ``pretrend`` (joint test),
         ``extra["tau_it"]`` (imputed effects per treated observation).
+
+    Notes
+    -----
+    About 160 lines of code in one function: the steps of Borusyak, Jaravel and Spiess (2024) (fit
+    on untreated observations, impute, aggregate, Theorem 3 variance) share the same design arrays
+    and read top to bottom as the paper's algorithm; splitting them into step functions is left for a
+    later change.
     """
-    covariates = list(covariates)
-    check_columns(data, [entity, time, y, adoption, *covariates] + ([cluster] if cluster else []))
+    controls = list(controls)
+    check_columns(data, [entity, time, y, adoption, *controls] + ([cluster] if cluster else []))
     check_keys(data, entity, time)
     if cluster and data[cluster].isna().any():
         raise MissingValueError(f"cluster column {cluster!r} is missing in {describe_rows(data.index[data[cluster].isna()])}; "
                                 "give every row a cluster id.")
     n_input = len(data)
-    cols = list(dict.fromkeys([c for c in [entity, time, y, adoption, *covariates, cluster] if c]))
-    df, dropped = drop_missing(data[cols], [y, *covariates])
+    cols = list(dict.fromkeys([c for c in [entity, time, y, adoption, *controls, cluster] if c]))
+    df, dropped = drop_missing(data[cols], [y, *controls])
     g_unit = adoption_per_unit(df, adoption, entity)
     df = df.assign(_G=df[entity].map(g_unit).astype(float).to_numpy()).reset_index(drop=True)
     if df["_G"].notna().sum() == 0:
@@ -134,11 +143,11 @@ def imputation(
         tid, tcode = np.unique(df[time].to_numpy(), return_inverse=True)
     Yv = df[y].to_numpy(dtype=float)
     nT = len(tid)
-    # design rows: period dummies + covariates (unit block eliminated)
-    Bfull = np.zeros((len(df), nT + len(covariates)))
+    # design rows: period dummies + controls (unit block eliminated)
+    Bfull = np.zeros((len(df), nT + len(controls)))
     Bfull[np.arange(len(df)), tcode] = 1.0
-    if covariates:
-        Bfull[:, nT:] = df[covariates].to_numpy(dtype=float)
+    if controls:
+        Bfull[:, nT:] = df[controls].to_numpy(dtype=float)
     i0 = np.where(untreated)[0]
     i1 = np.where(treated)[0]
     nu = len(uid)
@@ -212,43 +221,45 @@ def imputation(
         K0 = K[i0]
         leads = np.column_stack([(K0 == -k).astype(float) for k in range(1, Kp + 1)])
         names = [f"lead{k}" for k in range(1, Kp + 1)]
-        if covariates:
-            leads = np.column_stack([leads, d0[covariates].to_numpy(dtype=float)])
-            names += covariates
+        if controls:
+            leads = np.column_stack([leads, d0[controls].to_numpy(dtype=float)])
+            names += controls
         fe0 = FixedEffects(d0[[entity, time]])
         fit = fe_ols(Yv[i0], leads, names, fe0, d0[cluster if cluster else entity].to_numpy())
         gam = fit.params.to_numpy()[:Kp]
         Vg = fit.cov.to_numpy()[:Kp, :Kp]
         pre_test = wald_test(gam, Vg, df_denom=fit.df_resid)
-        pre_tab = pd.DataFrame({"rel_time": -np.arange(1, Kp + 1), "estimate": gam, "se": np.sqrt(np.diag(Vg))})
+        pre_tab = pd.DataFrame({"event_time": -np.arange(1, Kp + 1), "estimate": gam, "std_error": np.sqrt(np.diag(Vg))})
     # assemble (leads at negative event times, horizons at >= 0)
     rel = list(hs.astype(int))
     ests = list(est[1:])
     Vfull = Vpost[1:, 1:]
     if pre_tab is not None:
-        order = np.argsort(pre_tab["rel_time"].to_numpy())
-        rel = list(pre_tab["rel_time"].to_numpy()[order]) + rel
+        order = np.argsort(pre_tab["event_time"].to_numpy())
+        rel = list(pre_tab["event_time"].to_numpy()[order]) + rel
         ests = list(pre_tab["estimate"].to_numpy()[order]) + ests
         Vg_o = Vg[np.ix_(order, order)]
         Vfull = np.block([[Vg_o, np.zeros((len(order), len(hs)))], [np.zeros((len(hs), len(order))), Vfull]])
     rows = RowReport(n_input=n_input, n_used=len(df), dropped=dropped)
     res = EventStudyResult.from_estimates(
         "Imputation (BJS)",
-        rel_time=rel,
+        event_times=rel,
         estimates=ests,
         vcov=Vfull,
-        overall={"estimate": float(est[0]), "se": float(se[0]), "ci_low": float(est[0] - z * se[0]),
+        overall={"estimate": float(est[0]), "std_error": float(se[0]), "ci_low": float(est[0] - z * se[0]),
                  "ci_high": float(est[0] + z * se[0]), "description": "ATT over all imputed treated observations"},
         reference_period=None,
         alpha=alpha,
         pretrend=pre_test,
         rows=rows,
         settings={"anticipation": anticipation, "leave_out": leave_out, "cluster": cluster or entity,
-                  "covariates": covariates, "pretrends": pretrends,
+                  "controls": controls, "pretrends": pretrends,
                   "se": "BJS conservative variance (Theorem 3), cohort x horizon residual groups"
                         + (", leave-out" if leave_out else "") + "; normal inference"},
         reference="Borusyak, Jaravel and Spiess (2024, REStud 91(6)); Stata did_imputation; R didimputation",
         stats={"N": len(df), "N_untreated": len(i0), "N_treated": len(i1), "N_clusters": int(Gc)},
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(cluster or entity,),
+        n_clusters=int(Gc),
         extra={
             "tau_it": pd.DataFrame({entity: df[entity].to_numpy()[i1], time: df[time].to_numpy()[i1],
                                     "cohort": coh1, "horizon": K1, "tau": tau}),

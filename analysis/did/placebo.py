@@ -33,6 +33,7 @@ from ..errors import SpecificationError, check_choice
 from ..plots import new_figure, tr
 from ..results import EstimationResult, RowReport
 from ._common import (
+    TREATMENT_TERM,
     check_columns,
     check_keys,
     check_pre_period,
@@ -230,6 +231,12 @@ def placebo_test(
     PlaceboResult
         ``params`` = actual TWFE coefficient with county-clustered SE; ``draws``; ``p_value``
         (c/B, Stata ``ritest``), ``p_value_exact`` ((1+c)/(B+1)), one-sided p-values and MC error.
+
+    Notes
+    -----
+    About 140 lines of code in one function: the draw schemes (units, within province), the
+    closed-form and demeaning engines and the batching share the demeaned design computed once at the
+    top (the speed of the placebo loop depends on it); splitting it is left for a later change.
     """
     check_choice("scheme", scheme, SCHEMES)
     if n_draws < 1:
@@ -321,7 +328,7 @@ def placebo_test(
     # clustered SE of the actual estimate (demean the real treatment with the same FEs)
     Dreal = annihilate((tvals >= np.nan_to_num(G, nan=np.inf)[ucode]).astype(float))
     X = np.column_stack([Dreal, Wt]) if controls else Dreal[:, None]
-    fit = fe_ols(yt, X, ["treat", *controls], fe, frame[entity].to_numpy(), demeaned=True)
+    fit = fe_ols(yt, X, [TREATMENT_TERM, *controls], fe, frame[entity].to_numpy(), demeaned=True)
 
     treated_years = G[np.isfinite(G)]
     n_treated = len(treated_years)
@@ -364,8 +371,8 @@ def placebo_test(
     c = int(np.sum(np.abs(draws) >= np.abs(actual) - 1e-12 * max(1.0, abs(actual))))
     p = c / B
     res = PlaceboResult(
-        params=pd.Series({"treat": actual}),
-        std_errors=pd.Series({"treat": float(np.sqrt(fit.cov.iloc[0, 0]))}),
+        params=pd.Series({TREATMENT_TERM: actual}),
+        std_errors=pd.Series({TREATMENT_TERM: float(np.sqrt(fit.cov.iloc[0, 0]))}),
         model="Randomization-inference placebo test (TWFE DiD)",
         df_resid=fit.df_resid,
         rows=RowReport(n_input=n_input, n_used=len(frame), dropped=dropped),
@@ -375,6 +382,8 @@ def placebo_test(
                   "p-value": "two-sided c/B (ritest) and (1+c)/(B+1)",
                   "engine": "closed_form" if closed else "demean"},
         reference="Fisher randomization inference; Stata ritest (Hess 2017)",
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(entity,), n_clusters=fit.n_clusters,
+        seed=seed if isinstance(seed, (int, np.integer)) else None,
         stats={"N": len(frame), "treated units": n_treated, "units": len(units)},
         draws=draws,
         actual=actual,
@@ -394,7 +403,7 @@ def placebo_test(
 def _twfe(frame, y, d, controls, entity, time, cluster):
     fe = FixedEffects(frame[[entity, time]])
     X = np.column_stack([d] + [frame[c].to_numpy(dtype=float) for c in controls])
-    return fe_ols(frame[y].to_numpy(dtype=float), X, ["treat", *controls], fe, frame[cluster].to_numpy())
+    return fe_ols(frame[y].to_numpy(dtype=float), X, [TREATMENT_TERM, *controls], fe, frame[cluster].to_numpy())
 
 
 def fake_timing_test(
@@ -434,8 +443,9 @@ def fake_timing_test(
         df_resid=fit.df_resid, rows=RowReport(n_input=n_input, n_used=len(frame), dropped=dropped),
         settings={"y": y, "shift": shift, "controls": controls, "fixed effects": f"{entity} + {time}",
                   "se": f"CRV1 clustered by {entity}, reghdfe small-sample factor"},
-        reference="fake-timing (pre-dated treatment) placebo on the TWFE DiD",
+        reference="fake-timing (pre-dated treatment) placebo (Stata reghdfe with a pre-dated treatment dummy)",
         stats={"N": fit.nobs, "clusters": fit.n_clusters},
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(entity,), n_clusters=fit.n_clusters,
     )
 
 
@@ -462,7 +472,7 @@ def placebo_outcome_test(
         ga = frame[entity].map(g).astype(float)
         d = (ga.notna() & (frame[time] >= ga)).astype(float).to_numpy()
         fit = _twfe(frame, out, d, ctrl, entity, time, entity)
-        params[out], ses[out] = fit.params["treat"], float(np.sqrt(fit.cov.iloc[0, 0]))
+        params[out], ses[out] = fit.params[TREATMENT_TERM], float(np.sqrt(fit.cov.iloc[0, 0]))
         reports[out] = RowReport(n_input=len(data), n_used=len(frame), dropped=dropped)
         dfs.append(fit.df_resid)
     return EstimationResult(
@@ -471,4 +481,5 @@ def placebo_outcome_test(
                   "se": f"CRV1 clustered by {entity}, reghdfe small-sample factor"},
         reference="placebo outcomes (outcomes the policy cannot affect)",
         rows=max(reports.values(), key=lambda r: r.n_used), extra={"rows": reports},
+        outcome=", ".join(outcomes), fixed_effects=(entity, time), vcov_type="cluster", cluster=(entity,),
     )

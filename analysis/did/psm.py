@@ -323,6 +323,12 @@ def psm_did(
     PSMDiDResult
         ``params["did"]`` with its county-clustered SE; ``scores``, ``matches``, ``balance``,
         ``logit``; rows used and dropped with reasons.
+
+    Notes
+    -----
+    About 140 lines of code in one function: the pooled and year-by-year matching paths share the
+    score table, the row accounting and the DiD step, which must report every dropped row with its
+    reason; splitting it is left for a later change.
     """
     check_choice("method", method, METHODS)
     if did_weights is None:
@@ -451,6 +457,8 @@ def psm_did(
                       seed, np.random.Generator) else "Generator",
                   "se": f"CRV1 clustered by {cluster}, reghdfe small-sample factor"},
         reference="psmatch2 (Leuven and Sianesi 2003) + reghdfe; pstest standardized bias (Rosenbaum and Rubin 1985)",
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(cluster,), n_clusters=fit.n_clusters,
+        seed=seed if isinstance(seed, (int, np.integer)) else None,
         stats={"N": fit.nobs, "clusters": fit.n_clusters,
                "treated matched": int(((scores["group"] == 1) & scores["matched"]).sum()),
                "treated off support": int(((scores["group"] == 1) & ~scores["on_support"]).sum()),

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import MissingValueError, SpecificationError, TreatmentTimingError, check_choice, describe_rows
 from ..results import RowReport
@@ -37,13 +38,14 @@ from ._common import EventStudyResult, adoption_per_unit, check_columns, check_k
 __all__ = ["sun_abraham"]
 
 
+@renamed_kwargs(covariates="controls")
 def sun_abraham(
     data: pd.DataFrame,
     y: str,
     adoption: str,
     entity: str = "county",
     time: str = "year",
-    covariates=(),
+    controls=(),
     control: str = "never",
     ref_periods=(-1,),
     window: tuple[int, int] | None = None,
@@ -58,7 +60,7 @@ def sun_abraham(
     data : long panel.
     y : outcome column.
     adoption : first treatment period per unit (0 / missing = never treated).
-    covariates : time-varying controls added linearly to the regression.
+    controls : time-varying controls (old keyword ``covariates=``, deprecated) added linearly to the regression.
     control : ``"never"`` -- the never-treated units are the control cohort (if there are none,
         the last-treated cohort is used, as the paper does); ``"last"`` -- the last-treated
         cohort is the control cohort, never-treated units are dropped, and periods from its
@@ -73,22 +75,28 @@ def sun_abraham(
     Returns
     -------
     EventStudyResult
-        ``event_time`` table (rel_time, estimate, se, ci), ``event_vcov``, ``overall`` (the
+        ``event_time`` table (event_time, estimate, std_error, ci), ``event_vcov``, ``overall`` (the
         observation-weighted average of the post-period cells, fixest ``agg = "att"``), the joint
         pre-trend test, and ``extra["cohort_effects"]`` (delta_{e,l} with weights).
+
+    Notes
+    -----
+    About 140 lines of code in one function: the saturated regression, the cohort-share weights
+    and the delta-method variance (Sun and Abraham 2021, Proposition 6) share the cell arrays;
+    splitting it is left for a later change.
     """
     check_choice("control", control, ("never", "last"))
     check_choice("variance", variance, ("fixed", "delta"))
-    covariates = list(covariates)
+    controls = list(controls)
     ref_periods = sorted(set(int(r) for r in ref_periods) | {-1})
-    check_columns(data, [entity, time, y, adoption, *covariates] + ([cluster] if cluster else []))
+    check_columns(data, [entity, time, y, adoption, *controls] + ([cluster] if cluster else []))
     check_keys(data, entity, time)
     if cluster and data[cluster].isna().any():
         raise MissingValueError(f"cluster column {cluster!r} is missing in {describe_rows(data.index[data[cluster].isna()])}; "
                                 "give every row a cluster id.")
     n_input = len(data)
-    df, dropped = drop_missing(data[[c for c in dict.fromkeys([entity, time, y, adoption, *covariates, cluster]) if c]],
-                               [y, *covariates])
+    df, dropped = drop_missing(data[[c for c in dict.fromkeys([entity, time, y, adoption, *controls, cluster]) if c]],
+                               [y, *controls])
     g_unit = adoption_per_unit(df, adoption, entity)
     df = df.assign(_G=df[entity].map(g_unit).astype(float).to_numpy())
     tmin, tmax = df[time].min(), df[time].max()
@@ -139,9 +147,9 @@ def sun_abraham(
     hit = ~np.isnan(j)
     X[idx[hit], j[hit].astype(int)] = 1.0
     names = [f"cohort={c:g}:rel={int(r)}" for c, r in zip(cells["cohort"], cells["rel"])]
-    if covariates:
-        X = np.column_stack([X, df[covariates].to_numpy(dtype=float)])
-        names += covariates
+    if controls:
+        X = np.column_stack([X, df[controls].to_numpy(dtype=float)])
+        names += controls
     fe = FixedEffects(df[[entity, time]])
     cl = df[cluster if cluster else entity].to_numpy()
     fit = fe_ols(df[y].to_numpy(dtype=float), X, names, fe, cl)
@@ -180,7 +188,6 @@ def sun_abraham(
         Nt = int(treated_row.sum())
         factor = Gc / (Gc - 1) * (Nt - 1) / max(Nt - len(rels), 1)
         V = V + factor * psi.T @ psi
-    se = np.sqrt(np.clip(np.diag(V), 0, None))
     # overall post-period ATT: cells with rel >= 0 weighted by observation counts
     post = (cells["rel"] >= 0).to_numpy()
     wpost = np.where(post, cells["n_obs"].to_numpy(dtype=float), 0.0)
@@ -199,10 +206,10 @@ def sun_abraham(
     rows = RowReport(n_input=n_input, n_used=len(df), dropped=dropped)
     res = EventStudyResult.from_estimates(
         "Sun-Abraham (IW)",
-        rel_time=rels.astype(int),
+        event_times=rels.astype(int),
         estimates=nu,
         vcov=V,
-        overall={"estimate": att, "se": att_se, "ci_low": att - tq * att_se, "ci_high": att + tq * att_se,
+        overall={"estimate": att, "std_error": att_se, "ci_low": att - tq * att_se, "ci_high": att + tq * att_se,
                  "description": "post-period cells weighted by observations (fixest agg='att')"},
         reference_period=-1,
         df_resid=df_resid,
@@ -210,10 +217,12 @@ def sun_abraham(
         pretrend=pre_test,
         rows=rows,
         settings={"control": control_desc, "ref_periods": ref_periods, "variance": variance,
-                  "cluster": cluster or entity, "covariates": covariates,
+                  "cluster": cluster or entity, "controls": controls,
                   "se": "CRV1 (reghdfe small-sample rules), t(G-1) inference"},
         reference="Sun and Abraham (2021, J. Econometrics 225(2)); Stata eventstudyinteract; R fixest::sunab",
         stats={"N": len(df), "N_clusters": fit.n_clusters, "N_cells": J},
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(cluster or entity,),
+        n_clusters=fit.n_clusters,
         extra={"cohort_effects": cohort_tab, "cohort_vcov": pd.DataFrame(Vd, index=names[:J], columns=names[:J])},
     )
     return res

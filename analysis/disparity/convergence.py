@@ -19,23 +19,37 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnError, NegativeValueError, check_choice, describe_rows
-from ..results import EstimationResult
+from ..errors import NegativeValueError, check_choice, describe_rows
+from ..results import EstimationResult, FrameResult, RowReport
+from ..validation import require_columns
 
 __all__ = ["sigma_convergence", "beta_convergence", "convergence_speed"]
 
 
 def _check(data: pd.DataFrame, value: str, cols) -> None:
-    missing = [c for c in [value, *cols] if c not in data.columns]
-    if missing:
-        raise ColumnError(f"columns {missing} are not in the data.")
+    require_columns(data, [value, *cols], what="the convergence analysis")
 
 
-def sigma_convergence(data: pd.DataFrame, value: str, time: str = "year", log: bool = True, ddof: int = 0) -> pd.DataFrame:
+def sigma_convergence(data: pd.DataFrame, value: str, time: str = "year", log: bool = True,
+                      ddof: int = 0) -> FrameResult:
     """Per year: σ of ln y (or of y with ``log=False``), the coefficient of variation, and N.
 
     ``ddof`` is stated because papers differ (0: population SD, 1: sample SD). Missing values are
-    left out year by year and counted in ``n_missing``.
+    left out year by year, counted in ``n_missing`` and in ``rows``.
+
+    Returns
+    -------
+    FrameResult
+        ``to_frame()``: year, sigma, cv, n, n_missing (one row per year).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"year": [2020, 2020, 2021, 2021], "v": [1.0, 4.0, 2.0, 3.0]})
+    >>> sigma_convergence(d, "v", log=False).to_frame()[["year", "sigma", "n"]]
+       year  sigma  n
+    0  2020    1.5  2
+    1  2021    0.5  2
     """
     _check(data, value, [time])
     if log and (data[value].dropna() <= 0).any():
@@ -50,7 +64,11 @@ def sigma_convergence(data: pd.DataFrame, value: str, time: str = "year", log: b
                      "n": len(v), "n_missing": int(frame[value].isna().sum())})
     out = pd.DataFrame(rows)
     out.attrs.update({"log": log, "ddof": ddof})
-    return out
+    n_missing = int(out["n_missing"].sum()) if len(out) else 0
+    return FrameResult(table=out, model="σ-convergence", rows=RowReport(len(data), len(data) - n_missing,
+                                                                         {f"missing {value}": n_missing}),
+                       settings={"value": value, "log": log, "ddof": ddof},
+                       reference="Barro and Sala-i-Martin (1992), J. Political Economy 100(2) (σ-convergence)")
 
 
 def convergence_speed(beta: float, years: float = 1.0) -> tuple[float, float]:
@@ -99,7 +117,9 @@ def beta_convergence(data: pd.DataFrame, value: str, entity: str = "county", tim
         theta, half = convergence_speed(beta, span)
         res = EstimationResult(fit.params.rename({"const": "constant"}), fit.bse.rename({"const": "constant"}),
                                model="absolute β-convergence (cross-section)", df_resid=fit.df_resid,
-                               settings={"span_years": span, "vcov": "HC1"},
+                               settings={"span_years": span}, vcov_type="hetero", outcome=f"growth of ln {value}",
+                               rows=RowReport(len(wide), int(usable.sum()),
+                                              {f"{entity} without {value} in {first} and {last}": int((~usable).sum())}),
                                reference="Barro & Sala-i-Martin (1992), J. Political Economy 100(2)",
                                stats={"N": int(usable.sum()), "beta": beta, "speed": theta, "half_life": half})
         return res

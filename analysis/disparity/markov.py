@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ColumnError, MissingValueError, UnbalancedPanelError, WeightsMatrixError, describe_rows
+from ..results import RowReport, TidyResult
 
 __all__ = ["MarkovResult", "markov_chain", "spatial_markov", "panel_matrix"]
 
@@ -55,8 +56,12 @@ def _states(wide: pd.DataFrame, k: int, relative: bool, fixed: bool, cutoffs=Non
     return y, np.asarray(cutoffs), classes
 
 
+REFERENCE = ("Quah (1993) and Rey (2001), Geographical Analysis 33(1) (spatial Markov); transition counts as "
+             "PySAL giddy.markov")
+
+
 @dataclass
-class MarkovResult:
+class MarkovResult(TidyResult):
     """Transition counts and probabilities, steady state(s), and (spatial) homogeneity tests."""
 
     counts: pd.DataFrame
@@ -68,7 +73,6 @@ class MarkovResult:
     conditional_probabilities: dict = field(default_factory=dict)
     lag_cutoffs: np.ndarray | None = None
     tests: pd.DataFrame | None = None
-    settings: dict = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """Long table: lag class (or 'all'), from, to, count, probability."""
@@ -102,7 +106,8 @@ def markov_chain(data: pd.DataFrame, value: str, k: int = 4, entity: str = "coun
         probs = pd.DataFrame(np.asarray(m.p, dtype=float), index=lab, columns=lab)
     return MarkovResult(counts, probs, np.asarray(m.steady_state), cut,
                         pd.DataFrame(classes, index=wide.index, columns=wide.columns),
-                        settings={"k": k, "relative": relative, "fixed": fixed})
+                        settings={"k": k, "relative": relative, "fixed": fixed},
+                        model="Markov chain (classic)", rows=RowReport(wide.size, wide.size), reference=REFERENCE)
 
 
 def _row_standardized(w, ids) -> "object":
@@ -155,4 +160,5 @@ def spatial_markov(data: pd.DataFrame, value: str, w, k: int = 4, entity: str = 
                         conditional_counts=cond_c, conditional_probabilities=cond_p,
                         lag_cutoffs=np.asarray(sm.lag_cutoffs), tests=tests,
                         settings={"k": k, "m": k, "relative": relative, "fixed": True, "lag_cutoffs": lag_cutoffs,
-                                  "w": "row-standardized"})
+                                  "w": "row-standardized"},
+                        model="spatial Markov chain", rows=RowReport(wide.size, wide.size), reference=REFERENCE)

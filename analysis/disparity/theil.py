@@ -13,12 +13,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MissingValueError, NegativeValueError, SpecificationError, check_choice, describe_rows
+from ..results import RowReport, TidyResult
 
 __all__ = ["TheilResult", "theil"]
 
 
+REFERENCE = ("Theil (1967) Economics and Information Theory; between/within split as Shorrocks (1980), "
+             "Econometrica 48(3); Stata ineqdeco")
+
+
 @dataclass
-class TheilResult:
+class TheilResult(TidyResult):
     """Theil index and, when groups are given, its exact split T = between + within.
 
     ``groups`` lists per group: share of units (or population), share of the total, the group's own
@@ -32,12 +37,18 @@ class TheilResult:
     groups: pd.DataFrame
 
     def to_frame(self) -> pd.DataFrame:
+        """Long form: quantity (total, between, within and their shares), value, index."""
         return pd.DataFrame(
             {"quantity": ["total", "between", "within", "between_share", "within_share"],
              "value": [self.total, self.between, self.within,
                        self.between / self.total if self.total else np.nan,
                        self.within / self.total if self.total else np.nan]}
         ).assign(index=self.index)
+
+
+def _prov(n: int, index: str, population) -> dict:
+    return {"model": f"Theil {index} index", "rows": RowReport(n, n), "reference": REFERENCE,
+            "settings": {"index": index, "weights": "population" if population is not None else "equal"}}
 
 
 def _t(shares_y: np.ndarray, shares_p: np.ndarray) -> float:
@@ -65,6 +76,14 @@ def theil(values, groups=None, population=None, index: str = "T") -> TheilResult
         Optional weights (population); default: every unit weighs the same.
     index
         ``"T"`` (GE(1), Theil T) or ``"L"`` (GE(0), mean log deviation).
+
+    Examples
+    --------
+    >>> r = theil([1.0, 2.0, 3.0, 6.0], ["a", "a", "b", "b"])
+    >>> round(r.total, 4) == round(r.between + r.within, 4)
+    True
+    >>> r.to_frame()["quantity"].tolist()[:3]
+    ['total', 'between', 'within']
     """
     check_choice("index", index, ("T", "L"))
     y = np.asarray(values, dtype=float)
@@ -84,7 +103,7 @@ def theil(values, groups=None, population=None, index: str = "T") -> TheilResult
     fn = _t if index == "T" else _l
     total = fn(sy, sp)
     if groups is None:
-        return TheilResult(index, total, np.nan, np.nan, pd.DataFrame())
+        return TheilResult(index, total, np.nan, np.nan, pd.DataFrame(), **_prov(len(y), index, population))
     g = np.asarray(groups)
     labels, codes = np.unique(g, return_inverse=True)
     gy = np.bincount(codes, weights=sy)
@@ -95,4 +114,4 @@ def theil(values, groups=None, population=None, index: str = "T") -> TheilResult
     within = float(np.sum(weight * own))
     table = pd.DataFrame({"unit_share": gp, "value_share": gy, "theil": own, "within_contribution": weight * own},
                          index=pd.Index(labels, name="group"))
-    return TheilResult(index, total, between, within, table)
+    return TheilResult(index, total, between, within, table, **_prov(len(y), index, population))

@@ -21,14 +21,22 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import (ColumnError, DuplicateKeyError, MissingValueError, SpecificationError,
-                      check_choice, describe_rows)
+from ..errors import ColumnError, DuplicateKeyError, MissingValueError, SpecificationError, check_choice, describe_rows
 from ..results import RowReport
-from .normalize import NormalizationBounds, normalize, SCOPES
+from .normalize import SCOPES, NormalizationBounds, normalize
 from .system import IndicatorSystem, load_system
 from .topsis import topsis, topsis_vector
-from .weights import (COMBINATIONS, WEIGHT_METHODS, check_weights, combine_weights, critic, cv,
-                      entropy, equal_weights, fixed_weights)
+from .weights import (
+    COMBINATIONS,
+    WEIGHT_METHODS,
+    check_weights,
+    combine_weights,
+    critic,
+    cv,
+    entropy,
+    equal_weights,
+    fixed_weights,
+)
 
 __all__ = ["build_index", "integration_index", "IndexResult", "METHODS", "MISSING"]
 
@@ -128,7 +136,7 @@ class IndexResult:
 
     # ---- reuse ------------------------------------------------------------------------------
     def unshifted_z(self) -> pd.DataFrame:
-        """z without the shift / [a, 1-a] rescale (what obstacle degrees need)."""
+        """Z without the shift / [a, 1-a] rescale (what obstacle degrees need)."""
         a = self.settings.get("rescale")
         if a is not None:
             return (self.z - a) / (1 - 2 * a)

@@ -22,8 +22,14 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import (ConstantColumnError, MissingValueError, NegativeValueError,
-                      SpecificationError, check_choice, describe_rows)
+from ..errors import (
+    ConstantColumnError,
+    MissingValueError,
+    NegativeValueError,
+    SpecificationError,
+    check_choice,
+    describe_rows,
+)
 from .normalize import ConstantColumnWarning
 
 __all__ = [

@@ -15,13 +15,13 @@ import pandas as pd
 
 from ..errors import (
     ColumnError,
-    DuplicateKeyError,
     NegativeValueError,
     NonNumericError,
     SpecificationError,
     describe_rows,
 )
 from ..results import RowReport
+from ..validation import check_unique_keys
 
 __all__ = ["ParsedFormula", "parse_formula", "as_tuple", "prepare_sample", "drop_singletons", "Sample"]
 
@@ -184,12 +184,7 @@ def prepare_sample(
             )
 
     if check_keys and entity and time and entity in cols and time in cols:
-        dup = data.duplicated([entity, time], keep=False)
-        if dup.any():
-            raise DuplicateKeyError(
-                f"({entity}, {time}) keys are duplicated in {describe_rows(data.index[dup])}; a panel "
-                f"has one row per {entity}-{time}. Aggregate or drop the duplicates first."
-            )
+        check_unique_keys(data, entity, time)
 
     order = list(dict.fromkeys(variables + fe_cols + [c for c in extra_columns if c] + ([weights] if weights else [])))
     frame = data[order]

@@ -25,7 +25,7 @@ Rejecting H0 (small p) says the random-effects assumption fails: use fixed effec
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import SpecificationError, check_choice
+from ..results import TidyResult
 from ._sample import _bare_names, parse_formula, prepare_sample
 from .fe import fe as _fe
 
@@ -42,7 +43,7 @@ HAUSMAN_METHODS = ("classic", "robust", "mundlak")
 
 
 @dataclass(repr=False)
-class HausmanResult:
+class HausmanResult(TidyResult):
     """Result of :func:`hausman`.
 
     ``tests`` has one row per method: statistic, df, p_value, distribution, decision. ``coefficients``
@@ -52,9 +53,6 @@ class HausmanResult:
 
     tests: pd.DataFrame
     coefficients: pd.DataFrame
-    settings: dict = field(default_factory=dict)
-    rows: object = None
-    reference: str = ""
 
     @property
     def statistic(self) -> float:
@@ -65,15 +63,12 @@ class HausmanResult:
         return float(self.tests.iloc[0]["p_value"])
 
     def to_frame(self) -> pd.DataFrame:
+        """Long form: one row per test method (method, statistic, df, p_value, distribution, decision)."""
         return self.tests.copy()
 
     def summary(self) -> str:
-        lines = ["Hausman test: fixed vs random effects"] + [f"{k}: {v}" for k, v in self.settings.items()]
-        if self.rows is not None:
-            lines.append(str(self.rows))
-        lines.append(self.coefficients.to_string(float_format=lambda v: f"{v:.6g}"))
-        lines.append(self.tests.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
-        return "\n".join(lines)
+        text = super().summary()
+        return text + "\n" + self.coefficients.to_string(float_format=lambda v: f"{v:.6g}")
 
     def __repr__(self) -> str:  # pragma: no cover
         return self.summary()
@@ -256,4 +251,4 @@ def hausman(
     if dropped:
         settings["time_invariant_not_tested"] = ", ".join(dropped)
     return HausmanResult(tests=pd.DataFrame(rows), coefficients=coef, settings=settings, rows=sample.rows,
-                         reference=REFERENCE)
+                         reference=REFERENCE, model="Hausman test: fixed vs random effects")

@@ -38,11 +38,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from .._compat import deprecated_alias, renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import SpecificationError, check_choice
 from ..results import EstimationResult
 from ._sample import as_tuple, prepare_sample
-from .fe import FEResult, fe as _fe
+from .fe import FEResult
+from .fe import fe as _fe
 
 __all__ = ["MediationResult", "mediation", "CAUSAL_NOTE", "MultipleMediationResult", "multiple_mediation",
            "MULTI_WARNINGS"]
@@ -74,11 +76,14 @@ class MediationResult(EstimationResult):
     equations: dict = field(default_factory=dict)
     boot: pd.DataFrame | None = None
     sobel: dict = field(default_factory=dict)
-    n_boot: int = 0
+    n_draws: int = 0
+
+    n_boot = deprecated_alias("n_draws", "n_boot")
 
     def table(self) -> pd.DataFrame:
         """Tidy table: path, estimate, std_error, p_value, ci_low/ci_high (analytic; Sobel for
-        indirect), boot_se, boot_ci_low, boot_ci_high."""
+        indirect), boot_se, boot_ci_low, boot_ci_high.
+        """
         out = self.to_frame().rename(columns={"term": "path"})
         if self.boot is not None and len(self.boot):
             a = self.alpha
@@ -115,7 +120,7 @@ def _design(frame: pd.DataFrame, y: str, x: str, m: str, controls: Sequence[str]
     return frame[cols].to_numpy(dtype=float)
 
 
-def _fast_boot(frame, y, x, m, controls, fe_codes, cluster, n_boot, rng, max_levels=MAX_NONNESTED_LEVELS):
+def _fast_boot(frame, y, x, m, controls, fe_codes, cluster, n_draws, rng, max_levels=MAX_NONNESTED_LEVELS):
     """Cluster bootstrap draws of (total, a, b, direct, indirect) via per-cluster cross-products."""
     cl = pd.factorize(frame[cluster], sort=True)[0]
     G = int(cl.max()) + 1
@@ -141,11 +146,11 @@ def _fast_boot(frame, y, x, m, controls, fe_codes, cluster, n_boot, rng, max_lev
     Mf = M.reshape(G, d * d)
     idx_y, idx_m, idx_x = 0, 1, 2
     rest = list(range(3, d))  # controls + FE dummies (+ constant)
-    out = np.full((n_boot, 5), np.nan)
+    out = np.full((n_draws, 5), np.nan)
     chunk = max(1, int(2e8 // (8 * d * d + 8 * G)))
     done = 0
-    while done < n_boot:
-        b = min(chunk, n_boot - done)
+    while done < n_draws:
+        b = min(chunk, n_draws - done)
         K = rng.multinomial(G, np.full(G, 1.0 / G), size=b).astype(float)  # b x G
         S = (K @ Mf).reshape(b, d, d)
         # (2) m on x + rest ; (1) y on x + rest ; (3) y on x + m + rest
@@ -169,16 +174,17 @@ def _fast_boot(frame, y, x, m, controls, fe_codes, cluster, n_boot, rng, max_lev
     return out
 
 
-def _slow_boot(frame, y, x, m, controls, fe_codes, cluster, n_boot, rng):
+def _slow_boot(frame, y, x, m, controls, fe_codes, cluster, n_draws, rng):
     """Fallback when non-nested FEs have many levels: per draw, weighted demeaning with weights =
-    cluster multiplicities (:class:`FixedEffects`), then the three weighted regressions."""
+    cluster multiplicities (:class:`FixedEffects`), then the three weighted regressions.
+    """
     cl = pd.factorize(frame[cluster], sort=True)[0]
     G = int(cl.max()) + 1
     Z = _design(frame, y, x, m, controls)
-    out = np.full((n_boot, 5), np.nan)
+    out = np.full((n_draws, 5), np.nan)
     specs = [(0, [2] + list(range(3, Z.shape[1]))), (1, [2] + list(range(3, Z.shape[1]))),
              (0, [2, 1] + list(range(3, Z.shape[1])))]
-    for b in range(n_boot):
+    for b in range(n_draws):
         k = rng.multinomial(G, np.full(G, 1.0 / G)).astype(float)
         w = k[cl]
         keep = w > 0
@@ -206,6 +212,7 @@ def _is_nested(inner, outer) -> bool:
     return pairs.size == np.unique(inner).size
 
 
+@renamed_kwargs(n_boot="n_draws")
 def mediation(
     data: pd.DataFrame,
     y: str,
@@ -217,7 +224,7 @@ def mediation(
     time: str = "year",
     fe=("county", "year"),
     cluster: str = "county",
-    n_boot: int = 999,
+    n_draws: int = 999,
     seed=None,
     alpha: float = 0.05,
 ) -> MediationResult:
@@ -234,8 +241,9 @@ def mediation(
         Control columns, in all three equations.
     fe, cluster, entity, time
         As :func:`~analysis.regression.fe`; the bootstrap resamples ``cluster`` units.
-    n_boot
-        Bootstrap draws (0 to skip); ``seed`` makes them reproducible.
+    n_draws
+        Bootstrap draws (0 to skip; old keyword ``n_boot=``, deprecated); ``seed`` makes them
+        reproducible.
 
     Returns
     -------
@@ -285,14 +293,14 @@ def mediation(
              "p_value": float(2 * stats.norm.sf(abs(z)))}
 
     boot = None
-    if n_boot:
+    if n_draws:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         fe_codes = [pd.factorize(frame[f] if "^" not in f else frame[f.split("^")].astype(str).agg("|".join, axis=1),
                                  sort=True)[0] for f in sample.fe]
-        draws = _fast_boot(frame, y_col, x, m, controls, fe_codes, cluster, int(n_boot), rng)
+        draws = _fast_boot(frame, y_col, x, m, controls, fe_codes, cluster, int(n_draws), rng)
         boot_method = "vectorised (per-cluster cross-products)"
         if draws is None:  # many non-nested FE levels: demean every draw (slower, same estimator)
-            draws = _slow_boot(frame, y_col, x, m, controls, fe_codes, cluster, int(n_boot), rng)
+            draws = _slow_boot(frame, y_col, x, m, controls, fe_codes, cluster, int(n_draws), rng)
             boot_method = "weighted demeaning per draw"
         boot = pd.DataFrame(draws, columns=["total", "a", "b", "direct", "indirect"])
         n_bad = int(boot.isna().any(axis=1).sum())
@@ -310,7 +318,7 @@ def mediation(
         "indirect_se": "Sobel (1982) delta method with the clustered SEs of a and b; z test",
         "bootstrap": (f"{cluster}-cluster pairs bootstrap, {len(boot) if boot is not None else 0} draws, "
                       f"percentile CIs, seed={seed!r}, {boot_method}" + (f"; {n_bad} singular draws dropped" if n_bad else "")
-                      if n_boot else "not run"),
+                      if n_draws else "not run"),
         "note": CAUSAL_NOTE,
     }
     res = MediationResult(
@@ -319,7 +327,9 @@ def mediation(
         stats={"N": int(len(frame)), "proportion_mediated": float(ind / c) if c != 0 else float("nan"),
                "identity_gap": float(c - cp - ind)},
         alpha=alpha, equations={"total": eq_total, "a": eq_a, "b": eq_b}, boot=boot, sobel=sobel,
-        n_boot=0 if boot is None else len(boot),
+        outcome=y, fixed_effects=eq_total.fixed_effects, vcov_type=eq_total.vcov_type, cluster=eq_total.cluster,
+        n_clusters=eq_total.n_clusters, seed=seed if isinstance(seed, (int, np.integer)) else None,
+        n_draws=0 if boot is None else len(boot),
     )
     # regression paths: t with the clustered df of the equations (all equal: same clusters);
     # the indirect effect: Sobel's normal z (see MediationResult.pvalues)

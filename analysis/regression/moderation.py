@@ -22,17 +22,24 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ColumnError, SpecificationError
+from ..results import EstimationResult
 from ._sample import as_tuple, prepare_sample
-from .fe import FEResult, fe as _fe
+from .fe import FEResult
+from .fe import fe as _fe
 
 __all__ = ["ModerationResult", "moderation", "plot_marginal_effects"]
 
 
-@dataclass(repr=False)
-class ModerationResult:
-    """Result of :func:`moderation`.
+REFERENCE = ("Aiken and West (1991), Multiple Regression: Testing and Interpreting Interactions (centring); "
+             "Brambor, Clark and Golder (2006), Political Analysis 14(1) (marginal effects); Stata margins")
 
-    Attributes
+
+@dataclass(repr=False)
+class ModerationResult(EstimationResult):
+    """Result of :func:`moderation`: the centred interaction regression's coefficients (``params`` ...)
+    plus the marginal effects.
+
+    Attributes (besides those of :class:`~analysis.results.EstimationResult`)
     ----------
     fit : FEResult
         The centred interaction regression (terms ``<x>_c``, ``<z>_c``, ``<x>_c:<z>_c``).
@@ -44,13 +51,12 @@ class ModerationResult:
         Sample means used to centre x and z.
     """
 
-    fit: FEResult
-    x: str
-    moderator: str
-    marginal_effects: pd.DataFrame
-    centres: dict
+    fit: FEResult | None = None
+    x: str = ""
+    moderator: str = ""
+    marginal_effects: pd.DataFrame | None = None
+    centres: dict = field(default_factory=dict)
     moderator_values: np.ndarray = field(repr=False, default=None)
-    settings: dict = field(default_factory=dict)
 
     @property
     def interaction(self) -> float:
@@ -68,17 +74,8 @@ class ModerationResult:
         """Marginal effect of x (with SE and CI) at one moderator value."""
         return _me(self.fit, self.x, self.moderator, self.centres[self.moderator], np.array([value])).iloc[0].to_dict()
 
-    def summary(self) -> str:
-        lines = [f"Moderation of {self.x} by {self.moderator} (centred)"]
-        lines += [f"{k}: {v}" for k, v in self.settings.items()]
-        lines.append(self.fit.summary())
-        return "\n".join(lines)
-
     def __repr__(self) -> str:  # pragma: no cover
         return self.summary()
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.fit.to_frame()
 
     def plot(self, lang: str = "zh", ax=None):
         return plot_marginal_effects(self, lang=lang, ax=ax)
@@ -174,8 +171,13 @@ def moderation(
     }
     if moderator not in fit.params.index and zc not in fit.params.index:
         settings["note"] = f"{moderator} is absorbed by the fixed effects (time-invariant?); its main effect is not identified."
-    return ModerationResult(fit=fit, x=x, moderator=moderator, marginal_effects=me,
-                            centres={x: xbar, moderator: zbar}, moderator_values=zvals, settings=settings)
+    return ModerationResult(
+        params=fit.params, std_errors=fit.std_errors, model=f"Moderation of {x} by {moderator} (centred)",
+        df_resid=fit.df_resid, rows=fit.rows, settings=settings, reference=REFERENCE, stats=dict(fit.stats),
+        cov=fit.cov, alpha=fit.alpha, outcome=fit.outcome, fixed_effects=fit.fixed_effects,
+        vcov_type=fit.vcov_type, cluster=fit.cluster, n_clusters=fit.n_clusters,
+        fit=fit, x=x, moderator=moderator, marginal_effects=me, centres={x: xbar, moderator: zbar},
+        moderator_values=zvals)
 
 
 def plot_marginal_effects(result: ModerationResult, lang: str = "zh", ax=None, rug: bool = True):

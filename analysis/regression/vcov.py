@@ -71,7 +71,7 @@ def _n_components(a: np.ndarray, b: np.ndarray) -> int:
 def absorbed_dof(
     fe_codes: Sequence[np.ndarray], fe_names: Sequence[str], cluster_codes: Sequence[np.ndarray] = ()
 ) -> pd.DataFrame:
-    """reghdfe's table of absorbed degrees of freedom.
+    """Reghdfe's table of absorbed degrees of freedom.
 
     Returns one row per FE: ``categories``, ``redundant``, ``num_coefs`` (= categories - redundant)
     and ``nested`` (nested in a cluster variable, hence counted as fully redundant).

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .._compat import deprecated_alias, renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import SpecificationError, check_choice
 from ..results import EstimationResult
@@ -155,22 +156,25 @@ class WildBootstrapResult(EstimationResult):
     t_stat: float = float("nan")
     p_value: float = float("nan")
     p_value_equal_tailed: float = float("nan")
-    B: int = 0
+    n_draws: int = 0
     weights_type: str = ""
     enumerated: bool = False
     n_clusters: int = 0
     t_boot: np.ndarray | None = field(default=None)
 
+    B = deprecated_alias("n_draws", "B")
+
     def boot_frame(self) -> pd.DataFrame:
-        """One-row table: term, estimate, CRV1 SE, t, WCR p (symmetric, equal-tailed), B, G."""
+        """One-row table: term, estimate, CRV1 SE, t, WCR p (symmetric, equal-tailed), n_draws, G."""
         return pd.DataFrame([{
             "term": self.param, "estimate": float(self.params[self.param]),
             "std_error": float(self.std_errors[self.param]), "statistic": self.t_stat,
             "h0": self.h0, "p_value_wcr": self.p_value, "p_value_wcr_equal_tailed": self.p_value_equal_tailed,
-            "B": self.B, "weights": self.weights_type, "clusters": self.n_clusters,
+            "n_draws": self.n_draws, "weights": self.weights_type, "clusters": self.n_clusters,
         }])
 
 
+@renamed_kwargs(B="n_draws")
 def wild_bootstrap(
     formula: str,
     data: pd.DataFrame,
@@ -181,7 +185,7 @@ def wild_bootstrap(
     fe=("county", "year"),
     cluster: str = "county",
     h0: float = 0.0,
-    B: int = 999,
+    n_draws: int = 999,
     weights_type: str = "rademacher",
     seed=None,
     batch_size: int | None = None,
@@ -200,8 +204,8 @@ def wild_bootstrap(
         One cluster variable (bootstrap and CRV1 clusters), default county.
     h0
         Null value of the coefficient (default 0).
-    B
-        Number of draws (999 or more recommended).
+    n_draws
+        Number of draws (999 or more recommended; old keyword ``B=``, deprecated).
     weights_type
         ``"rademacher"`` (enumerated when 2^G < B) or ``"webb"`` (six-point; better for few clusters).
     seed
@@ -226,8 +230,8 @@ def wild_bootstrap(
     check_choice("weights_type", weights_type, WEIGHT_TYPES)
     if not isinstance(cluster, str):
         raise SpecificationError("wild_bootstrap takes one cluster variable (e.g. cluster='county').")
-    if int(B) < 99:
-        raise SpecificationError(f"B={B} is too small for a bootstrap p-value; use 999 or more.")
+    if int(n_draws) < 99:
+        raise SpecificationError(f"n_draws={n_draws} is too small for a bootstrap p-value; use 999 or more.")
     res, inn = _estimate(formula, data, entity=entity, time=time, fe=fe, cluster=cluster)
     if param not in res.params.index:
         raise SpecificationError(
@@ -239,13 +243,13 @@ def wild_bootstrap(
     core = _WCRCore(inn["X"], inn["y"], j, h0, inn["fe_codes"], cl, q)
     G = core.G
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    enumerated = weights_type == "rademacher" and G < 63 and 2 ** G < B
+    enumerated = weights_type == "rademacher" and G < 63 and 2 ** G < n_draws
     if enumerated:
         V_all = np.array(list(itertools.product([-1.0, 1.0], repeat=G))).T
         t_boot = core.t_boot(V_all)
         B_eff = V_all.shape[1]
     else:
-        B_eff = int(B)
+        B_eff = int(n_draws)
         if batch_size is None:
             per_draw = 8.0 * G * (6 + core.k + core.L)
             batch_size = int(max(1, min(B_eff, max_memory_mb * 1e6 // per_draw)))
@@ -271,8 +275,10 @@ def wild_bootstrap(
     return WildBootstrapResult(
         params=res.params[[param]], std_errors=pd.Series({param: core.se}), model="Wild cluster restricted bootstrap",
         df_resid=res.df_resid, rows=res.rows, settings=settings, reference=REFERENCE,
-        stats={"N": res.nobs, "clusters": G, "B": B_eff, "p_wcr": p_sym, "p_wcr_equal_tailed": p_eq},
+        stats={"N": res.nobs, "clusters": G, "n_draws": B_eff, "p_wcr": p_sym, "p_wcr_equal_tailed": p_eq},
         extra={"fe_result": res}, param=param, h0=h0, t_stat=float(t), p_value=p_sym,
-        p_value_equal_tailed=p_eq, B=B_eff, weights_type=weights_type, enumerated=enumerated,
+        p_value_equal_tailed=p_eq, n_draws=B_eff, weights_type=weights_type, enumerated=enumerated,
         n_clusters=G, t_boot=t_boot if keep_draws else None,
+        outcome=res.outcome, fixed_effects=res.fixed_effects, vcov_type=res.vcov_type, cluster=res.cluster,
+        seed=seed if isinstance(seed, (int, np.integer)) else None,
     )

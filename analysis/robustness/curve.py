@@ -8,13 +8,14 @@ their intervals above, the choices that produced each one below.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ..plots import new_figure, tr
+from ..results import RowReport, TidyResult
 from .engine import Runner, execute, prepare_tasks
 from .specs import Specification, _label, expand_grid
 
@@ -24,7 +25,8 @@ __all__ = ["SpecificationCurve", "specification_curve", "default_index_builder"]
 def default_index_builder(data: pd.DataFrame, system: str = "county_uri", weights: str = "entropy",
                           scope: str = "pooled", method: str = "weighted_sum") -> np.ndarray:
     """The composite integration index of :func:`analysis.indicators.build_index` for these settings
-    (missing indicator cells interpolated within county, as the notebooks do)."""
+    (missing indicator cells interpolated within county, as the notebooks do).
+    """
     from ..indicators import integration_index
 
     return np.asarray(integration_index(data, system=system, weights=weights, scope=scope, method=method,
@@ -51,20 +53,37 @@ class _SharedIndexBuilder:
         return np.asarray(integration_index(self.filled[system], system=system, **settings), float)
 
 
+REFERENCE = ("Simonsohn, Simmons and Nelson (2020), 'Specification curve analysis', Nature Human Behaviour 4: "
+             "1208-1214; R specr")
+
+
 @dataclass
-class SpecificationCurve:
+class SpecificationCurve(TidyResult):
     """Result of :func:`specification_curve`.
 
-    ``table`` has one row per specification: its number, one column per varied dimension (the choice's
-    label), estimate, std_error, p_value, ci_low, ci_high, n_obs, n_dropped. Row 0 is the base.
+    ``table`` (= ``to_frame()``) has one row per specification: its number, one column per varied
+    dimension (the choice's label), estimate, std_error, p_value, ci_low, ci_high, n_obs, n_dropped.
+    Row 0 is the base. :meth:`overview` gives the headline numbers; ``rows`` counts the input rows
+    (each specification reports its own used/dropped rows in ``n_obs``/``n_dropped``).
     """
 
     table: pd.DataFrame
     dimensions: tuple[str, ...]
     alpha: float
-    settings: dict = field(default_factory=dict)
 
-    def summary(self) -> pd.Series:
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        lines = [self.model or "Specification curve", f"reference: {self.reference}"]
+        lines += [f"{k}: {v}" for k, v in self.settings.items()]
+        if self.rows is not None:
+            lines.append(str(self.rows))
+        lines.append(self.overview().to_string(float_format=lambda v: f"{v:.6g}"))
+        return "\n".join(lines)
+
+    def overview(self) -> pd.Series:
+        """Headline numbers: count, base and median estimate, shares positive/negative and significant."""
         t = self.table
         sig = t["p_value"] < self.alpha
         return pd.Series({
@@ -158,4 +177,6 @@ def specification_curve(data: pd.DataFrame, base: Mapping[str, Any], variations:
     table = choices.merge(results, on="number", how="left", validate="one_to_one")
     return SpecificationCurve(table, tuple(dims), alpha,
                               settings={"n_specs_run": len(specs), "backend": backend, "n_jobs": n_jobs,
-                                        "seed": seed, "groups": len(tasks)})
+                                        "seed": seed, "groups": len(tasks)},
+                              model="Specification curve", rows=RowReport(len(data), len(data)),
+                              reference=REFERENCE, seed=seed if isinstance(seed, (int, np.integer)) else None)

@@ -88,7 +88,8 @@ def _build_index(index_builder: Callable, data: pd.DataFrame, key: tuple) -> tup
 def prepare_tasks(data: pd.DataFrame, specs: list[Specification], base: Mapping[str, Any],
                   index_builder: Callable | None, entity: str, time: str, runner: "Runner | None" = None) -> list[Task]:
     """Build the index columns once per index setting (in parallel on the runner), then group the
-    specifications."""
+    specifications.
+    """
     frame = data.copy()
     keys = list(dict.fromkeys(index_key(s.choices) for s in specs if s.get("outcome") == "index"))
     if keys and index_builder is None:
@@ -215,9 +216,9 @@ def _cs_group(task: Task, alpha: float, entity: str, time: str) -> list[dict]:
         if len(cluster) > 1:
             raise SpecificationError(f"specification {spec.number}: Callaway-Sant'Anna clusters on one variable only.")
         res = callaway_santanna(task.frame, r["outcome"], r["regressor"], entity=entity, time=time,
-                                covariates=tuple(r["controls"]), control=spec.get("cs.control", "never"),
+                                controls=tuple(r["controls"]), control=spec.get("cs.control", "never"),
                                 method=spec.get("cs.method", "dr"), cluster=cluster[0] if clustered else None,
-                                bootstrap=int(spec.get("cs.bootstrap", 499)) if clustered else 0,
+                                n_draws=int(spec.get("cs.bootstrap", 499)) if clustered else 0,
                                 seed=spec_seed(spec.get("seed", 0), spec.number), alpha=alpha)
         agg = res.aggregate("simple")
         est, se = float(agg.params["ATT"]), float(agg.std_errors["ATT"])

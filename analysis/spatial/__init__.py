@@ -1,5 +1,7 @@
 """Spatial econometrics for county panels: weights, Moran/LISA, spatial panel models with effects,
-LM tests and spatial DID. One file per job:
+LM tests and spatial DID.
+
+One file per job:
 
 - :mod:`.weights` -- queen / kNN / inverse-distance / economic-distance weights (:class:`SpatialWeights`)
 - :mod:`.autocorrelation` -- global Moran's I by year, local Moran (LISA) clusters, Getis-Ord Gi*
@@ -10,7 +12,12 @@ LM tests and spatial DID. One file per job:
 """
 from __future__ import annotations
 
-from .weights import (  # noqa: F401
+from .autocorrelation import getis_ord, lisa_map, local_moran, moran, moran_by_year
+from .effects import effects_point, simulate_effects
+from .lm_tests import lm_tests, sdm_tests
+from .panel_models import SpatialPanelResult, prepare_spatial_panel, spatial_panel
+from .spatial_did import SpatialDiDResult, spatial_did
+from .weights import (
     SpatialWeights,
     as_spatial_weights,
     distance_weights,
@@ -21,19 +28,13 @@ from .weights import (  # noqa: F401
     weights_from_edges,
     weights_from_matrix,
 )
-from .effects import effects_point, simulate_effects  # noqa: F401
-from .panel_models import SpatialPanelResult, prepare_spatial_panel, spatial_panel  # noqa: F401
 
 __all__ = [
     "SpatialWeights", "as_spatial_weights", "distance_weights", "economic_weights", "great_circle_km",
     "knn_weights", "queen_weights", "weights_from_edges", "weights_from_matrix",
     "effects_point", "simulate_effects",
     "SpatialPanelResult", "prepare_spatial_panel", "spatial_panel",
+    "getis_ord", "lisa_map", "local_moran", "moran", "moran_by_year",
+    "lm_tests", "sdm_tests",
+    "SpatialDiDResult", "spatial_did",
 ]
-
-from .autocorrelation import getis_ord, lisa_map, local_moran, moran, moran_by_year  # noqa: F401,E402
-from .lm_tests import lm_tests, sdm_tests  # noqa: F401,E402
-from .spatial_did import spatial_did  # noqa: F401,E402
-
-__all__ += ["getis_ord", "lisa_map", "local_moran", "moran", "moran_by_year", "lm_tests", "sdm_tests",
-            "spatial_did"]

@@ -94,7 +94,8 @@ def effects_point(beta, theta, rho, eigenvalues, row_standardised: bool = True, 
 def safe_cholesky(cov: np.ndarray, floor: float = 1e-9) -> tuple[np.ndarray, int]:
     """Cholesky factor of ``cov``; if it is not positive definite, negative eigenvalues are set to
     ``floor`` and the matrix rebuilt as X Lambda X' first (the xsmle v1.3.7 repair). Returns the
-    factor and the number of eigenvalues repaired."""
+    factor and the number of eigenvalues repaired.
+    """
     cov = 0.5 * (np.asarray(cov, float) + np.asarray(cov, float).T)
     try:
         return np.linalg.cholesky(cov), 0

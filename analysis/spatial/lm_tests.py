@@ -26,14 +26,22 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import renamed_kwargs
 from ..errors import SpecificationError, check_choice
-from .panel_models import EFFECTS, SpatialPanelResult, _as_list, prepare_spatial_panel, spatial_panel
+from ..results import FrameResult, RowReport
+from ..validation import as_list
+from .panel_models import EFFECTS, SpatialPanelResult, prepare_spatial_panel, spatial_panel
 
 __all__ = ["lm_tests", "sdm_tests"]
 
+LM_REFERENCE = ("Anselin, Bera, Florax and Yoon (1996), Regional Science and Urban Economics 26; panel form "
+                "Elhorst (2014) Spatial Econometrics, section 3.3 (R splm / Stata xsmle lmtests)")
+SDM_REFERENCE = "Elhorst (2014) Spatial Econometrics, section 3.5 (Stata xsmle + test / testnl)"
 
-def lm_tests(data: pd.DataFrame, y: str, x: Sequence[str], w, effects: str = "twoways", *,
-             entity: str = "county", time: str = "year") -> pd.DataFrame:
+
+@renamed_kwargs(x="controls")
+def lm_tests(data: pd.DataFrame, y: str, controls: Sequence[str], w, effects: str = "twoways", *,
+             entity: str = "county", time: str = "year") -> FrameResult:
     """LM and robust LM tests for a spatial lag and a spatial error on the FE panel regression.
 
     Parameters
@@ -43,11 +51,12 @@ def lm_tests(data: pd.DataFrame, y: str, x: Sequence[str], w, effects: str = "tw
 
     Returns
     -------
-    DataFrame with rows ``LM_lag``, ``LM_error``, ``robust_LM_lag``, ``robust_LM_error`` and columns
-    ``statistic``, ``df``, ``p_value``.
+    FrameResult
+        ``to_frame()``: one row per test (``test`` = ``LM_lag``, ``LM_error``, ``robust_LM_lag``,
+        ``robust_LM_error``) with ``statistic``, ``df``, ``p_value``; ``.table`` is indexed by test.
     """
     check_choice("effects", effects, (*EFFECTS, "none"))
-    x = _as_list(x)
+    x = as_list(controls)
     pdata = prepare_spatial_panel(data, y, x, w, entity=entity, time=time)
     T, N = pdata.T, pdata.N
     Y = pdata.y.reshape(-1)
@@ -82,15 +91,17 @@ def lm_tests(data: pd.DataFrame, y: str, x: Sequence[str], w, effects: str = "tw
     out = pd.DataFrame({"statistic": stat.astype(float), "df": 1})
     out["p_value"] = stats.chi2.sf(out["statistic"], 1)
     out.index.name = "test"
-    out.attrs["note"] = (f"Elhorst panel LM tests on {effects} FE OLS residuals; sigma2 = e'e/NT; "
-                         f"N={N}, T={T}")
-    return out
+    note = f"Elhorst panel LM tests on {effects} FE OLS residuals; sigma2 = e'e/NT; N={N}, T={T}"
+    out.attrs["note"] = note
+    return FrameResult(table=out, model="LM tests for spatial dependence", rows=RowReport(pdata.n_input, pdata.T * pdata.N),
+                       reference=LM_REFERENCE, settings={"y": y, "controls": list(x), "effects": effects, "note": note})
 
 
-def sdm_tests(data: pd.DataFrame | None = None, y: str | None = None, x: Sequence[str] | None = None, w=None,
+@renamed_kwargs(x="controls")
+def sdm_tests(data: pd.DataFrame | None = None, y: str | None = None, controls: Sequence[str] | None = None, w=None,
               effects: str = "twoways", lee_yu: bool = False, *, sdm: SpatialPanelResult | None = None,
               sar: SpatialPanelResult | None = None, sem: SpatialPanelResult | None = None,
-              entity: str = "county", time: str = "year", vcov: str = "eim") -> pd.DataFrame:
+              entity: str = "county", time: str = "year", vcov: str = "eim") -> FrameResult:
     """Wald and LR tests of the SDM against SAR (theta = 0) and SEM (theta + rho beta = 0).
 
     Either pass fitted ``sdm``/``sar``/``sem`` results (same data, FE and correction), or the data
@@ -98,12 +109,15 @@ def sdm_tests(data: pd.DataFrame | None = None, y: str | None = None, x: Sequenc
 
     Returns
     -------
-    DataFrame with rows ``Wald SDM vs SAR``, ``LR SDM vs SAR``, ``Wald SDM vs SEM``, ``LR SDM vs SEM``
-    and columns ``statistic``, ``df``, ``p_value``.
+    FrameResult
+        ``to_frame()``: one row per test (``test`` = ``Wald SDM vs SAR``, ``LR SDM vs SAR``,
+        ``Wald SDM vs SEM``, ``LR SDM vs SEM``) with ``statistic``, ``df``, ``p_value``; ``.table`` is
+        indexed by test.
     """
     if sdm is None:
+        x = controls
         if data is None or y is None or x is None or w is None:
-            raise SpecificationError("sdm_tests needs either fitted results or data, y, x and w.")
+            raise SpecificationError("sdm_tests needs either fitted results or data, y, controls and w.")
         kw = dict(effects=effects, lee_yu=lee_yu, n_draws=0, entity=entity, time=time, vcov=vcov,
                   compute_effects=False)
         sdm = spatial_panel(data, y, x, w, model="sdm", **kw)
@@ -132,4 +146,5 @@ def sdm_tests(data: pd.DataFrame | None = None, y: str | None = None, x: Sequenc
     order = [r for r in ("Wald SDM vs SAR", "LR SDM vs SAR", "Wald SDM vs SEM", "LR SDM vs SEM") if r in rows]
     out = pd.DataFrame({"statistic": [rows[r] for r in order], "df": k}, index=pd.Index(order, name="test"))
     out["p_value"] = stats.chi2.sf(out["statistic"], k)
-    return out
+    return FrameResult(table=out, model="Wald and LR tests: SDM against SAR and SEM", rows=sdm.rows,
+                       reference=SDM_REFERENCE, settings={"tested": ", ".join(tn)})

@@ -64,10 +64,10 @@ import pandas as pd
 from scipy import sparse
 from scipy.optimize import minimize_scalar
 
+from .._compat import renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import (
     ColumnError,
-    DuplicateKeyError,
     MissingValueError,
     NonNumericError,
     SpecificationError,
@@ -76,6 +76,7 @@ from ..errors import (
     describe_rows,
 )
 from ..results import EstimationResult, RowReport
+from ..validation import as_list, check_unique_keys
 from .effects import simulate_effects
 from .weights import SpatialWeights, as_spatial_weights
 
@@ -131,12 +132,6 @@ class SpatialPanelData:
         return FixedEffects(pd.DataFrame(cols))
 
 
-def _as_list(x) -> list:
-    if x is None:
-        return []
-    if isinstance(x, str):
-        return [x]
-    return list(x)
 
 
 def prepare_spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, *, entity: str = "county",
@@ -151,7 +146,7 @@ def prepare_spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, *, en
     """
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError("data must be a pandas DataFrame (long panel, one row per unit-period).")
-    x = _as_list(x)
+    x = as_list(x)
     need = [entity, time, y, *x]
     missing = [c for c in need if c not in data.columns]
     if missing:
@@ -178,10 +173,7 @@ def prepare_spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, *, en
             f"missing values in {cols} ({describe_rows(rows)}). Spatial panel ML needs a balanced panel "
             "with complete data, so rows cannot be dropped one by one: impute these cells or drop the "
             "affected units entirely (and rebuild W on the remaining units).")
-    dup = frame.duplicated([entity, time], keep=False)
-    if dup.any():
-        raise DuplicateKeyError(f"duplicated ({entity}, {time}) keys in {describe_rows(frame.index[dup])}; "
-                                "keep one row per unit and period.")
+    check_unique_keys(frame, entity, time)
     w.check_ids(frame[entity].unique(), what=f"the panel's {entity!r} units")
     periods = sorted(frame[time].unique().tolist())
     counts = frame.groupby(entity)[time].size()
@@ -212,7 +204,8 @@ def prepare_spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, *, en
 @dataclass(repr=False)
 class SpatialPanelResult(EstimationResult):
     """Result of :func:`spatial_panel`. Adds ``effects`` (LeSage-Pace table), ``loglik``, ``rho``
-    (or ``lambda_``), ``sigma2``, and ``extra`` with the uncorrected estimates and draw info."""
+    (or ``lambda_``), ``sigma2``, and ``extra`` with the uncorrected estimates and draw info.
+    """
 
     effects: pd.DataFrame | None = None
     loglik: float = float("nan")
@@ -381,7 +374,8 @@ def _info_err(Z, ZL, yd, yld, beta, lam, sigma2, w, ev, n_obs, t_mult, kind="eim
 
 def _twoway_transform_fit(yd, yld, Z, ZL, ev, N, T, bounds, tol, model):
     """Lee-Yu (2010) two-way transformation approach: effective (N-1)(T-1) observations and
-    (T-1)[sum ln(1 - rho w) - ln(1 - rho)] (row-standardised W)."""
+    (T-1)[sum ln(1 - rho w) - ln(1 - rho)] (row-standardised W).
+    """
     n_eff = (N - 1) * (T - 1)
     ev_t = np.asarray(ev)
     # remove one unit eigenvalue (the iota direction is projected out)
@@ -396,7 +390,8 @@ def _twoway_transform_fit(yd, yld, Z, ZL, ev, N, T, bounds, tol, model):
 # public entry point
 # ---------------------------------------------------------------------------------------------
 
-def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = "sdm",
+@renamed_kwargs(x="controls")
+def spatial_panel(data: pd.DataFrame, y: str, controls: Sequence[str], w, model: str = "sdm",
                   effects: str = "twoways", lee_yu: bool = True, n_draws: int = 1000, seed=None, *,
                   entity: str = "county", time: str = "year", durbin: Sequence[str] | None = None,
                   vcov: str = "eim", lee_yu_method: str | None = None, point: str = "plugin",
@@ -406,9 +401,10 @@ def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = 
     Parameters
     ----------
     data
-        Long balanced panel, one row per unit and period, no missing values in ``y`` and ``x``.
-    y, x
-        Outcome and regressors (no constant: the fixed effects absorb it).
+        Long balanced panel, one row per unit and period, no missing values in ``y`` and ``controls``.
+    y, controls
+        Outcome and regressors (no constant: the fixed effects absorb it). ``controls`` is the one
+        name for explanatory variables across the library; the old keyword ``x=`` is deprecated.
     w
         :class:`~analysis.spatial.weights.SpatialWeights` (or libpysal ``W``) whose ids are exactly
         the panel's units; row-standardised.
@@ -424,7 +420,7 @@ def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = 
         Parameter draws for the SEs of the direct/indirect/total effects (SAR and SDM); ``seed``
         makes them reproducible. ``n_draws=0`` skips the effects.
     durbin
-        Regressors that enter as W x in the SDM (default: all of ``x``).
+        Regressors that enter as W x in the SDM (default: all of ``controls``).
     vcov
         ``"eim"`` (expected information; Elhorst, spreg) or ``"oim"`` (observed information;
         xsmle's default ``vce(oim)``).
@@ -445,10 +441,10 @@ def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = 
     if lee_yu_method is None:
         lee_yu_method = "transformation" if effects == "entity" else "elhorst"
     check_choice("lee_yu_method", lee_yu_method, ("elhorst", "transformation"))
-    x = _as_list(x)
+    x = as_list(controls)
     if not x:
         raise SpecificationError("spatial_panel needs at least one regressor in x.")
-    durbin = list(x) if durbin is None else _as_list(durbin)
+    durbin = list(x) if durbin is None else as_list(durbin)
     if model != "sdm":
         durbin = []
     unknown = [d for d in durbin if d not in x]
@@ -461,6 +457,12 @@ def spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, model: str = 
 
 def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, durbin, vcov, n_draws, seed,
               point, clip_draws, tol, compute_effects) -> SpatialPanelResult:
+    """Fit a prepared spatial panel (SAR/SDM/SEM) by ML and assemble the result.
+
+    About 130 lines of code in one function: the likelihood fit, the information-matrix
+    covariance, the Lee-Yu correction and the effects share the transformed arrays; splitting it is
+    left for a later change.
+    """
     w = pdata.w
     T, N = pdata.T, pdata.N
     ev = w.eigenvalues()
@@ -603,7 +605,10 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
         stats=stats_, cov=cov, extra={"uncorrected": uncorrected, "draws": draw_info, "y": pdata.y_name,
                                       "x": x, "durbin": durbin, "periods": pdata.periods, "ids": w.ids,
                                       "residuals": e.reshape(T, N)},
-        effects=effects_table, loglik=float(loglik), spatial_param=sp_name)
+        effects=effects_table, loglik=float(loglik), spatial_param=sp_name,
+        outcome=pdata.y_name, fixed_effects={"entity": (pdata.entity,), "time": (pdata.time,),
+                                             "twoways": (pdata.entity, pdata.time)}[effects],
+        vcov_type="iid", seed=seed if isinstance(seed, (int, np.integer)) else None)
     return res
 
 

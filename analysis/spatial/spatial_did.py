@@ -21,27 +21,59 @@ Stata: ``xsmle y D x, fe type(both) model(sdm) wmat(W) effects``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnError, TreatmentTimingError, describe_rows
+from ..errors import TreatmentTimingError, describe_rows
+from ..results import EstimationResult
+from ..validation import as_list, require_columns
 from .effects import effects_point
-from .panel_models import SpatialPanelResult, _as_list, spatial_panel
+from .panel_models import SpatialPanelResult, spatial_panel
 from .weights import as_spatial_weights
 
+__all__ = ["SpatialDiDResult", "spatial_did"]
 
-def w_eig(res, w):
+_REFERENCE = "Delgado and Florax (2015), Economics Letters 137 (spatial DiD); Stata xsmle ..., model(sdm) effects"
+
+#: the treatment terms of a spatial DiD: direct (the DiD coefficient), spillover and total effects
+DID_TERMS = ("did", "did_spillover", "did_total")
+
+
+def _w_eig(res, w):
     return as_spatial_weights(w).eigenvalues()
 
-__all__ = ["spatial_did"]
+
+@dataclass(repr=False)
+class SpatialDiDResult(EstimationResult):
+    """Spatial DiD: ``params`` are the policy effects ``did`` (direct), ``did_spillover`` (indirect)
+    and ``did_total`` with SEs from parameter draws (NaN with ``n_draws=0``).
+
+    Attributes (besides those of :class:`~analysis.results.EstimationResult`)
+    ----------
+    sdm
+        The full spatial Durbin fit (:class:`SpatialPanelResult`: rho, controls, W x terms, effects).
+    extra["did"]
+        The policy table with rows ``direct``, ``spillover``, ``total``, ``delta (D)``, ``phi (W*D)``.
+    """
+
+    sdm: SpatialPanelResult | None = None
+
+    @property
+    def rho(self) -> float:
+        return self.sdm.rho
+
+    @property
+    def effects(self) -> pd.DataFrame | None:
+        return self.sdm.effects
 
 
 def spatial_did(data: pd.DataFrame, y: str, treat: str, w, controls: Sequence[str] = (), *,
                 effects: str = "twoways", lee_yu: bool = True, n_draws: int = 1000, seed=None,
                 entity: str = "county", time: str = "year", lag_controls: bool = True,
-                check_absorbing: bool = True, **kwargs) -> SpatialPanelResult:
+                check_absorbing: bool = True, **kwargs) -> SpatialDiDResult:
     """Spatial DID: SDM with the treatment dummy, its spatial lag and controls.
 
     Parameters
@@ -58,14 +90,13 @@ def spatial_did(data: pd.DataFrame, y: str, treat: str, w, controls: Sequence[st
 
     Returns
     -------
-    SpatialPanelResult
-        As :func:`spatial_panel`; ``extra["did"]`` is the policy table with rows ``direct``,
-        ``spillover`` (indirect) and ``total`` plus the raw ``delta`` (D) and ``phi`` (W*D)
-        coefficients, each with its SE, z and p-value.
+    SpatialDiDResult
+        ``params``: ``did`` (direct effect), ``did_spillover`` and ``did_total``, each with its
+        simulated SE, z and p-value; ``sdm`` is the full SDM fit; ``extra["did"]`` the policy table
+        with the raw ``delta`` (D) and ``phi`` (W*D) coefficients too.
     """
-    controls = _as_list(controls)
-    if treat not in data.columns:
-        raise ColumnError(f"treatment column {treat!r} is not in the data.")
+    controls = as_list(controls)
+    require_columns(data, [treat], what="spatial_did() (the treatment column)")
     d = pd.to_numeric(data[treat], errors="coerce")
     bad = ~d.isin([0, 1])
     if bad.any():
@@ -86,7 +117,7 @@ def spatial_did(data: pd.DataFrame, y: str, treat: str, w, controls: Sequence[st
                         seed=seed, entity=entity, time=time, durbin=durbin, **kwargs)
     if res.effects is None:  # n_draws=0: plug-in effects without SEs
         d_, i_, t_ = effects_point(np.array([res.params[treat]]), np.array([res.params[f"W*{treat}"]]),
-                                   res.rho, w_eig(res, w))
+                                   res.rho, _w_eig(res, w))
         res.effects = pd.DataFrame({"variable": treat, "effect": ["direct", "indirect", "total"],
                                     "estimate": [d_[0], i_[0], t_[0]], "std_error": np.nan,
                                     "statistic": np.nan, "p_value": np.nan})
@@ -101,8 +132,15 @@ def spatial_did(data: pd.DataFrame, y: str, treat: str, w, controls: Sequence[st
         r = coef.loc[term]
         rows.append({"term": label, "estimate": r["estimate"], "std_error": r["std_error"],
                      "statistic": r["statistic"], "p_value": r["p_value"]})
-    res.extra["did"] = pd.DataFrame(rows)
-    res.model = "Spatial DID (SDM) " + res.model.split(" ", 2)[-1]
+    table = pd.DataFrame(rows)
+    res.extra["did"] = table
     res.settings["treatment"] = treat
     res.settings["treated share"] = float(np.mean(d))
-    return res
+    head = table.iloc[:3]
+    return SpatialDiDResult(
+        params=pd.Series(head["estimate"].to_numpy(float), index=list(DID_TERMS)),
+        std_errors=pd.Series(head["std_error"].to_numpy(float), index=list(DID_TERMS)),
+        model="Spatial DID (SDM) " + res.model.split(" ", 2)[-1], df_resid=None, statistic_name="z",
+        rows=res.rows, settings=dict(res.settings), reference=res.reference + "; " + _REFERENCE,
+        stats=dict(res.stats), extra={"did": table}, alpha=res.alpha, outcome=y,
+        fixed_effects=res.fixed_effects, vcov_type=res.vcov_type or "other", seed=res.seed, sdm=res)

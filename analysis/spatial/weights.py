@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from .._compat import renamed_kwargs
 from ..errors import (
     ColumnError,
     check_choice,
@@ -140,7 +141,8 @@ class SpatialWeights:
     def n_components(self) -> int:
         """Number of connected components of the neighbour graph (islands attached to each other,
         e.g. an archipelago, form a component of their own; W stays valid, with eigenvalue 1
-        repeated once per component)."""
+        repeated once per component).
+        """
         from scipy.sparse.csgraph import connected_components
 
         return int(connected_components(self.sparse, directed=True, connection="weak")[0])
@@ -210,7 +212,8 @@ class SpatialWeights:
         """Cached spectral pieces, once per distinct W (shared by every SpatialWeights holding the
         same matrix). Symmetric-similar W: eigenvalues of S = D^-1/2 A D^-1/2 from the symmetric
         eigensolver (``scipy.linalg.eigh(eigvals_only=True)``, LAPACK ``syevd``). Otherwise complex
-        eigenvalues of W (``numpy.linalg.eigvals``)."""
+        eigenvalues of W (``numpy.linalg.eigvals``).
+        """
         key = self._key()
         hit = _SPECTRAL_CACHE.get(key)
         if hit is None:
@@ -232,7 +235,8 @@ class SpatialWeights:
 
     def eigenvalues(self) -> np.ndarray:
         """Eigenvalues of W: real (symmetric eigensolver on D^-1/2 A D^-1/2) when W = D^-1 A with A
-        symmetric, else complex (``eigvals`` of W). Computed once per distinct W and cached."""
+        symmetric, else complex (``eigvals`` of W). Computed once per distinct W and cached.
+        """
         return self._spectral()["eig"]
 
     def trace_gtg(self, rho: float) -> float:
@@ -381,7 +385,8 @@ def _csr_to_w(mat: sparse.csr_matrix, ids: list):
 
 def _attach_islands(base: sparse.csr_matrix, ids: list, lon, lat) -> tuple[sparse.csr_matrix, pd.DataFrame]:
     """Link every unit without neighbours to its nearest unit (great-circle), symmetrically,
-    with weight equal to the mean nonzero weight (1 for binary)."""
+    with weight equal to the mean nonzero weight (1 for binary).
+    """
     base = sparse.lil_matrix(base)
     rs = np.asarray(sparse.csr_matrix(base).sum(axis=1)).ravel()
     isl = np.where(rs <= 0)[0]
@@ -493,14 +498,16 @@ def _frame(counties: pd.DataFrame | None, id_col: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def weights_from_edges(edges: pd.DataFrame, counties: pd.DataFrame | None = None, *, id_col: str = "adcode",
+@renamed_kwargs(id_col="entity")
+def weights_from_edges(edges: pd.DataFrame, counties: pd.DataFrame | None = None, *, entity: str = "adcode",
                        a: str = "adcode_a", b: str = "adcode_b", attach_islands: bool = True,
                        kind: str = "queen") -> SpatialWeights:
     """Binary symmetric contiguity from an edge list; units of ``counties`` without an edge are
     attached to their nearest unit and reported in ``.islands``. Edges flagged
-    ``attached_island == 1`` in the file are reported too (they are links the data builder added)."""
-    frame = _frame(counties, id_col)
-    ids = frame[id_col].tolist()
+    ``attached_island == 1`` in the file are reported too (they are links the data builder added).
+    """
+    frame = _frame(counties, entity)
+    ids = frame[entity].tolist()
     pos = {u: i for i, u in enumerate(ids)}
     ea, eb = edges[a].astype(str).to_numpy(), edges[b].astype(str).to_numpy()
     unknown = sorted({u for u in np.concatenate([ea, eb]) if u not in pos})
@@ -519,8 +526,8 @@ def weights_from_edges(edges: pd.DataFrame, counties: pd.DataFrame | None = None
     if "attached_island" in edges.columns:
         flagged = edges.loc[edges["attached_island"].astype(float) == 1, [a, b]].astype(str)
         if len(flagged):
-            lon = frame.set_index(id_col)["lon"]
-            lat = frame.set_index(id_col)["lat"]
+            lon = frame.set_index(entity)["lon"]
+            lat = frame.set_index(entity)["lat"]
             pre = pd.DataFrame({
                 "island": flagged[a].to_numpy(), "attached_to": flagged[b].to_numpy(),
                 "distance_km": great_circle_km(lon[flagged[a]].to_numpy(), lat[flagged[a]].to_numpy(),
@@ -532,8 +539,9 @@ def weights_from_edges(edges: pd.DataFrame, counties: pd.DataFrame | None = None
     return sw
 
 
+@renamed_kwargs(id_col="entity")
 def queen_weights(counties: pd.DataFrame | None = None, edges: pd.DataFrame | None = None, *,
-                  id_col: str = "adcode", attach_islands: bool = True) -> SpatialWeights:
+                  entity: str = "adcode", attach_islands: bool = True) -> SpatialWeights:
     """Row-standardised queen contiguity of the real counties from the shipped edge list
     (``analysis.datasets.load_county_edges()``), islands attached to their nearest county.
 
@@ -544,17 +552,18 @@ def queen_weights(counties: pd.DataFrame | None = None, edges: pd.DataFrame | No
         from ..datasets import load_county_edges
 
         edges = load_county_edges()
-    return weights_from_edges(edges, counties, id_col=id_col, attach_islands=attach_islands, kind="queen")
+    return weights_from_edges(edges, counties, entity=entity, attach_islands=attach_islands, kind="queen")
 
 
-def knn_weights(counties: pd.DataFrame | None = None, k: int = 5, *, id_col: str = "adcode") -> SpatialWeights:
-    """k nearest neighbours by great-circle distance between centroids, row-standardised.
+@renamed_kwargs(id_col="entity")
+def knn_weights(counties: pd.DataFrame | None = None, k: int = 5, *, entity: str = "adcode") -> SpatialWeights:
+    """K nearest neighbours by great-circle distance between centroids, row-standardised.
 
     Not symmetric, so the log-determinant uses complex eigenvalues. R: ``knearneigh(longlat=TRUE)``.
     """
     if int(k) < 1:
         raise SpecificationError(f"k={k} must be a positive integer.")
-    frame = _frame(counties, id_col)
+    frame = _frame(counties, entity)
     n = len(frame)
     if k >= n:
         raise SpecificationError(f"k={k} must be smaller than the number of units ({n}).")
@@ -566,7 +575,7 @@ def knn_weights(counties: pd.DataFrame | None = None, k: int = 5, *, id_col: str
         rows.extend([i] * len(nb))
         cols.extend(nb)
     mat = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
-    return weights_from_matrix(mat, frame[id_col].tolist(), kind="knn", params={"k": int(k)})
+    return weights_from_matrix(mat, frame[entity].tolist(), kind="knn", params={"k": int(k)})
 
 
 def _distance_base(frame: pd.DataFrame, cutoff_km: float, power: float) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
@@ -583,17 +592,18 @@ def _distance_base(frame: pd.DataFrame, cutoff_km: float, power: float) -> tuple
     return inv, dist
 
 
+@renamed_kwargs(id_col="entity")
 def distance_weights(counties: pd.DataFrame | None = None, cutoff_km: float = 150.0, power: float = 1.0, *,
-                     id_col: str = "adcode", attach_islands: bool = True) -> SpatialWeights:
+                     entity: str = "adcode", attach_islands: bool = True) -> SpatialWeights:
     """Inverse great-circle distance weights w_ij = d_ij^(-power) for d_ij <= cutoff_km, else 0;
     units with nobody within the cutoff are attached to their nearest unit (weight d^-power) and
     reported; rows standardised. R: ``dnearneigh(longlat=TRUE)`` + ``nb2listwdist(type="idw")``.
     """
     if cutoff_km <= 0:
         raise SpecificationError(f"cutoff_km={cutoff_km} must be positive.")
-    frame = _frame(counties, id_col)
+    frame = _frame(counties, entity)
     inv, _ = _distance_base(frame, cutoff_km, power)
-    ids = frame[id_col].tolist()
+    ids = frame[entity].tolist()
     inv, islands = _attach_islands_weighted(inv, frame, power)
     sw = weights_from_matrix(inv, ids, kind="inverse_distance",
                              params={"cutoff_km": float(cutoff_km), "power": float(power)})
@@ -623,8 +633,9 @@ def _attach_islands_weighted(inv: sparse.csr_matrix, frame: pd.DataFrame, power:
     return inv, pd.DataFrame(rows, columns=["island", "attached_to", "distance_km"])
 
 
+@renamed_kwargs(id_col="entity")
 def economic_weights(gdp, counties: pd.DataFrame | None = None, cutoff_km: float = 150.0, power: float = 1.0, *,
-                     id_col: str = "adcode", floor: float | None = None,
+                     entity: str = "adcode", floor: float | None = None,
                      attach_islands: bool = True) -> SpatialWeights:
     """Economic-geographic distance weights.
 
@@ -639,13 +650,13 @@ def economic_weights(gdp, counties: pd.DataFrame | None = None, cutoff_km: float
     pairs) keeps equal-GDP pairs finite. Islands (nobody within the cutoff) are attached to their
     nearest county with the same formula. Rows are standardised.
     """
-    frame = _frame(counties, id_col)
+    frame = _frame(counties, entity)
     g = pd.Series(gdp)
     g.index = g.index.astype(str)
-    missing = [u for u in frame[id_col] if u not in g.index or pd.isna(g.get(u))]
+    missing = [u for u in frame[entity] if u not in g.index or pd.isna(g.get(u))]
     if missing:
         raise MissingValueError(f"gdp is missing for {len(missing)} counties ({describe_rows(missing)}).")
-    gv = g.reindex(frame[id_col]).to_numpy(float)
+    gv = g.reindex(frame[entity]).to_numpy(float)
     inv, _ = _distance_base(frame, cutoff_km, power)
     inv, islands = _attach_islands_weighted(inv, frame, power)
     coo = inv.tocoo()
@@ -653,7 +664,7 @@ def economic_weights(gdp, counties: pd.DataFrame | None = None, cutoff_km: float
     fl = float(floor) if floor is not None else 1e-3 * float(np.mean(diff[diff > 0])) if np.any(diff > 0) else 1.0
     vals = coo.data / np.maximum(diff, fl)
     mat = sparse.csr_matrix((vals, (coo.row, coo.col)), shape=inv.shape)
-    sw = weights_from_matrix(mat, frame[id_col].tolist(), kind="economic",
+    sw = weights_from_matrix(mat, frame[entity].tolist(), kind="economic",
                              params={"cutoff_km": float(cutoff_km), "power": float(power), "floor": fl})
     sw.islands = islands
     return sw

@@ -6,13 +6,9 @@ package's API. Accepted: CountyFusion :class:`~analysis.results.EstimationResult
 pyfixest ``Feols``/``Fepois``, statsmodels results (``RegressionResults`` and friends), linearmodels
 results (``PanelEffectsResults``, ``PanelResults``, ``OLSResults``/IV).
 
-For :class:`EstimationResult` the writer reads
-``stats`` (``N``, ``r2``, ``r2_within``, ``adj_r2`` ... any scalar), ``settings["fixed_effects"]``
-(list of names, or a ``"county, year"`` / ``"county+year"`` string, ``"none ..."`` for none; also
-``"fe"``/``"absorb"``), ``settings["vcov_type"]`` or ``settings["vcov"]`` (``"iid"``, ``"hetero"``,
-``"cluster"``, ``"CRV1"``, ``"driscoll-kraay"``, a description in words, or a pyfixest-style
-``{"CRV1": "county"}``), ``settings["cluster"]`` (name, list or ``"county, year"``) and
-``settings["y"]``/``"depvar"`` or the attribute ``depvar``.
+For :class:`EstimationResult` the writer reads ``stats`` (``N``, ``r2``, ``r2_within``, ``adj_r2``
+... any scalar) and the typed provenance fields ``fixed_effects``, ``vcov_type``, ``cluster`` and
+``outcome`` -- never the free-form ``settings`` dict, whose keys differ between estimators.
 """
 from __future__ import annotations
 
@@ -24,7 +20,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from ..errors import SpecificationError
-from ..results import EstimationResult
+from ..results import EstimationResult, normalize_vcov, split_names
 
 __all__ = ["ModelSummary", "summarize_model"]
 
@@ -44,63 +40,33 @@ class ModelSummary:
 
 
 def _split_names(v) -> list[str]:
-    if v is None or v is False:
-        return []
-    if isinstance(v, str):
-        parts = [p.strip() for p in v.replace(",", "+").split("+")]
-        return [p for p in parts if p and p != "0"]
-    if isinstance(v, dict):
-        return [str(k) for k, on in v.items() if on]
-    return [str(p) for p in v]
+    return list(split_names(v))
 
 
 def _norm_vcov(v) -> tuple[str, list[str]]:
     """Normalise a vcov description (a code or words) to (kind, cluster variables)."""
-    if isinstance(v, dict):
-        if not v:
-            return "", []
-        (k, c), *_ = v.items()
-        kind, _ = _norm_vcov(k)
-        return kind, _split_names(c)
-    s = str(v or "").lower().replace("-", "_")
-    if s in ("", "none"):
-        return "", []
-    if s.startswith("crv") or "cluster" in s:
-        return "cluster", []
-    if "driscoll" in s or "kraay" in s or s in ("dk", "kernel"):
-        return "driscoll_kraay", []
-    if s in ("hac", "nw") or "newey" in s:
-        return "hac", []
-    if any(w in s for w in ("iid", "nonrobust", "unadjusted", "homoskedastic", "conventional")) or s == "ols":
-        return "iid", []
-    if s.startswith("hc") or any(w in s for w in ("hetero", "robust", "white")):
-        return "hetero", []
-    return "other", []
+    kind, cl = normalize_vcov(v)
+    return kind, list(cl)
 
 
 def _from_estimation_result(m: EstimationResult) -> ModelSummary:
+    """Read the typed provenance fields of an :class:`EstimationResult` (never the settings dict)."""
     st = dict(m.stats)
-    set_ = m.settings
-    fe_raw = set_.get("fixed_effects", set_.get("fe", set_.get("absorb")))
-    if isinstance(fe_raw, str) and fe_raw.strip().lower().startswith("none"):
-        fe_raw = None  # e.g. "none (pooled OLS with intercept)"
-    fe = _split_names(fe_raw)
-    # a short code ("vcov_type": cluster / hetero / iid / driscoll-kraay) wins over a description
-    kind, cl = _norm_vcov(set_.get("vcov_type") or set_.get("vcov", set_.get("se", "")))
-    cl = cl or _split_names(set_.get("cluster", set_.get("cluster_var", set_.get("clusters"))))
-    if cl and kind in ("", "other"):
-        kind = "cluster"
     if "N" not in st and m.rows is not None:
         st["N"] = m.rows.n_used
+    kind = normalize_vcov(m.vcov_type)[0] if m.vcov_type else ""
+    cl = list(m.cluster)
+    if cl and kind in ("", "other"):
+        kind = "cluster"
     return ModelSummary(
         params=m.params.astype(float),
         std_errors=m.std_errors.astype(float),
         pvalues=m.pvalues.astype(float),
         stats=st,
-        fixed_effects=fe,
+        fixed_effects=list(m.fixed_effects),
         vcov=kind,
         cluster=cl if kind == "cluster" else [],
-        depvar=str(set_.get("y", set_.get("depvar", getattr(m, "depvar", "") or ""))),
+        depvar=m.outcome,
     )
 
 

@@ -30,6 +30,24 @@ DESCRIPTIVE_STATS = {
 }
 
 
+def _restrict_to_sample(data: pd.DataFrame, columns, sample):
+    """Rows of ``data`` used by the result ``sample`` and, without ``columns``, its variables."""
+    if sample is None:
+        if columns is None:
+            raise SpecificationError("give the columns to describe (or sample=<an estimation result>).")
+        return data, columns
+    index = getattr(sample, "extra", {}).get("sample_index")
+    if index is None:
+        raise SpecificationError(
+            f"sample={type(sample).__name__} does not record the rows it used (extra['sample_index']); "
+            "pass the estimation sample as data instead, e.g. data.loc[rows].")
+    data = data.loc[index]
+    if columns is None:
+        terms = [t for t in getattr(sample, "params", pd.Series(dtype=float)).index if t in data.columns]
+        columns = [c for c in [getattr(sample, "outcome", ""), *terms] if c and c in data.columns]
+    return data, columns
+
+
 class DescriptiveTable(Table):
     """A descriptive :class:`~analysis.tables.render.Table`; ``values`` holds the unrounded numbers."""
 
@@ -38,7 +56,7 @@ class DescriptiveTable(Table):
 
 def descriptive_table(
     data: pd.DataFrame,
-    columns: Sequence[str],
+    columns: Sequence[str] | None = None,
     labels: Mapping[str, str] | Sequence[str] | None = None,
     lang: str = "zh",
     stats: Sequence[str] = ("N", "mean", "sd", "min", "max"),
@@ -46,6 +64,7 @@ def descriptive_table(
     digits: int = 3,
     title: str = "",
     notes: Sequence[str] | str | None = None,
+    sample=None,
 ) -> DescriptiveTable:
     """Summary statistics of ``columns`` (missing cells excluded per column; N counts the rest).
 
@@ -61,8 +80,20 @@ def descriptive_table(
         ``"zh"`` or ``"en"`` headers and notes.
     stats
         Any of ``N``, ``mean``, ``sd``, ``min``, ``max``, ``median``, ``p25``, ``p75``, ``missing``.
+    sample
+        Optional estimation result (any :class:`~analysis.results.EstimationResult` that keeps its
+        sample, e.g. from :func:`~analysis.regression.fe`): describe only the rows it used. With
+        ``columns=None`` the rows are its outcome and the regressors found in ``data``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"y": [1.0, 2.0, 3.0, None], "x": [0.0, 1.0, 0.0, 1.0]})
+    >>> descriptive_table(d, ["y", "x"], lang="en").values["N"].tolist()
+    [3.0, 4.0]
     """
     check_choice("lang", lang, ("zh", "en"))
+    data, columns = _restrict_to_sample(data, columns, sample)
     columns = [columns] if isinstance(columns, str) else list(columns)
     missing = [c for c in columns if c not in data.columns]
     if missing:

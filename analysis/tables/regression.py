@@ -173,7 +173,8 @@ def regression_table(
     ----------
     models
         One model, a list of models, or a dict {column label: model}. CountyFusion
-        ``EstimationResult`` objects, pyfixest ``Feols``, statsmodels and linearmodels results.
+        ``EstimationResult`` objects, pyfixest ``Feols``, statsmodels and linearmodels results; a
+        :class:`~analysis.regression.HeterogeneityResult` gives one column per group.
     labels
         Column labels shown under (1), (2), ... (e.g. the dependent variables).
     stars
@@ -201,6 +202,8 @@ def regression_table(
     """
     check_choice("lang", lang, ("zh", "en"))
     check_choice("se_in", se_in, ("parentheses", "brackets"))
+    if callable(getattr(models, "models", None)):  # a result holding several fits (heterogeneity())
+        models = models.models()
     if isinstance(models, Mapping):
         if labels is None:
             labels = [str(k) for k in models]

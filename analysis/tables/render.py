@@ -85,10 +85,10 @@ class Table:
         return "\n".join(lines)
 
     def to_latex(self, label: str | None = None, float_env: bool = True) -> str:
-        """booktabs table: ``\\toprule``, ``\\midrule`` under the header, ``\\bottomrule``; notes below.
+        r"""Booktabs table: ``\toprule``, ``\midrule`` under the header, ``\bottomrule``; notes below.
 
-        Chinese labels need a CJK-capable preamble (``\\usepackage{ctex}`` or ``xeCJK``); the table
-        also needs ``\\usepackage{booktabs}``.
+        Chinese labels need a CJK-capable preamble (``\usepackage{ctex}`` or ``xeCJK``); the table
+        also needs ``\usepackage{booktabs}``.
         """
         k = len(self.header[0]) - 1
         out = []
