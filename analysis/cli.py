@@ -124,7 +124,8 @@ _SHEET = click.option("--sheet", default=None,
 @click.version_option(package_name="countyfusion")
 def main(debug: bool) -> None:
     """CountyFusion 县域城乡融合: indices, coupling coordination and policy evaluation from an
-    Excel panel, without writing code."""
+    Excel panel, without writing code.
+    """
 
 
 @main.command()

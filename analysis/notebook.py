@@ -109,7 +109,8 @@ class Notebook:
 
     def table(self, table, name: str, title: "str | Mapping[str, str] | None" = None, **writer) -> Path:
         """Save a table as CSV under ``results/tables/``; estimation results also as Word (three-line),
-        Excel and LaTeX through :func:`analysis.tables.regression_table` beside the CSV."""
+        Excel and LaTeX through :func:`analysis.tables.regression_table` beside the CSV.
+        """
         if not name.startswith(self.number):
             raise ValueError(f"table name {name!r} must start with the notebook number {self.number!r}.")
         results = table if isinstance(table, (list, tuple)) else [table]
@@ -138,7 +139,8 @@ class Notebook:
 def open_notebook(number: str, data_path=None, study_path=None, lang: str = "zh", fast: bool = False,
                   seed: int = 20261128, **overrides) -> Notebook:
     """Load the study (``study_path`` YAML, else the defaults with ``data_path``) and print where the data
-    come from: the shipped SIMULATED panel or the user's file, with rows, counties and years."""
+    come from: the shipped SIMULATED panel or the user's file, with rows, counties and years.
+    """
     study = Study.from_yaml(study_path) if study_path else Study.default()
     if data_path is not None:
         study.data_path = str(data_path)

@@ -441,7 +441,8 @@ class Study:
 def in_county_yearbook_scope(codes: pd.Series) -> pd.Series:
     """True for codes a 中国县域统计年鉴 (县市卷) covers: ``county_yearbook_scope`` of
     ``data/counties.csv`` when the frame has it, else every unit whose ``county_type`` is not
-    ``"district"`` (市辖区)."""
+    ``"district"`` (市辖区).
+    """
     from .datasets import load_counties
 
     frame = load_counties()

@@ -77,7 +77,7 @@ def test_prop99_placebo_se_consistent_with_published(prop99_matrix, method):
 
 def test_prop99_placebo_se_through_public_api(prop99):
     res = synthetic_did(prop99, "packs", "treated", entity="state", time="year", se="placebo",
-                        replications=40, seed=3)
+                        n_draws=40, seed=3)
     assert len(res.extra["draws"]) == 40
     # 40 draws from the 38 exact placebo values: a loose band around the published 8.4 (MC error)
     assert 5.0 < res.std_errors["ATT"] < 13.0
@@ -219,7 +219,7 @@ def test_recovers_known_effect_block_and_staggered():
     assert len(tab) == 2 and abs(tab["weight"].sum() - 1) < 1e-12
     assert abs(r["ATT"] - 3.0) < 0.6
     assert np.isfinite(r.std_errors["ATT"])
-    rp = synthetic_did(df, "y", "d", se="placebo", replications=4, seed=1)
+    rp = synthetic_did(df, "y", "d", se="placebo", n_draws=4, seed=1)
     assert rp["ATT"] == r["ATT"] and np.isfinite(rp.std_errors["ATT"])
 
 
@@ -328,8 +328,8 @@ def test_bootstrap_se_block_design():
     the same order as the jackknife SE (the two estimate the same variance; within a factor of 2.5
     with 30 draws)."""
     df = _sim_panel(seed=5, n_units=30, n_treat=6)
-    b1 = synthetic_did(df, "y", "d", se="bootstrap", replications=30, seed=9)
-    b2 = synthetic_did(df, "y", "d", se="bootstrap", replications=30, seed=9)
+    b1 = synthetic_did(df, "y", "d", se="bootstrap", n_draws=30, seed=9)
+    b2 = synthetic_did(df, "y", "d", se="bootstrap", n_draws=30, seed=9)
     jk = synthetic_did(df, "y", "d", se="jackknife")
     assert b1.std_errors["ATT"] == b2.std_errors["ATT"]
     ratio = b1.std_errors["ATT"] / jk.std_errors["ATT"]

@@ -120,7 +120,7 @@ def test_opgd_picks_max_q_and_its_null_repeats_the_search():
     rej = rej_naive = 0
     for r in range(R):
         d = pd.DataFrame({"adcode": sw.ids, "y": F[:, r], "x": F[:, R + r]})
-        res = opgd(d, "y", "x", w=sw, n_perm=99, seed=r, methods=("equal", "quantile"), k=range(3, 7))
+        res = opgd(d, "y", "x", w=sw, n_draws=99, seed=r, methods=("equal", "quantile"), k=range(3, 7))
         row = res.factor.iloc[0]
         if r == 0:  # the chosen candidate is the maximum of the candidates' q, recomputed here
             cands = res.candidates
@@ -141,7 +141,7 @@ def test_power_and_result_contract():
     x = rng.integers(0, 3, sw.n)
     y = 0.8 * x + _sar_fields(sw.sparse, 0.5, 1, seed=1)[:, 0]
     d = pd.DataFrame({"adcode": sw.ids, "y": y, "x": x, "noise": rng.integers(0, 3, sw.n)})
-    res = geodetector(d, "y", ["x", "noise"], w=sw, n_perm=199, seed=0)
+    res = geodetector(d, "y", ["x", "noise"], w=sw, n_draws=199, seed=0)
     assert isinstance(res, GeoDetectorResult)
     tidy = res.to_frame()
     assert list(tidy.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]

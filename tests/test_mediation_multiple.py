@@ -48,7 +48,7 @@ def _effects(df, model):
 @pytest.mark.parametrize("model", ["parallel", "serial"])
 def test_matches_statsmodels_dummies_and_own_bootstrap(model):
     df = _panel()
-    r = multiple_mediation(df, "y", "x", ["m1", "m2"], model=model, controls=["w"], n_boot=50, seed=11)
+    r = multiple_mediation(df, "y", "x", ["m1", "m2"], model=model, controls=["w"], n_draws=50, seed=11)
     ref = _effects(df, model)
     for k in ["total", "direct", "ind: x->m1->y", "ind: x->m2->y"]:
         assert abs(r.params[k] - ref[k]) < 1e-9, k
@@ -78,8 +78,8 @@ def test_matches_statsmodels_dummies_and_own_bootstrap(model):
 
 def test_single_mediator_case_agrees_with_existing_mediation():
     df = _panel(seed=2)
-    one = mediation(df, "y", "x", "m1", controls=["w", "m2"], n_boot=0)
-    two = multiple_mediation(df, "y", "x", ["m1", "m2"], controls=["w"], n_boot=50, seed=0)
+    one = mediation(df, "y", "x", "m1", controls=["w", "m2"], n_draws=0)
+    two = multiple_mediation(df, "y", "x", ["m1", "m2"], controls=["w"], n_draws=50, seed=0)
     # total effects agree only when m2 is not a control; a-path of m1 agrees (same equation)
     assert abs(two.params["a[m1]"] - _ols_dummies(df, "m1", ["x", "w"])[0]) < 1e-9
     assert abs(one.params["b"] - two.params["b[m1]"]) < 1e-9  # y on x, m1, m2, w in both
@@ -94,7 +94,7 @@ def test_recovers_simulated_serial_truth():
     est, cover = [], 0
     for s in range(20):
         r = multiple_mediation(_panel(seed=100 + s, n=200), "y", "x", ["m1", "m2"], model="serial",
-                               controls=["w"], n_boot=200, seed=s)
+                               controls=["w"], n_draws=200, seed=s)
         est.append(r.params)
         t = r.table().set_index("path")
         cover += t.loc["ind: x->m1->m2->y", "boot_ci_low"] <= truth["ind: x->m1->m2->y"] <= \
@@ -107,7 +107,7 @@ def test_recovers_simulated_serial_truth():
 
 
 def test_warnings_printed_beside_numbers_and_total_first():
-    r = multiple_mediation(_panel(), "y", "x", ["m1", "m2"], model="serial", n_boot=50, seed=1)
+    r = multiple_mediation(_panel(), "y", "x", ["m1", "m2"], model="serial", n_draws=50, seed=1)
     text = r.summary()
     assert "Imai, Keele and Tingley 2010" in text and "Hayes" in text and "Report the total effect first" in text
     assert r.to_frame()["term"].iloc[0] == "total"
@@ -120,4 +120,4 @@ def test_bad_input():
     with pytest.raises(SpecificationError):
         multiple_mediation(df, "y", "x", ["m1", "m2"], model="chain-ish")
     with pytest.raises(SpecificationError, match="n_boot"):
-        multiple_mediation(df, "y", "x", ["m1", "m2"], n_boot=10)
+        multiple_mediation(df, "y", "x", ["m1", "m2"], n_draws=10)

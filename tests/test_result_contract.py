@@ -72,6 +72,11 @@ def panel(w):
 # ---------------------------------------------------------------------------------------------
 # how each public estimator is run (name -> function of (panel, w)); seed where it draws
 # ---------------------------------------------------------------------------------------------
+def _twice(p):
+    """60 counties: the panel and a copy under other ids (design_power needs at least 50 complete counties)."""
+    return pd.concat([p, p.assign(county=p["county"].astype(str) + "b")], ignore_index=True)
+
+
 def _es(p, w):
     return did.event_study(p, "y", "adoption", leads=3, lags=3)
 
@@ -90,14 +95,21 @@ ESTIMATORS = {
     "imputation": lambda p, w: did.imputation(p, "y", "adoption"),
     "honest_did": lambda p, w: did.honest_did(_es(p, w), m_values=[0.0, 0.1]),
     "static_twfe": lambda p, w: did.static_twfe(p, "y", "adoption"),
+    "synthetic_did": lambda p, w: did.synthetic_did(p, "y", "treat", se="jackknife", seed=SEED),
+    "synthetic_control": lambda p, w: did.synthetic_control(p[p["adoption"].fillna(2014) == 2014], "y", "treat",
+                                                            n_draws=10, seed=SEED),
+    "triple_difference": lambda p, w: did.triple_difference(
+        p.assign(g=(p.groupby("county")["x1"].transform("mean") > 0).astype(int)), "y", "treat", "g"),
     # analysis.regression
     "fe": lambda p, w: regression.fe("y ~ treat + x1", p),
     "hausman": lambda p, w: regression.hausman("y ~ treat + x1", p),
     "heterogeneity": lambda p, w: regression.heterogeneity("y ~ treat + x1", p, by="region", min_group_size=10),
     "mediation": lambda p, w: regression.mediation(p, "y", "treat", "m", n_draws=19, seed=SEED),
+    "multiple_mediation": lambda p, w: regression.multiple_mediation(p, "y", "treat", ["m", "z"], n_draws=59,
+                                                                     seed=SEED),
     "moderation": lambda p, w: regression.moderation(p, "y", "treat", "z"),
     "wild_bootstrap": lambda p, w: regression.wild_bootstrap("y ~ treat + x1", p, "treat", n_draws=99, seed=SEED),
-    "threshold": lambda p, w: regression.threshold(p, "y", "q", "x1", grid=20, n_boot=5, seed=SEED),
+    "threshold": lambda p, w: regression.threshold(p, "y", "q", "x1", grid=20, n_draws=5, seed=SEED),
     # analysis.spatial
     "spatial_panel": lambda p, w: spatial.spatial_panel(p, "y", ["x1"], w, n_draws=20, seed=SEED),
     "spatial_did": lambda p, w: spatial.spatial_did(p, "y", "treat", w, n_draws=20, seed=SEED),
@@ -118,7 +130,10 @@ ESTIMATORS = {
     "spatial_markov": lambda p, w: disparity.spatial_markov(p, "y", w, k=3),
     "sigma_convergence": lambda p, w: disparity.sigma_convergence(p, "y"),
     "beta_convergence": lambda p, w: disparity.beta_convergence(p, "y", kind="cross_section"),
-    "geodetector": lambda p, w: disparity.geodetector(p, "y", ["region", "province"]),
+    "geodetector": lambda p, w: disparity.geodetector(p.query("year == 2015"), "y", ["region", "province"], w=w,
+                                                      id_col="county", n_draws=49, seed=SEED),
+    "opgd": lambda p, w: disparity.opgd(p.query("year == 2015"), "y", ["x1"], w=w, id_col="county", n_draws=49,
+                                        seed=SEED, k=range(3, 5)),
     # analysis.robustness
     "specification_curve": lambda p, w: robustness.specification_curve(
         p, {"outcome": "y", "treatment": "treat", "controls": "none", "sample": "full", "fe": ("county", "year"),
@@ -126,7 +141,7 @@ ESTIMATORS = {
             "samples": {"full": None}}, {"controls": ["none", "x1"]}, progress=False, index_builder=None),
     "design_power": lambda p, w: robustness.design_power(
         {"n_treated": 8, "selection": "random", "adoption": [2014, 2016], "years": (2010, 2019)},
-        effect_sizes=[0.0, 0.4], n_sims=10, seed=SEED, panel=p, outcome="y"),
+        effect_sizes=[0.0, 0.4], n_sims=10, seed=SEED, panel=_twice(p), outcome="y"),
 }
 
 #: estimators converted on other branches; their checks are expected to fail here until the merge
@@ -136,8 +151,6 @@ CONVERTED_ELSEWHERE = {
     "moran_by_year": "converted on branch h/silent",
     "local_moran": "converted on branch h/silent",
     "getis_ord": "converted on branch h/silent",
-    "geodetector": "converted on branch h/inference",
-    "design_power": "converted on branch h/inference",
 }
 
 #: public callables that are not estimators, with the reason
@@ -160,6 +173,8 @@ NON_ESTIMATORS = {
     "bandwidth": "kernel bandwidth rule", "kde": "density on a grid", "kde_panel": "densities on a grid by year",
     "convergence_speed": "arithmetic on a coefficient",
     "discretize": "data preparation for geodetector",
+    "msr_q_test": "building block of the geodetector's spatial null (returns arrays of q)",
+    "msr_q_test_fields": "building block of the geodetector's spatial null for many fields (size studies)",
     "factor_detector": "component of geodetector (which carries the contract)",
     "interaction_detector": "component of geodetector (which carries the contract)",
     "risk_detector": "component of geodetector (which carries the contract)",
@@ -168,7 +183,8 @@ NON_ESTIMATORS = {
     "expand_grid": "list of specifications for specification_curve",
 }
 
-SEEDED = {"placebo_test", "psm_did", "mediation", "wild_bootstrap", "spatial_panel", "spatial_did"}
+SEEDED = {"placebo_test", "psm_did", "mediation", "wild_bootstrap", "spatial_panel", "spatial_did", "synthetic_did",
+          "synthetic_control", "multiple_mediation", "geodetector", "opgd"}
 
 
 def _param(name):

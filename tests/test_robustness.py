@@ -214,7 +214,7 @@ def test_wild_bootstrap_and_ri_hold_size_with_few_treated_clusters():
     data = toy_panel(4, n=150)
     res = design_power({"n_treated": 8, "selection": "random", "adoption": [2014, 2016], "years": (2010, 2019)},
                        effect_sizes=[0.0, 0.6], n_sims=400, seed=11, panel=data, outcome="y",
-                       inference=("cluster_t", "wild_bootstrap", "randomization"), n_boot=199)
+                       inference=("cluster_t", "wild_bootstrap", "randomization"), n_draws=199)
     t = res.table.set_index(["inference", "effect"])["rejection_rate"]
     band = 2.576 * np.sqrt(0.05 * 0.95 / 400)
     assert abs(t[("wild_bootstrap", 0.0)] - 0.05) <= band, t

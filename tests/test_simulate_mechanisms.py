@@ -69,7 +69,7 @@ def test_parallel_and_serial_mediation_recover_truth(mpanel, truth):
     0.3% of the time for one unbiased estimate)."""
     ind = truth["indirect"]
     par = multiple_mediation(mpanel, "integration_score", "land_reform",
-                             ["migrant_share", "agri_loans_gdp", "agro_processing_ratio"], n_boot=199, seed=1)
+                             ["migrant_share", "agri_loans_gdp", "agro_processing_ratio"], n_draws=199, seed=1)
     checks = {
         "ind: land_reform->migrant_share->integration_score": ind["people"],
         "ind: land_reform->agri_loans_gdp->integration_score": ind["money_direct"] + ind["money_chain_via_land"],
@@ -78,7 +78,7 @@ def test_parallel_and_serial_mediation_recover_truth(mpanel, truth):
     for k, v in checks.items():
         assert abs(par.params[k] - v) < 3 * par.std_errors[k], (k, par.params[k], v)
     ser = multiple_mediation(mpanel, "integration_score", "land_reform", ["land_transfer_rate", "agri_loans_gdp"],
-                             model="serial", n_boot=199, seed=1)
+                             model="serial", n_draws=199, seed=1)
     chain = "ind: land_reform->land_transfer_rate->agri_loans_gdp->integration_score"
     assert abs(ser.params[chain] - ind["money_chain_via_land"]) < 3 * ser.std_errors[chain]
     direct = "ind: land_reform->agri_loans_gdp->integration_score"

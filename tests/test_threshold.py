@@ -90,7 +90,7 @@ def brute_ssr(df, y, r_cols, x_cols, q, thresholds, closed="right"):
 @pytest.mark.parametrize("closed", ["right", "left"])
 def test_single_threshold_ssr_matches_loop(closed):
     df = hansen_panel(n=40, T=6, kx=2, kr=2, q_decimals=1, seed=3)  # q with many ties
-    res = threshold(df, "y", "q", ["r0", "r1"], controls=["x0", "x1"], n_boot=0, grid=60, closed=closed)
+    res = threshold(df, "y", "q", ["r0", "r1"], controls=["x0", "x1"], n_draws=0, grid=60, closed=closed)
     curve = res.lr_curve[res.lr_curve.stage == "Th-1"]
     loop = np.array([brute_ssr(df, "y", ["r0", "r1"], ["x0", "x1"], "q", [g], closed) for g in curve.gamma])
     diff = np.max(np.abs(curve.ssr.to_numpy() - loop))
@@ -102,7 +102,7 @@ def test_single_threshold_ssr_matches_loop(closed):
 
 def test_double_threshold_stage_curves_match_loop():
     df = hansen_panel(n=50, T=5, kx=1, kr=1, seed=11)
-    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_boot=0, grid=50)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=0, grid=50)
     th = res.threshold_table.set_index("stage")["estimate"]
     g1 = th["Th-1"]
     c22 = res.lr_curve[res.lr_curve.stage == "Th-22"]  # second threshold given the first
@@ -145,7 +145,7 @@ def test_bootstrap_f_matches_loop_with_same_draws():
     """
     n, T, B = 20, 4, 6
     df = hansen_panel(n=n, T=T, seed=9)
-    res = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=B, grid=15, seed=123, batch_size=B)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=B, grid=15, seed=123, batch_size=B)
     grid = res.extra["search_grid"]
     g = df["county"].to_numpy()
     X = df[["x0", "r0"]]
@@ -168,7 +168,7 @@ def test_bootstrap_f_matches_loop_with_same_draws():
 def test_regime_coefficients_and_iid_se_match_ols():
     """Final regression = xtreg y x i._cat#c.r, fe: coefficients and conventional SEs by hand."""
     df = hansen_panel(n=40, T=5, seed=2)
-    res = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=0, grid=40, vcov="iid")
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=40, vcov="iid")
     g = res.thresholds[0]
     low = (df.q <= g).to_numpy()
     X = pd.DataFrame({"x0": df.x0, "r0_regime0": df.r0 * low, "r0_regime1": df.r0 * ~low})
@@ -181,7 +181,7 @@ def test_regime_coefficients_and_iid_se_match_ols():
     np.testing.assert_allclose(res.params[["x0", "r0_regime0", "r0_regime1"]], b, rtol=1e-10)
     np.testing.assert_allclose(res.std_errors[["x0", "r0_regime0", "r0_regime1"]], se, rtol=1e-10)
     # cluster: CRV1 with xtreg's factor G/(G-1) (N-1)/(N-K-1)
-    rc = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=0, grid=40, vcov="cluster")
+    rc = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=40, vcov="cluster")
     bread = np.linalg.inv(Xd.T @ Xd)
     sc = pd.DataFrame(Xd * e[:, None]).groupby(df.county.to_numpy()).sum().to_numpy()
     N, K, G = len(df), 3, 40
@@ -220,7 +220,7 @@ def test_lr_interval_coverage_near_nominal():
     R_, hits = 400, 0
     for rep in range(R_):
         df = hansen_panel(n=100, T=5, b_low=1.0, b_high=2.0, seed=10_000 + rep)
-        res = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=0, grid=500)
+        res = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=500)
         lo, hi = res.threshold_table.loc[0, ["ci_low", "ci_high"]]
         hits += lo <= 0.0 <= hi
     cov = hits / R_
@@ -236,7 +236,7 @@ def test_bootstrap_f_test_size():
     R_, rej = 200, 0
     for rep in range(R_):
         df = hansen_panel(n=50, T=5, b_low=1.0, b_high=1.0, seed=20_000 + rep)
-        res = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=99, grid=60, seed=rep)
+        res = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=99, grid=60, seed=rep)
         rej += res.f_table.p_value.iloc[0] < 0.05
     rate = rej / R_
     assert rate <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / R_), rate
@@ -244,20 +244,20 @@ def test_bootstrap_f_test_size():
 
 def test_bootstrap_detects_threshold_and_is_reproducible():
     df = hansen_panel(n=60, T=5, b_low=1.0, b_high=2.0, seed=7)
-    a = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_boot=50, grid=60, seed=42)
-    b = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_boot=50, grid=60, seed=42)
+    a = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=50, grid=60, seed=42)
+    b = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=50, grid=60, seed=42)
     assert a.f_table.p_value.iloc[0] == 0.0
     pd.testing.assert_frame_equal(a.f_table, b.f_table)
     # F = (S0 - S1) / (S1 / n(T-1))
     S0, S1 = a.stats["ssr_linear"], a.f_table.rss.iloc[0]
     assert a.f_table.F.iloc[0] == pytest.approx((S0 - S1) / (S1 / (60 * 4)), rel=1e-12)
-    fixed = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_boot=50, grid=60, seed=42, bootstrap_null="fixed")
+    fixed = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=50, grid=60, seed=42, bootstrap_null="fixed")
     assert fixed.f_table.F.iloc[1] == pytest.approx(a.f_table.F.iloc[1])
 
 
 def test_triple_threshold_runs_and_orders():
     df = hansen_panel(n=60, T=6, seed=8)
-    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=3, n_boot=20, grid=50, seed=1)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=3, n_draws=20, grid=50, seed=1)
     assert list(res.threshold_table.stage) == ["Th-1", "Th-21", "Th-22", "Th-3"]
     assert len(res.thresholds) == 3 and np.all(np.diff(res.thresholds) > 0)
     assert list(res.f_table.test) == ["Single", "Double", "Triple"]
@@ -276,7 +276,7 @@ def test_recovers_simulated_panel_threshold():
     d = panel.assign(log_rural_income=np.log(panel["rural_income"]), log_gdp_pc=np.log(panel["gdp_pc"]))
     # the simulated model (truth["note"]): county and year effects, land_transfer_rate, land reform
     res = threshold(d, "log_rural_income", "log_gdp_pc", "loans_gdp", controls=["land_transfer_rate", "land_reform"],
-                    n_boot=50, grid=300, seed=1, time_effects=True)
+                    n_draws=50, grid=300, seed=1, time_effects=True)
     # gamma: the LR set is the hull of grid points; with sigma_e small it shrinks to one grid point,
     # so the truth must lie within the set widened by one grid step (the grid's resolution)
     g = np.sort(res.lr_curve.loc[res.lr_curve.stage == "Th-1", "gamma"].to_numpy())
@@ -301,7 +301,7 @@ def test_matches_pyxthreg_reference_on_its_grid():
     d["id"] = d["id"].astype(str)
     ref = pd.read_csv(REF / "pyxthreg_panel_small.csv").set_index("quantity")["value"]
     grid = get_grid(d["q"].to_numpy(float), 0.05, 300)  # pyxthreg's grid; ours differs by design
-    res = threshold(d, "y", "q", "rx1", controls=["x1"], entity="id", time="year", grid=grid, n_boot=0, vcov="iid")
+    res = threshold(d, "y", "q", "rx1", controls=["x1"], entity="id", time="year", grid=grid, n_draws=0, vcov="iid")
     assert res.thresholds[0] == pytest.approx(ref["threshold"], abs=1e-12)
     assert res.stats["ssr"] == pytest.approx(ref["ssr"], rel=1e-10)
     assert res.stats["ssr_linear"] == pytest.approx(ref["ssr_linear"], rel=1e-10)
@@ -317,18 +317,18 @@ def test_unbalanced_panel_bootstrap_names_counties():
     """The bootstrap swaps whole residual vectors between counties: refused, naming them and why."""
     df = hansen_panel(n=10, T=4).drop(index=[5, 9])
     with pytest.raises(UnbalancedPanelError, match="110102") as exc:
-        threshold(df, "y", "q", "r0", n_boot=5)
+        threshold(df, "y", "q", "r0", n_draws=5)
     assert "110103" in str(exc.value) and "residual vector" in str(exc.value)
     with pytest.raises(UnbalancedPanelError, match="single period"):
-        threshold(hansen_panel(n=10, T=4).drop(index=[4, 5, 6]), "y", "q", "r0", n_boot=0)
+        threshold(hansen_panel(n=10, T=4).drop(index=[4, 5, 6]), "y", "q", "r0", n_draws=0)
 
 
 @pytest.mark.parametrize("transform", ["xthreg", "hansen"])
 def test_unbalanced_panel_ssr_matches_loop(transform):
-    """Unbalanced panels (n_boot=0): the search equals explicit OLS on each unit's own within transform."""
+    """Unbalanced panels (n_draws=0): the search equals explicit OLS on each unit's own within transform."""
     df = hansen_panel(n=40, T=6, seed=13)
     df = df.drop(index=df.index[[0, 7, 8, 20, 33, 34, 35, 100]]).reset_index(drop=True)
-    res = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=0, grid=25, transform=transform,
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=25, transform=transform,
                     ci_grid="search", vcov="iid")
     curve = res.lr_curve[res.lr_curve.stage == "Th-1"]
     if transform == "xthreg":
@@ -377,7 +377,7 @@ def load_hansen_invest():
 def test_hansen_transform_search_matches_loop():
     """transform="hansen" (vectorised, with the dropped-row corrections) equals explicit OLS, 2 stages."""
     df = hansen_panel(n=30, T=5, seed=21, q_decimals=1)
-    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_boot=0, grid=40,
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=0, grid=40,
                     transform="hansen", vcov="iid")
     for stage, fixed in [("Th-1", []), ("Th-22", [res.threshold_table.estimate.iloc[0]])]:
         curve = res.lr_curve[res.lr_curve.stage == stage]
@@ -395,7 +395,7 @@ def test_reproduces_hansen_1999_published_tables():
     """
     ref = pd.read_csv(REF / "hansen1999_tables.csv").set_index("quantity")
     df = load_hansen_invest()
-    kw = dict(controls=["q1", "q2", "q3", "d1", "qd1"], entity="firm", time="year", n_boot=0, vcov="iid")
+    kw = dict(controls=["q1", "q2", "q3", "d1", "qd1"], entity="firm", time="year", n_draws=0, vcov="iid")
     res = threshold(df, "i", "d1", "c1", n_thresholds=2, transform="hansen", **kw)
     got = {
         "gamma1_single": res.threshold_table.estimate.iloc[0],
@@ -419,8 +419,8 @@ def test_confidence_interval_is_not_a_single_grid_point():
     estimate, and equal the hull from an explicit loop over the observed values.
     """
     df = hansen_panel(n=60, T=5, seed=1, b_low=1.0, b_high=2.2)
-    res = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=0, grid=12, vcov="iid")
-    coarse = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=0, grid=12, vcov="iid", ci_grid="search")
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=12, vcov="iid")
+    coarse = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=12, vcov="iid", ci_grid="search")
     lo, hi = res.threshold_table.loc[0, ["ci_low", "ci_high"]]
     g = res.thresholds[0]
     assert lo <= g <= hi and hi > lo
@@ -437,17 +437,17 @@ def test_missing_values_name_rows():
     df = hansen_panel(n=10, T=4)
     df.loc[[3, 17], "r0"] = np.nan
     with pytest.raises(MissingValueError, match=r"'r0' in rows 3, 17"):
-        threshold(df, "y", "q", "r0", n_boot=0)
+        threshold(df, "y", "q", "r0", n_draws=0)
 
 
 def test_other_input_errors():
     df = hansen_panel(n=10, T=4)
     with pytest.raises(ColumnError):
-        threshold(df, "y", "q", "nope", n_boot=0)
+        threshold(df, "y", "q", "nope", n_draws=0)
     with pytest.raises(DuplicateKeyError):
-        threshold(pd.concat([df, df.iloc[:1]]), "y", "q", "r0", n_boot=0)
+        threshold(pd.concat([df, df.iloc[:1]]), "y", "q", "r0", n_draws=0)
     with pytest.raises(ConstantColumnError):
-        threshold(df.assign(c=df.county.str[-1].astype(float)), "y", "q", "r0", controls=["c"], n_boot=0)
+        threshold(df.assign(c=df.county.str[-1].astype(float)), "y", "q", "r0", controls=["c"], n_draws=0)
     with pytest.raises(SpecificationError):
         threshold(df, "y", "q", "r0", n_thresholds=4)
     with pytest.raises(ValueError):  # every error is a ValueError
@@ -456,7 +456,7 @@ def test_other_input_errors():
 
 def test_result_object_and_plot():
     df = hansen_panel(n=40, T=5, seed=4)
-    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_boot=10, grid=40, seed=0)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=10, grid=40, seed=0)
     assert isinstance(res, ThresholdResult)
     tidy = res.to_frame()
     assert list(tidy.term) == ["x0", "r0_regime0", "r0_regime1", "r0_regime2"]
@@ -480,8 +480,8 @@ def test_result_object_and_plot():
 def test_df_convention_rescales_f_but_not_p_values():
     """A.4: the denominator n(T-1) vs nT rescales F and F* alike, so p-values are identical."""
     df = hansen_panel(n=30, T=5, b_low=1.0, b_high=1.3, seed=12)
-    a = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=40, grid=30, seed=5, df="hansen")
-    b = threshold(df, "y", "q", "r0", controls=["x0"], n_boot=40, grid=30, seed=5, df="nT")
+    a = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=40, grid=30, seed=5, df="hansen")
+    b = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=40, grid=30, seed=5, df="nT")
     assert b.f_table.F.iloc[0] == pytest.approx(a.f_table.F.iloc[0] * 5 / 4, rel=1e-12)
     assert b.f_table.p_value.iloc[0] == a.f_table.p_value.iloc[0]
 
@@ -489,7 +489,7 @@ def test_df_convention_rescales_f_but_not_p_values():
 def test_threshold_variable_may_be_the_regime_regressor():
     """xthreg allows rx(x) qx(x): the regressor is its own threshold variable."""
     df = hansen_panel(n=30, T=5, seed=13)
-    res = threshold(df, "y", "r0", "r0", controls=["x0"], n_boot=0, grid=30)
+    res = threshold(df, "y", "r0", "r0", controls=["x0"], n_draws=0, grid=30)
     assert list(res.params.index) == ["x0", "r0_regime0", "r0_regime1"]
     assert res.regimes.n_obs.sum() == len(df)
 
@@ -497,8 +497,8 @@ def test_threshold_variable_may_be_the_regime_regressor():
 def test_double_row_identical_in_double_and_triple_fits():
     """The Double test (F2) does not change when a third threshold is also estimated."""
     df = hansen_panel(n=40, T=6, seed=21)
-    two = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_boot=0, grid=40)
-    three = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=3, n_boot=0, grid=40)
+    two = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=0, grid=40)
+    three = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=3, n_draws=0, grid=40)
     pd.testing.assert_frame_equal(two.f_table.iloc[:2], three.f_table.iloc[:2])
     S_pair = brute_ssr(df, "y", ["r0"], ["x0"], "q", two.thresholds)
     S3 = three.f_table.rss.iloc[2]

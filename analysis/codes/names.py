@@ -16,8 +16,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from ..errors import (AmbiguousNameError, ColumnError, NameFormatError, UnmatchedNameError, check_choice,
-                      describe_rows)
+from ..errors import AmbiguousNameError, ColumnError, NameFormatError, UnmatchedNameError, check_choice, describe_rows
 from .lineage import FRAME_VINTAGE, lineage
 
 __all__ = ["Matched", "match_names", "normalize_names", "name_stem"]
@@ -53,7 +52,8 @@ def _province_key(name: str) -> str:
 @dataclass
 class Matched:
     """Result of :func:`match_names`: ``.data`` with the frame code column added, ``.report`` (one row
-    per distinct name: how it was matched), ``.dropped`` (aggregate rows kept out)."""
+    per distinct name: how it was matched), ``.dropped`` (aggregate rows kept out).
+    """
 
     data: pd.DataFrame
     report: pd.DataFrame
@@ -75,7 +75,7 @@ class Matched:
 
 @lru_cache(maxsize=1)
 def _index():
-    """name -> [(code, sorted valid years)], stem -> names, and province/prefecture lookups."""
+    """Name -> [(code, sorted valid years)], stem -> names, and province/prefecture lookups."""
     lin = lineage()
     by_name: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for (code, year), name in lin.names.items():

@@ -149,7 +149,7 @@ def sparsify(v: np.ndarray) -> np.ndarray:
 
 
 def sum_normalize(x: np.ndarray) -> np.ndarray:
-    """x / sum(x), or uniform weights when the sum is zero (R ``sum_normalize``)."""
+    """X / sum(x), or uniform weights when the sum is zero (R ``sum_normalize``)."""
     s = x.sum()
     return x / s if s != 0 else np.full(len(x), 1.0 / len(x))
 
@@ -279,7 +279,7 @@ def unit_contrasts(fit: SynthFit, Y: np.ndarray) -> np.ndarray:
 
 
 def leave_one_out(fit: SynthFit, Y: np.ndarray) -> np.ndarray:
-    """tau with each unit left out in turn and the weights held fixed (omega restricted to the
+    """Tau with each unit left out in turn and the weights held fixed (omega restricted to the
     remaining controls and renormalised, uniform if nothing is left; R ``jackknife_se``'s theta).
 
     Closed form of the refit: dropping control j gives mean_tr(d) - (omega'd - omega_j d_j)/(1 - omega_j);

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConstantColumnError, NonNumericError, SpecificationError, describe_rows
-from ..regression.fe import FEResult, fe as _fe
+from ..regression.fe import FEResult
+from ..regression.fe import fe as _fe
 from ._common import adoption_from_treatment, check_columns
 
 __all__ = ["triple_difference"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed_kwargs
 from ..errors import SpecificationError
 from ..results import EstimationResult
 from . import _synth_core as core
@@ -58,6 +59,7 @@ def rmspe_placebo(Y: np.ndarray, n0: int, t0: int, omega: np.ndarray) -> pd.Data
     return out
 
 
+@renamed_kwargs(replications="n_draws")
 def synthetic_control(
     data: pd.DataFrame,
     y: str,
@@ -65,7 +67,7 @@ def synthetic_control(
     entity: str = "county",
     time: str = "year",
     se: SEMethod = "placebo",
-    replications: int = 200,
+    n_draws: int = 200,
     seed: int = 0,
     permutation: bool = True,
     alpha: float = 0.05,
@@ -90,6 +92,7 @@ def synthetic_control(
         and with ``permutation``: ``extra["placebo_study"]`` (per unit pre/post RMSPE and ratio) and
         ``stats["permutation_p"]`` = rank of the treated ratio / (donors + 1).
     """
+    replications = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     panel = prepare_synth_panel(data, y, entity, time, treat)
     if len(panel.cohorts) > 1:
         raise SpecificationError(
@@ -97,7 +100,7 @@ def synthetic_control(
             f"{panel.cohorts}); run it per cohort (or for one case-study {entity}), or use "
             "synthetic_did(..., method='sc'), which averages cohort by cohort."
         )
-    res = synthetic_did(data, y, treat, entity, time, method="sc", se=se, replications=replications,
+    res = synthetic_did(data, y, treat, entity, time, method="sc", se=se, n_draws=replications,
                         seed=seed, alpha=alpha)
     a = panel.cohorts[0]
     controls = panel.controls

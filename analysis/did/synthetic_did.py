@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._compat import renamed_kwargs
 from ..errors import (
     MissingValueError,
     SpecificationError,
@@ -224,6 +225,7 @@ def _staggered_jackknife(panel: SynthPanel, fits: dict) -> tuple[float, str]:
     return float(np.sqrt(((n - 1) / n) * (n - 1) * np.var(u, ddof=1))), ""
 
 
+@renamed_kwargs(replications="n_draws")
 def synthetic_did(
     data: pd.DataFrame,
     y: str,
@@ -232,7 +234,7 @@ def synthetic_did(
     time: str = "year",
     method: Method = "sdid",
     se: SEMethod = "placebo",
-    replications: int = 200,
+    n_draws: int = 200,
     seed: int = 0,
     alpha: float = 0.05,
 ) -> EstimationResult:
@@ -265,6 +267,7 @@ def synthetic_did(
     >>> res = synthetic_did(panel, y="urban_rural_index", treat="land_pilot")   # doctest: +SKIP
     >>> res.summary()                                                              # doctest: +SKIP
     """
+    replications = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     check_choice("method", method, tuple(_OPTIONS))
     check_choice("se", se, ("placebo", "jackknife", "bootstrap", "none"))
     if not isinstance(replications, (int, np.integer)) or replications < 2:
@@ -344,6 +347,10 @@ def synthetic_did(
         rows=RowReport(n_input=panel.n_rows, n_used=panel.n_rows),
         settings=settings,
         reference=REFERENCE,
+        outcome=y,
+        fixed_effects=() if method == "sc" else (entity, time),
+        vcov_type={"placebo": "randomization", "bootstrap": "bootstrap"}.get(se, "other"),
+        seed=seed if isinstance(seed, (int, np.integer)) else None,
         stats=stats_,
         extra={"omega": omega, "lambda": lambdas, "cohorts": table, "draws": draws, "panel": panel,
                "fits": fits},

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from .._compat import renamed_kwargs
 from ..errors import ColumnError, SpecificationError, check_choice, describe_rows
 from ..results import EstimationResult, RowReport
 from .spatial_null import mem_basis, subset_weights
@@ -433,15 +434,19 @@ def _result(factor_tab, report, settings, interaction=None, ecological=None, ris
     return GeoDetectorResult(
         params=q, std_errors=pd.Series(np.nan, index=q.index), model=model, df_resid=None, statistic_name="F",
         rows=report, settings=settings, reference=ref,
+        outcome=settings["y"], vcov_type="randomization" if settings["pvalue"] == "msr" else "iid",
+        seed=settings.get("seed") if isinstance(settings.get("seed"), (int, np.integer)) else None,
         stats={"N": report.n_used}, factor=factor_tab,
         interaction=interaction if interaction is not None else pd.DataFrame(),
         ecological=ecological if ecological is not None else pd.DataFrame(),
         risk=risk or {}, candidates=candidates)
 
 
+@renamed_kwargs(n_perm="n_draws")
 def geodetector(data: pd.DataFrame, y: str, factors, pvalue: str = "msr", lang: str = "en", *, w=None,
-                id_col: str = "adcode", n_perm: int = 999, seed=None) -> GeoDetectorResult:
+                id_col: str = "adcode", n_draws: int = 999, seed=None) -> GeoDetectorResult:
     """All four detectors on one complete-case sample; factor p-values as :func:`factor_detector`."""
+    n_perm = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     factors = list(factors)
     extra = [id_col] if id_col in data.columns else []
     clean, report = _prepare(data, y, factors, extra)
@@ -459,8 +464,9 @@ def geodetector(data: pd.DataFrame, y: str, factors, pvalue: str = "msr", lang: 
 OPGD_METHODS = ("equal", "natural", "quantile")
 
 
+@renamed_kwargs(n_perm="n_draws")
 def opgd(data: pd.DataFrame, y: str, factors, *, w=None, id_col: str = "adcode",
-         methods=OPGD_METHODS, k=range(3, 8), pvalue: str = "msr", n_perm: int = 999,
+         methods=OPGD_METHODS, k=range(3, 8), pvalue: str = "msr", n_draws: int = 999,
          seed=None) -> GeoDetectorResult:
     """Optimal-parameters geographical detector (OPGD; Song et al. 2020, R ``GD::optidisc``).
 
@@ -475,6 +481,7 @@ def opgd(data: pd.DataFrame, y: str, factors, *, w=None, id_col: str = "adcode",
     Returns a :class:`GeoDetectorResult`; ``factor`` has the chosen ``method`` and ``k``,
     ``candidates`` the q of every candidate.
     """
+    n_perm = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     check_choice("pvalue", pvalue, ("msr", "anova"))
     factors = [factors] if isinstance(factors, str) else list(factors)
     for m in methods:

@@ -16,12 +16,17 @@ from __future__ import annotations
 from ..errors import UnknownAdcodeError, YearRangeError
 from .prepare import add_lags, balance, check_panel, interpolate, winsorize
 from .reading import ReadReport, read_panel
-from .schema import _TEMPLATES  # noqa: F401  (the template folder, used by tests and scripts)
-from .schema import (CANONICAL_COLUMNS, MISSING_MARKERS, NUMERIC_COLUMNS, TEXT_COLUMNS, adcode_changes,
-                     column_mapping, map_columns)
+from .schema import (
+                     _TEMPLATES,  # noqa: F401  (the template folder, used by tests and scripts)
+                     CANONICAL_COLUMNS,
+                     MISSING_MARKERS,
+                     NUMERIC_COLUMNS,
+                     TEXT_COLUMNS,
+                     adcode_changes,
+                     column_mapping,
+                     map_columns,
+)
 from .template import write_template
-
-
 
 __all__ = [
     "CANONICAL_COLUMNS",

@@ -209,8 +209,8 @@ def winsorize(df: pd.DataFrame, columns, limits=(0.01, 0.99), by=None) -> pd.Dat
     -------
     DataFrame
         A copy; missing cells stay missing. ``attrs["winsorize_report"]`` is a dict
-        ``{column: {"clipped_low", "clipped_high"}}`` counting the cells clipped at each end. The transform is monotone: it never reverses the order of two
-        values within a group.
+        ``{column: {"clipped_low", "clipped_high"}}`` counting the cells clipped at each end. The
+        transform is monotone: it never reverses the order of two values within a group.
     """
     columns = [columns] if isinstance(columns, str) else list(columns)
     _need_columns(df, columns + ([by] if isinstance(by, str) else list(by or [])), "winsorize")

@@ -21,11 +21,19 @@ from ..errors import (
     describe_rows,
 )
 from ..results import RowReport
-from .io import apply_units, check_title_row, excel_cell_audit, excel_error_lines
+from .io import apply_units, check_title_row, excel_cell_audit, excel_error_lines, read_raw, uncached_error
 from .io import check_units as panel_io_check_units
-from .io import read_raw, uncached_error
-from .schema import (_FORMATS, MISSING_MARKERS, NUMERIC_COLUMNS, TEXT_COLUMNS, _norm, _split_unit, adcode_changes,
-                     map_columns)
+from .schema import (
+    _FORMATS,
+    MISSING_MARKERS,
+    NUMERIC_COLUMNS,
+    TEXT_COLUMNS,
+    _norm,
+    _split_unit,
+    adcode_changes,
+    map_columns,
+)
+
 
 @dataclass
 class ReadReport:

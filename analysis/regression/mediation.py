@@ -41,7 +41,7 @@ from scipy import sparse, stats
 from .._compat import deprecated_alias, renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import SpecificationError, check_choice
-from ..results import EstimationResult
+from ..results import EstimationResult, split_names
 from ._sample import as_tuple, prepare_sample
 from .fe import FEResult
 from .fe import fe as _fe
@@ -452,6 +452,7 @@ def _paths(mediators: list[str], model: str):
     return [c for r in range(1, k + 1) for c in combinations(range(k), r)]
 
 
+@renamed_kwargs(n_boot="n_draws")
 def multiple_mediation(
     data: pd.DataFrame,
     y: str,
@@ -464,7 +465,7 @@ def multiple_mediation(
     time: str = "year",
     fe=("county", "year"),
     cluster: str = "county",
-    n_boot: int = 999,
+    n_draws: int = 999,
     seed=None,
     alpha: float = 0.05,
 ) -> MultipleMediationResult:
@@ -498,6 +499,7 @@ def multiple_mediation(
         ``summary()`` prints the estimates and, beside them, the identification warnings (sequential
         ignorability, Imai, Keele and Tingley 2010; total effect first; Hayes 2018).
     """
+    n_boot = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     check_choice("model", model, ("parallel", "serial"))
     mediators = list(as_tuple(mediators))
     controls = list(as_tuple(controls))
@@ -595,5 +597,8 @@ def multiple_mediation(
         stats={"N": int(len(frame)), "identity_gap": float(point["total"] - point["direct"] - total_indirect),
                "proportion_mediated": float(total_indirect / point["total"]) if point["total"] != 0 else float("nan")},
         alpha=alpha, equations=eqs, boot=boot, n_boot=len(boot),
+        outcome=y, fixed_effects=split_names(fe) if fe else (), vcov_type="bootstrap",
+        cluster=split_names(cluster) if cluster else (),
+        seed=seed if isinstance(seed, (int, np.integer)) else None,
     )
     return res

@@ -32,21 +32,30 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._compat import renamed_kwargs
 from ..errors import ColumnError, SpecificationError, UnbalancedPanelError, check_choice, describe_rows
 from ..plots import new_figure, tr
-from .power_inference import INFERENCE_METHODS, demean2, permutation_sets, randomization_p, wild_p
 from ..regression.wild_bootstrap import draw_weights
+from ..results import RowReport, TidyResult
+from .power_inference import INFERENCE_METHODS, demean2, permutation_sets, randomization_p, wild_p
 
 __all__ = ["PowerResult", "design_power", "residual_paths"]
 
 
 @dataclass
-class PowerResult:
-    """Rejection rates by estimator and effect size, with Monte Carlo SEs; ``plot()`` draws the curve."""
+class PowerResult(TidyResult):
+    """Rejection rates by estimator, inference method and effect size, with Monte Carlo SEs.
 
-    table: pd.DataFrame
-    design: dict
-    settings: dict = field(default_factory=dict)
+    ``to_frame()`` is the long table (estimator, inference, effect, rejection_rate, mc_se,
+    mean_estimate); ``plot()`` draws the power curves. ``rows`` counts counties (the units whose
+    residuals are resampled), not county-years.
+    """
+
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    design: dict = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.reset_index(drop=True)
 
     def plot(self, lang: str = "zh"):
         fig, ax = new_figure(lang, figsize=(6, 4))
@@ -158,11 +167,12 @@ def _twfe_all_effects(resid: np.ndarray, D: np.ndarray, R: np.ndarray, effects: 
     return est, se, np.abs(est / se) > crit
 
 
+@renamed_kwargs(n_boot="n_draws")
 def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sims: int = 500, seed=20261128,
                  panel: pd.DataFrame | None = None, outcome: str = "log_rural_income",
                  estimators: Sequence[str] = ("twfe",), alpha: float = 0.05, noise: str = "resample",
                  entity: str = "county", time: str = "year", progress: bool = False,
-                 inference: Sequence[str] = ("cluster_t",), n_boot: int = 199,
+                 inference: Sequence[str] = ("cluster_t",), n_draws: int = 199,
                  weights_type: str = "webb") -> PowerResult:
     """Monte Carlo size and power of a DiD design.
 
@@ -183,14 +193,15 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
         ``"twfe"`` and/or ``"callaway_santanna"``.
     inference
         Tests of the TWFE coefficient, any of ``"cluster_t"`` (county-clustered t),
-        ``"wild_bootstrap"`` (WCR, ``weights_type`` weights, ``n_boot`` draws per simulation; Roodman
+        ``"wild_bootstrap"`` (WCR, ``weights_type`` weights, ``n_draws`` draws per simulation; Roodman
         et al. 2019, Stata ``boottest``) and ``"randomization"`` (adoption years permuted across
-        counties, ``n_boot`` permutations; Stata ``ritest``). The table has one row per estimator,
+        counties, ``n_draws`` permutations; Stata ``ritest``). The table has one row per estimator,
         test and effect size. Callaway-Sant'Anna is tested with its analytic SE only.
-    n_boot
+    n_draws
         Bootstrap draws / permutations per simulated panel (199 keeps the level exact for
         randomization inference at 5%: (1 + c)/(B + 1)).
     """
+    n_boot = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     for est in estimators:
         check_choice("estimator", est, ("twfe", "callaway_santanna"))
     inference = list(inference)
@@ -199,7 +210,7 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
     if not inference:
         raise SpecificationError("inference needs at least one test, e.g. ('cluster_t', 'wild_bootstrap').")
     if int(n_boot) < 19 and any(i != "cluster_t" for i in inference):
-        raise SpecificationError(f"n_boot={n_boot} is too small for a bootstrap or permutation p-value; use 199.")
+        raise SpecificationError(f"n_draws={n_boot} is too small for a bootstrap or permutation p-value; use 199.")
     check_choice("noise", noise, ("resample", "in_place"))
     if panel is None:
         from ..datasets import load_county_panel
@@ -276,4 +287,13 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
                 "inference": inference, "n_boot": int(n_boot) if set(inference) - {"cluster_t"} else None,
                 "weights_type": weights_type if "wild_bootstrap" in inference else None,
                 "noise_counties": len(resid), "dropped_counties": len(resid.attrs.get("dropped_counties", []))}
-    return PowerResult(pd.DataFrame(rows), {k: v for k, v in design.items() if k != "pilots"}, settings)
+    n_noise, n_drop = settings["noise_counties"], settings["dropped_counties"]
+    return PowerResult(
+        model="Monte Carlo design power of a staggered county DiD", table=pd.DataFrame(rows),
+        design={k: v for k, v in design.items() if k != "pilots"}, settings=settings,
+        rows=RowReport(n_input=n_noise + n_drop, n_used=n_noise,
+                       dropped={"counties without the outcome in every year": n_drop} if n_drop else {}),
+        reference=("Monte Carlo power of a staggered DiD on resampled county residuals; tests: county-clustered t, "
+                   "wild cluster restricted bootstrap (Cameron, Gelbach and Miller 2008; Webb 2023 weights; Stata "
+                   "boottest) and Fisher randomization inference (Stata ritest)"),
+        seed=seed if isinstance(seed, (int, np.integer)) else None)

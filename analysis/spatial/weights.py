@@ -30,10 +30,10 @@ from scipy.spatial import cKDTree
 from .._compat import renamed_kwargs
 from ..errors import (
     ColumnError,
-    check_choice,
     MissingValueError,
     SpecificationError,
     WeightsMatrixError,
+    check_choice,
     describe_rows,
 )
 

@@ -6,6 +6,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..._compat import renamed_kwargs
 from ...errors import ConstantColumnError, SpecificationError, check_choice
 from ...results import RowReport
 from ..vcov import cluster_meat
@@ -26,6 +27,7 @@ REFERENCE = (
 _STAGE_NAMES = {1: "Single", 2: "Double", 3: "Triple"}
 
 
+@renamed_kwargs(n_boot="n_draws")
 def threshold(
     data: pd.DataFrame,
     y: str,
@@ -37,7 +39,7 @@ def threshold(
     n_thresholds: int = 1,
     trim: float | Sequence[float] | None = None,
     grid: int | Sequence[float] | None = None,
-    n_boot: int | Sequence[int] = 300,
+    n_draws: int | Sequence[int] = 300,
     seed: int | np.random.Generator | None = None,
     alpha: float = 0.05,
     *,
@@ -76,7 +78,7 @@ def threshold(
     grid
         Number of grid points (xthreg ``grid()``, default 300); for ``grid_method="hansen"`` the
         number of quantiles ``qn``. An array gives the candidate thresholds explicitly.
-    n_boot
+    n_draws
         Bootstrap replications per threshold (xthreg ``bs()``); 0 skips the bootstrap.
     seed
         Seed or ``np.random.Generator`` for the bootstrap.
@@ -122,6 +124,7 @@ def threshold(
     ----------
     Hansen (1999), J. Econometrics 93: 345-368; Wang (2015), Stata Journal 15(1): 121-134 (xthreg).
     """
+    n_boot = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     check_choice("transform", transform, ("xthreg", "hansen"))
     hansen = transform == "hansen"
     closed = closed or ("left" if hansen else "right")

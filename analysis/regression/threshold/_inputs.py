@@ -14,6 +14,7 @@ from ...errors import (
     describe_rows,
 )
 
+
 def _as_list(v) -> list[str]:
     if v is None:
         return []
