@@ -332,7 +332,7 @@ def did(panel: Path, policy: str, policy_file: Path | None, outcomes: tuple[str,
         with steps(f"event study for {y}"):
             es = event_study(frame, y, "adopt", leads=leads, lags=lags, controls=ctrl)
         with steps(f"Callaway-Sant'Anna for {y}"):
-            cs = callaway_santanna(frame, y, "adopt", covariates=ctrl, control=control_group)
+            cs = callaway_santanna(frame, y, "adopt", controls=ctrl, control=control_group)
             css[labels[y]] = cs.aggregate("simple")
             cs_es = cs.event_study(min_e=-leads, max_e=lags)
         studies[f"{labels[y]}: TWFE"] = es

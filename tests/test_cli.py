@@ -164,13 +164,13 @@ def test_did_word_tables(small_panel, tmp_path):
     row = next(r for r in tables[0] if r[0] == "policy × post")
     for cell, model in zip(row[1:], twfe):
         assert float(cell.rstrip("*")) == pytest.approx(round(model.params["D"], 7), abs=1e-12)
-    cs = callaway_santanna(panel, "index", "adopt", covariates=["loans_gdp"])
+    cs = callaway_santanna(panel, "index", "adopt", controls=["loans_gdp"])
     att = cs.aggregate("simple").params["ATT"]
     row = next(r for r in tables[1] if r[0] == "ATT")
     assert float(row[1].rstrip("*")) == pytest.approx(round(att, 7), abs=1e-12)
     es = event_study(panel, "index", "adopt", leads=4, lags=4, controls=["loans_gdp"])
-    row = next(r for r in tables[2] if r[0] == "rel_time=0")
-    assert float(row[1].rstrip("*")) == pytest.approx(round(es.params["rel_time=0"], 7), abs=1e-12)
+    row = next(r for r in tables[2] if r[0] == "event_time=0")
+    assert float(row[1].rstrip("*")) == pytest.approx(round(es.params["event_time=0"], 7), abs=1e-12)
     # the Excel copy has the same three tables
     assert openpyxl.load_workbook(out.with_suffix(".xlsx")).sheetnames == ["Table 1", "Table 2",
                                                                           "Table 3"]

@@ -159,7 +159,7 @@ def test_unbalanced_closed_form_every_draw_equals_pyfixest(scheme, controls):
                        progress=False)
     assert res.settings["engine"] == "closed_form"
     b, se = refit(d, "y", d["treat"], list(controls), se=True)
-    assert abs(res.actual - b) < 1e-8 and abs(res.std_errors["treat"] - se) < 1e-8
+    assert abs(res.actual - b) < 1e-8 and abs(res.std_errors["did"] - se) < 1e-8
     for k in range(25):
         assert abs(res.draws[k] - refit(d, "y", pseudo_treatment(res, d, k), list(controls))) < 1e-8
 
