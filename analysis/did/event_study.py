@@ -24,6 +24,8 @@ from ..results import RowReport
 from ._common import (
     EventStudyResult,
     adoption_per_unit,
+    recode_late_adopters,
+    LATE_ADOPTION_KEY,
     check_columns,
     check_keys,
     check_pre_period,
@@ -122,6 +124,7 @@ def event_study(
         miss = frame[cluster].isna()
         dropped[f"missing {cluster}"] = int(miss.sum())
         frame = frame.loc[~miss]
+    g, late_note = recode_late_adopters(g, float(frame[time].max()), entity)
     check_pre_period(g, frame, entity, time)
     if not g.reindex(pd.unique(frame[entity])).isna().any():
         raise TreatmentTimingError(
@@ -187,6 +190,10 @@ def event_study(
         stats={"N": fit.nobs, "clusters": fit.n_clusters, "r2_within": 1 - ssr / sst if sst > 0 else np.nan,
                "treated units": int(g.reindex(pd.unique(frame[entity])).notna().sum())},
     )
+    if late_note:
+        res.settings[LATE_ADOPTION_KEY] = late_note
+    if fit.dropped:
+        res.settings["collinear_dropped"] = "; ".join(f"{k} ({v})" for k, v in fit.dropped.items())
     res.extra["controls"] = fit.params[controls] if controls else pd.Series(dtype=float)
     res.extra["controls_se"] = np.sqrt(np.diag(fit.cov.loc[controls, controls])) if controls else np.array([])
     return res
