@@ -285,3 +285,106 @@ def test_scale_error_messages_name_the_likely_cause():
     with pytest.raises(SpecificationError, match="not the keys"):
         coupling_coordination(pd.DataFrame({"county": ["110101", "110102"], "a": [0.1, 0.2],
                                             "b": [0.3, 0.4]}))
+
+
+# ---- mutation-testing follow-up (tests/README.md): boundaries, messages, index handling -------
+@pytest.mark.parametrize("kwargs,match", [
+    ({"ratio_bounds": (0.0, 1.2)}, r"ratio_bounds=\(0.0, 1.2\) must satisfy 0 < lower <= 1 <= upper"),
+    ({"ratio_bounds": (1.01, 1.2)}, "must satisfy 0 < lower <= 1 <= upper"),
+    ({"ratio_bounds": (0.8, 0.99)}, "must satisfy 0 < lower <= 1 <= upper"),
+    ({"threshold": -0.1}, r"threshold=-0.1 must be non-negative"),
+    ({"rule": "share"}, r"rule='share' is not one of"),
+])
+def test_relative_development_option_errors(kwargs, match):
+    with pytest.raises(SpecificationError, match=match):
+        relative_development(np.array([[0.5, 0.4]]), **kwargs)
+
+
+def test_relative_development_boundaries_are_exact():
+    # the inclusive ends are allowed: lower = upper = 1 and threshold = 0
+    assert relative_development(np.array([[0.5, 0.5]]), rule="ratio", ratio_bounds=(1.0, 1.0))["lagging"].iloc[0] in ("U1", "U2")
+    assert relative_development(np.array([[0.5, 0.4]]), threshold=0.0)["lagging"].iloc[0] == "U2"
+    # difference rule: |U_a - U_b| = threshold (within 1e-12) is synchronous, a hair beyond is not
+    U = np.array([[0.6, 0.5], [0.5, 0.6], [0.6 + 5e-13, 0.5], [0.5, 0.6 + 5e-13], [0.6 + 1e-9, 0.5], [0.5, 0.6 + 1e-9]])
+    rd = relative_development(U, threshold=0.1)
+    assert rd["lagging"].tolist() == ["", "", "", "", "U2", "U1"]
+    # ratio rule: E exactly at the bounds lags (<= lower, >= upper)
+    rr = relative_development(np.array([[0.8, 1.0], [0.9, 1.0], [0.6, 0.5]]), rule="ratio", ratio_bounds=(0.8, 1.2))
+    assert rr["lagging"].tolist() == ["U1", "", "U2"]
+    assert rr["value"].tolist() == pytest.approx([0.8, 0.9, 1.2], abs=1e-15)
+
+
+def test_relative_development_ratio_zeros_and_default_labels():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        rr = relative_development(pd.DataFrame({"a": [0.5, 0.0, 0.5], "b": [0.0, 0.0, 0.5]}), rule="ratio")
+    ours = [r for r in rec if "ratio rule" in str(r.message)]
+    assert len(rec) == 1 and len(ours) == 1  # no numpy divide/invalid warnings leak out
+    assert str(ours[0].message) == ("ratio rule: some U_b = 0 (E infinite or undefined); the difference "
+                                    "rule handles zeros.")
+    assert not ours[0].filename.endswith("coupling.py")  # points at a caller, not at the library
+    assert np.isinf(rr["value"].iloc[0]) and np.isnan(rr["value"].iloc[1]) and rr["value"].iloc[2] == 1.0
+    assert rr["lagging"].tolist()[0] == "b" and pd.isna(rr["lagging"].iloc[1])
+    # without labels, both languages use the column names
+    assert rr["type_en"].iloc[0] == "b lagging" and rr["type_zh"].iloc[0] == "b滞后"
+    with warnings.catch_warnings(record=True) as rec2:
+        warnings.simplefilter("always")
+        relative_development(pd.DataFrame({"a": [0.5], "b": [0.4]}), rule="ratio")
+    assert not rec2  # no zero, no warning
+
+
+def test_coupling_result_relative_development_passes_the_rule():
+    U = pd.DataFrame({"urban": [0.70], "rural": [0.66]})
+    r = coupling_coordination(U)
+    assert r.relative_development(rule="ratio")["lagging"].iloc[0] == ""  # E = 1.06: synchronous
+    assert r.relative_development(rule="ratio", ratio_bounds=(0.8, 1.05))["lagging"].iloc[0] == "rural"
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda z: obstacle_degree(z, pd.Series({"a": 1.0, "b": 1.0, "c": 1.0}), top_k=0), "top_k=0 must be at least 1"),
+    (lambda z: obstacle_degree(z, pd.Series({"a": 1.0, "b": 1.0})), r"obstacle degree: no weight for \['c'\]"),
+    (lambda z: obstacle_degree(z, pd.Series({"a": -0.1, "b": 1.0, "c": 1.0})),
+     "^obstacle degree: weights must be non-negative.$"),
+    (lambda z: obstacle_degree(z, pd.Series({"a": 1.0, "b": 1.0, "c": 1.0}), subsystem_weights={"s": 1.0}),
+     r"^subsystem_weights needs subsystems= \(column -> subsystem\).$"),
+])
+def test_obstacle_degree_errors(call, match):
+    z = pd.DataFrame({"a": [0.2], "b": [0.5], "c": [0.9]})
+    with pytest.raises(SpecificationError, match=match):
+        call(z)
+
+
+def test_obstacle_degree_index_order_defaults_and_per_row_weights():
+    import warnings
+
+    z = pd.DataFrame({"a": [0.2, 1.0, 0.9999], "b": [0.5, 1.0, 1.0], "c": [0.9, 1.0, 1.0], "d": [0.0, 1.0, 1.0]},
+                     index=["r1", "r2", "r3"])
+    w = pd.Series({"a": 0.4, "b": 0.0, "c": 0.3, "d": 0.3})  # a zero weight is allowed
+    subs = {"a": "s2", "b": "s1", "c": "s2", "d": "s1"}
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        o = obstacle_degree(z, w, subsystems=subs)
+    assert len(rec) == 1 and not rec[0].filename.endswith("coupling.py")
+    assert str(rec[0].message) == ("obstacle degree: 1 row(s) are at the ideal on every weighted indicator "
+                                   "(no obstacle); their obstacle degrees are NaN.")
+    assert list(o.indicator.index) == ["r1", "r2", "r3"] and list(o.indicator.columns) == ["a", "b", "c", "d"]
+    assert list(o.subsystem.columns) == ["s2", "s1"]  # order of first appearance
+    num = w.to_numpy() * (1 - z.loc["r1"].to_numpy())
+    np.testing.assert_allclose(o.indicator.loc["r1"], num / num.sum(), atol=1e-15)
+    assert o.indicator.loc["r2"].isna().all()
+    np.testing.assert_allclose(o.indicator.loc["r3"], [1.0, 0.0, 0.0, 0.0], atol=1e-12)  # tiny deviation, still defined
+    assert (o.top.groupby("row").size() == pd.Series({"r1": 3, "r3": 3})).all()  # default top_k = 3, ideal row left out
+    assert o.top.loc[o.top["row"] == "r1", "indicator"].tolist() == ["a", "d", "c"]  # 0.32, 0.30, 0.03
+    assert o.settings == {"top_k": 3, "clip": True, "cells_clipped": 0, "rows_at_ideal": 1, "factor": "w_j"}
+    one = obstacle_degree(z.iloc[:1], w, top_k=1)
+    assert one.top["indicator"].tolist() == ["a"]
+    # per-row weights (DataFrame) are aligned by index and columns, not by position
+    W = pd.DataFrame([[0.3, 0.3, 0.0, 0.4], [0.1, 0.2, 0.3, 0.4]], index=["r3", "r1"], columns=["d", "c", "b", "a"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ow = obstacle_degree(z.loc[["r1", "r3"]], W)
+    F1 = np.array([0.4, 0.3, 0.2, 0.1])  # r1's weights for a, b, c, d
+    n1 = F1 * (1 - z.loc["r1"].to_numpy())
+    np.testing.assert_allclose(ow.indicator.loc["r1"], n1 / n1.sum(), atol=1e-15)
