@@ -12,6 +12,8 @@ Usage::
     python scripts/mutation.py                     # every module in MODULES (hours on 2 cores)
     python scripts/mutation.py coupling fe         # only these
     MUTATION_CHILDREN=2 python scripts/mutation.py coupling
+    MUTATION_ONLY='analysis.regression.wild_bootstrap.x_draw_weights*' python scripts/mutation.py wild_bootstrap
+        (only the mutants whose names match these space-separated glob patterns)
 """
 from __future__ import annotations
 
@@ -73,7 +75,8 @@ def run_one(name: str) -> dict[str, int]:
     (work / "pyproject.toml").write_text(_pyproject(module, [t for t in tests if (ROOT / t).exists()]))
     children = os.environ.get("MUTATION_CHILDREN", "1")
     mutmut = [sys.executable, "-m", "mutmut"]
-    subprocess.run(mutmut + ["run", "--max-children", children], cwd=work, check=False)
+    only = os.environ.get("MUTATION_ONLY", "").split()
+    subprocess.run(mutmut + ["run", "--max-children", children, *only], cwd=work, check=False)
     res = subprocess.run(mutmut + ["results", "--all", "true"], cwd=work, capture_output=True, text=True)
     (work / "results.txt").write_text(res.stdout)
     counts: dict[str, int] = {}

@@ -249,3 +249,17 @@ def test_wald_df_is_the_rank_of_the_tested_covariance():
     assert out["stat"] == pytest.approx(2.25, abs=1e-12)
     full = wald_test(np.array([1.0, 2.0]), np.eye(2), df_denom=30)
     assert full["df"] == 2 and full["stat"] == pytest.approx(5.0, abs=1e-12)
+
+
+def test_collinearity_check_is_scale_free():
+    """A control in yuan (1e12) next to event dummies must not make the dummies look 'constant'."""
+    import warnings
+
+    df = staggered_panel(n_units=80, years=range(2010, 2018), cohorts=(2013, 2015), seed=6)
+    big = df.assign(gdp=df["x1"] * 1e12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no CollinearityWarning
+        a = event_study(big, "y", "adoption", controls=["gdp"])
+    b = event_study(df, "y", "adoption", controls=["x1"])
+    assert "collinear_dropped" not in a.settings
+    np.testing.assert_allclose(a.event_time["estimate"], b.event_time["estimate"], rtol=1e-7)

@@ -315,23 +315,27 @@ class FEOLSFit:
     dropped: dict[str, str] = field(default_factory=dict)  # collinear regressor -> reason
 
 
-def collinear_columns(X: np.ndarray, names: Sequence[str], tol: float = 1e-10) -> dict[str, str]:
+def collinear_columns(X: np.ndarray, names: Sequence[str], tol: float = 1e-10,
+                      raw_scale: Sequence[float] | None = None) -> dict[str, str]:
     """Regressors of (already demeaned) ``X`` to drop, each with the reason, in column order.
 
     A column is dropped if it is zero after the fixed effects are swept out (max |x| below
-    ``tol`` times the largest entry of ``X``: constant within the fixed effects), or if it is a
-    linear combination of the columns kept before it (residual sum of squares below ``tol**0.5``
-    times its own), as Stata ``reghdfe`` / R ``fixest`` drop collinear variables.
+    ``tol`` times the column's max |x| before demeaning, ``raw_scale``; without it, ``tol`` times
+    the largest entry of ``X``: constant within the fixed effects), or if it is a linear
+    combination of the columns kept before it (residual sum of squares below ``tol**0.5`` times
+    its own), as Stata ``reghdfe`` / R ``fixest`` drop collinear variables.
     """
     X = np.asarray(X, dtype=float)
     names = [str(n) for n in names]
     if X.size == 0:
         return {}
-    scale = float(np.max(np.abs(X)))
+    glob = float(np.max(np.abs(X)))
+    scales = np.full(X.shape[1], glob) if raw_scale is None else np.asarray(raw_scale, dtype=float)
     out: dict[str, str] = {}
     kept: list[int] = []
     for j in range(X.shape[1]):
         x = X[:, j]
+        scale = scales[j]
         if scale == 0 or float(np.max(np.abs(x))) <= tol * scale:
             out[names[j]] = "constant within the fixed effects (zero after demeaning)"
             continue
@@ -354,6 +358,7 @@ def fe_ols(
     cluster: np.ndarray,
     weights: np.ndarray | None = None,
     demeaned: bool = False,
+    raw_scale: Sequence[float] | None = None,
 ) -> FEOLSFit:
     """OLS of ``y`` on ``X`` with the fixed effects of ``fe`` swept out, CRV1 clustered by ``cluster``.
 
@@ -361,19 +366,25 @@ def fe_ols(
     :func:`analysis.regression.fe`), so the standard errors equal ``fe(...)``'s and Stata
     ``reghdfe``'s: factor ``G/(G-1) * (N-1)/(N-K)``, ``K`` = regressors + absorbed FE parameters
     (reghdfe's redundancy rules; FEs nested in the cluster variable count zero), t(G-1) inference.
-    With ``demeaned=True``, ``y`` and ``X`` are already demeaned by ``fe`` (still needed for K).
+    With ``demeaned=True``, ``y`` and ``X`` are already demeaned by ``fe`` (still needed for K);
+    pass ``raw_scale`` (max |x| of each column before demeaning) so that columns constant within
+    the fixed effects are recognised whatever their units. Collinear columns are dropped with a
+    :class:`~analysis.regression.fe.CollinearityWarning` (estimate and SE NaN, listed in ``dropped``).
     """
     from ..regression.vcov import absorbed_dof, compute_vcov
 
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
+    if raw_scale is None and not demeaned:
+        raw_scale = np.max(np.abs(X), axis=0) if X.size else None
     if not demeaned and fe is not None:
         yX = fe.demean(np.column_stack([y, X]))
         y, X = yX[:, 0], yX[:, 1:]
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     sw = np.sqrt(w)
     names = [str(n) for n in names]
-    dropped = collinear_columns(X * sw[:, None], names)
+    dropped = collinear_columns(X * sw[:, None], names,
+                                raw_scale=None if raw_scale is None else np.asarray(raw_scale) * sw.max())
     if dropped:
         import warnings
 

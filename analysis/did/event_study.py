@@ -155,7 +155,8 @@ def event_study(
     X = np.column_stack([dummies.to_numpy(), frame[controls].to_numpy(dtype=float)]) if controls else dummies.to_numpy()
     fe = FixedEffects(frame[[entity, time]])
     yX = fe.demean(np.column_stack([frame[y].to_numpy(dtype=float), X]))
-    fit = fe_ols(yX[:, 0], yX[:, 1:], names, fe, frame[cluster].to_numpy(), demeaned=True)
+    fit = fe_ols(yX[:, 0], yX[:, 1:], names, fe, frame[cluster].to_numpy(), demeaned=True,
+                 raw_scale=np.max(np.abs(X), axis=0))
     b = fit.params[labels].to_numpy()
     V = fit.cov.loc[labels, labels].to_numpy()
     pre = [i for i, k in enumerate(ks) if k < -1]
