@@ -1,6 +1,7 @@
 """Coupling coordination, classes, relative development and obstacle degree (indices.md §4-5)."""
 from __future__ import annotations
 
+import os
 import itertools
 import warnings
 from pathlib import Path
@@ -324,7 +325,7 @@ def test_relative_development_ratio_zeros_and_default_labels():
     assert len(rec) == 1 and len(ours) == 1  # no numpy divide/invalid warnings leak out
     assert str(ours[0].message) == ("ratio rule: some U_b = 0 (E infinite or undefined); the difference "
                                     "rule handles zeros.")
-    assert not ours[0].filename.endswith("coupling.py")  # points at a caller, not at the library
+    assert not ours[0].filename.endswith(os.path.join("analysis", "coupling.py"))  # points at a caller, not at the library
     assert np.isinf(rr["value"].iloc[0]) and np.isnan(rr["value"].iloc[1]) and rr["value"].iloc[2] == 1.0
     assert rr["lagging"].tolist()[0] == "b" and pd.isna(rr["lagging"].iloc[1])
     # without labels, both languages use the column names
@@ -366,7 +367,7 @@ def test_obstacle_degree_index_order_defaults_and_per_row_weights():
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         o = obstacle_degree(z, w, subsystems=subs)
-    assert len(rec) == 1 and not rec[0].filename.endswith("coupling.py")
+    assert len(rec) == 1 and not rec[0].filename.endswith(os.path.join("analysis", "coupling.py"))
     assert str(rec[0].message) == ("obstacle degree: 1 row(s) are at the ideal on every weighted indicator "
                                    "(no obstacle); their obstacle degrees are NaN.")
     assert list(o.indicator.index) == ["r1", "r2", "r3"] and list(o.indicator.columns) == ["a", "b", "c", "d"]
@@ -388,3 +389,49 @@ def test_obstacle_degree_index_order_defaults_and_per_row_weights():
     F1 = np.array([0.4, 0.3, 0.2, 0.1])  # r1's weights for a, b, c, d
     n1 = F1 * (1 - z.loc["r1"].to_numpy())
     np.testing.assert_allclose(ow.indicator.loc["r1"], n1 / n1.sum(), atol=1e-15)
+
+
+def test_relative_development_three_subsystems_ratio_ties_and_labels():
+    U = pd.DataFrame({"u": [0.4, 0.7, 0.0, 0.8, 0.3], "r": [0.5, 0.72, 0.0, 1.0, 0.3], "e": [0.8, 0.75, 0.0, 0.9, 0.6]},
+                     index=["p", "q", "s", "t", "v"])
+    labels = {"u": ("Urban area", "城镇"), "r": ("Rural area", "乡村"), "e": ("Ecology", "生态")}
+    rr = relative_development(U, rule="ratio", ratio_bounds=(0.8, 1.2), labels=labels)
+    assert list(rr.index) == ["p", "q", "s", "t", "v"]
+    np.testing.assert_allclose(rr["value"].to_numpy(), [0.5, 0.7 / 0.75, np.nan, 0.8, 0.5], atol=1e-15)
+    assert rr["lagging"].iloc[[0, 1, 3, 4]].tolist() == ["u", "", "u", "u,r"]  # 0.8 exactly lags
+    assert pd.isna(rr["lagging"].iloc[2])
+    assert rr["type_en"].iloc[4] == "Urban area & Rural area lagging" and rr["type_zh"].iloc[4] == "城镇、乡村滞后"
+    assert rr["type_en"].iloc[1] == "synchronous" and rr["type_zh"].iloc[1] == "同步发展"
+    # difference rule, n = 3: max - min = threshold is synchronous, a hair beyond lags
+    dd = relative_development(np.array([[0.5, 0.6, 0.55], [0.5, 0.6 + 5e-13, 0.55], [0.5, 0.6 + 1e-9, 0.55]]))
+    assert dd["lagging"].tolist() == ["", "", "U1"]
+
+
+def test_relative_development_labels_with_class_frame():
+    U = pd.DataFrame({"a": [0.7, np.nan, 0.5], "b": [0.5, 0.5, 0.5]}, index=["x", "y", "z"])
+    classes = pd.DataFrame({"class_zh": [None, "中", "高"], "class_en": [None, "mid", "high"]}, index=["y", "x", "z"])
+    out = relative_development(U, d_classes=classes)
+    assert out.loc["x", "label_zh"] == "中—b滞后" and out.loc["x", "label_en"] == "mid – b lagging"
+    assert pd.isna(out.loc["y", "label_zh"]) and pd.isna(out.loc["y", "label_en"])  # undefined type
+    assert out.loc["z", "label_en"] == "high – synchronous"
+
+
+def test_obstacle_top_table_columns_labels_keys_and_ties():
+    z = pd.DataFrame({"a": [0.5, 0.2], "b": [0.5, 0.6], "c": [0.2, 0.5]}, index=[10, 11])
+    w = pd.Series({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3})
+    keys = pd.DataFrame({"county": ["110101", "110102"], "year": [2020, 2020]}, index=[10, 11])
+    labels = {"a": ("alpha", "甲"), "b": ("beta", "乙"), "c": ("gamma", "丙")}
+    o = obstacle_degree(z, w, subsystems={"a": "s1", "b": "s1", "c": "s2"}, subsystem_weights={"s1": 0.5, "s2": 0.5},
+                        top_k=2, keys=keys, labels=labels)
+    assert list(o.top.columns) == ["county", "year", "row", "rank", "indicator", "obstacle", "tied", "label",
+                                   "label_zh", "subsystem"]
+    assert list(o.top.index) == [0, 1, 2, 3]
+    assert o.top["county"].tolist() == ["110101", "110101", "110102", "110102"]
+    assert o.top["rank"].tolist() == [1, 2, 1, 2]
+    assert o.top["indicator"].astype(str).tolist() == ["c", "a", "a", "c"]
+    assert o.top["label"].astype(str).tolist() == ["gamma", "alpha", "alpha", "gamma"]
+    assert o.top["label_zh"].astype(str).tolist() == ["丙", "甲", "甲", "丙"]
+    assert o.top["subsystem"].astype(str).tolist() == ["s2", "s1", "s1", "s2"]
+    # row 10: a and b tie (0.5 deviations); row 11: c's 0.5 equals row 10's values but not its own row's
+    assert o.top["tied"].tolist() == [False, True, False, False]
+    assert o.settings["factor"] == "w_j * W_k"
