@@ -13,7 +13,8 @@ Usage::
     python scripts/mutation.py coupling fe         # only these
     MUTATION_CHILDREN=2 python scripts/mutation.py coupling
     MUTATION_ONLY='analysis.regression.wild_bootstrap.x_draw_weights*' python scripts/mutation.py wild_bootstrap
-        (only the mutants whose names match these space-separated glob patterns)
+        (only the mutants whose names match these space-separated glob patterns;
+        MUTATION_TESTS='tests/x.py::test_y ...' replaces the module's test selection)
 """
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ def run_one(name: str) -> dict[str, int]:
     work.mkdir(parents=True)
     for d in ("analysis", "tests", "data"):
         shutil.copytree(ROOT / d, work / d, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    (work / "pyproject.toml").write_text(_pyproject(module, [t for t in tests if (ROOT / t).exists()]))
+    sel = os.environ.get("MUTATION_TESTS", "").split() or [t for t in tests if (ROOT / t.split("::")[0]).exists()]
+    (work / "pyproject.toml").write_text(_pyproject(module, sel))
     children = os.environ.get("MUTATION_CHILDREN", "1")
     mutmut = [sys.executable, "-m", "mutmut"]
     only = os.environ.get("MUTATION_ONLY", "").split()

@@ -399,7 +399,7 @@ def test_relative_development_three_subsystems_ratio_ties_and_labels():
     assert list(rr.index) == ["p", "q", "s", "t", "v"]
     np.testing.assert_allclose(rr["value"].to_numpy(), [0.5, 0.7 / 0.75, np.nan, 0.8, 0.5], atol=1e-15)
     assert rr["lagging"].iloc[[0, 1, 3, 4]].tolist() == ["u", "", "u", "u,r"]  # 0.8 exactly lags
-    assert pd.isna(rr["lagging"].iloc[2])
+    assert pd.isna(rr["lagging"].iloc[2]) and pd.isna(rr["type_zh"].iloc[2]) and pd.isna(rr["type_en"].iloc[2])
     assert rr["type_en"].iloc[4] == "Urban area & Rural area lagging" and rr["type_zh"].iloc[4] == "城镇、乡村滞后"
     assert rr["type_en"].iloc[1] == "synchronous" and rr["type_zh"].iloc[1] == "同步发展"
     # difference rule, n = 3: max - min = threshold is synchronous, a hair beyond lags
@@ -435,3 +435,9 @@ def test_obstacle_top_table_columns_labels_keys_and_ties():
     # row 10: a and b tie (0.5 deviations); row 11: c's 0.5 equals row 10's values but not its own row's
     assert o.top["tied"].tolist() == [False, True, False, False]
     assert o.settings["factor"] == "w_j * W_k"
+    # keys in another row order are aligned by index; weights in another order by name; no subsystems -> None
+    o2 = obstacle_degree(z, pd.Series({"c": 0.6, "b": 0.3, "a": 0.1}), top_k=1, keys=keys.iloc[::-1])
+    assert o2.top["county"].tolist() == ["110101", "110102"] and o2.subsystem is None
+    F = np.array([0.1, 0.3, 0.6])
+    n2 = F * (1 - z.to_numpy())
+    np.testing.assert_allclose(o2.indicator.to_numpy(), n2 / n2.sum(axis=1, keepdims=True), atol=1e-15)
