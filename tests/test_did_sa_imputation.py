@@ -312,9 +312,9 @@ def test_sun_abraham_delta_method_se_by_hand():
     factor = G / (G - 1) * (Nt - 1) / (Nt - len(rels))
     cl = pd.Series(units, index=df.index)
     psi = np.zeros((G, len(rels)))
-    for k, l in enumerate(rels):
-        cells = ce[ce["rel"] == l]
-        rows = tr[tr["rel"] == l]
+    for k, lag in enumerate(rels):
+        cells = ce[ce["rel"] == lag]
+        rows = tr[tr["rel"] == lag]
         cohorts = cells["cohort"].to_numpy()
         shares = np.array([(rows["g"] == c).mean() for c in cohorts])
         infl = np.column_stack([(rows["g"] == c).to_numpy(float) - s_ for c, s_ in zip(cohorts, shares)]) / len(rows)

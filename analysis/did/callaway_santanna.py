@@ -617,7 +617,7 @@ def _prepare(data, y, adoption, entity, time, covariates, weights, cluster, anti
     tlist = np.sort(df[time].unique()).astype(float)
     # units treated after the last period are never treated within the sample (the shared rule)
     g_unit = df.groupby(entity, sort=False)["_G"].first()
-    g_late, late_note = recode_late_adopters(g_unit.where(g_unit > 0), float(tlist.max()), entity)
+    _, late_note = recode_late_adopters(g_unit.where(g_unit > 0), float(tlist.max()), entity)
     df.loc[df["_G"] > tlist.max(), "_G"] = 0.0
     early = (df["_G"] > 0) & (df["_G"] <= tlist[0] + anticipation)
     if early.any():
