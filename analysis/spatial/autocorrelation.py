@@ -36,8 +36,9 @@ from .weights import SpatialWeights, as_spatial_weights
 __all__ = ["moran", "moran_by_year", "local_moran", "getis_ord", "lisa_map", "LISA_LABELS", "MoranResult"]
 
 LISA_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
-_LISA_ZH = {"HH": "高-高", "LH": "低-高", "LL": "低-低", "HL": "高-低", "ns": "不显著"}
-_LISA_EN = {"HH": "High-High", "LH": "Low-High", "LL": "Low-Low", "HL": "High-Low", "ns": "Not significant"}
+_LISA_ZH = {"HH": "高-高", "LH": "低-高", "LL": "低-低", "HL": "高-低", "ns": "不显著", "undefined": "无定义（常数）"}
+_LISA_EN = {"HH": "High-High", "LH": "Low-High", "LL": "Low-Low", "HL": "High-Low", "ns": "Not significant",
+            "undefined": "Undefined (constant)"}
 
 
 def _aligned(values, w: SpatialWeights, ids=None) -> np.ndarray:
@@ -350,8 +351,9 @@ def lisa_map(lisa: pd.DataFrame, lang: str = "zh", title: str | None = None, col
 
     check_choice("lang", lang, ("zh", "en"))
     labels = _LISA_ZH if lang == "zh" else _LISA_EN
-    cats = ["HH", "LL", "HL", "LH", "ns"]
-    colors = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9", "ns": "#eeeeee"}
+    cats = ["HH", "LL", "HL", "LH", "ns", "undefined"]
+    colors = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9", "ns": "#eeeeee",
+              "undefined": "#bdbdbd"}
     data = pd.DataFrame({"county": lisa.index.astype(str),
                          "cluster": pd.Categorical(lisa[column].map(labels), [labels[c] for c in cats])})
     title = title or tr("LISA clusters", "LISA 聚类", lang)
