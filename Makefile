@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.countyfusion-installed
 JOBS   ?= 2
 
-.PHONY: all reproduce test test-fast lint bench fonts venv lock clean update-expected docs census
+.PHONY: all reproduce test test-fast lint bench fonts venv lock clean update-expected docs census mutation
 
 all: test
 
@@ -47,6 +47,13 @@ census: $(STAMP)
 # ruff on the library (configuration in pyproject.toml; also run by tests/test_lint.py in `make test`)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check analysis
+
+# mutation testing (mutmut) of the core numeric modules, each against the tests that cover it;
+# slow (hours for all modules on 2 cores): MODULES="coupling fe" make mutation runs a subset.
+# Scores and the review of surviving mutants: tests/README.md.
+MODULES ?=
+mutation: $(STAMP)
+	$(BIN)/python scripts/mutation.py $(MODULES)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

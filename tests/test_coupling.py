@@ -1,6 +1,7 @@
 """Coupling coordination, classes, relative development and obstacle degree (indices.md §4-5)."""
 from __future__ import annotations
 
+import os
 import itertools
 import warnings
 from pathlib import Path
@@ -285,3 +286,158 @@ def test_scale_error_messages_name_the_likely_cause():
     with pytest.raises(SpecificationError, match="not the keys"):
         coupling_coordination(pd.DataFrame({"county": ["110101", "110102"], "a": [0.1, 0.2],
                                             "b": [0.3, 0.4]}))
+
+
+# ---- mutation-testing follow-up (tests/README.md): boundaries, messages, index handling -------
+@pytest.mark.parametrize("kwargs,match", [
+    ({"ratio_bounds": (0.0, 1.2)}, r"ratio_bounds=\(0.0, 1.2\) must satisfy 0 < lower <= 1 <= upper"),
+    ({"ratio_bounds": (1.01, 1.2)}, "must satisfy 0 < lower <= 1 <= upper"),
+    ({"ratio_bounds": (0.8, 0.99)}, "must satisfy 0 < lower <= 1 <= upper"),
+    ({"threshold": -0.1}, r"threshold=-0.1 must be non-negative"),
+    ({"rule": "share"}, r"rule='share' is not one of"),
+])
+def test_relative_development_option_errors(kwargs, match):
+    with pytest.raises(SpecificationError, match=match):
+        relative_development(np.array([[0.5, 0.4]]), **kwargs)
+
+
+def test_relative_development_boundaries_are_exact():
+    # the inclusive ends are allowed: lower = upper = 1 and threshold = 0
+    assert relative_development(np.array([[0.5, 0.5]]), rule="ratio", ratio_bounds=(1.0, 1.0))["lagging"].iloc[0] in ("U1", "U2")
+    assert relative_development(np.array([[0.5, 0.4]]), threshold=0.0)["lagging"].iloc[0] == "U2"
+    # difference rule: |U_a - U_b| = threshold (within 1e-12) is synchronous, a hair beyond is not
+    U = np.array([[0.6, 0.5], [0.5, 0.6], [0.6 + 5e-13, 0.5], [0.5, 0.6 + 5e-13], [0.6 + 1e-9, 0.5], [0.5, 0.6 + 1e-9]])
+    rd = relative_development(U, threshold=0.1)
+    assert rd["lagging"].tolist() == ["", "", "", "", "U2", "U1"]
+    # ratio rule: E exactly at the bounds lags (<= lower, >= upper)
+    rr = relative_development(np.array([[0.8, 1.0], [0.9, 1.0], [0.6, 0.5]]), rule="ratio", ratio_bounds=(0.8, 1.2))
+    assert rr["lagging"].tolist() == ["U1", "", "U2"]
+    assert rr["value"].tolist() == pytest.approx([0.8, 0.9, 1.2], abs=1e-15)
+
+
+def test_relative_development_ratio_zeros_and_default_labels():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        rr = relative_development(pd.DataFrame({"a": [0.5, 0.0, 0.5], "b": [0.0, 0.0, 0.5]}), rule="ratio")
+    ours = [r for r in rec if "ratio rule" in str(r.message)]
+    assert len(rec) == 1 and len(ours) == 1  # no numpy divide/invalid warnings leak out
+    assert str(ours[0].message) == ("ratio rule: some U_b = 0 (E infinite or undefined); the difference "
+                                    "rule handles zeros.")
+    assert not ours[0].filename.endswith(os.path.join("analysis", "coupling.py"))  # points at a caller, not at the library
+    assert np.isinf(rr["value"].iloc[0]) and np.isnan(rr["value"].iloc[1]) and rr["value"].iloc[2] == 1.0
+    assert rr["lagging"].tolist()[0] == "b" and pd.isna(rr["lagging"].iloc[1])
+    # without labels, both languages use the column names
+    assert rr["type_en"].iloc[0] == "b lagging" and rr["type_zh"].iloc[0] == "b滞后"
+    with warnings.catch_warnings(record=True) as rec2:
+        warnings.simplefilter("always")
+        relative_development(pd.DataFrame({"a": [0.5], "b": [0.4]}), rule="ratio")
+    assert not rec2  # no zero, no warning
+
+
+def test_coupling_result_relative_development_passes_the_rule():
+    U = pd.DataFrame({"urban": [0.70], "rural": [0.66]})
+    r = coupling_coordination(U)
+    assert r.relative_development(rule="ratio")["lagging"].iloc[0] == ""  # E = 1.06: synchronous
+    assert r.relative_development(rule="ratio", ratio_bounds=(0.8, 1.05))["lagging"].iloc[0] == "rural"
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda z: obstacle_degree(z, pd.Series({"a": 1.0, "b": 1.0, "c": 1.0}), top_k=0), "top_k=0 must be at least 1"),
+    (lambda z: obstacle_degree(z, pd.Series({"a": 1.0, "b": 1.0})), r"obstacle degree: no weight for \['c'\]"),
+    (lambda z: obstacle_degree(z, pd.Series({"a": -0.1, "b": 1.0, "c": 1.0})),
+     "^obstacle degree: weights must be non-negative.$"),
+    (lambda z: obstacle_degree(z, pd.Series({"a": 1.0, "b": 1.0, "c": 1.0}), subsystem_weights={"s": 1.0}),
+     r"^subsystem_weights needs subsystems= \(column -> subsystem\).$"),
+])
+def test_obstacle_degree_errors(call, match):
+    z = pd.DataFrame({"a": [0.2], "b": [0.5], "c": [0.9]})
+    with pytest.raises(SpecificationError, match=match):
+        call(z)
+
+
+def test_obstacle_degree_index_order_defaults_and_per_row_weights():
+    import warnings
+
+    z = pd.DataFrame({"a": [0.2, 1.0, 0.9999], "b": [0.5, 1.0, 1.0], "c": [0.9, 1.0, 1.0], "d": [0.0, 1.0, 1.0]},
+                     index=["r1", "r2", "r3"])
+    w = pd.Series({"a": 0.4, "b": 0.0, "c": 0.3, "d": 0.3})  # a zero weight is allowed
+    subs = {"a": "s2", "b": "s1", "c": "s2", "d": "s1"}
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        o = obstacle_degree(z, w, subsystems=subs)
+    assert len(rec) == 1 and not rec[0].filename.endswith(os.path.join("analysis", "coupling.py"))
+    assert str(rec[0].message) == ("obstacle degree: 1 row(s) are at the ideal on every weighted indicator "
+                                   "(no obstacle); their obstacle degrees are NaN.")
+    assert list(o.indicator.index) == ["r1", "r2", "r3"] and list(o.indicator.columns) == ["a", "b", "c", "d"]
+    assert list(o.subsystem.columns) == ["s2", "s1"]  # order of first appearance
+    num = w.to_numpy() * (1 - z.loc["r1"].to_numpy())
+    np.testing.assert_allclose(o.indicator.loc["r1"], num / num.sum(), atol=1e-15)
+    assert o.indicator.loc["r2"].isna().all()
+    np.testing.assert_allclose(o.indicator.loc["r3"], [1.0, 0.0, 0.0, 0.0], atol=1e-12)  # tiny deviation, still defined
+    assert (o.top.groupby("row").size() == pd.Series({"r1": 3, "r3": 3})).all()  # default top_k = 3, ideal row left out
+    assert o.top.loc[o.top["row"] == "r1", "indicator"].tolist() == ["a", "d", "c"]  # 0.32, 0.30, 0.03
+    assert o.settings == {"top_k": 3, "clip": True, "cells_clipped": 0, "rows_at_ideal": 1, "factor": "w_j"}
+    one = obstacle_degree(z.iloc[:1], w, top_k=1)
+    assert one.top["indicator"].tolist() == ["a"]
+    # per-row weights (DataFrame) are aligned by index and columns, not by position
+    W = pd.DataFrame([[0.3, 0.3, 0.0, 0.4], [0.1, 0.2, 0.3, 0.4]], index=["r3", "r1"], columns=["d", "c", "b", "a"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ow = obstacle_degree(z.loc[["r1", "r3"]], W)
+    F1 = np.array([0.4, 0.3, 0.2, 0.1])  # r1's weights for a, b, c, d
+    n1 = F1 * (1 - z.loc["r1"].to_numpy())
+    np.testing.assert_allclose(ow.indicator.loc["r1"], n1 / n1.sum(), atol=1e-15)
+
+
+def test_relative_development_three_subsystems_ratio_ties_and_labels():
+    U = pd.DataFrame({"u": [0.4, 0.7, 0.0, 0.8, 0.3], "r": [0.5, 0.72, 0.0, 1.0, 0.3], "e": [0.8, 0.75, 0.0, 0.9, 0.6]},
+                     index=["p", "q", "s", "t", "v"])
+    labels = {"u": ("Urban area", "城镇"), "r": ("Rural area", "乡村"), "e": ("Ecology", "生态")}
+    rr = relative_development(U, rule="ratio", ratio_bounds=(0.8, 1.2), labels=labels)
+    assert list(rr.index) == ["p", "q", "s", "t", "v"]
+    np.testing.assert_allclose(rr["value"].to_numpy(), [0.5, 0.7 / 0.75, np.nan, 0.8, 0.5], atol=1e-15)
+    assert rr["lagging"].iloc[[0, 1, 3, 4]].tolist() == ["u", "", "u", "u,r"]  # 0.8 exactly lags
+    assert pd.isna(rr["lagging"].iloc[2]) and pd.isna(rr["type_zh"].iloc[2]) and pd.isna(rr["type_en"].iloc[2])
+    assert rr["type_en"].iloc[4] == "Urban area & Rural area lagging" and rr["type_zh"].iloc[4] == "城镇、乡村滞后"
+    assert rr["type_en"].iloc[1] == "synchronous" and rr["type_zh"].iloc[1] == "同步发展"
+    # difference rule, n = 3: max - min = threshold is synchronous, a hair beyond lags
+    dd = relative_development(np.array([[0.5, 0.6, 0.55], [0.5, 0.6 + 5e-13, 0.55], [0.5, 0.6 + 1e-9, 0.55]]))
+    assert dd["lagging"].tolist() == ["", "", "U1"]
+
+
+def test_relative_development_labels_with_class_frame():
+    U = pd.DataFrame({"a": [0.7, np.nan, 0.5], "b": [0.5, 0.5, 0.5]}, index=["x", "y", "z"])
+    classes = pd.DataFrame({"class_zh": [None, "中", "高"], "class_en": [None, "mid", "high"]}, index=["y", "x", "z"])
+    out = relative_development(U, d_classes=classes)
+    assert out.loc["x", "label_zh"] == "中—b滞后" and out.loc["x", "label_en"] == "mid – b lagging"
+    assert pd.isna(out.loc["y", "label_zh"]) and pd.isna(out.loc["y", "label_en"])  # undefined type
+    assert out.loc["z", "label_en"] == "high – synchronous"
+
+
+def test_obstacle_top_table_columns_labels_keys_and_ties():
+    z = pd.DataFrame({"a": [0.5, 0.2], "b": [0.5, 0.6], "c": [0.2, 0.5]}, index=[10, 11])
+    w = pd.Series({"a": 1 / 3, "b": 1 / 3, "c": 1 / 3})
+    keys = pd.DataFrame({"county": ["110101", "110102"], "year": [2020, 2020]}, index=[10, 11])
+    labels = {"a": ("alpha", "甲"), "b": ("beta", "乙"), "c": ("gamma", "丙")}
+    o = obstacle_degree(z, w, subsystems={"a": "s1", "b": "s1", "c": "s2"}, subsystem_weights={"s1": 0.5, "s2": 0.5},
+                        top_k=2, keys=keys, labels=labels)
+    assert list(o.top.columns) == ["county", "year", "row", "rank", "indicator", "obstacle", "tied", "label",
+                                   "label_zh", "subsystem"]
+    assert list(o.top.index) == [0, 1, 2, 3]
+    assert o.top["county"].tolist() == ["110101", "110101", "110102", "110102"]
+    assert o.top["rank"].tolist() == [1, 2, 1, 2]
+    assert o.top["indicator"].astype(str).tolist() == ["c", "a", "a", "c"]
+    assert o.top["label"].astype(str).tolist() == ["gamma", "alpha", "alpha", "gamma"]
+    assert o.top["label_zh"].astype(str).tolist() == ["丙", "甲", "甲", "丙"]
+    assert o.top["subsystem"].astype(str).tolist() == ["s2", "s1", "s1", "s2"]
+    # row 10: a and b tie (0.5 deviations); row 11: c's 0.5 equals row 10's values but not its own row's
+    assert o.top["tied"].tolist() == [False, True, False, False]
+    assert o.settings["factor"] == "w_j * W_k"
+    # keys in another row order are aligned by index; weights in another order by name; no subsystems -> None
+    o2 = obstacle_degree(z, pd.Series({"c": 0.6, "b": 0.3, "a": 0.1}), top_k=1, keys=keys.iloc[::-1])
+    assert o2.top["county"].tolist() == ["110101", "110102"] and o2.subsystem is None
+    F = np.array([0.1, 0.3, 0.6])
+    n2 = F * (1 - z.to_numpy())
+    np.testing.assert_allclose(o2.indicator.to_numpy(), n2 / n2.sum(axis=1, keepdims=True), atol=1e-15)

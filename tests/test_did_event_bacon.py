@@ -187,3 +187,79 @@ def test_event_study_equals_project_fe_wrapper():
         assert np.max(np.abs(res.params.to_numpy() - ref.params[names].to_numpy())) < 1e-12
         assert np.max(np.abs(res.std_errors.to_numpy() - ref.std_errors[names].to_numpy())) < 1e-12
         assert res.df_resid == ref.df_resid
+
+
+# ---- issue 15: static TWFE rows and options, the shared regression's rank check, Wald df -----
+def test_static_twfe_reports_dropped_rows_and_matches_fe():
+    from analysis.did import static_twfe
+    from analysis.regression import fe
+
+    df = staggered_panel(n_units=80, years=range(2010, 2018), cohorts=(2013, 2015), seed=3)
+    df.loc[df.index[[3, 50, 51]], "y"] = np.nan
+    r = static_twfe(df, "y", "adoption")
+    assert r.rows.n_used == len(df) - 3 and r.rows.dropped == {"missing y": 3}
+    # independent computation: fe() (pyfixest point estimates, reghdfe CRV1) on D = treat
+    ref = fe("y ~ treat", df.dropna(subset=["y"]))
+    assert r["estimate"] == pytest.approx(ref.params["treat"], abs=1e-10)  # same OLS: rounding only
+    assert r["se"] == pytest.approx(ref.std_errors["treat"], rel=1e-8)
+    assert list(r.to_frame()["term"]) == ["D"]
+    # cluster= and controls= are used
+    rp = static_twfe(df, "y", "adoption", cluster="province", controls=["x1"])
+    ref_p = fe("y ~ treat + x1", df.dropna(subset=["y"]), cluster="province")
+    assert rp["se"] == pytest.approx(ref_p.std_errors["treat"], rel=1e-8)
+
+
+def test_run_estimators_passes_twfe_kwargs_to_static_twfe():
+    from analysis.did import run_estimators, static_twfe
+
+    df = staggered_panel(n_units=80, years=range(2010, 2018), cohorts=(2013, 2015), seed=4)
+    out = run_estimators(df, "y", "adoption", which=("TWFE",), twfe_kwargs={"cluster": "province"})
+    want = static_twfe(df, "y", "adoption", cluster="province")
+    assert out["TWFE"].overall["se"] == pytest.approx(want["se"], rel=1e-12)
+    assert out["TWFE"].overall["se"] != pytest.approx(static_twfe(df, "y", "adoption")["se"], rel=1e-3)
+
+
+def test_shared_regression_drops_collinear_columns_and_keeps_the_rest_exact():
+    from analysis.demean import FixedEffects
+    from analysis.did._common import fe_ols
+    from analysis.regression.fe import CollinearityWarning
+
+    df = staggered_panel(n_units=60, years=range(2010, 2018), cohorts=(2013, 2015), seed=5)
+    fx = FixedEffects(df[["county", "year"]])
+    size = df["county"].str[-2:].astype(float).to_numpy()  # constant within county
+    X = np.column_stack([df["treat"], df["x1"], size, 2 * df["x1"]])
+    with pytest.warns(CollinearityWarning, match="size .*constant within.*x1x2 .*collinear with treat, x1"):
+        fit = fe_ols(df["y"].to_numpy(), X, ["treat", "x1", "size", "x1x2"], fx, df["county"].to_numpy())
+    ref = fe_ols(df["y"].to_numpy(), X[:, :2], ["treat", "x1"], fx, df["county"].to_numpy())
+    assert set(fit.dropped) == {"size", "x1x2"}
+    assert np.isnan(fit.params["size"]) and np.isnan(fit.params["x1x2"])
+    np.testing.assert_allclose(fit.params[["treat", "x1"]], ref.params, rtol=1e-10)
+    np.testing.assert_allclose(fit.cov.loc[["treat", "x1"], ["treat", "x1"]], ref.cov, rtol=1e-8)
+    assert fit.k == ref.k  # dropped columns do not count in K
+
+
+def test_wald_df_is_the_rank_of_the_tested_covariance():
+    from analysis.did._common import wald_test
+
+    b = np.array([1.0, 2.0, np.nan])
+    V = np.array([[1.0, 1.0, np.nan], [1.0, 1.0, np.nan], [np.nan, np.nan, np.nan]])  # rank 1, one dropped
+    out = wald_test(b, V, df_denom=30)
+    assert out["df"] == 1
+    # pinv of [[1,1],[1,1]] is [[.25,.25],[.25,.25]]: chi2 = .25 * (1 + 2)^2
+    assert out["stat"] == pytest.approx(2.25, abs=1e-12)
+    full = wald_test(np.array([1.0, 2.0]), np.eye(2), df_denom=30)
+    assert full["df"] == 2 and full["stat"] == pytest.approx(5.0, abs=1e-12)
+
+
+def test_collinearity_check_is_scale_free():
+    """A control in yuan (1e12) next to event dummies must not make the dummies look 'constant'."""
+    import warnings
+
+    df = staggered_panel(n_units=80, years=range(2010, 2018), cohorts=(2013, 2015), seed=6)
+    big = df.assign(gdp=df["x1"] * 1e12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no CollinearityWarning
+        a = event_study(big, "y", "adoption", controls=["gdp"])
+    b = event_study(df, "y", "adoption", controls=["x1"])
+    assert "collinear_dropped" not in a.settings
+    np.testing.assert_allclose(a.event_time["estimate"], b.event_time["estimate"], rtol=1e-7)

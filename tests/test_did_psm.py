@@ -211,3 +211,31 @@ def test_kernel_psm_did_differs_from_twfe_on_shipped_panel():
     unweighted = psm_did(p, "log_rural_income", "D", cov, adoption="land_reform_year", method="kernel", seed=1,
                          did_weights=False)
     assert abs(unweighted.params["did"] - res.params["did"]) > 1e-4 * abs(twfe.params["D"])
+def test_psm_did_standard_error_by_hand():
+    """Issue 15: the PSM-DID SE was never checked. Independent computation on the matched sample:
+    dummy-variable OLS (numpy lstsq), Frisch-Waugh residualised regressors, CRV1 by county with
+    reghdfe's factor G/(G-1)(N-1)/(N-K), K = 2 regressors + (T - 1) year effects (county effects are
+    nested in the clusters and not counted)."""
+    d = staggered_panel(n_units=300, seed=1)
+    res = psm_did(d, "y", "treat", ["x1", "x2"], method="nearest", k=1, caliper=0.05, seed=3, controls=["x2"])
+    matched = res.scores.loc[res.scores["matched"], "county"]
+    dd = d[d["county"].isin(matched)].reset_index(drop=True)
+    D = pd.get_dummies(dd["county"], dtype=float).to_numpy()
+    Y = pd.get_dummies(dd["year"], dtype=float).to_numpy()[:, 1:]
+    Z = np.column_stack([D, Y])
+    X = dd[["treat", "x2"]].to_numpy(float)
+    resid = lambda v: v - Z @ np.linalg.lstsq(Z, v, rcond=None)[0]  # noqa: E731
+    Xt, yt = resid(X), resid(dd["y"].to_numpy(float))
+    b = np.linalg.solve(Xt.T @ Xt, Xt.T @ yt)
+    u = yt - Xt @ b
+    codes = pd.factorize(dd["county"])[0]
+    G, N, T = codes.max() + 1, len(dd), dd["year"].nunique()
+    S = np.zeros((G, 2))
+    np.add.at(S, codes, Xt * u[:, None])
+    bread = np.linalg.inv(Xt.T @ Xt)
+    K = 2 + (T - 1)
+    V = G / (G - 1) * (N - 1) / (N - K) * bread @ S.T @ S @ bread
+    assert res.params["did"] == pytest.approx(b[0], abs=1e-10)  # 1e-10: same OLS, rounding only
+    assert res.std_errors["did"] == pytest.approx(np.sqrt(V[0, 0]), rel=1e-8)
+    assert res.std_errors["x2"] == pytest.approx(np.sqrt(V[1, 1]), rel=1e-8)
+    assert res.df_resid == G - 1  # t(G-1) inference, as reghdfe

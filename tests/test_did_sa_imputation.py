@@ -118,12 +118,12 @@ def test_imputation_horizons_match_pyfixest_did2s(panel):
     # imputed pre-period "effects" of did2s are not BJS pre-trend coefficients; only horizons compared
 
 
-def _bjs_dense(df, y="y", g="g", leave_out=True):
+def _bjs_dense(df, y="y", g="g", leave_out=True, cluster="county", anticipation=0):
     """Independent dense implementation of BJS Theorem 3 for the overall ATT and each horizon."""
     units = np.sort(df["county"].unique())
     years = np.sort(df["year"].unique())
     K = np.where(df[g] > 0, df["year"] - df[g], np.nan)
-    treated = ~np.isnan(K) & (K >= 0)
+    treated = ~np.isnan(K) & (K >= -anticipation)
     Z = np.column_stack([(df["county"].to_numpy()[:, None] == units[None, :]).astype(float),
                          (df["year"].to_numpy()[:, None] == years[None, 1:]).astype(float)])
     Z0, Z1 = Z[~treated], Z[treated]
@@ -154,7 +154,7 @@ def _bjs_dense(df, y="y", g="g", leave_out=True):
                     share = vv**2 / saa
                     e = np.where((share < 1) & (vv != 0), e / (1 - share), e)
                 e1[m] = e
-        ids = df["county"].to_numpy()
+        ids = df[cluster].to_numpy()
         s = pd.Series(np.r_[v0 * eps0, w * e1], index=np.r_[ids[~treated], ids[treated]]).groupby(level=0).sum()
         out[name] = (float(w @ tau), float(np.sqrt(np.sum(s.to_numpy() ** 2))))
     return out
@@ -253,3 +253,76 @@ def test_compare_table_and_plot(panel):
     assert (np.abs(ov["error"]) < 3 * ov["std_error"]).all()
     fig = plot_comparison(res, lang="en", truth_event=truth, event_times=range(-3, 6))
     assert fig.axes
+
+
+# ---- issue 15: options checked against independent computations ----------------------------------
+@pytest.mark.parametrize("kw", [{"cluster": "prov"}, {"anticipation": 1}, {"cluster": "prov", "anticipation": 1}])
+def test_imputation_options_match_dense_reimplementation(kw):
+    df = sim_panel(n=80, T=7, cohorts=(2, 4, 5), seed=6).assign(prov=lambda d: d["county"].str[:5])
+    r = imputation(df, "y", "g", **kw)
+    ref = _bjs_dense(df, cluster=kw.get("cluster", "county"), anticipation=kw.get("anticipation", 0))
+    # 1e-10: the same closed form computed two ways (sparse normal equations vs dense lstsq)
+    assert abs(r.overall["estimate"] - ref["overall"][0]) < 1e-10
+    assert abs(r.overall["se"] - ref["overall"][1]) < 1e-10
+    ev = r.event_time.set_index("rel_time")
+    hs = [h for h in ev.index if h in ref]
+    assert len(hs) >= 4
+    for h in hs:
+        assert abs(ev.loc[h, "estimate"] - ref[h][0]) < 1e-10
+        assert abs(ev.loc[h, "se"] - ref[h][1]) < 1e-10
+    if "anticipation" in kw:  # the anticipation period is treated: it enters the overall ATT
+        assert abs(r.overall["estimate"] - imputation(df, "y", "g").overall["estimate"]) > 1e-3
+    if "cluster" in kw:
+        assert r.stats["N_clusters"] == df["prov"].nunique()
+
+
+def test_sun_abraham_cluster_option_matches_pyfixest():
+    pf = importlib.import_module("pyfixest")
+    df = sim_panel(n=300, T=8, cohorts=(3, 5), seed=7).assign(prov=lambda d: d["county"].str[:5])
+    r = sun_abraham(df, "y", "g", cluster="prov")
+    ce = r.extra["cohort_effects"]
+    d = df.copy()
+    names = []
+    for c, k in zip(ce["cohort"], ce["rel"]):
+        nm = f"c{int(c)}_r{int(k)}".replace("-", "m")
+        d[nm] = ((d["g"] == c) & (d["year"] - d["g"] == k)).astype(float)
+        names.append(nm)
+    m = pf.feols("y ~ " + " + ".join(names) + " | county + year", d, vcov={"CRV1": "prov"}, fixef_tol=1e-12)
+    assert np.max(np.abs(ce["estimate"].to_numpy() - m.coef()[names].to_numpy())) < 1e-8
+    ratio = ce["std_error"].to_numpy() / m.se()[names].to_numpy()
+    # same sandwich clustered by province; one common small-sample scalar (see the first SA test)
+    assert np.ptp(ratio) < 1e-8 and abs(ratio.mean() - 1) < 1e-2
+    assert r.stats["N_clusters"] == df["prov"].nunique()
+
+
+def test_sun_abraham_delta_method_se_by_hand():
+    """The delta-method variance adds delta_l' V(w_l) delta_l, V(w_l) the cluster-robust covariance of
+    the cohort shares at relative period l (influence (1{G_i = e} - w_e) / N_l summed by cluster),
+    with the factor G/(G-1)(N_t-1)/(N_t-L) of the implementation (Sun and Abraham 2021, Prop. 6)."""
+    df = sim_panel(n=200, T=8, cohorts=(3, 5), seed=8)
+    fixed = sun_abraham(df, "y", "g")
+    delta = sun_abraham(df, "y", "g", variance="delta")
+    ce = fixed.extra["cohort_effects"]
+    tr = df[df["g"] > 0].assign(rel=lambda d: d["year"] - d["g"])
+    tr = tr[tr["rel"].isin(set(ce["rel"]))]
+    units = pd.factorize(df["county"])[0]
+    G = units.max() + 1
+    Nt = int((df["g"] > 0).sum())
+    rels = np.sort(ce["rel"].unique())
+    factor = G / (G - 1) * (Nt - 1) / (Nt - len(rels))
+    cl = pd.Series(units, index=df.index)
+    psi = np.zeros((G, len(rels)))
+    for k, lag in enumerate(rels):
+        cells = ce[ce["rel"] == lag]
+        rows = tr[tr["rel"] == lag]
+        cohorts = cells["cohort"].to_numpy()
+        shares = np.array([(rows["g"] == c).mean() for c in cohorts])
+        infl = np.column_stack([(rows["g"] == c).to_numpy(float) - s_ for c, s_ in zip(cohorts, shares)]) / len(rows)
+        S = np.zeros((G, len(cohorts)))
+        np.add.at(S, cl[rows.index].to_numpy(), infl)
+        psi[:, k] = S @ cells["estimate"].to_numpy()
+    extra = factor * np.diag(psi.T @ psi)
+    ev_f = fixed.event_time.set_index("rel_time").loc[rels]
+    ev_d = delta.event_time.set_index("rel_time").loc[rels]
+    np.testing.assert_allclose(ev_d["se"] ** 2, ev_f["se"] ** 2 + extra, rtol=1e-10)
+    assert (extra >= 0).all() and (extra > 1e-6).sum() >= 2  # periods with one cohort have no share variance

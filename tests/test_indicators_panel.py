@@ -13,6 +13,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from analysis.indicators import build_index, entropy_weights, load_system, normalize
+from analysis.errors import SpecificationError
 
 datasets = importlib.import_module("analysis.datasets")
 
@@ -99,3 +100,26 @@ def test_coupling_on_panel(result):
     o = result.obstacles(top_k=3)
     assert len(o.top) == 3 * len(result.score)
     np.testing.assert_allclose(o.indicator.sum(axis=1), 1.0)
+
+
+def test_obstacles_by_subsystem_weight_is_used(result):
+    """Issue 15: by_subsystem_weight was ignored. True = within-subsystem weight x 1/K; a mapping
+    gives W_k; checked against O_ij = F_j I_ij / sum_j F_j I_ij computed here."""
+    z = result.unshifted_z()
+    sub = result.system.subsystem_of
+    groups = list(dict.fromkeys(sub[c] for c in z.columns))
+    w = result.weight.reindex(z.columns)
+    within = w / w.groupby([sub[c] for c in z.columns]).transform("sum").to_numpy()
+    for arg, Wk in [(True, {k: 1 / len(groups) for k in groups}),
+                    ({k: float(i + 1) for i, k in enumerate(groups)}, {k: float(i + 1) for i, k in enumerate(groups)})]:
+        o = result.obstacles(top_k=2, by_subsystem_weight=arg)
+        F = within.to_numpy() * np.array([Wk[sub[c]] for c in z.columns])
+        num = F * np.clip(1 - z.to_numpy(), 0, None)
+        want = num / num.sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(o.indicator.to_numpy(), want, atol=1e-12)  # closed form: rounding only
+        assert "W_k" in o.settings["factor"]
+    default = result.obstacles(top_k=2)
+    assert np.abs(result.obstacles(top_k=2, by_subsystem_weight=True).indicator.to_numpy()
+                  - default.indicator.to_numpy()).max() > 1e-3
+    with pytest.raises(SpecificationError, match="no weight for subsystem"):
+        result.obstacles(by_subsystem_weight={groups[0]: 1.0})

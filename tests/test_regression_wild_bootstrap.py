@@ -118,3 +118,23 @@ def test_fast_equals_brute_force_other_fixed_effects(fes):
     codes = pd.factorize(d.county, sort=True)[0]
     slow = [fe("y ~ x1 + x2", d.assign(y=y_fit + ut * V[codes, b]), fe=fes).tstats["x2"] for b in range(20)]
     np.testing.assert_allclose(core.t_boot(V), slow, rtol=1e-9, atol=1e-12)
+
+
+def test_webb_weights_follow_their_definition():
+    """Webb (2014) / MacKinnon and Webb (2018): six points -sqrt(3/2), -1, -sqrt(1/2), sqrt(1/2), 1,
+    sqrt(3/2), each with probability 1/6 (so E w = 0, E w^2 = 1, E w^4 = 7/6)."""
+    pts = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+    V = draw_weights(4, 60_000, "webb", np.random.default_rng(9))
+    vals, counts = np.unique(V, return_counts=True)
+    np.testing.assert_allclose(vals, pts, atol=1e-15)  # exactly these six numbers
+    # 240,000 draws: sd of a share is sqrt(1/6 * 5/6 / 240000) = 0.00076; 0.004 is over 5 sd
+    np.testing.assert_allclose(counts / V.size, 1 / 6, atol=0.004)
+    assert abs(V.mean()) < 0.01  # sd of the mean: 1 / sqrt(240000) = 0.002
+    assert (V ** 2).mean() == pytest.approx(1.0, abs=0.01)
+    assert (V ** 4).mean() == pytest.approx(7 / 6, abs=0.02)
+    # the mapping from uniforms: u in [k/6, (k+1)/6) -> the k-th point (draw, cluster) row-major
+    u = np.random.default_rng(3).random((5, 4))
+    np.testing.assert_array_equal(draw_weights(4, 5, "webb", np.random.default_rng(3)),
+                                  pts[np.floor(u * 6).astype(int)].T)
+    R = draw_weights(4, 5, "rademacher", np.random.default_rng(3))
+    np.testing.assert_array_equal(R, np.where(u < 0.5, -1.0, 1.0).T)

@@ -74,3 +74,74 @@ def test_moran_input_errors():
         moran(pd.Series(np.r_[np.nan, np.ones(15)], index=w.ids), w, permutations=0)
     with pytest.raises(WeightsMatrixError):
         moran(pd.Series(np.ones(15), index=w.ids[:15]), w, permutations=0)
+
+
+# ---- issue 15: p-values and labels against esda on the same permutations ----------------------
+def test_moran_p_sim_matches_esda_on_the_same_permutations():
+    """esda.Moran draws its permutations with numpy's global RandomState; replaying exactly those
+    draws through our statistic and p-value rule must reproduce esda's sim and p_sim."""
+    import esda
+
+    from analysis.spatial.autocorrelation import _moran_sims, _p_sim
+
+    w = lattice_weights(6, 6)
+    rng = np.random.default_rng(11)
+    y = rng.standard_normal(w.n) + 0.8 * w.lag(rng.standard_normal(w.n))
+    np.random.seed(123)
+    m = esda.Moran(y, w.w, transformation="r", permutations=199)
+    z = y - y.mean()
+    np.random.seed(123)
+    perms = np.column_stack([np.random.permutation(z) for _ in range(199)])
+    sims = _moran_sims(z, w.sparse, perms)
+    assert np.allclose(sims, m.sim[:199], atol=1e-12)  # 1e-12: same arithmetic, float rounding only
+    assert _p_sim(m.I, sims) == m.p_sim  # a count ratio: exact
+    # and for a negatively autocorrelated pattern (checkerboard) the rule counts the other tail
+    yc = np.array([(i + j) % 2 for i in range(6) for j in range(6)], float) + 0.01 * rng.standard_normal(36)
+    np.random.seed(5)
+    mc = esda.Moran(yc, w.w, transformation="r", permutations=99)
+    zc = yc - yc.mean()
+    np.random.seed(5)
+    pc = np.column_stack([np.random.permutation(zc) for _ in range(99)])
+    assert _p_sim(mc.I, _moran_sims(zc, w.sparse, pc)) == mc.p_sim
+    assert moran(yc, w, permutations=99, seed=1)["I"] < 0  # the lower tail is the one counted
+
+
+def test_moran_result_contract_and_dict_access():
+    w = lattice_weights(5, 5)
+    y = np.arange(w.n, dtype=float)
+    r = moran(y, w, permutations=99, seed=3)
+    tab = r.to_frame()
+    assert list(tab.columns) == ["term", "estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]
+    assert tab.loc[0, "estimate"] == r["I"]
+    assert tab.loc[0, "statistic"] == r["z_norm"]
+    assert tab.loc[0, "p_value"] == r["p_sim"]
+    assert r.rows.n_used == 25 and r.settings["permutations"] == 99
+    assert "Moran" in r.summary() and "esda" in r.reference
+    assert dict(r)["n"] == 25 and "p_sim" in r
+
+
+def test_getis_ord_hot_cold_labels_match_esda():
+    import esda
+
+    w = lattice_weights(7, 7)
+    rng = np.random.default_rng(4)
+    y = np.exp(rng.standard_normal(w.n) + 1.5 * w.lag(rng.standard_normal(w.n)))
+    out = getis_ord(y, w, permutations=199, seed=8, alpha=0.1)
+    g = esda.G_Local(y, w.w, transform="B", permutations=199, star=True, seed=8, n_jobs=1)
+    assert np.allclose(out["p_sim"], g.p_sim)
+    want = np.where(g.p_sim < 0.1, np.where(g.Zs > 0, "hot", "cold"), "ns")
+    assert (out["hotspot"].to_numpy() == want).all()
+    assert {"hot", "cold"} <= set(out["hotspot"])  # the draw has both kinds, so a swap is caught
+
+
+def test_lisa_map_does_not_hide_errors(monkeypatch):
+    import analysis.maps as maps
+    from analysis.spatial import lisa_map
+
+    def broken(*a, **k):
+        raise ValueError("planted failure inside county_map")
+
+    monkeypatch.setattr(maps, "county_map", broken)
+    lisa = pd.DataFrame({"cluster": ["HH", "ns"]}, index=["110101", "110102"])
+    with pytest.raises(ValueError, match="planted failure"):
+        lisa_map(lisa, lang="en")

@@ -55,6 +55,14 @@ def test_lm_tests_panel_formula_by_hand():
     lme = (e @ WT @ e / s2) ** 2 / (T * trW)
     assert out.loc["LM_lag", "statistic"] == pytest.approx(lml, rel=1e-10)
     assert out.loc["LM_error", "statistic"] == pytest.approx(lme, rel=1e-10)
+    # robust versions with T > 1 (Elhorst 2014 LMsarsem_panel; Anselin et al. 1996): the T multiplies
+    # tr(W'W + WW) in both denominators (issue 15: these were unchecked for T > 1)
+    ewy, ewe = e @ WT @ y / s2, e @ WT @ e / s2
+    rlml = (ewy - ewe) ** 2 / (J - T * trW)
+    rlme = (ewe - (T * trW / J) * ewy) ** 2 / (T * trW * (1 - T * trW / J))
+    assert out.loc["robust_LM_lag", "statistic"] == pytest.approx(rlml, rel=1e-10)  # same algebra: rounding
+    assert out.loc["robust_LM_error", "statistic"] == pytest.approx(rlme, rel=1e-10)
+    assert abs(rlml - lml) > 1e-3 * lml  # the robust correction is not a no-op here
     assert (out["p_value"] == stats.chi2.sf(out["statistic"], 1)).all()
 
 

