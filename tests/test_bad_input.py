@@ -69,7 +69,7 @@ def _late(df):
 def moran_constant():
     from analysis.spatial import moran
 
-    r = moran(np.full(16, 3.0), _w(), permutations=99, seed=1)
+    r = moran(np.full(16, 3.0), _w(), n_draws=99, seed=1)
     assert np.isnan(r["I"]) and np.isnan(r["p_sim"]) and np.isnan(r["p_norm"])
     assert "constant" in r.settings["undefined"]
 
@@ -80,7 +80,7 @@ def moran_by_year_zero_year():
     w = _w()
     df = simulate_sdm(w, T=3, seed=2)
     df.loc[df["year"] == 2000, "y"] = 0.0  # a policy dummy before adoption
-    tab = moran_by_year(df, "y", w, permutations=49, seed=1)
+    tab = moran_by_year(df, "y", w, n_draws=49, seed=1)
     first = tab.iloc[0]
     assert np.isnan(first["I"]) and np.isnan(first["p_sim"]) and "constant" in first["note"]
     assert tab["I"].iloc[1:].notna().all()
@@ -89,21 +89,21 @@ def moran_by_year_zero_year():
 def local_moran_zero():
     from analysis.spatial import local_moran
 
-    out = local_moran(np.zeros(16), _w(), permutations=49, seed=1)
+    out = local_moran(np.zeros(16), _w(), n_draws=49, seed=1)
     assert (out["cluster"] == "undefined").all() and out["p_sim"].isna().all()
 
 
 def getis_ord_constant():
     from analysis.spatial import getis_ord
 
-    out = getis_ord(np.ones(16), _w(), permutations=49, seed=1)
+    out = getis_ord(np.ones(16), _w(), n_draws=49, seed=1)
     assert (out["hotspot"] == "undefined").all() and out["z"].isna().all()
 
 
 def moran_nan_weight():
     from analysis.spatial import moran
 
-    moran(np.arange(16.0), _nan_w(), permutations=0)
+    moran(np.arange(16.0), _nan_w(), n_draws=0)
 
 
 def fe_one_cluster():

@@ -167,8 +167,15 @@ def static_twfe(data: pd.DataFrame, y: str, adoption: str, entity: str = "county
         of :func:`~analysis.did._common.recode_late_adopters` when it applies).
     """
     from ..demean import FixedEffects
-    from ._common import (LATE_ADOPTION_KEY, adoption_per_unit, check_columns, check_keys, drop_missing, fe_ols,
-                          recode_late_adopters)
+    from ._common import (
+        LATE_ADOPTION_KEY,
+        adoption_per_unit,
+        check_columns,
+        check_keys,
+        drop_missing,
+        fe_ols,
+        recode_late_adopters,
+    )
 
     controls = list(controls)
     cl = cluster or entity

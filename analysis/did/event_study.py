@@ -22,15 +22,15 @@ from ..demean import FixedEffects
 from ..errors import SpecificationError, TreatmentTimingError
 from ..results import RowReport
 from ._common import (
+    LATE_ADOPTION_KEY,
     EventStudyResult,
     adoption_per_unit,
-    recode_late_adopters,
-    LATE_ADOPTION_KEY,
     check_columns,
     check_keys,
     check_pre_period,
     drop_missing,
     fe_ols,
+    recode_late_adopters,
     relative_time,
     wald_test,
 )

@@ -33,8 +33,17 @@ from .._compat import renamed_kwargs
 from ..demean import FixedEffects
 from ..errors import MissingValueError, SpecificationError, TreatmentTimingError, check_choice, describe_rows
 from ..results import RowReport
-from ._common import (LATE_ADOPTION_KEY, EventStudyResult, adoption_per_unit, check_columns, check_keys, drop_missing,
-                      fe_ols, recode_late_adopters, wald_test)
+from ._common import (
+    LATE_ADOPTION_KEY,
+    EventStudyResult,
+    adoption_per_unit,
+    check_columns,
+    check_keys,
+    drop_missing,
+    fe_ols,
+    recode_late_adopters,
+    wald_test,
+)
 
 __all__ = ["sun_abraham"]
 

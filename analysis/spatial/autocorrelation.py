@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ColumnError, MissingValueError, SpecificationError, check_choice, describe_rows
-from ..results import EstimationResult, RowReport
+from .._compat import renamed_kwargs
+from ..results import EstimationResult, FrameResult, RowReport
 from ._checks import check_finite_weights
 from .weights import SpatialWeights, as_spatial_weights
 
@@ -86,7 +87,8 @@ def _moran_sims(z: np.ndarray, Wm, perms: np.ndarray) -> np.ndarray:
 
 def _p_sim(stat: float, sims: np.ndarray) -> float:
     """One-sided pseudo p-value in the direction of ``stat``, as esda's ``p_sim``:
-    ``(1 + min(#{sim >= stat}, #{sim < stat})) / (1 + permutations)``."""
+    ``(1 + min(#{sim >= stat}, #{sim < stat})) / (1 + permutations)``.
+    """
     n = len(sims)
     larger = int(np.sum(sims >= stat))
     if (n - larger) < larger:
@@ -143,7 +145,8 @@ class MoranResult(EstimationResult):
         return dict(self.values)
 
 
-def moran(values, w, permutations: int = 999, seed=None, ids=None) -> MoranResult:
+@renamed_kwargs(permutations="n_draws")
+def moran(values, w, n_draws: int = 999, seed=None, ids=None) -> MoranResult:
     """Global Moran's I of one cross-section with a seeded permutation p-value.
 
     Parameters
@@ -174,11 +177,13 @@ def moran(values, w, permutations: int = 999, seed=None, ids=None) -> MoranResul
     Matches ``esda.Moran(y, w, transformation="r")`` (PySAL; Rey and Anselin 2007) for I, E[I],
     z_norm and p_norm; the permutation p-value uses esda's ``p_sim`` rule on our seeded draws.
     """
+    permutations = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     import esda
 
     w = _weights(w)
     y = _aligned(values, w, ids)
-    settings: dict = {"transformation": "row-standardised W", "permutations": int(permutations or 0),
+    settings: dict = {"variable": str(getattr(values, "name", None) or "values"),
+                      "transformation": "row-standardised W", "permutations": int(permutations or 0),
                       "seed": seed if not isinstance(seed, np.random.Generator) else "numpy Generator"}
     if _is_constant(y):
         warnings.warn(f"Moran's I is undefined because {CONSTANT_REASON}; returning NaN.", RuntimeWarning, stacklevel=2)
@@ -212,10 +217,14 @@ def _moran_result(out: dict, se: float, n: int, settings: dict) -> MoranResult:
         reference=MORAN_REFERENCE,
         stats={k: v for k, v in out.items() if k not in ("I",)},
         values=out,
+        outcome=settings.get("variable", "values"),
+        vcov_type="randomization" if settings.get("permutations") else "other",
+        seed=settings.get("seed") if isinstance(settings.get("seed"), (int, np.integer)) else None,
     )
 
 
-def moran_by_year(panel: pd.DataFrame, column: str, w, permutations: int = 999, seed=None, *,
+@renamed_kwargs(permutations="n_draws")
+def moran_by_year(panel: pd.DataFrame, column: str, w, n_draws: int = 999, seed=None, *,
                   entity: str = "county", time: str = "year") -> pd.DataFrame:
     """Global Moran's I of ``column`` in every period, with permutation p-values.
 
@@ -228,6 +237,7 @@ def moran_by_year(panel: pd.DataFrame, column: str, w, permutations: int = 999, 
     DataFrame: year, I, EI, z_norm, p_norm, n, p_sim, EI_sim, z_sim, permutations, and ``note``
     (only when some year is undefined).
     """
+    permutations = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     for c in (entity, time, column):
         if c not in panel.columns:
             raise ColumnError(f"column {c!r} is not in the panel.")
@@ -250,10 +260,15 @@ def moran_by_year(panel: pd.DataFrame, column: str, w, permutations: int = 999, 
                       "the values are constant across units in those periods.", RuntimeWarning, stacklevel=2)
     else:
         out = out.drop(columns="note")
-    return out
+    used = int(panel[column].notna().sum())
+    return FrameResult(table=out, model=f"Global Moran's I of {column} by {time}",
+                       rows=RowReport(len(panel), used, {"missing value": len(panel) - used} if used < len(panel) else {}),
+                       settings={"column": column, "n_draws": int(permutations or 0), "transformation": "row-standardised W"},
+                       reference=MORAN_REFERENCE, seed=seed if isinstance(seed, (int, np.integer)) else None)
 
 
-def local_moran(values, w, permutations: int = 999, seed: int | None = None, alpha: float = 0.05,
+@renamed_kwargs(permutations="n_draws")
+def local_moran(values, w, n_draws: int = 999, seed: int | None = None, alpha: float = 0.05,
                 ids=None) -> pd.DataFrame:
     """Local Moran's I (LISA) with conditional-permutation pseudo p-values and cluster labels.
 
@@ -264,6 +279,7 @@ def local_moran(values, w, permutations: int = 999, seed: int | None = None, alp
     zeros) have no LISA: NaN statistics, quadrant and cluster ``"undefined"``, the reason in
     ``out.attrs["undefined"]`` and a ``RuntimeWarning``. Matches ``esda.Moran_Local`` (Anselin 1995).
     """
+    permutations = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     import esda
 
     if not 0 < alpha < 1:
@@ -279,7 +295,7 @@ def local_moran(values, w, permutations: int = 999, seed: int | None = None, alp
         out = pd.DataFrame({"value": y, "Is": nan, "z": nan, "lag": nan, "p_sim": nan,
                             "quadrant": "undefined", "cluster": "undefined"}, index=index)
         out.attrs["undefined"] = "NaN: " + CONSTANT_REASON
-        return out
+        return _local_result(out, "Local Moran's I (LISA)", LISA_REFERENCE, permutations, seed, alpha)
     lm = esda.Moran_Local(y, w.w, transformation="r", permutations=permutations, seed=seed, n_jobs=1,
                           keep_simulations=False)
     quad = pd.Series(lm.q).map(LISA_LABELS).to_numpy()
@@ -288,10 +304,11 @@ def local_moran(values, w, permutations: int = 999, seed: int | None = None, alp
     out = pd.DataFrame({"value": y, "Is": lm.Is, "z": z, "lag": w.lag(z), "p_sim": p, "quadrant": quad},
                        index=index)
     out["cluster"] = np.where(out["p_sim"] < alpha, out["quadrant"], "ns")
-    return out
+    return _local_result(out, "Local Moran's I (LISA)", LISA_REFERENCE, permutations, seed, alpha)
 
 
-def getis_ord(values, w, permutations: int = 999, seed: int | None = None, alpha: float = 0.05,
+@renamed_kwargs(permutations="n_draws")
+def getis_ord(values, w, n_draws: int = 999, seed: int | None = None, alpha: float = 0.05,
               star: bool = True, ids=None) -> pd.DataFrame:
     """Getis-Ord Gi* (``star=True``, the unit counted in its own neighbourhood) or Gi, on the binary
     neighbourhoods of W (w_ij = 1 for neighbours, w_ii = 1 for Gi*), as in GeoDa and ``esda.G_Local``
@@ -303,6 +320,7 @@ def getis_ord(values, w, permutations: int = 999, seed: int | None = None, alpha
     ``alpha`` using the permutation p-value). Constant values (e.g. all zeros) have no defined
     z-score: NaN statistics, hotspot ``"undefined"``, the reason in ``out.attrs["undefined"]``.
     """
+    permutations = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     import esda
 
     if not 0 < alpha < 1:
@@ -317,7 +335,7 @@ def getis_ord(values, w, permutations: int = 999, seed: int | None = None, alpha
         out = pd.DataFrame({"value": y, "G": nan, "z": nan, "p_norm": nan, "p_sim": nan,
                             "hotspot": "undefined"}, index=index)
         out.attrs["undefined"] = "NaN: " + CONSTANT_REASON
-        return out
+        return _local_result(out, "Getis-Ord G" + ("*" if star else ""), GI_REFERENCE, permutations, seed, alpha)
     # binary neighbourhoods with the unit itself included (w_ii = 1) for Gi*: Ord and Getis (1995)
     with warnings.catch_warnings():  # esda rebuilds W with the diagonal and repeats libpysal's
         warnings.simplefilter("ignore", UserWarning)  # connectivity notes; W.summary() reports them
@@ -327,7 +345,21 @@ def getis_ord(values, w, permutations: int = 999, seed: int | None = None, alpha
     out = pd.DataFrame({"value": y, "G": g.Gs, "z": g.Zs, "p_norm": g.p_norm, "p_sim": p_sim},
                        index=index)
     out["hotspot"] = np.where(out["p_sim"] < alpha, np.where(out["z"] > 0, "hot", "cold"), "ns")
-    return out
+    return _local_result(out, "Getis-Ord G" + ("*" if star else ""), GI_REFERENCE, permutations, seed, alpha)
+
+
+LISA_REFERENCE = "Anselin (1995) Geographical Analysis 27(2); conditional permutation as esda.Moran_Local and GeoDa"
+GI_REFERENCE = "Getis and Ord (1992); Ord and Getis (1995); as esda.G_Local (binary W) and GeoDa"
+
+
+def _local_result(out: pd.DataFrame, model: str, reference: str, permutations, seed, alpha) -> FrameResult:
+    """A unit-by-unit table as a result (rows, settings, reference); indexed by unit id like before."""
+    n = len(out)
+    res = FrameResult(table=out, model=model, rows=RowReport(n, n),
+                      settings={"n_draws": int(permutations or 0), "alpha": alpha,
+                                **({"undefined": out.attrs["undefined"]} if "undefined" in out.attrs else {})},
+                      reference=reference, seed=seed if isinstance(seed, (int, np.integer)) else None)
+    return res
 
 
 def _int_seed(seed):
@@ -354,6 +386,7 @@ def lisa_map(lisa: pd.DataFrame, lang: str = "zh", title: str | None = None, col
     cats = ["HH", "LL", "HL", "LH", "ns", "undefined"]
     colors = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9", "ns": "#eeeeee",
               "undefined": "#bdbdbd"}
+    lisa = lisa.table if isinstance(lisa, FrameResult) else lisa
     data = pd.DataFrame({"county": lisa.index.astype(str),
                          "cluster": pd.Categorical(lisa[column].map(labels), [labels[c] for c in cats])})
     title = title or tr("LISA clusters", "LISA 聚类", lang)

@@ -458,7 +458,8 @@ def spatial_panel(data: pd.DataFrame, y: str, controls: Sequence[str], w, model:
 
 def _check_spatial_inputs(data, y, x, w) -> None:
     """Clear errors for inputs that would otherwise crash deep in the likelihood: NaN weights,
-    infinite values, a constant outcome or regressor."""
+    infinite values, a constant outcome or regressor.
+    """
     from ..errors import ConstantColumnError, NonNumericError, describe_rows
     from ._checks import check_finite_weights
     from .weights import SpatialWeights, as_spatial_weights

@@ -21,8 +21,8 @@ from ...errors import (
     describe_rows,
 )
 from ...results import RowReport
-from .._common import LATE_ADOPTION_KEY, parse_adoption, recode_late_adopters
 from ...validation import check_unique_keys, require_columns
+from .._common import LATE_ADOPTION_KEY, parse_adoption, recode_late_adopters
 from .bootstrap import EPS_SE, multiplier_bootstrap
 from .results import CallawaySantAnnaResult
 from .two_by_two import _logit, _two_by_two
