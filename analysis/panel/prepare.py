@@ -6,7 +6,6 @@ import pandas as pd
 
 from ..errors import (
     ColumnError,
-    DuplicateKeyError,
     MissingValueError,
     NonNumericError,
     SpecificationError,
@@ -14,6 +13,7 @@ from ..errors import (
     describe_rows,
 )
 from ..results import RowReport
+from ..validation import check_unique_keys
 from .io import check_group_keys
 
 # ---------------------------------------------------------------------------------------------
@@ -32,13 +32,7 @@ def _check_keys(df: pd.DataFrame, entity: str, time: str) -> None:
     nk = df[[entity, time]].isna().any(axis=1)
     if nk.any():
         raise MissingValueError(f"missing {entity}/{time} in {describe_rows(df.index[nk])}.")
-    dup = df.duplicated([entity, time], keep=False)
-    if dup.any():
-        keys = df.loc[dup, [entity, time]].drop_duplicates().head(6)
-        raise DuplicateKeyError(
-            f"({entity}, {time}) must be unique; repeated keys "
-            + ", ".join(f"({e}, {t})" for e, t in keys.itertuples(index=False))
-            + f" in {describe_rows(df.index[dup])}.")
+    check_unique_keys(df, entity, time)
 
 
 def check_panel(df: pd.DataFrame, entity: str = "county", time: str = "year") -> dict:

@@ -14,23 +14,15 @@ _DATA = Path(__file__).resolve().parents[2] / "data"
 _TEMPLATES = _DATA / "templates"
 
 
-# canonical schema of docs/simulation.md (+ ``gdp``, a common raw yearbook item)
-TEXT_COLUMNS = ("name", "prefecture", "province", "region", "county_type", "land_reform_type")
-RAW_INDICATORS = (
-    "urbanization_rate", "nonfarm_emp_share", "pension_coverage", "road_density", "builtup_share",
-    "broadband_rate", "gdp_pc", "rural_income", "income_ratio", "nonagri_share",
-    "ag_productivity", "hospital_beds", "teachers_per10k", "consumption_ratio", "fiscal_exp_pc",
-    "fertilizer_intensity", "forest_cover", "sewage_treatment", "sanitary_toilet", "pm25",
+# the canonical schema of docs/simulation.md (+ ``gdp``) lives in one place, analysis.validation
+from ..validation import (  # noqa: E402, F401  (re-exported: analysis.panel.NUMERIC_COLUMNS ...)
+    CANONICAL_COLUMNS,
+    COVARIATES,
+    NUMERIC_COLUMNS,
+    POLICY_COLUMNS,
+    RAW_INDICATORS,
+    TEXT_COLUMNS,
 )
-COVARIATES = ("population", "area_km2", "loans_gdp", "land_transfer_rate", "fiscal_selfsuff",
-              "digital_gov", "gdp")
-POLICY_COLUMNS = ("land_reform", "land_reform_year", "digital_pilot", "digital_pilot_year",
-                  "integration_zone")
-NUMERIC_COLUMNS = RAW_INDICATORS + COVARIATES + tuple(
-    c for c in POLICY_COLUMNS if c != "land_reform_type")
-CANONICAL_COLUMNS = ("county", "year") + TEXT_COLUMNS[:5] + RAW_INDICATORS + COVARIATES[:-1] + (
-    "land_reform", "land_reform_year", "land_reform_type", "digital_pilot", "digital_pilot_year",
-    "integration_zone")
 
 #: cells read as missing (yearbooks use dashes, dots and blanks); counted in the report
 MISSING_MARKERS = ("", "-", "--", "—", "——", "–", "…", "...", "……", "NA", "N/A", "n/a", "na",
