@@ -6,21 +6,15 @@ import pandas as pd
 
 from ...errors import (
     ColumnError,
-    DuplicateKeyError,
     MissingValueError,
     NonNumericError,
     SpecificationError,
     UnbalancedPanelError,
     describe_rows,
 )
+from ...validation import as_list, check_unique_keys
 
-
-def _as_list(v) -> list[str]:
-    if v is None:
-        return []
-    if isinstance(v, str):
-        return [v]
-    return list(v)
+_as_list = as_list  # the shared helper (analysis.validation)
 
 
 def _prepare(data, y, q, regime, controls, entity, time):
@@ -53,11 +47,7 @@ def _prepare(data, y, q, regime, controls, entity, time):
             + "; ".join(parts)
             + ". Impute them (e.g. analysis.panel interpolation) or drop those counties entirely."
         )
-    dup = frame.duplicated([entity, time], keep=False)
-    if dup.any():
-        raise DuplicateKeyError(
-            f"duplicated ({entity}, {time}) keys in {describe_rows(frame.index[dup])}; keep one row per county-year."
-        )
+    check_unique_keys(frame, entity, time)
     counts = frame.groupby(entity, sort=True)[time].nunique()
     single = counts[counts < 2]
     if len(single):
