@@ -202,7 +202,7 @@ def test_static_twfe_reports_dropped_rows_and_matches_fe():
     ref = fe("y ~ treat", df.dropna(subset=["y"]))
     assert r["estimate"] == pytest.approx(ref.params["treat"], abs=1e-10)  # same OLS: rounding only
     assert r["se"] == pytest.approx(ref.std_errors["treat"], rel=1e-8)
-    assert list(r.to_frame()["term"]) == ["D"]
+    assert list(r.to_frame()["term"]) == ["did"]
     # cluster= and controls= are used
     rp = static_twfe(df, "y", "adoption", cluster="province", controls=["x1"])
     ref_p = fe("y ~ treat + x1", df.dropna(subset=["y"]), cluster="province")

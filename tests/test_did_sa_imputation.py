@@ -263,13 +263,13 @@ def test_imputation_options_match_dense_reimplementation(kw):
     ref = _bjs_dense(df, cluster=kw.get("cluster", "county"), anticipation=kw.get("anticipation", 0))
     # 1e-10: the same closed form computed two ways (sparse normal equations vs dense lstsq)
     assert abs(r.overall["estimate"] - ref["overall"][0]) < 1e-10
-    assert abs(r.overall["se"] - ref["overall"][1]) < 1e-10
-    ev = r.event_time.set_index("rel_time")
+    assert abs(r.overall["std_error"] - ref["overall"][1]) < 1e-10
+    ev = r.event_time.set_index("event_time")
     hs = [h for h in ev.index if h in ref]
     assert len(hs) >= 4
     for h in hs:
         assert abs(ev.loc[h, "estimate"] - ref[h][0]) < 1e-10
-        assert abs(ev.loc[h, "se"] - ref[h][1]) < 1e-10
+        assert abs(ev.loc[h, "std_error"] - ref[h][1]) < 1e-10
     if "anticipation" in kw:  # the anticipation period is treated: it enters the overall ATT
         assert abs(r.overall["estimate"] - imputation(df, "y", "g").overall["estimate"]) > 1e-3
     if "cluster" in kw:
@@ -322,7 +322,7 @@ def test_sun_abraham_delta_method_se_by_hand():
         np.add.at(S, cl[rows.index].to_numpy(), infl)
         psi[:, k] = S @ cells["estimate"].to_numpy()
     extra = factor * np.diag(psi.T @ psi)
-    ev_f = fixed.event_time.set_index("rel_time").loc[rels]
-    ev_d = delta.event_time.set_index("rel_time").loc[rels]
-    np.testing.assert_allclose(ev_d["se"] ** 2, ev_f["se"] ** 2 + extra, rtol=1e-10)
+    ev_f = fixed.event_time.set_index("event_time").loc[rels]
+    ev_d = delta.event_time.set_index("event_time").loc[rels]
+    np.testing.assert_allclose(ev_d["std_error"] ** 2, ev_f["std_error"] ** 2 + extra, rtol=1e-10)
     assert (extra >= 0).all() and (extra > 1e-6).sum() >= 2  # periods with one cohort have no share variance

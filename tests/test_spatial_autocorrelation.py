@@ -18,7 +18,7 @@ def test_moran_matches_esda_statistic_and_by_hand():
     rng = np.random.default_rng(0)
     y = rng.standard_normal(w.n) + w.lag(rng.standard_normal(w.n)) * 2
     r = moran(y, w, n_draws=199, seed=1)
-    m = esda.Moran(y, w.w, n_draws=0)
+    m = esda.Moran(y, w.w, permutations=0)
     assert r["I"] == pytest.approx(m.I, abs=1e-14)
     z = y - y.mean()
     assert r["I"] == pytest.approx(w.n / w.sparse.sum() * (z @ w.lag(z)) / (z @ z), abs=1e-14)
@@ -43,7 +43,7 @@ def test_local_moran_labels_match_esda_quadrants():
     rng = np.random.default_rng(2)
     y = pd.Series(rng.standard_normal(w.n), index=w.ids)
     out = local_moran(y, w, n_draws=199, seed=3, alpha=0.1)
-    lm = esda.Moran_Local(y.to_numpy(), w.w, n_draws=199, seed=3, n_jobs=1)
+    lm = esda.Moran_Local(y.to_numpy(), w.w, permutations=199, seed=3, n_jobs=1)
     assert np.allclose(out["Is"], lm.Is)
     assert np.allclose(out["p_sim"], lm.p_sim)
     q = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
@@ -62,7 +62,7 @@ def test_getis_ord_star_matches_esda():
     w = lattice_weights(6, 6)
     y = np.arange(w.n, dtype=float)
     out = getis_ord(y, w, n_draws=99, seed=1, star=True)
-    g = esda.G_Local(y, w.w, transform="B", n_draws=99, star=True, seed=1, n_jobs=1)
+    g = esda.G_Local(y, w.w, transform="B", permutations=99, star=True, seed=1, n_jobs=1)
     assert np.allclose(out["G"], g.Gs)
     assert np.allclose(out["z"], g.Zs)
     assert set(out["hotspot"]) <= {"hot", "cold", "ns"}
@@ -88,7 +88,7 @@ def test_moran_p_sim_matches_esda_on_the_same_permutations():
     rng = np.random.default_rng(11)
     y = rng.standard_normal(w.n) + 0.8 * w.lag(rng.standard_normal(w.n))
     np.random.seed(123)
-    m = esda.Moran(y, w.w, transformation="r", n_draws=199)
+    m = esda.Moran(y, w.w, transformation="r", permutations=199)
     z = y - y.mean()
     np.random.seed(123)
     perms = np.column_stack([np.random.permutation(z) for _ in range(199)])
@@ -98,7 +98,7 @@ def test_moran_p_sim_matches_esda_on_the_same_permutations():
     # and for a negatively autocorrelated pattern (checkerboard) the rule counts the other tail
     yc = np.array([(i + j) % 2 for i in range(6) for j in range(6)], float) + 0.01 * rng.standard_normal(36)
     np.random.seed(5)
-    mc = esda.Moran(yc, w.w, transformation="r", n_draws=99)
+    mc = esda.Moran(yc, w.w, transformation="r", permutations=99)
     zc = yc - yc.mean()
     np.random.seed(5)
     pc = np.column_stack([np.random.permutation(zc) for _ in range(99)])
@@ -127,7 +127,7 @@ def test_getis_ord_hot_cold_labels_match_esda():
     rng = np.random.default_rng(4)
     y = np.exp(rng.standard_normal(w.n) + 1.5 * w.lag(rng.standard_normal(w.n)))
     out = getis_ord(y, w, n_draws=199, seed=8, alpha=0.1)
-    g = esda.G_Local(y, w.w, transform="B", n_draws=199, star=True, seed=8, n_jobs=1)
+    g = esda.G_Local(y, w.w, transform="B", permutations=199, star=True, seed=8, n_jobs=1)
     assert np.allclose(out["p_sim"], g.p_sim)
     want = np.where(g.p_sim < 0.1, np.where(g.Zs > 0, "hot", "cold"), "ns")
     assert (out["hotspot"].to_numpy() == want).all()
