@@ -5,7 +5,8 @@ of ``tests/_user_panels.py`` (the shipped indicators without the simulated-only 
 unbalanced, county-yearbook scope, names instead of codes, an .xlsx with Chinese headers, 2010-vintage
 codes) and on a ``partial`` panel that lacks some indicators and has no policy list. Each run must finish
 and write its CSV tables; on the full variants that is every table the notebook writes on the shipped data
-(``results/expected``), on ``partial`` the sections without their inputs are recorded as skipped.
+(``results/expected``), on ``partial`` the sections without their inputs are recorded as skipped. The
+main tables also go out as Word (three-line), Excel and LaTeX.
 
 The prose check: on the shipped data, in Chinese and in English, no markdown cell of an executed notebook
 may state a number that no output holds (:func:`_prose.assert_prose_matches_outputs`); the committed
@@ -102,6 +103,18 @@ def _outputs_text(notebook: dict) -> str:
     return "\n".join(parts)
 
 
+def _assert_formats(folder: Path) -> None:
+    """Main tables go out as Word (three-line), Excel and LaTeX beside their CSV, and the Word file opens."""
+    import docx
+
+    docs = sorted(folder.glob("*.docx"))
+    assert docs, f"no Word table in {folder}"
+    for d in docs:
+        for ext in ("csv", "xlsx", "tex"):
+            assert d.with_suffix(f".{ext}").exists(), f"{d.stem}: no .{ext} beside the .docx"
+        assert docx.Document(str(d)).tables, f"{d.name} holds no table"
+
+
 # ------------------------------------------------------------------------------------------ static
 @pytest.mark.parametrize("number", NOTEBOOKS)
 def test_markdown_states_no_result_numbers(number):
@@ -145,6 +158,7 @@ def test_notebook_runs_on_user_panel(number, variant, panels, tmp_path):
         missing = _expected_tables(number) - written
         assert not missing, f"{variant}: notebook {number} did not write {sorted(missing)}"
     assert str(data) in _outputs_text(executed), "the data line does not name the user's file"
+    _assert_formats(results / "tables")
     assert_prose_matches_outputs(executed)
 
 
@@ -160,4 +174,5 @@ def test_prose_held_by_outputs_on_shipped_data(number, lang, tmp_path):
     has_cjk = bool(re.search(r"[\u4e00-\u9fff]", sentences))
     assert has_cjk == (lang == "zh"), f"lang={lang}: the rendered sentences are not in that language"
     assert {p.stem for p in (results / "tables").glob("*.csv")} == _expected_tables(number)
+    _assert_formats(results / "tables")
     assert_prose_matches_outputs(executed, tables=sorted((results / "tables").glob("*.csv")))
