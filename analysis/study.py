@@ -85,7 +85,7 @@ def resolve_name(name: str, columns: Sequence[str] | None = None, role: str = "v
 # ---------------------------------------------------------------------------------------------
 # policies
 # ---------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(eq=False)  # compared by identity: pandas compares frames' attrs when concatenating
 class PolicyReport:
     """What :func:`attach_policy` found: the policy's units in and not in the panel."""
 
