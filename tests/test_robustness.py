@@ -223,3 +223,24 @@ def test_wild_bootstrap_and_ri_hold_size_with_few_treated_clusters():
     assert t[("wild_bootstrap", 0.6)] > 2 * band + 0.05  # and it has power
     with pytest.raises(SpecificationError, match="inference"):
         design_power({"n_treated": 8}, [0.0], n_sims=2, panel=data, outcome="y", inference=("bayes",))
+
+
+def test_undefined_callaway_santanna_specification_is_nan_with_its_reason():
+    # a sample without any treated county: Callaway-Sant'Anna is undefined there; the curve keeps the
+    # specification as NaN with the estimator's reason instead of failing, and the other sample still runs
+    data = toy_panel(6, n=150)
+    data["adopt"] = data["adopt"].replace(0, np.nan)
+    data["ever"] = data["adopt"].notna().astype(int)
+    base = {**BASE, "adoption": "adopt", "controls": "none", "estimator": "callaway_santanna",
+            "samples": {"full": None, "never_treated": "ever == 0"}}
+    curve = specification_curve(data, base, {"sample": ["full", "never_treated"], "controls": ["none", "x1"]},
+                                progress=False, index_builder=None, seed=11)
+    t = curve.table
+    bad, good = t[t["sample"] == "never_treated"], t[t["sample"] == "full"]
+    assert len(bad) == 2 and bad["estimate"].isna().all() and bad["std_error"].isna().all()
+    assert bad["note"].str.startswith("Callaway-Sant'Anna undefined").all()
+    assert good["estimate"].notna().all() and good["note"].isna().all()
+    ov = curve.overview()
+    assert ov["n_undefined"] == 2 and ov["n_specifications"] == 4
+    assert ov["share_positive"] == pytest.approx(float((good["estimate"] > 0).mean()))
+    assert ov["median_estimate"] == pytest.approx(float(good["estimate"].median()))

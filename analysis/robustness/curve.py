@@ -84,11 +84,14 @@ class SpecificationCurve(TidyResult):
 
     def overview(self) -> pd.Series:
         """Headline numbers: count, base and median estimate, shares positive/negative and significant."""
-        t = self.table
+        full = self.table
+        t = full[full["estimate"].notna()]  # shares over the specifications whose estimate is defined
         sig = t["p_value"] < self.alpha
+        base = full.loc[full["number"] == 0, "estimate"]
         return pd.Series({
-            "n_specifications": len(t),
-            "base_estimate": float(t.loc[t["number"] == 0, "estimate"].iloc[0]),
+            "n_specifications": len(full),
+            "n_undefined": int(len(full) - len(t)),
+            "base_estimate": float(base.iloc[0]) if len(base) else float("nan"),
             "median_estimate": float(t["estimate"].median()),
             "share_positive": float((t["estimate"] > 0).mean()),
             "share_positive_significant": float(((t["estimate"] > 0) & sig).mean()),

@@ -215,12 +215,20 @@ def _cs_group(task: Task, alpha: float, entity: str, time: str) -> list[dict]:
         clustered = cluster not in ((), (entity,))
         if len(cluster) > 1:
             raise SpecificationError(f"specification {spec.number}: Callaway-Sant'Anna clusters on one variable only.")
-        res = callaway_santanna(task.frame, r["outcome"], r["regressor"], entity=entity, time=time,
-                                controls=tuple(r["controls"]), control=spec.get("cs.control", "never"),
-                                method=spec.get("cs.method", "dr"), cluster=cluster[0] if clustered else None,
-                                n_draws=int(spec.get("cs.bootstrap", 499)) if clustered else 0,
-                                seed=spec_seed(spec.get("seed", 0), spec.number), alpha=alpha)
-        agg = res.aggregate("simple")
+        try:
+            res = callaway_santanna(task.frame, r["outcome"], r["regressor"], entity=entity, time=time,
+                                    controls=tuple(r["controls"]), control=spec.get("cs.control", "never"),
+                                    method=spec.get("cs.method", "dr"), cluster=cluster[0] if clustered else None,
+                                    n_draws=int(spec.get("cs.bootstrap", 499)) if clustered else 0,
+                                    seed=spec_seed(spec.get("seed", 0), spec.number), alpha=alpha)
+            agg = res.aggregate("simple")
+        except ValueError as exc:  # the library's input errors (analysis.errors) all derive from ValueError
+            # undefined on these data (e.g. ATT(g,t) cells without overlap on a small panel): NaN with the reason
+            out.append({"number": spec.number, "estimate": np.nan, "std_error": np.nan, "p_value": np.nan,
+                        "ci_low": np.nan, "ci_high": np.nan, "n_obs": int(len(task.frame)),
+                        "n_dropped": int(task.n_sample - len(task.frame)), "singletons": 0,
+                        "note": f"Callaway-Sant'Anna undefined: {exc}"})
+            continue
         est, se = float(agg.params["ATT"]), float(agg.std_errors["ATT"])
         z = stats.norm.ppf(1 - alpha / 2)
         out.append({"number": spec.number, "estimate": est, "std_error": se,
