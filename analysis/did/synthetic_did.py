@@ -264,8 +264,14 @@ def synthetic_did(
 
     Examples
     --------
-    >>> res = synthetic_did(panel, y="urban_rural_index", treat="land_pilot")   # doctest: +SKIP
-    >>> res.summary()                                                              # doctest: +SKIP
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame([(i, t) for i in range(20) for t in range(2010, 2020)], columns=["county", "year"])
+    >>> d["treat"] = ((d["county"] < 3) & (d["year"] >= 2016)).astype(int)
+    >>> d["y"] = 0.1 * d["county"] + 0.2 * (d["year"] - 2010) + 1.5 * d["treat"] + rng.normal(0, 0.01, len(d))
+    >>> res = synthetic_did(d, "y", "treat", se="jackknife")
+    >>> round(float(res.params["ATT"]), 1)
+    1.5
     """
     replications = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     check_choice("method", method, tuple(_OPTIONS))
