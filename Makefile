@@ -35,7 +35,7 @@ update-expected: $(STAMP) fonts
 	$(BIN)/python -m analysis.reproduce --update-expected
 
 test: $(STAMP) fonts
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q
+	$(BIN)/python -m pytest -n $(JOBS) --dist load -q
 
 test-fast: $(STAMP) fonts
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -q -m "not notebook"

@@ -31,7 +31,8 @@ from analysis.reporting import project_root
 from analysis.reproduce import run_notebook
 from analysis.study import SIMULATED_ONLY_COLUMNS
 
-#: Notebooks that run on users' panels and whose prose is rendered from numbers (08 is the real census and
+#: Notebooks that run on users' panels and whose prose is rendered from numbers (must equal OWN_DATA_NOTEBOOKS
+#: of tests/test_notebooks.py, which runs the others; 08 is the real census and
 #: 90 the published replications: neither takes a user's panel).
 NOTEBOOKS = ["00", "01", "02", "03", "04", "05", "06", "07", "09"]
 
@@ -190,5 +191,12 @@ def test_prose_held_by_outputs_on_shipped_data(number, lang, tmp_path):
     has_cjk = bool(re.search(r"[\u4e00-\u9fff]", sentences))
     assert has_cjk == (lang == "zh"), f"lang={lang}: the rendered sentences are not in that language"
     assert {p.stem for p in (results / "tables").glob("*.csv")} == _expected_tables(number)
+    assert all(t.stem.startswith(number) for t in (results / "tables").glob("*.csv"))
     _assert_formats(results / "tables")
     assert_prose_matches_outputs(executed, tables=sorted((results / "tables").glob("*.csv")))
+
+
+def test_the_two_notebook_lists_agree():
+    from test_notebooks import OWN_DATA_NOTEBOOKS
+
+    assert set(NOTEBOOKS) == OWN_DATA_NOTEBOOKS
