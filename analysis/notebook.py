@@ -110,7 +110,8 @@ class Notebook:
     def skip(self, key: str, title: "str | Mapping[str, str]", reason: str) -> None:
         """Record and show a section that cannot run for a reason other than a missing role or column
         (too few treated counties, a parameter not given): the sentence is displayed and listed in
-        ``results/sections/`` like the skips of :meth:`section`."""
+        ``results/sections/`` like the skips of :meth:`section`.
+        """
         heading = title[self.lang] if isinstance(title, Mapping) else title
         if key in self.ran:
             self.ran.remove(key)
