@@ -214,6 +214,8 @@ class EstimationResult:
     seed
         The seed of every random draw, when the estimator draws.
 
+    Notes
+    -----
     When a typed field is left empty it is read from ``settings`` (``"y"``, ``"fixed effects"``,
     ``"vcov"``/``"se"``, ``"cluster"``, ``"seed"``), so older estimators fill it too.
     """

@@ -12,6 +12,10 @@ from pathlib import Path
 
 AREAS = [
     ("analysis.panel", "Reading panels"),
+    ("analysis.codes", "County identity across vintages: code crosswalk, names, scope"),
+    ("analysis.study", "The study description"),
+    ("analysis.notebook", "The notebooks' shared preamble"),
+    ("analysis.validation", "Shared input checks and the column schema"),
     ("analysis.indicators", "Indicator systems, weights and the index"),
     ("analysis.coupling", "Coupling coordination and obstacle degree"),
     ("analysis.disparity", "Disparity and distribution dynamics"),

@@ -22,7 +22,8 @@ API_OBJECTS = {
     "analysis.did.html": "analysis.did.callaway_santanna.callaway_santanna",
     "analysis.regression.html": "analysis.regression.fe.fe",
     "analysis.maps.html": "analysis.maps.county_map",
-    "analysis.panel.html": "analysis.panel.read_panel",
+    "analysis.panel.html": "analysis.panel.reading.read_panel",
+    "analysis.codes.html": "analysis.codes.harmonize.harmonize_codes",
     "analysis.cli.html": "module-analysis.cli",
 }
 

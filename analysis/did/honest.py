@@ -433,7 +433,8 @@ def honest_did(
         see the module docstring.
     m_values : grid of M (smoothness) or Mbar (relative magnitudes).
     l_vec : weights on the post periods (default: the first post period, as HonestDiD).
-    seed : seed of the least-favourable critical-value simulation (relative magnitudes).
+    seed
+        Seed of the least-favourable critical-value simulation (relative magnitudes).
     """
     check_choice("method", method, ("smoothness", "relative_magnitude"))
     if event_study_result is not None:

@@ -99,7 +99,8 @@ def imputation(
         never treated).
     controls : time-varying controls (old keyword ``covariates=``, deprecated) (estimated on Omega_0 with the FEs).
     horizons : iterable of non-negative horizons to report (default: every horizon observed).
-    pretrends : number of leads K in the pre-trend test (0 = no test).
+    pretrends : int
+        Number of leads K in the pre-trend test (0 = no test).
     anticipation : periods of anticipation (untreated sample is ``t < G - anticipation``); the
         ``anticipation`` periods before adoption are then treated observations and enter the
         overall ATT (as Stata ``did_imputation, shift()``), while ``horizons`` defaults to h >= 0.

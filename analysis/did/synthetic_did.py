@@ -252,8 +252,8 @@ def synthetic_did(
     se
         ``"placebo"`` (the only option with one treated unit; R default is bootstrap, which is undefined
         then), ``"jackknife"`` (weights fixed), ``"bootstrap"`` (block design only) or ``"none"``.
-    replications, seed
-        Placebo / bootstrap draws and the seed of ``numpy.random.default_rng``.
+    n_draws, seed
+        Placebo / bootstrap draws (old keyword ``replications``) and the seed of ``numpy.random.default_rng``.
 
     Returns
     -------

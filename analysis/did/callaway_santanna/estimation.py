@@ -371,7 +371,8 @@ def callaway_santanna(
         (normalized IPW, ``std_ipw_did_panel``; csdid ``stdipw``) or ``"reg"`` (outcome regression,
         ``reg_did_panel``; csdid ``reg``).
     base_period : ``"varying"`` (R default) or ``"universal"``.
-    anticipation : number of periods of anticipation (delta).
+    anticipation : int
+        Number of periods of anticipation (delta).
     weights : optional sampling-weight column (constant within unit).
     cluster : optional cluster column (constant within unit) for the bootstrap.
     n_draws : 0 for analytic influence-function SEs (R ``bstrap = FALSE``), or the number of
