@@ -332,5 +332,10 @@ def test_bootstrap_se_block_design():
     b2 = synthetic_did(df, "y", "d", se="bootstrap", n_draws=30, seed=9)
     jk = synthetic_did(df, "y", "d", se="jackknife")
     assert b1.std_errors["ATT"] == b2.std_errors["ATT"]
+    # the SE is R synthdid's scaling of the replications, recomputed here from the stored draws (1e-12:
+    # the same arithmetic), and every draw is a finite estimate, one per requested replication
+    draws = np.asarray(b1.extra["draws"], dtype=float)
+    assert draws.shape == (30,) and np.isfinite(draws).all() and draws.std() > 0
+    assert abs(b1.std_errors["ATT"] - np.sqrt(29 / 30) * draws.std(ddof=1)) < 1e-12
     ratio = b1.std_errors["ATT"] / jk.std_errors["ATT"]
     assert 1 / 2.5 < ratio < 2.5
