@@ -4,7 +4,6 @@ simulated digital-pilot truth (where static TWFE fails)."""
 from __future__ import annotations
 
 import importlib
-
 import warnings
 
 import numpy as np
@@ -298,7 +297,8 @@ def test_sun_abraham_cluster_option_matches_pyfixest():
 def test_sun_abraham_delta_method_se_by_hand():
     """The delta-method variance adds delta_l' V(w_l) delta_l, V(w_l) the cluster-robust covariance of
     the cohort shares at relative period l (influence (1{G_i = e} - w_e) / N_l summed by cluster),
-    with the factor G/(G-1)(N_t-1)/(N_t-L) of the implementation (Sun and Abraham 2021, Prop. 6)."""
+    with no finite-sample factor, as Stata eventstudyinteract reports it (Sun and Abraham 2021,
+    Prop. 6; the published check is test_sun_abraham_matches_eventstudyinteract_on_mpdta)."""
     df = sim_panel(n=200, T=8, cohorts=(3, 5), seed=8)
     fixed = sun_abraham(df, "y", "g")
     delta = sun_abraham(df, "y", "g", variance="delta")
@@ -307,9 +307,8 @@ def test_sun_abraham_delta_method_se_by_hand():
     tr = tr[tr["rel"].isin(set(ce["rel"]))]
     units = pd.factorize(df["county"])[0]
     G = units.max() + 1
-    Nt = int((df["g"] > 0).sum())
     rels = np.sort(ce["rel"].unique())
-    factor = G / (G - 1) * (Nt - 1) / (Nt - len(rels))
+    factor = 1.0
     cl = pd.Series(units, index=df.index)
     psi = np.zeros((G, len(rels)))
     for k, lag in enumerate(rels):
@@ -326,3 +325,61 @@ def test_sun_abraham_delta_method_se_by_hand():
     ev_d = delta.event_time.set_index("event_time").loc[rels]
     np.testing.assert_allclose(ev_d["std_error"] ** 2, ev_f["std_error"] ** 2 + extra, rtol=1e-10)
     assert (extra >= 0).all() and (extra > 1e-6).sum() >= 2  # periods with one cohort have no share variance
+
+
+# Published output on did::mpdta (Callaway and Sant'Anna 2021 data; 500 counties, 2003-2007):
+# Stata 18 eventstudyinteract (Sun 2021), ``eventstudyinteract lemp g_m4 g_m3 g_m2 g_p0 g_p1 g_p2
+# g_p3, cohort(first_treat) control_cohort(never) absorb(countyreal year) vce(cluster countyreal)``,
+# e(b_iw) and sqrt(diag(e(V_iw))) printed to 15 decimals, as recorded in the StatsPAI parity suite
+# (tests/stata_parity/option_parity/results/83_sunab_control_cohort_Stata.json); and R fixest
+# 0.14.0 ``feols(lemp ~ sunab(first.treat, year) | countyreal + year, cluster = ~countyreal)``,
+# coefficients and SEs printed to 8 decimals (same suite, tests for fixest::sunab).
+MPDTA_EVENTSTUDYINTERACT = {  # event time: (estimate, delta-method SE)
+    -4: (0.003306356692513, 0.024555095531864),
+    -3: (0.025021829597555, 0.018195064848546),
+    -2: (0.024458744971170, 0.014296251614061),
+    0: (-0.019931816789258, 0.011876131391799),
+    1: (-0.050957367065191, 0.016964003978908),
+    2: (-0.137258738889402, 0.036589475963766),
+    3: (-0.100811363085400, 0.034504271910208),
+}
+MPDTA_FIXEST_SUNAB = {  # event time: (estimate, SE with the cohort shares held fixed)
+    -4: (0.00330636, 0.02455510), -3: (0.02502183, 0.01815434), -2: (0.02445874, 0.01426679),
+    0: (-0.01993182, 0.01185754), 1: (-0.05095737, 0.01687068), 2: (-0.13725874, 0.03658948),
+    3: (-0.10081136, 0.03450427),
+}
+
+
+def test_sun_abraham_matches_eventstudyinteract_on_mpdta():
+    """Delta-method SEs against Stata eventstudyinteract, fixed-share SEs against R fixest::sunab.
+
+    The only convention gap is K in the regression's small-sample factor: this package follows its
+    reghdfe rule (12 cohort x period cells + 4 year effects = 16); eventstudyinteract and fixest
+    count 17 on mpdta. Their regression variance is ours times (N-16)/(N-17), N = 2,500; the share
+    term (what the delta method adds) carries no factor in eventstudyinteract. Tolerances: the
+    printed precision (half the last printed digit: 5e-16 Stata, 5e-9 fixest) plus 1e-12 for
+    floating point in the 2,500-row fit.
+    """
+    from analysis.datasets import load_reference
+
+    d = load_reference("mpdta")
+    kw = dict(entity="countyreal", time="year")
+    fixed = sun_abraham(d, "lemp", "first.treat", variance="fixed", **kw)
+    delta = sun_abraham(d, "lemp", "first.treat", variance="delta", **kw)
+    ef = fixed.event_time.set_index("event_time")
+    ed = delta.event_time.set_index("event_time")
+    assert sorted(ed.index) == sorted(MPDTA_EVENTSTUDYINTERACT)
+    n, k_ours = fixed.stats["N"], fixed.stats["N_cells"] + d["year"].nunique() - 1
+    assert (n, k_ours) == (2500, 16)
+    c = (n - k_ours) / (n - k_ours - 1)  # reghdfe-rule K = 16 -> fixest / eventstudyinteract K = 17
+    for e, (b, se) in MPDTA_EVENTSTUDYINTERACT.items():
+        assert abs(ed.loc[e, "estimate"] - b) < 5e-16 + 1e-12
+        share = ed.loc[e, "std_error"] ** 2 - ef.loc[e, "std_error"] ** 2  # the delta-method term
+        assert abs(np.sqrt(c * ef.loc[e, "std_error"] ** 2 + share) - se) < 5e-16 + 1e-12
+    for e, (b, se) in MPDTA_FIXEST_SUNAB.items():
+        assert abs(ef.loc[e, "estimate"] - b) < 5e-9 + 1e-12
+        assert abs(np.sqrt(c) * ef.loc[e, "std_error"] - se) < 5e-9 + 1e-12
+    # the share term is what separates the two published outputs: present wherever several
+    # cohorts share a relative period (-3, -2, 0, 1), absent where one cohort does (-4, 2, 3)
+    multi = [e for e in MPDTA_EVENTSTUDYINTERACT if ed.loc[e, "std_error"] > ef.loc[e, "std_error"] + 1e-12]
+    assert multi == [-3, -2, 0, 1]

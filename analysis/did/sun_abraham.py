@@ -15,7 +15,10 @@ Variance, ``variance=`` (stated, as the issue asks):
 * ``"delta"``: adds the sampling variance of the shares, ``delta_l' V_w delta_l`` with ``V_w`` the
   cluster-robust covariance of the share estimates (means of the cohort indicators among the
   treated observations at each relative period) -- the Sun-Abraham (2021) / Stata
-  ``eventstudyinteract`` construction. Not verified numerically against Stata.
+  ``eventstudyinteract`` construction, with no finite-sample factor on the share term, as
+  ``eventstudyinteract`` (Stata 18) reports it on ``did::mpdta``. The regression part keeps this
+  package's reghdfe rule for K; ``eventstudyinteract`` and ``fixest`` count one more parameter
+  there on mpdta (K = 17 against 16), so their SEs are ours times sqrt((N-16)/(N-17)).
 
 References
 ----------
@@ -195,9 +198,8 @@ def sun_abraham(
             # sum_e delta_e (1{G=e} - w_e) = delta_{G_i} - nu_l
             contrib = np.array([d_l.get(c, 0.0) for c in coh_tr[m]]) - sum(d_l[c] * w_l[c] for c in d_l)
             psi[:, k] = np.bincount(c_tr[m], weights=contrib / Nl, minlength=Gc)
-        Nt = int(treated_row.sum())
-        factor = Gc / (Gc - 1) * (Nt - 1) / max(Nt - len(rels), 1)
-        V = V + factor * psi.T @ psi
+        # no small-sample factor: eventstudyinteract's share term on mpdta equals psi'psi exactly
+        V = V + psi.T @ psi
     # overall post-period ATT: cells with rel >= 0 weighted by observation counts
     post = (cells["rel"] >= 0).to_numpy()
     wpost = np.where(post, cells["n_obs"].to_numpy(dtype=float), 0.0)
