@@ -100,6 +100,8 @@ ESTIMATORS = {
                                                             n_draws=10, seed=SEED),
     "triple_difference": lambda p, w: did.triple_difference(
         p.assign(g=(p.groupby("county")["x1"].transform("mean") > 0).astype(int)), "y", "treat", "g"),
+    "long_difference": lambda p, w: did.long_difference(p[p["year"].isin([2010, 2019])], "y", "treat",
+                                                         fe="province", cluster=None, vcov="hetero"),
     # analysis.regression
     "fe": lambda p, w: regression.fe("y ~ treat + x1", p),
     "hausman": lambda p, w: regression.hausman("y ~ treat + x1", p),

@@ -69,3 +69,7 @@ from .synthetic_control import synthetic_control  # noqa: E402
 from .synthetic_did import synthetic_did  # noqa: E402
 
 __all__ += ["synthetic_did", "synthetic_control", "triple_difference"]
+
+from .long_difference import long_difference  # noqa: E402
+
+__all__ += ["long_difference"]
