@@ -5,14 +5,7 @@ re-exports the same objects.
 """
 from __future__ import annotations
 
-from .simulate.mechanisms import (
-    MECHANISM_CODEBOOK,
-    MECHANISM_COLUMNS,
-    MECHANISM_PARAMS,
-    mechanism_columns,
-    mechanism_panel,
-    mechanism_truth,
-)
+from .simulate import mechanisms as _mechanisms
+from .simulate.mechanisms import *  # noqa: F403 - the same public names, listed in __all__
 
-__all__ = ["MECHANISM_PARAMS", "MECHANISM_CODEBOOK", "mechanism_columns", "mechanism_panel",
-           "mechanism_truth", "MECHANISM_COLUMNS"]
+__all__ = list(_mechanisms.__all__)
