@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import functools
 import warnings
-from typing import Callable
+from typing import Callable, Mapping
+
+import pandas as pd
 
 from .errors import SpecificationError
 
-__all__ = ["renamed_kwargs", "deprecated_alias"]
+__all__ = ["renamed_kwargs", "deprecated_alias", "renamed_term", "TermAliasSeries", "TermAliasFrame"]
 
 
 def renamed_kwargs(**old_to_new: str) -> Callable:
@@ -64,3 +66,72 @@ def deprecated_alias(new: str, old: str) -> property:
         return getattr(self, new)
 
     return property(get, doc=f"Deprecated alias of :attr:`{new}`.")
+
+
+def renamed_term(key, aliases: Mapping[str, str], index, owner: str = "result"):
+    """``aliases[key]`` with a DeprecationWarning if ``key`` is an old term name not in ``index``."""
+    if isinstance(key, str) and key in aliases and key not in index:
+        new = aliases[key]
+        warnings.warn(f"the term {key!r} of this {owner} is now {new!r} (docs/CONVENTIONS.md); {key!r} is "
+                      f"deprecated and will be removed in the next release.", DeprecationWarning, stacklevel=3)
+        return new
+    return key
+
+
+class _TermAliases:
+    """Mixin: the ``term_aliases`` mapping ``{old: new}`` carried by a pandas object (pandas metadata)."""
+
+    _metadata = ["term_aliases"]
+
+    def __init__(self, *args, term_aliases: Mapping[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.term_aliases = dict(term_aliases or {})
+
+
+class TermAliasSeries(_TermAliases, pd.Series):
+    """A Series indexed by term whose ``s[old]`` reads ``s[new]`` with a DeprecationWarning.
+
+    ``term_aliases`` maps old term names to new ones (one release). Anything computed from it is a
+    plain Series, so the alias lives only on the stored ``params`` / ``std_errors``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> s = TermAliasSeries({"did": 0.5}, term_aliases={"ATT": "did"})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     float(s["ATT"]), caught[0].category.__name__
+    (0.5, 'DeprecationWarning')
+    """
+
+    @property
+    def _constructor(self):
+        return pd.Series
+
+    def __getitem__(self, key):
+        return super().__getitem__(renamed_term(key, self.term_aliases, self.index, "Series"))
+
+
+class TermAliasFrame(_TermAliases, pd.DataFrame):
+    """A DataFrame indexed by term whose ``.loc[old]`` reads ``.loc[new]`` with a DeprecationWarning."""
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    @property
+    def loc(self):
+        base, frame = super().loc, self
+
+        class _Loc:
+            def __getitem__(self, key):
+                if isinstance(key, tuple) and key:
+                    key = (renamed_term(key[0], frame.term_aliases, frame.index, "table"), *key[1:])
+                else:
+                    key = renamed_term(key, frame.term_aliases, frame.index, "table")
+                return base[key]
+
+            def __setitem__(self, key, value):
+                base[key] = value
+
+        return _Loc()

@@ -342,8 +342,8 @@ def did(panel: Path, policy: str, policy_file: Path | None, outcomes: tuple[str,
     tables = [
         regression_table(twfe, lang=lang, keep=["D"], digits=digits, rename={"D": d_label},
                          title=("表1 双向固定效应估计" if zh else "Table 1. Two-way fixed effects")),
-        regression_table(css, lang=lang, keep=["ATT"], stats=("N",), fe_rows=False, digits=digits,
-                         rename={"ATT": "ATT"},
+        regression_table(css, lang=lang, keep=["did"], stats=("N",), fe_rows=False, digits=digits,
+                         rename={"did": "ATT"},
                          title=("表2 Callaway-Sant'Anna (2021) 总体平均处理效应" if zh
                                 else "Table 2. Callaway-Sant'Anna (2021) overall ATT"),
                          notes=("未处理组：从未处理县" if control_group == "never" and zh

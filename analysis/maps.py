@@ -435,6 +435,9 @@ def county_map(
 ):
     """Choropleth of a county-level column on a map of China that a Chinese publisher accepts.
 
+    Long because the figure's layout (main map, South China Sea inset, legend, labels in two languages) is one
+    matplotlib state; geometry helpers are separate.
+
     The map shows the whole of China: the county fills with province outlines and the national
     border over them; Taiwan, Hong Kong, Macau and 金门 as part of China (grey, "no data", when
     the panel has no county there); the South China Sea islands and the nine-dash line (九段线) in

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._compat import TermAliasFrame, TermAliasSeries, renamed_term
 from .errors import SpecificationError
 
 __all__ = ["RowReport", "EstimationResult", "TidyResult", "FrameResult", "TIDY_COLUMNS", "VCOV_TYPES", "normalize_vcov",
@@ -213,6 +214,10 @@ class EstimationResult:
         Number of clusters (the smallest count for multi-way clustering).
     seed
         The seed of every random draw, when the estimator draws.
+    term_aliases
+        Old term names still accepted for one release, ``{old: new}`` (e.g. ``{"ATT": "did"}``):
+        ``result[old]``, ``params[old]``, ``std_errors[old]`` and ``conf_int().loc[old]`` read the
+        new term with a DeprecationWarning.
 
     Notes
     -----
@@ -238,10 +243,14 @@ class EstimationResult:
     cluster: tuple = ()
     n_clusters: int | None = None
     seed: int | None = None
+    term_aliases: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.params = pd.Series(self.params, dtype=float)
         self.std_errors = pd.Series(self.std_errors, dtype=float).reindex(self.params.index)
+        if self.term_aliases:
+            self.params = TermAliasSeries(self.params, term_aliases=self.term_aliases)
+            self.std_errors = TermAliasSeries(self.std_errors, term_aliases=self.term_aliases)
         _fill_provenance(self)
 
     # rows --------------------------------------------------------------------------------
@@ -270,9 +279,10 @@ class EstimationResult:
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
         a = self.alpha if alpha is None else alpha
         q = self._dist().ppf(1 - a / 2)
-        return pd.DataFrame(
-            {"ci_low": self.params - q * self.std_errors, "ci_high": self.params + q * self.std_errors}
-        )
+        ci = {"ci_low": self.params - q * self.std_errors, "ci_high": self.params + q * self.std_errors}
+        if self.term_aliases:
+            return TermAliasFrame(ci, term_aliases=self.term_aliases)
+        return pd.DataFrame(ci)
 
     def lincom(self, weights: Mapping[str, float] | pd.Series, value: float = 0.0,
                name: str | None = None) -> "EstimationResult":
@@ -378,7 +388,7 @@ class EstimationResult:
         return self.summary()
 
     def __getitem__(self, term: str) -> float:
-        return float(self.params[term])
+        return float(self.params[renamed_term(term, self.term_aliases, self.params.index, type(self).__name__)])
 
     def with_settings(self, **more: Mapping) -> "EstimationResult":
         self.settings.update(more)

@@ -121,3 +121,26 @@ def test_bad_input():
         multiple_mediation(df, "y", "x", ["m1", "m2"], model="chain-ish")
     with pytest.raises(SpecificationError, match="n_boot"):
         multiple_mediation(df, "y", "x", ["m1", "m2"], n_draws=10)
+
+
+def test_shared_argument_checks_of_both_estimators():
+    """mediation() and multiple_mediation() check their arguments in one helper: same errors, same y expressions."""
+    df = _panel()
+    for call in (lambda **k: mediation(df, "y", "x", "m1", n_draws=0, **k),
+                 lambda **k: multiple_mediation(df, "y", "x", ["m1", "m2"], n_draws=50, seed=1, **k)):
+        with pytest.raises(SpecificationError, match="resamples one cluster variable"):
+            call(cluster=["county", "year"])
+    with pytest.raises(SpecificationError, match="must be distinct"):
+        mediation(df, "y", "x", "x", n_draws=0)
+    with pytest.raises(SpecificationError, match="must be distinct"):
+        multiple_mediation(df, "y", "x", ["m1", "m1"], n_draws=50)
+    with pytest.raises(SpecificationError, match="could not evaluate the outcome"):
+        multiple_mediation(df, "np.log(nope)", "x", ["m1", "m2"], n_draws=50)
+    # an outcome expression works in both, and equals the precomputed column
+    dfe = df.assign(y=df["y"] + 10.0, ly=np.log(df["y"] + 10.0))
+    by_expr = multiple_mediation(dfe, "np.log(y)", "x", ["m1", "m2"], controls=["w"], n_draws=50, seed=2)
+    by_col = multiple_mediation(dfe, "ly", "x", ["m1", "m2"], controls=["w"], n_draws=50, seed=2)
+    np.testing.assert_allclose(by_expr.params.to_numpy(), by_col.params.to_numpy(), rtol=1e-12)
+    assert by_expr.outcome == "np.log(y)" and any("np.log(y)" in t for t in by_expr.params.index)
+    one = mediation(dfe, "np.log(y)", "x", "m1", controls=["w"], n_draws=0)
+    assert one.params["total"] == pytest.approx(by_expr.params["total"], rel=1e-12)

@@ -106,3 +106,125 @@ def test_renamed_kwargs_rejects_both_names_and_records_the_map():
         f(n_boot=2, n_draws=3)
     assert f.__renamed_kwargs__ == {"n_boot": "n_draws"}
     assert callaway_santanna.__renamed_kwargs__ == {"covariates": "controls", "bootstrap": "n_draws"}
+
+
+# ---------------------------------------------------------------------------------------------
+# one treatment input: treat= (0/1) or adoption= (first treated year) for every DiD estimator
+# ---------------------------------------------------------------------------------------------
+from analysis import did  # noqa: E402
+from analysis.errors import TreatmentTimingError  # noqa: E402
+
+TSEED = 11
+
+
+@pytest.fixture(scope="module")
+def tpanel():
+    """30 counties x 10 years, cohorts 2014 and 2016 and never-treated; both treatment columns."""
+    rng = np.random.default_rng(4)
+    n, years = 30, np.arange(2010, 2020)
+    adopt = rng.choice([2014.0, 2016.0, np.nan, np.nan], size=n)
+    d = pd.DataFrame({"county": np.repeat([f"{110100 + i}" for i in range(n)], len(years)),
+                      "year": np.tile(years, n)})
+    d["province"] = np.repeat([f"p{i % 3}" for i in range(n)], len(years))
+    d["adoption"] = np.repeat(adopt, len(years))
+    d["treat"] = ((d["year"] >= d["adoption"]) & d["adoption"].notna()).astype(float)
+    d["x1"] = np.repeat(rng.normal(size=n), len(years)) + rng.normal(scale=0.5, size=len(d))
+    d["x2"] = rng.normal(size=len(d))
+    d["g"] = np.repeat((np.arange(n) % 2).astype(float), len(years))
+    mu = np.repeat(rng.normal(size=n), len(years))
+    d["y"] = 5 + mu + 0.05 * (d["year"] - 2010) + 0.4 * d["treat"] + 0.3 * d["x1"] + rng.normal(scale=0.3, size=len(d))
+    return d
+
+
+def _frames(res):
+    """The numbers of a result as a list of frames (a dict of results: each one's table)."""
+    if isinstance(res, dict):
+        return [r.to_frame() for r in res.values()]
+    out = [res.to_frame()]
+    if isinstance(res, did.CallawaySantAnnaResult):
+        out += [res.att_gt, res.aggregate("simple").to_frame(), res.aggregate("dynamic").to_frame()]
+    return out
+
+
+def _one_cohort(p):
+    return p[p["adoption"].fillna(2014) == 2014]
+
+
+# name -> (function of (panel, **treatment), the form the estimator was written for)
+DID_ESTIMATORS = {
+    "event_study": lambda p, **t: did.event_study(p, "y", leads=3, lags=3, **t),
+    "callaway_santanna": lambda p, **t: did.callaway_santanna(p, "y", **t),
+    "sun_abraham": lambda p, **t: did.sun_abraham(p, "y", **t),
+    "imputation": lambda p, **t: did.imputation(p, "y", **t),
+    "static_twfe": lambda p, **t: did.static_twfe(p, "y", **t),
+    "run_estimators": lambda p, **t: did.run_estimators(p, "y", **t),
+    "bacon_decomposition": lambda p, **t: did.bacon_decomposition(p, "y", **t),
+    "psm_did": lambda p, **t: did.psm_did(p, "y", covariates=["x1"], seed=TSEED, **t),
+    "triple_difference": lambda p, **t: did.triple_difference(p, "y", group="g", **t),
+    "synthetic_did": lambda p, **t: did.synthetic_did(p, "y", se="jackknife", **t),
+    "synthetic_control": lambda p, **t: did.synthetic_control(_one_cohort(p), "y", n_draws=5, **t),
+    "placebo_test": lambda p, **t: did.placebo_test(p, "y", n_draws=20, seed=TSEED, progress=False, **t),
+    "fake_timing_test": lambda p, **t: did.fake_timing_test(p, "y", **t),
+    "placebo_outcome_test": lambda p, **t: did.placebo_outcome_test(p, ["x2"], **t),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DID_ESTIMATORS))
+def test_treat_and_adoption_give_the_same_result(name, tpanel):
+    fn = DID_ESTIMATORS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # small-sample warnings of some estimators; the same for both forms
+        by_treat = _frames(fn(tpanel, treat="treat"))
+        by_adoption = _frames(fn(tpanel, adoption="adoption"))
+        by_both = _frames(fn(tpanel, treat="treat", adoption="adoption"))
+    for a, b, c in zip(by_treat, by_adoption, by_both):
+        assert len(a) > 0
+        pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-10, atol=1e-12)
+        pd.testing.assert_frame_equal(a, c, check_exact=False, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(DID_ESTIMATORS))
+def test_treat_and_adoption_that_disagree_or_are_missing_raise(name, tpanel):
+    fn = DID_ESTIMATORS[name]
+    bad = tpanel.copy()
+    # a planted mismatch: one county of the 2014 cohort switched on a year early
+    row = bad.index[(bad["adoption"] == 2014) & (bad["year"] == 2013)][0]
+    bad.loc[row, "treat"] = 1.0
+    with pytest.raises(TreatmentTimingError, match="disagrees with"):
+        fn(bad, treat="treat", adoption="adoption")
+    with pytest.raises(SpecificationError, match=r"give the treatment: treat= \(a 0/1 column\) or adoption="):
+        fn(tpanel)
+
+
+def test_treatment_input_keeps_positional_calls_and_documents_the_other_form(tpanel):
+    import inspect
+
+    a = did.callaway_santanna(tpanel, "y", "adoption")          # positional, as before
+    b = did.callaway_santanna(tpanel, "y", treat="treat")
+    pd.testing.assert_frame_equal(a.att_gt, b.att_gt)
+    assert "treat" in inspect.signature(did.callaway_santanna).parameters
+    assert "adoption" in inspect.signature(did.bacon_decomposition).parameters
+    for name in ("event_study", "callaway_santanna", "sun_abraham", "imputation", "static_twfe", "run_estimators",
+                 "bacon_decomposition", "psm_did", "triple_difference", "synthetic_did", "synthetic_control"):
+        assert getattr(did, name).__treatment_input__ in ("treat", "adoption"), name
+
+
+@pytest.mark.parametrize("name", ["callaway_santanna.aggregate", "synthetic_did", "synthetic_control"])
+def test_overall_term_is_did_and_att_still_reads_it(name, tpanel):
+    """The treatment term is "did" everywhere; "ATT" (its old name here) reads the same numbers with a warning."""
+    res = {"callaway_santanna.aggregate": lambda: did.callaway_santanna(tpanel, "y", "adoption").aggregate("simple"),
+           "synthetic_did": lambda: did.synthetic_did(tpanel, "y", "treat", se="jackknife"),
+           "synthetic_control": lambda: did.synthetic_control(_one_cohort(tpanel), "y", "treat", n_draws=5)}[name]()
+    assert res.to_frame()["term"].iloc[0] == did.TREATMENT_TERM == "did"
+    assert "ATT" not in res.to_frame()["term"].tolist()
+    ci = res.conf_int()
+    with pytest.warns(DeprecationWarning, match="'ATT' .* is now 'did'"):
+        assert res["ATT"] == res["did"]
+    with pytest.warns(DeprecationWarning):
+        assert res.params["ATT"] == res.params["did"]
+    with pytest.warns(DeprecationWarning):
+        assert res.std_errors["ATT"] == res.std_errors["did"] or np.isnan(res.std_errors["did"])
+    with pytest.warns(DeprecationWarning):
+        assert ci.loc["ATT", "ci_low"] == ci.loc["did", "ci_low"] or np.isnan(ci.loc["did", "ci_low"])
+    with pytest.raises(KeyError):
+        res.params["not_a_term"]

@@ -246,6 +246,9 @@ def harmonize_codes(data: pd.DataFrame, code: str = "county", year: str | None =
                     unplaced: str = "raise") -> Harmonized:
     """Map county codes of any year (1980-2026) onto the county frame (``data/counties.csv``).
 
+    Long because the lookup, split, merge and report steps share one bookkeeping of unplaced and dropped rows;
+    each step is a marked block.
+
     Parameters
     ----------
     data : DataFrame

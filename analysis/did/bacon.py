@@ -19,6 +19,7 @@ from ..errors import SpecificationError, UnbalancedPanelError, describe_rows
 from ..plots import new_figure, tr
 from ..results import EstimationResult, RowReport
 from ._common import TREATMENT_TERM, adoption_from_treatment, check_columns, check_keys, drop_missing, fe_ols
+from ._treatment import treatment_input
 
 __all__ = ["bacon_decomposition", "BaconResult", "BACON_TYPES"]
 
@@ -94,6 +95,7 @@ class BaconResult(EstimationResult):
         return fig
 
 
+@treatment_input("treat")
 def bacon_decomposition(data: pd.DataFrame, y: str, treat: str, entity: str = "county",
                         time: str = "year") -> BaconResult:
     """Decompose the TWFE DiD coefficient into every 2x2 comparison (Goodman-Bacon 2021).
@@ -105,6 +107,8 @@ def bacon_decomposition(data: pd.DataFrame, y: str, treat: str, entity: str = "c
         missing ``y`` or ``treat``: the decomposition is an identity only then.
     y, treat
         Outcome and 0/1 absorbing treatment (on from the adoption year, never off).
+        Or give ``adoption=`` (the first treated year) instead;
+        given both, they must agree (``docs/CONVENTIONS.md``).
     entity, time
         Unit and period columns.
 

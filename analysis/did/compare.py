@@ -19,6 +19,7 @@ from ..errors import MissingValueError, SpecificationError
 from ..plots import new_figure, tr
 from ..results import EstimationResult, RowReport
 from ._common import TREATMENT_TERM, EventStudyResult, plot_event_study
+from ._treatment import treatment_input
 
 __all__ = ["as_event_study", "compare_estimators", "plot_comparison", "run_estimators", "static_twfe",
            "COMPARE_COLUMNS", "StaticTWFEResult"]
@@ -150,6 +151,7 @@ class StaticTWFEResult(EstimationResult):
         return overall[key]
 
 
+@treatment_input("adoption")
 def static_twfe(data: pd.DataFrame, y: str, adoption: str, entity: str = "county", time: str = "year",
                 cluster: str | None = None, alpha: float = 0.05, controls=()) -> StaticTWFEResult:
     """Static TWFE DiD: ``y ~ D_it + controls | entity + time`` with ``D_it = 1{time >= adoption}``,
@@ -157,7 +159,9 @@ def static_twfe(data: pd.DataFrame, y: str, adoption: str, entity: str = "county
 
     The single coefficient papers report; under staggered adoption with dynamic effects it is a
     weighted average with possibly negative weights (Goodman-Bacon 2021). Matches Stata
-    ``reghdfe y D, absorb(county year) vce(cluster county)``.
+    ``reghdfe y D, absorb(county year) vce(cluster county)``. The treatment is ``adoption`` (first
+    treated year) or ``treat=`` (a 0/1 absorbing column); given both, they must agree
+    (``docs/CONVENTIONS.md``).
 
     Returns
     -------
@@ -220,6 +224,7 @@ def static_twfe(data: pd.DataFrame, y: str, adoption: str, entity: str = "county
     )
 
 
+@treatment_input("adoption")
 def run_estimators(data: pd.DataFrame, y: str, adoption: str, entity: str = "county", time: str = "year",
                    which=("TWFE", "Callaway-Sant'Anna", "Sun-Abraham", "Imputation"), cs_kwargs=None,
                    sa_kwargs=None, imp_kwargs=None, twfe_kwargs=None) -> dict[str, EventStudyResult]:
@@ -230,8 +235,8 @@ def run_estimators(data: pd.DataFrame, y: str, adoption: str, entity: str = "cou
     Callaway-Sant'Anna runs with ``control="never"``, ``base_period="universal"`` (so its
     pre-periods are comparable with the others and HonestDiD can use them) unless ``cs_kwargs``
     says otherwise. ``twfe_kwargs`` go to :func:`event_study`; its ``cluster``, ``controls`` and
-    ``alpha`` also to :func:`static_twfe` (kept in ``extra["static_twfe"]``). Returns
-    ``{name: EventStudyResult}``.
+    ``alpha`` also to :func:`static_twfe` (kept in ``extra["static_twfe"]``). The treatment is
+    ``adoption`` (first treated year) or ``treat=`` (0/1, absorbing). Returns ``{name: EventStudyResult}``.
     """
     from .callaway_santanna import callaway_santanna
     from .event_study import event_study

@@ -27,6 +27,7 @@ from ..errors import ConstantColumnError, NonNumericError, SpecificationError, d
 from ..regression.fe import FEResult
 from ..regression.fe import fe as _fe
 from ._common import adoption_from_treatment, check_columns
+from ._treatment import treatment_input
 
 __all__ = ["triple_difference"]
 
@@ -36,6 +37,7 @@ REFERENCE = (
 )
 
 
+@treatment_input("treat")
 def triple_difference(
     data: pd.DataFrame,
     y: str,
@@ -57,6 +59,8 @@ def triple_difference(
         Outcome.
     treat
         0/1 pilot treatment, absorbing (1 from the pilot year on); staggered timing allowed.
+        Or give ``adoption=`` (the first treated year) instead;
+        given both, they must agree (``docs/CONVENTIONS.md``).
     group
         0/1 time-invariant group indicator (e.g. high land pressure = above-median pre-period
         cultivated land per rural worker). Must vary among treated and among untreated counties.

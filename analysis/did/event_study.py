@@ -34,6 +34,7 @@ from ._common import (
     relative_time,
     wald_test,
 )
+from ._treatment import treatment_input
 
 __all__ = ["event_study", "event_time_dummies"]
 
@@ -61,6 +62,7 @@ def event_time_dummies(rel: pd.Series, leads: int, lags: int, bin_endpoints: boo
     return pd.DataFrame(cols, index=rel.index), ks, labels
 
 
+@treatment_input("adoption")
 def event_study(
     data: pd.DataFrame,
     y: str,
@@ -84,6 +86,8 @@ def event_study(
         Outcome column.
     adoption
         First treated year of each unit, repeated on its rows (empty, 0 or inf = never treated).
+        Or give ``treat=`` (a 0/1 absorbing column) instead;
+        given both, they must agree (``docs/CONVENTIONS.md``).
     entity, time
         Unit and period columns (fixed effects for both are absorbed).
     leads, lags

@@ -52,6 +52,7 @@ from ._common import (
     recode_late_adopters,
     wald_test,
 )
+from ._treatment import treatment_input
 
 __all__ = ["imputation", "imputation_did"]
 
@@ -76,6 +77,7 @@ def _fe_solve(unit: np.ndarray, B: np.ndarray, rhs_u: np.ndarray, rhs_b: np.ndar
 
 
 @renamed_kwargs(covariates="controls")
+@treatment_input("adoption")
 def imputation(
     data: pd.DataFrame,
     y: str,
@@ -92,11 +94,16 @@ def imputation(
 ) -> EventStudyResult:
     """BJS imputation estimator: event-time and overall ATTs, conservative SEs, pre-trend test.
 
+    Long because its steps (imputability, design, target and implied weights, leave-out variance, pre-trends)
+    share the same projection matrices; each is a commented block in the paper's order.
+
     Parameters
     ----------
     data : long panel (unbalanced panels are fine).
     y, adoption, entity, time : columns; ``adoption`` is the first treated period (0/missing =
         never treated).
+        Or give ``treat=`` (a 0/1 absorbing column) instead;
+        given both, they must agree (``docs/CONVENTIONS.md``).
     controls : time-varying controls (old keyword ``covariates=``, deprecated) (estimated on Omega_0 with the FEs).
     horizons : iterable of non-negative horizons to report (default: every horizon observed).
     pretrends : int

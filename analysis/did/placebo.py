@@ -190,6 +190,9 @@ def placebo_test(
 ) -> PlaceboResult:
     """Randomization-inference placebo test of a TWFE DiD coefficient.
 
+    Long because the closed-form and regression paths, the cluster SE and the batched draws share one demeaned
+    design; the inner helpers are closures over it.
+
     Parameters
     ----------
     data

@@ -39,6 +39,7 @@ from ..errors import ConstantColumnError, SpecificationError, TreatmentTimingErr
 from ..plots import new_figure, tr
 from ..results import EstimationResult, RowReport
 from ._common import check_columns, check_keys, drop_missing, fe_ols, resolve_adoption
+from ._treatment import treatment_input
 
 __all__ = ["psm_did", "PSMDiDResult", "match_on_score", "balance_table", "METHODS"]
 
@@ -265,6 +266,7 @@ def _logit(group: np.ndarray, X: pd.DataFrame):
     return fit.predict(exog), pd.Series(fit.params, index=names)
 
 
+@treatment_input("treat")
 def psm_did(
     data: pd.DataFrame,
     y: str,
@@ -287,6 +289,9 @@ def psm_did(
 ) -> PSMDiDResult:
     """Propensity-score matching then TWFE DiD on the matched sample (psmatch2 + reghdfe).
 
+    Long because matching, balance and the DiD regression share one sample and its row report; matching and
+    balance themselves are in match_on_score and balance_table.
+
     Parameters
     ----------
     data
@@ -296,6 +301,8 @@ def psm_did(
     treat
         0/1 DiD treatment (on from the adoption year, never off). The matching group is the
         ever-treated units.
+        Or give ``adoption=`` (the first treated year) instead;
+        given both, they must agree (``docs/CONVENTIONS.md``).
     covariates
         Matching covariates. Pooled matching (``by_year=False``) averages them per county over the
         years before the first adoption year in the data (pre-treatment for every unit); year-by-year

@@ -47,11 +47,13 @@ from ._common import (
     recode_late_adopters,
     wald_test,
 )
+from ._treatment import treatment_input
 
 __all__ = ["sun_abraham"]
 
 
 @renamed_kwargs(covariates="controls")
+@treatment_input("adoption")
 def sun_abraham(
     data: pd.DataFrame,
     y: str,
@@ -68,11 +70,15 @@ def sun_abraham(
 ) -> EventStudyResult:
     """Sun-Abraham interaction-weighted event study.
 
+    Long because the interaction design, the IW weights and their influence-function variance share the cohort-
+    share matrices; each is a commented block.
+
     Parameters
     ----------
     data : long panel.
     y : outcome column.
     adoption : first treatment period per unit (0 / missing = never treated).
+        Or give ``treat=`` (a 0/1 absorbing column) instead; given both, they must agree (``docs/CONVENTIONS.md``).
     controls : time-varying controls (old keyword ``covariates=``, deprecated) added linearly to the regression.
     control : ``"never"`` -- the never-treated units are the control cohort (if there are none,
         the last-treated cohort is used, as the paper does); ``"last"`` -- the last-treated

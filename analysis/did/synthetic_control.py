@@ -25,6 +25,7 @@ from .._compat import renamed_kwargs
 from ..errors import SpecificationError
 from ..results import EstimationResult
 from . import _synth_core as core
+from ._treatment import treatment_input
 from .synthetic_did import SEMethod, prepare_synth_panel, synthetic_did
 
 __all__ = ["synthetic_control", "rmspe_placebo"]
@@ -60,6 +61,7 @@ def rmspe_placebo(Y: np.ndarray, n0: int, t0: int, omega: np.ndarray) -> pd.Data
 
 
 @renamed_kwargs(replications="n_draws")
+@treatment_input("treat")
 def synthetic_control(
     data: pd.DataFrame,
     y: str,
@@ -79,6 +81,8 @@ def synthetic_control(
     data, y, treat, entity, time
         Balanced long panel; ``treat`` is 0/1 and absorbing; all treated units must adopt in the same
         period (a single county case study is the typical use).
+        Or give ``adoption=`` (the first treated year) instead;
+        given both, they must agree (``docs/CONVENTIONS.md``).
     se
         ``"placebo"`` (R synthdid Algorithm 4), ``"jackknife"`` (undefined with one treated unit),
         ``"bootstrap"`` or ``"none"``.
@@ -88,7 +92,7 @@ def synthetic_control(
     Returns
     -------
     EstimationResult
-        term ``"ATT"``. ``extra["gaps"]`` (treated minus synthetic, per period), ``extra["omega"]``,
+        term ``"did"`` (``"ATT"`` still read, deprecated). ``extra["gaps"]`` (treated minus synthetic, per period), ``extra["omega"]``,
         and with ``permutation``: ``extra["placebo_study"]`` (per unit pre/post RMSPE and ratio) and
         ``stats["permutation_p"]`` = rank of the treated ratio / (donors + 1).
     """

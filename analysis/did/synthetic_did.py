@@ -40,7 +40,8 @@ from ..errors import (
 )
 from ..results import EstimationResult, RowReport
 from . import _synth_core as core
-from ._common import adoption_from_treatment, check_columns, check_keys
+from ._common import TREATMENT_TERM, adoption_from_treatment, check_columns, check_keys
+from ._treatment import treatment_input
 
 __all__ = ["synthetic_did", "SynthPanel", "prepare_synth_panel"]
 
@@ -226,6 +227,7 @@ def _staggered_jackknife(panel: SynthPanel, fits: dict) -> tuple[float, str]:
 
 
 @renamed_kwargs(replications="n_draws")
+@treatment_input("treat")
 def synthetic_did(
     data: pd.DataFrame,
     y: str,
@@ -247,6 +249,8 @@ def synthetic_did(
         Balanced long panel, one row per ``entity``-``time``.
     y, treat
         Outcome and 0/1 absorbing treatment (1 from the adoption year on).
+        Or give ``adoption=`` (the first treated year) instead;
+        given both, they must agree (``docs/CONVENTIONS.md``).
     method
         ``"sdid"`` (R ``synthdid_estimate``), ``"sc"`` (R ``sc_estimate``) or ``"did"`` (R ``did_estimate``).
     se
@@ -258,7 +262,7 @@ def synthetic_did(
     Returns
     -------
     EstimationResult
-        term ``"ATT"``; ``extra["omega"]`` (unit weights), ``extra["lambda"]`` (time weights),
+        term ``"did"`` (``"ATT"`` still read, deprecated); ``extra["omega"]`` (unit weights), ``extra["lambda"]`` (time weights),
         ``extra["cohorts"]`` (per-cohort estimates and weights), ``extra["draws"]`` (placebo /
         bootstrap estimates); z-based interval ATT ± z·SE as R ``synthdid``.
 
@@ -270,7 +274,7 @@ def synthetic_did(
     >>> d["treat"] = ((d["county"] < 3) & (d["year"] >= 2016)).astype(int)
     >>> d["y"] = 0.1 * d["county"] + 0.2 * (d["year"] - 2010) + 1.5 * d["treat"] + rng.normal(0, 0.01, len(d))
     >>> res = synthetic_did(d, "y", "treat", se="jackknife")
-    >>> round(float(res.params["ATT"]), 1)
+    >>> round(float(res.params["did"]), 1)
     1.5
     """
     replications = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
@@ -345,8 +349,9 @@ def synthetic_did(
     if reason:
         settings["se_note"] = reason
     return EstimationResult(
-        params=pd.Series({"ATT": tau}),
-        std_errors=pd.Series({"ATT": se_val}),
+        params=pd.Series({TREATMENT_TERM: tau}),
+        std_errors=pd.Series({TREATMENT_TERM: se_val}),
+        term_aliases={"ATT": TREATMENT_TERM},  # the term before this release; kept one release
         model=_NAMES[method],
         df_resid=None,
         statistic_name="z",

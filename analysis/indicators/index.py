@@ -351,6 +351,9 @@ def build_index(
 ) -> IndexResult:
     """Build a composite integration index (综合指数) and subsystem scores from raw indicators.
 
+    Long because it checks every option and reports missing cells before the few lines that compute the index;
+    normalisation and weighting live in their own modules.
+
     Parameters
     ----------
     data

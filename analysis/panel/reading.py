@@ -160,6 +160,9 @@ def read_panel(
 ) -> pd.DataFrame:
     """Read a county-year panel from CSV, Excel (.xlsx), Stata (.dta) or Parquet and validate it.
 
+    Long because its steps (names, label row, keys, types, adcodes, duplicates) write into one row report and
+    one list of notes; each step is a marked block.
+
     Parameters
     ----------
     path : str or Path

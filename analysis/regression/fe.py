@@ -282,7 +282,7 @@ def _estimate(formula, data, *, entity="county", time="year", fe=("county", "yea
               warn_few_clusters=True):
     """:func:`fe` plus the internals other estimators reuse (demeaned X and y, codes, sample).
 
-    About 130 lines of code in one function: sample, demeaning, collinearity, covariance and the
+    Long because (about 130 lines of code) sample, demeaning, collinearity, covariance and the
     result share the pyfixest fit and the FE codes, which the other estimators reuse through the
     returned internals; splitting it is left for a later change.
     """

@@ -116,6 +116,9 @@ def hausman(
 ) -> HausmanResult:
     """Hausman test of FE vs RE for ``formula`` (``"y ~ x1 + x2"``, bare column names).
 
+    Long because the FE and RE fits, Stata's sigmamore remedy for a non-positive-definite difference and the
+    result share one coefficient subset.
+
     Parameters
     ----------
     formula

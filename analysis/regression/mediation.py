@@ -206,6 +206,71 @@ def _slow_boot(frame, y, x, m, controls, fe_codes, cluster, n_draws, rng):
     return out
 
 
+@dataclass
+class _MediationInputs:
+    """The checked inputs both mediation estimators share: one common sample for every equation."""
+
+    frame: pd.DataFrame
+    sample: object
+    y: str
+    controls: list
+    fe_kw: dict
+
+    def fit(self, formula: str) -> FEResult:
+        """One equation on the common sample (the FEs, cluster and alpha of the call)."""
+        return _fe(formula, self.frame, **self.fe_kw)
+
+    def check_common(self, equations: dict) -> None:
+        """Raise if an equation did not use every row of the common sample."""
+        for name, eq in equations.items():
+            if eq.nobs != len(self.frame):
+                raise SpecificationError(
+                    f"equation {name!r} used {eq.nobs} rows, not the common {len(self.frame)}; check for "
+                    "singletons created by the controls.")
+
+    def fe_codes(self) -> list[np.ndarray]:
+        """Integer codes of every absorbed fixed effect (an ``a^b`` interaction coded jointly)."""
+        f = self.frame
+        return [pd.factorize(f[e] if "^" not in e else f[e.split("^")].astype(str).agg("|".join, axis=1),
+                             sort=True)[0] for e in self.sample.fe]
+
+
+def _mediation_inputs(data, y, x, mediators, controls, *, entity, time, fe, cluster, alpha) -> _MediationInputs:
+    """Check and prepare the arguments of :func:`mediation` and :func:`multiple_mediation`.
+
+    Controls as a list; one cluster variable (the bootstrap resamples it); mediators distinct and
+    different from ``x`` and ``y``; a ``y`` expression such as ``"np.log(rural_income)"`` evaluated
+    into a column ``_y_`` so that all equations share one sample; the common sample of the full
+    outcome equation (rows dropped are counted in ``sample.rows``).
+    """
+    controls = list(as_tuple(controls))
+    mediators = list(mediators)
+    if not isinstance(cluster, str):
+        raise SpecificationError("the mediation bootstrap resamples one cluster variable; pass cluster='county'.")
+    if len(set(mediators)) != len(mediators) or x in mediators or y in mediators:
+        raise SpecificationError(f"mediators {mediators} must be distinct and differ from x={x!r} and y={y!r}.")
+    work, y_col = data, y
+    if y not in data.columns:
+        names = {c: data[c] for c in data.columns if str(c).isidentifier()}
+        try:
+            values = eval(y, {"np": np, "__builtins__": {}}, names)  # noqa: S307 - user's own expression
+        except Exception as exc:
+            raise SpecificationError(
+                f"could not evaluate the outcome {y!r} ({exc}); give a column name or an expression "
+                "of columns such as 'np.log(rural_income)'."
+            ) from exc
+        y_col = "_y_"
+        work = data.assign(**{y_col: np.asarray(values, dtype=float)})
+    full = f"{y_col} ~ {' + '.join([x] + mediators + controls)}"
+    sample = prepare_sample(work, full, fe, extra_columns=[cluster], entity=entity, time=time)
+    return _MediationInputs(frame=sample.frame, sample=sample, y=y_col, controls=controls,
+                            fe_kw=dict(entity=entity, time=time, fe=fe, cluster=cluster, alpha=alpha))
+
+
+def _generator(seed) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
 def _is_nested(inner, outer) -> bool:
     inner = np.asarray(inner, dtype=np.int64)
     pairs = np.unique(inner * (int(outer.max()) + 1) + outer)
@@ -252,37 +317,13 @@ def mediation(
         ``equations`` (the three fits), ``rows`` (the common sample), ``settings["note"]`` (causal
         caveat on the b path).
     """
-    controls = list(as_tuple(controls))
-    if not isinstance(cluster, str):
-        raise SpecificationError("mediation bootstraps one cluster variable; pass cluster='county'.")
-    # a y expression (e.g. np.log(...)) becomes a column so that all equations share one sample
-    work = data
-    y_col = y
-    if y not in data.columns:
-        names = {c: data[c] for c in data.columns if str(c).isidentifier()}
-        try:
-            values = eval(y, {"np": np, "__builtins__": {}}, names)  # noqa: S307 - user's own expression
-        except Exception as exc:
-            raise SpecificationError(
-                f"could not evaluate the outcome {y!r} ({exc}); give a column name or an expression "
-                "of columns such as 'np.log(rural_income)'."
-            ) from exc
-        y_col = "_y_"
-        work = data.assign(**{y_col: np.asarray(values, dtype=float)})
-    full = f"{y_col} ~ {' + '.join([x, m] + controls)}"
-    sample = prepare_sample(work, full, fe, extra_columns=[cluster], entity=entity, time=time)
-    frame = sample.frame
+    inp = _mediation_inputs(data, y, x, [m], controls, entity=entity, time=time, fe=fe, cluster=cluster, alpha=alpha)
+    frame, sample, y_col, controls = inp.frame, inp.sample, inp.y, inp.controls
     rhs_c = " + ".join([x] + controls)
-    kw = dict(entity=entity, time=time, fe=fe, cluster=cluster, alpha=alpha)
-    eq_total: FEResult = _fe(f"{y_col} ~ {rhs_c}", frame, **kw)
-    eq_a: FEResult = _fe(f"{m} ~ {rhs_c}", frame, **kw)
-    eq_b: FEResult = _fe(f"{y_col} ~ {' + '.join([x, m] + controls)}", frame, **kw)
-    for eq in (eq_total, eq_a, eq_b):
-        if eq.nobs != len(frame):
-            raise SpecificationError(
-                f"the three equations do not share one sample ({eq.nobs} vs {len(frame)} rows); check "
-                "for singletons created by the controls."
-            )
+    eq_total: FEResult = inp.fit(f"{y_col} ~ {rhs_c}")
+    eq_a: FEResult = inp.fit(f"{m} ~ {rhs_c}")
+    eq_b: FEResult = inp.fit(f"{y_col} ~ {' + '.join([x, m] + controls)}")
+    inp.check_common({"total": eq_total, "a": eq_a, "b": eq_b})
     c, a = eq_total.params[x], eq_a.params[x]
     b, cp = eq_b.params[m], eq_b.params[x]
     se_a, se_b = eq_a.std_errors[x], eq_b.std_errors[m]
@@ -294,9 +335,8 @@ def mediation(
 
     boot = None
     if n_draws:
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        fe_codes = [pd.factorize(frame[f] if "^" not in f else frame[f.split("^")].astype(str).agg("|".join, axis=1),
-                                 sort=True)[0] for f in sample.fe]
+        rng = _generator(seed)
+        fe_codes = inp.fe_codes()
         draws = _fast_boot(frame, y_col, x, m, controls, fe_codes, cluster, int(n_draws), rng)
         boot_method = "vectorised (per-cluster cross-products)"
         if draws is None:  # many non-nested FE levels: demean every draw (slower, same estimator)
@@ -502,31 +542,20 @@ def multiple_mediation(
     n_boot = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     check_choice("model", model, ("parallel", "serial"))
     mediators = list(as_tuple(mediators))
-    controls = list(as_tuple(controls))
     if len(mediators) < 2:
         raise SpecificationError("multiple_mediation needs two or more mediators; for one use mediation().")
-    if len(set(mediators)) != len(mediators) or x in mediators or y in mediators:
-        raise SpecificationError(f"mediators {mediators} must be distinct and differ from x={x!r} and y={y!r}.")
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 50:
         raise SpecificationError(f"n_boot must be an integer >= 50 for percentile intervals, got {n_boot!r}.")
-    if not isinstance(cluster, str):
-        raise SpecificationError("the joint bootstrap resamples one cluster variable; pass cluster='county'.")
-    full = f"{y} ~ {' + '.join([x] + mediators + controls)}"
-    sample = prepare_sample(data, full, fe, extra_columns=[cluster], entity=entity, time=time)
-    frame = sample.frame
-    kw = dict(entity=entity, time=time, fe=fe, cluster=cluster, alpha=alpha)
+    inp = _mediation_inputs(data, y, x, mediators, controls, entity=entity, time=time, fe=fe, cluster=cluster,
+                            alpha=alpha)
+    frame, sample, y_col, controls = inp.frame, inp.sample, inp.y, inp.controls
     rhs = lambda cols: " + ".join(cols + controls)  # noqa: E731
-    eqs = {"total": _fe(f"{y} ~ {rhs([x])}", frame, **kw)}
+    eqs = {"total": inp.fit(f"{y_col} ~ {rhs([x])}")}
     for j, mj in enumerate(mediators):
         prior = mediators[:j] if model == "serial" else []
-        eqs[mj] = _fe(f"{mj} ~ {rhs([x] + prior)}", frame, **kw)
-    eqs["outcome"] = _fe(f"{y} ~ {rhs([x] + mediators)}", frame, **kw)
-    for name, eq in eqs.items():
-        if eq.nobs != len(frame):
-            raise SpecificationError(
-                f"equation {name!r} used {eq.nobs} rows, not the common {len(frame)}; check for singletons "
-                "created by the controls."
-            )
+        eqs[mj] = inp.fit(f"{mj} ~ {rhs([x] + prior)}")
+    eqs["outcome"] = inp.fit(f"{y_col} ~ {rhs([x] + mediators)}")
+    inp.check_common(eqs)
 
     def combine(total, a, d, b, direct):
         """Path effects from coefficient arrays (works on scalars and on bootstrap vectors)."""
@@ -555,18 +584,17 @@ def multiple_mediation(
     point = combine(eqs["total"].params[x], a, d, b, eqs["outcome"].params[x])
 
     # joint bootstrap on the same draws
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    cols = [y, x] + mediators + controls
+    rng = _generator(seed)
+    cols = [y_col, x] + mediators + controls
     Z = frame[cols].to_numpy(dtype=float)
     pos = {c: i for i, c in enumerate(cols)}
     ctrl = [pos[c] for c in controls]
-    specs = [(pos[y], [pos[x]] + ctrl)]
+    specs = [(pos[y_col], [pos[x]] + ctrl)]
     for j, mj in enumerate(mediators):
         prior = mediators[:j] if model == "serial" else []
         specs.append((pos[mj], [pos[x]] + [pos[p] for p in prior] + ctrl))
-    specs.append((pos[y], [pos[x]] + [pos[mj] for mj in mediators] + ctrl))
-    fe_codes = [pd.factorize(frame[f] if "^" not in f else frame[f.split("^")].astype(str).agg("|".join, axis=1),
-                             sort=True)[0] for f in sample.fe]
+    specs.append((pos[y_col], [pos[x]] + [pos[mj] for mj in mediators] + ctrl))
+    fe_codes = inp.fe_codes()
     cl = pd.factorize(frame[cluster], sort=True)[0]
     coefs, _ = _boot_specs(Z, fe_codes, cl, specs, int(n_boot), rng)
     k = len(mediators)

@@ -229,7 +229,7 @@ def _cs_group(task: Task, alpha: float, entity: str, time: str) -> list[dict]:
                         "n_dropped": int(task.n_sample - len(task.frame)), "singletons": 0,
                         "note": f"Callaway-Sant'Anna undefined: {exc}"})
             continue
-        est, se = float(agg.params["ATT"]), float(agg.std_errors["ATT"])
+        est, se = float(agg.params["did"]), float(agg.std_errors["did"])
         z = stats.norm.ppf(1 - alpha / 2)
         out.append({"number": spec.number, "estimate": est, "std_error": se,
                     "p_value": float(2 * stats.norm.sf(abs(est / se))), "ci_low": est - z * se,

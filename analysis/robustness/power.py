@@ -271,7 +271,7 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
                 res = callaway_santanna(long, "y", "adopt", entity=entity, time=time, control="never",
                                         method="reg", bootstrap=0)
                 agg = res.aggregate("simple")
-                a, s = float(agg.params["ATT"]), float(agg.std_errors["ATT"])
+                a, s = float(agg.params["did"]), float(agg.std_errors["did"])
                 ests.append(a)
                 rej.append(abs(a / s) > stats.norm.ppf(1 - alpha / 2))
             rejections[("callaway_santanna", "analytic")] += np.asarray(rej, float)

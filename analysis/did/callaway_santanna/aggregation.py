@@ -13,19 +13,22 @@ from scipy import stats
 
 from ...errors import SpecificationError, check_choice, describe_rows
 from ...results import EstimationResult
+from .._common import TREATMENT_TERM
 from .bootstrap import EPS_SE, multiplier_bootstrap
 
 __all__ = ["AggregateResult", "aggregate", "event_study"]
 
-#: the overall aggregated ATT's term name (``params["ATT"]``)
-OVERALL_TERM = "ATT"
+#: the overall aggregated ATT's term name (``params["did"]``, the DiD treatment term of every estimator;
+#: ``"ATT"``, its name before, is read with a DeprecationWarning for one release)
+OVERALL_TERM = TREATMENT_TERM
+_OLD_OVERALL_TERM = "ATT"
 
 
 @dataclass
 class AggregateResult(EstimationResult):
     """An ``aggte``-style aggregation of ATT(g,t).
 
-    ``params`` holds the overall estimate (term ``"ATT"``) followed by the per-event-time /
+    ``params`` holds the overall estimate (term ``"did"``; ``"ATT"`` still read, deprecated) followed by the per-event-time /
     per-group / per-period estimates (terms ``"e=-1"``, ``"g=2004"``, ``"t=2006"``);
     ``table`` is the tidy per-element table with pointwise CIs and uniform bands; ``overall``
     a one-row table; ``influence`` the (n x k) influence functions (overall last).
@@ -241,7 +244,8 @@ def aggregate(res, type: str = "group", balance_e: int | None = None, min_e: flo
                   "se": "multiplier bootstrap (Mammen)" if n_draws else "analytic influence function"},
         reference="Callaway and Sant'Anna (2021); R did::aggte", stats={"N_units": c.n},
         outcome=res.outcome, vcov_type="bootstrap" if n_draws else "cluster", cluster=res.cluster, seed=res.seed,
-        kind=type, table=table, overall=ov, influence=np.column_stack([psi_el, overall_if]), crit_val=float(crit),
+        term_aliases={_OLD_OVERALL_TERM: OVERALL_TERM}, kind=type, table=table, overall=ov,
+        influence=np.column_stack([psi_el, overall_if]), crit_val=float(crit),
         alpha=alpha,
     )
 

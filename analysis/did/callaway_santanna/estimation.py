@@ -23,6 +23,7 @@ from ...errors import (
 from ...results import RowReport
 from ...validation import check_unique_keys, require_columns
 from .._common import LATE_ADOPTION_KEY, parse_adoption, recode_late_adopters
+from .._treatment import treatment_input
 from .bootstrap import EPS_SE, multiplier_bootstrap
 from .results import CallawaySantAnnaResult
 from .two_by_two import _logit, _two_by_two
@@ -335,6 +336,7 @@ def _att_table(cells, tlist, att, se, z, crit, n_tr, n_co) -> pd.DataFrame:
 # the estimator
 # ------------------------------------------------------------------------------------------
 @renamed_kwargs(covariates="controls", bootstrap="n_draws")
+@treatment_input("adoption")
 def callaway_santanna(
     data: pd.DataFrame,
     y: str,
@@ -361,6 +363,8 @@ def callaway_santanna(
     y : outcome column.
     adoption : first treatment period of each unit (0 or missing = never treated); constant
         within unit.
+        Or give ``treat=`` (a 0/1 absorbing column) instead;
+        given both, they must agree (``docs/CONVENTIONS.md``).
     entity, time : unit and period columns.
     controls : pre-treatment covariates (R ``xformla``; values of the earlier of the two periods of
         each 2x2 comparison are used, as in R ``did``); an intercept is always included. The old
@@ -401,7 +405,7 @@ def callaway_santanna(
     >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
     >>> d["y"] = 0.5 * ((d["adoption"] > 0) & (d["year"] >= 2013)) + rng.normal(scale=0.01, size=len(d))
     >>> res = callaway_santanna(d, "y", "adoption")
-    >>> round(float(res.aggregate("simple").params["ATT"]), 2)
+    >>> round(float(res.aggregate("simple").params["did"]), 2)
     0.5
     """
     check_choice("control", control, ("never", "notyet"))

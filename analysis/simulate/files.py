@@ -1,0 +1,94 @@
+"""Writing and reading the SIMULATED data files of ``data/synthetic/``.
+
+:func:`write` writes one build (``county_panel.csv.gz``, ``truth_effects.csv.gz``, ``truth.json``,
+``codebook.csv`` and the mechanism layer ``mechanisms.csv.gz``, ``mechanisms_truth.json``)
+byte-reproducibly: gzip with ``mtime=0``, Unix line ends, floats as ``%.12g``; :func:`build`
+simulates and writes (``scripts/build_synthetic.py`` is its command line); :func:`load_effects`
+reads the shipped effects table.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import SpecificationError
+from .columns import DEFAULT_SEED, codebook
+
+__all__ = ["build", "write", "write_csv_gz", "effects_for_file", "load_effects"]
+
+#: decimals of the effect columns in truth_effects.csv.gz (log-scale columns keep 10)
+EFFECT_DECIMALS = {"log": 10}
+
+
+def write_csv_gz(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` as gzip-compressed CSV with fixed bytes (mtime 0, level 9, ``%.12g``)."""
+    text = df.to_csv(index=False, lineterminator="\n", float_format="%.12g")
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0, compresslevel=9) as gz:
+        gz.write(text.encode("utf-8"))
+    path.write_bytes(buf.getvalue())
+
+
+def effects_for_file(effects: pd.DataFrame) -> pd.DataFrame:
+    """Round the log-scale effect columns to 10 decimals (the level ones are already exact)."""
+    out = effects.copy()
+    for col in out.columns:
+        if "_log_" in col:
+            out[col] = out[col].round(10)
+    return out
+
+
+def build(out_dir: Path, seed: int = DEFAULT_SEED, start: int = 2010, end: int = 2022) -> dict:
+    """Simulate with ``seed`` and write the files to ``out_dir``; return their sizes in bytes."""
+    from .panel import county_panel
+
+    return write(out_dir, *county_panel(seed=seed, start=start, end=end))
+
+
+def write(out_dir: Path, panel, truth, effects) -> dict:
+    """Write the output of :func:`analysis.simulate.county_panel` to ``out_dir``; return the sizes."""
+    from .mechanisms import mechanism_columns
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_csv_gz(panel, out_dir / "county_panel.csv.gz")
+    write_csv_gz(effects_for_file(effects), out_dir / "truth_effects.csv.gz")
+    (out_dir / "truth.json").write_text(
+        json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    codebook(panel).to_csv(out_dir / "codebook.csv", index=False, lineterminator="\n")
+    seed = truth.get("seed")
+    if seed is not None:
+        mech, mtruth = mechanism_columns(panel, effects, seed)
+        write_csv_gz(mech, out_dir / "mechanisms.csv.gz")
+        (out_dir / "mechanisms_truth.json").write_text(
+            json.dumps(json.loads(json.dumps(mtruth)), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    sizes = {p.name: p.stat().st_size for p in sorted(out_dir.iterdir()) if p.is_file()}
+    return sizes
+
+
+def load_effects(effects):
+    """The effects table: ``effects`` itself, or the shipped one for None (or the shipped truth dict)."""
+    if effects is None:
+        from .. import datasets
+        path = datasets.DATA_DIR / "synthetic" / "truth_effects.csv.gz"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing; run `python scripts/build_synthetic.py`.")
+        effects = pd.read_csv(path, dtype={"county": str})
+    if isinstance(effects, dict):
+        # the truth dict of the shipped build stands for the shipped effects table
+        from .. import datasets
+        try:
+            shipped = datasets.load_truth()
+        except FileNotFoundError:
+            shipped = None
+        if shipped is not None and effects == shipped:
+            return load_effects(None)
+        raise SpecificationError(
+            "pass the effects table (the third value of county_panel(), or "
+            "pd.read_csv('data/synthetic/truth_effects.csv.gz', dtype={'county': str})), not the "
+            "truth dict; or pass None to use the shipped file.")
+    return effects
