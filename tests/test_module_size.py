@@ -16,12 +16,6 @@ LIBRARY = ROOT / "analysis"
 MAX_LINES = 120
 REASON = "Long because"
 
-# Functions whose module another engineer owns in this round; their reason is added at the merge.
-# The test fails as soon as one of them gets its reason or gets short, so that the entry is removed.
-PENDING = {
-    "analysis/regression/threshold/_estimate.py::threshold",
-    "analysis/spatial/panel_models.py::_estimate",
-}
 
 
 def code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
@@ -49,15 +43,9 @@ def long_functions(root: Path = LIBRARY, limit: int = MAX_LINES) -> dict[str, tu
 
 def test_every_long_function_says_why():
     found = long_functions()
-    missing = {k: n for k, (n, why) in found.items() if not why and k not in PENDING}
+    missing = {k: n for k, (n, why) in found.items() if not why}
     assert not missing, (f"functions over {MAX_LINES} lines of code without a '{REASON} ...' sentence in their "
                          f"docstring (split them or say why): {missing}")
-
-
-def test_pending_entries_are_still_long_and_unexplained():
-    found = long_functions()
-    stale = [k for k in PENDING if k not in found or found[k][1]]
-    assert not stale, f"remove from PENDING (now short or explained): {stale}"
 
 
 def test_the_counter_sees_a_long_function_and_its_reason(tmp_path):

@@ -20,6 +20,7 @@ from analysis.did._common import EventStudyResult  # noqa: E402
 from analysis.errors import SpecificationError  # noqa: E402
 from analysis.regression import mediation, wild_bootstrap  # noqa: E402
 from analysis.spatial import knn_weights, lm_tests  # noqa: E402
+from analysis.spatial.spatial_did import spatial_did  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +151,18 @@ def _one_cohort(p):
     return p[p["adoption"].fillna(2014) == 2014]
 
 
+def _ring_weights(p):
+    """Each county's two neighbours on a ring (row-standardised), for the spatial DiD case."""
+    from analysis.spatial.weights import weights_from_matrix
+
+    ids = sorted(p["county"].unique())
+    n = len(ids)
+    m = np.zeros((n, n))
+    for i in range(n):
+        m[i, (i - 1) % n] = m[i, (i + 1) % n] = 1.0
+    return weights_from_matrix(m, ids)
+
+
 # name -> (function of (panel, **treatment), the form the estimator was written for)
 DID_ESTIMATORS = {
     "event_study": lambda p, **t: did.event_study(p, "y", leads=3, lags=3, **t),
@@ -163,6 +176,7 @@ DID_ESTIMATORS = {
     "triple_difference": lambda p, **t: did.triple_difference(p, "y", group="g", **t),
     "synthetic_did": lambda p, **t: did.synthetic_did(p, "y", se="jackknife", **t),
     "synthetic_control": lambda p, **t: did.synthetic_control(_one_cohort(p), "y", n_draws=5, **t),
+    "spatial_did": lambda p, **t: spatial_did(p, "y", w=_ring_weights(p), n_draws=0, **t),
     "placebo_test": lambda p, **t: did.placebo_test(p, "y", n_draws=20, seed=TSEED, progress=False, **t),
     "fake_timing_test": lambda p, **t: did.fake_timing_test(p, "y", **t),
     "placebo_outcome_test": lambda p, **t: did.placebo_outcome_test(p, ["x2"], **t),

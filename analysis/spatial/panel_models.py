@@ -489,9 +489,8 @@ def _estimate(pdata: SpatialPanelData, model, effects, lee_yu, lee_yu_method, du
               point, clip_draws, tol, compute_effects) -> SpatialPanelResult:
     """Fit a prepared spatial panel (SAR/SDM/SEM) by ML and assemble the result.
 
-    About 130 lines of code in one function: the likelihood fit, the information-matrix
-    covariance, the Lee-Yu correction and the effects share the transformed arrays; splitting it is
-    left for a later change.
+    Long because the likelihood fit, the information-matrix covariance, the Lee-Yu correction and the
+    effects share the transformed arrays; split, each piece would take a dozen of them as arguments.
     """
     w = pdata.w
     T, N = pdata.T, pdata.N

@@ -27,6 +27,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..did._treatment import treatment_input
 from ..errors import TreatmentTimingError, describe_rows
 from ..results import EstimationResult
 from ..validation import as_list, require_columns
@@ -70,6 +71,7 @@ class SpatialDiDResult(EstimationResult):
         return self.sdm.effects
 
 
+@treatment_input("treat")
 def spatial_did(data: pd.DataFrame, y: str, treat: str, w, controls: Sequence[str] = (), *,
                 effects: str = "twoways", lee_yu: bool = True, n_draws: int = 1000, seed=None,
                 entity: str = "county", time: str = "year", lag_controls: bool = True,

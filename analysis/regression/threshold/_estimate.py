@@ -120,6 +120,11 @@ def threshold(
         ``params`` = controls, time dummies and ``{r}_regime{j}`` (j = 0..m, xthreg's ``_cat``),
         ``thresholds``, ``threshold_table``, ``f_table``, ``lr_curve``, ``regimes``.
 
+    Notes
+    -----
+    Long because it validates every option (with the transform-dependent defaults) and reports the
+    rows before the sequential search; the search, bootstrap and intervals are separate functions.
+
     References
     ----------
     Hansen (1999), J. Econometrics 93: 345-368; Wang (2015), Stata Journal 15(1): 121-134 (xthreg).
