@@ -162,6 +162,15 @@ def test_installed_command_writes_the_template(installed, tmp_path):
     assert header == shipped_header and len(header) > 5
 
 
+def test_installed_reproduce_needs_the_checkout(installed, tmp_path):
+    # the wheel has no notebooks: a clear message and the bad-input status, not an empty "0/0 ran"
+    out = subprocess.run([str(installed / "countyfusion"), "reproduce", "--fast"], capture_output=True, text=True,
+                         cwd=tmp_path, env=_env(), check=False)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "notebooks/" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "results").exists()
+
+
 def test_installed_command_builds_an_index(installed, tmp_path):
     # a small panel (20 counties) cut from the shipped simulated panel, in the yearbook layout of the template
     panel = pd.read_csv(ROOT / "data" / "synthetic" / "county_panel.csv.gz", dtype={"county": str})
