@@ -62,12 +62,15 @@ lock:
 	sh scripts/lock.sh
 
 # the documentation site: Sphinx + MyST-NB + PyData theme (pins in docs/requirements.txt), built
-# offline with warnings as errors into docs/_build/html, then checked (scripts/check_docs.py)
-docs: $(STAMP)
+# offline with warnings as errors into docs/_build/html, then checked (scripts/check_docs.py); the
+# notebook pages are executed copies (results/notebooks/ of make reproduce, else a fast-mode run
+# into docs/_executed/, kept until a notebook changes)
+docs: $(STAMP) fonts
 	@$(BIN)/python -m pip install --quiet -r docs/requirements.txt
 	rm -rf docs/_build
+	$(BIN)/python scripts/execute_notebooks.py docs/_executed
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 	$(BIN)/python scripts/check_docs.py docs/_build/html
 
 clean:
-	rm -rf results/tables results/figures results/notebooks results/REPORT.md .pytest_cache docs/_build
+	rm -rf results/tables results/figures results/notebooks results/REPORT.md .pytest_cache docs/_build docs/_executed

@@ -380,7 +380,12 @@ def did(panel: Path, policy: str, policy_file: Path | None, outcomes: tuple[str,
 def reproduce(fast: bool, only: tuple[str, ...], update_expected: bool) -> None:
     """Run every notebook on the shipped data and write results/REPORT.md."""
     from . import reproduce as rep
+    from .reporting import project_root
 
+    if not (project_root() / "notebooks").is_dir():  # an installed wheel carries the library, not the notebooks
+        raise click.UsageError(
+            f"no notebooks/ folder beside the package ({project_root()}): `countyfusion reproduce` runs the "
+            "notebooks of a repository checkout. Clone the repository and run it there (or `make reproduce`).")
     argv: list[str] = []
     if fast:
         argv += ["-p", "fast", "True"]

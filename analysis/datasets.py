@@ -20,6 +20,9 @@ Real county census 2010 and 2020 (``data/real/``; REAL, Dong, Du and Liu 2022, M
 Public reference datasets for validating estimators against published numbers:
 
 - :func:`load_reference` -- ``"mpdta"``, ``"castle"``, ``"grunfeld"``, ``"produc"``.
+
+Where the shipped data live: :func:`data_dir` -- ``data/`` of a source checkout, or
+``analysis/_data/`` inside an installed wheel (``pip install .`` copies ``data/`` there).
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from .errors import SpecificationError, check_choice
 
 __all__ = [
     "DATA_DIR",
+    "data_dir",
     "REFERENCE_DATASETS",
     "load_reference",
     "load_counties",
@@ -44,7 +48,31 @@ __all__ = [
     "load_census",
 ]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: name of the folder inside the ``analysis`` package that holds ``data/`` in an installed wheel
+#: (the mapping is in ``setup.py``)
+INSTALLED_DATA = "_data"
+
+
+def data_dir() -> Path:
+    """The folder of the shipped data, in a source checkout or in an installed wheel.
+
+    A wheel built by ``pip install .`` carries the repository's ``data/`` folder as
+    ``analysis/_data/``; a source checkout (and an editable install) reads ``data/`` beside
+    ``analysis/``. Every module that reads shipped data goes through this function (or
+    :data:`DATA_DIR`, its value at import).
+
+    Returns
+    -------
+    pathlib.Path
+        ``<site-packages>/analysis/_data`` if it exists, otherwise ``<checkout>/data``; a loader
+        whose file is missing from it raises :class:`FileNotFoundError` naming the file.
+    """
+    package = Path(__file__).resolve().parent
+    installed = package / INSTALLED_DATA
+    return installed if installed.is_dir() else package.parent / "data"
+
+
+DATA_DIR = data_dir()
 
 REFERENCE_DATASETS = ("mpdta", "castle", "grunfeld", "produc")
 

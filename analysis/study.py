@@ -316,8 +316,16 @@ class Study:
 
     # ---- names ------------------------------------------------------------------------------
     def _path(self, p) -> Path:
+        # relative paths are relative to the project; ``data/...`` names the shipped data, which an
+        # installed wheel keeps inside the package (analysis.datasets.data_dir)
         p = Path(p)
-        return p if p.is_absolute() else _ROOT / p
+        if p.is_absolute():
+            return p
+        if p.parts and p.parts[0] == "data":
+            from .datasets import data_dir
+
+            return data_dir().joinpath(*p.parts[1:])
+        return _ROOT / p
 
     def resolve(self, columns: Sequence[str] | None = None) -> dict:
         """Canonical names of the outcome, mediators, moderators and controls (errors name the bad one)."""

@@ -2,9 +2,11 @@
 
 Sphinx + MyST-NB + the PyData theme: Sphinx's autodoc (with napoleon for numpy-style docstrings)
 builds the API reference from the docstrings the package already has; MyST lets every page be
-Markdown, and MyST-NB renders the notebooks *without executing them* (``nb_execution_mode =
-"off"``): the executed copies in ``results/notebooks/`` (written by ``make reproduce``) are used when
-they exist, otherwise the committed notebooks (inputs only). Everything builds offline.
+Markdown, and MyST-NB renders executed notebooks without executing them again (``nb_execution_mode
+= "off"``): the copies in ``results/notebooks/`` (written by ``make reproduce``) when they exist,
+otherwise the fast-mode copies that ``make docs`` writes to ``docs/_executed/``
+(``scripts/execute_notebooks.py``); ``scripts/check_docs.py`` fails a page without outputs.
+Everything builds offline.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ extensions = [
 ]
 source_suffix = {".md": "myst-nb", ".ipynb": "myst-nb", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.md", "CONVENTIONS.md", "did_heterogeneity_robust.md",
+exclude_patterns = ["_build", "_executed", "README.md", "CONVENTIONS.md", "did_heterogeneity_robust.md",
                     "simulation.md", "requirements.txt", "**.ipynb_checkpoints"]
 
 # ---- MyST / MyST-NB: never execute a notebook while building the docs -------------------------
@@ -64,16 +66,20 @@ html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2,
 html_static_path: list[str] = []
 
 
+#: executed copies, in order of preference: `make reproduce` (full mode), then the fast-mode copies
+#: that `make docs` writes with scripts/execute_notebooks.py
+EXECUTED = [ROOT / "results" / "notebooks", DOCS / "_executed" / "notebooks"]
+
+
 def _copy_notebooks() -> None:
-    """Put the notebooks into docs/notebooks/ (git-ignored): executed copies when they exist."""
+    """Put the notebooks into docs/notebooks/ (git-ignored): the executed copies, else the committed ones."""
     target = DOCS / "notebooks"
     target.mkdir(exist_ok=True)
     for old in target.glob("*.ipynb"):
         old.unlink()
-    executed = ROOT / "results" / "notebooks"
     for nb in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
-        source = executed / nb.name if (executed / nb.name).exists() else nb
-        shutil.copyfile(source, target / nb.name)
+        copies = [folder / nb.name for folder in EXECUTED if (folder / nb.name).is_file()]
+        shutil.copyfile(copies[0] if copies else nb, target / nb.name)
 
 
 def _write_generated() -> None:

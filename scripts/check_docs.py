@@ -1,14 +1,18 @@
 """Check a built documentation site (run by ``make docs`` after Sphinx).
 
-Opens the built ``index.html`` and checks that it links to the API reference, that the API pages
-document the package's functions (autodoc output, not empty pages), that every notebook of
-``notebooks/`` has a page, and that the validation and benchmark pages exist with their tables.
-Exits 1 and lists what is missing otherwise.
+Opens the built ``index.html`` and checks that it links to the getting-started, command, API,
+notebook, validation and benchmark pages; that the getting-started page gives the two commands, the
+template command and ``pip install .``; that every method family has a page with formulas and
+references; that the API pages document the package's functions (autodoc output, not empty pages);
+that every notebook of ``notebooks/`` has a page showing code *and outputs* (an executed copy); and
+that the validation table has a row per estimator of ``docs/validation.csv`` and the benchmark page
+its table. Exits 1 and lists what is missing otherwise.
 
     python scripts/check_docs.py docs/_build/html
 """
 from __future__ import annotations
 
+import html as html_lib
 import re
 import sys
 from pathlib import Path
@@ -27,6 +31,19 @@ API_OBJECTS = {
     "analysis.cli.html": "module-analysis.cli",
 }
 
+#: one page per method family (docs/methods/), each with formulas and a References section
+METHOD_PAGES = ("indices", "coupling", "disparity", "regression", "did", "spatial", "robustness", "maps")
+
+#: what the getting-started page must show: the two commands, then the user's own data
+GETTING_STARTED = ("make reproduce", "make test", "countyfusion template", "read_panel", "pip install .")
+
+
+def _validation_rows(docs: Path = ROOT / "docs") -> int:
+    import csv
+
+    path = docs / "validation.csv"
+    return len(list(csv.DictReader(path.open(encoding="utf-8")))) if path.is_file() else 0
+
 
 def check(site: Path, notebooks: Path = ROOT / "notebooks") -> list[str]:
     problems: list[str] = []
@@ -40,6 +57,23 @@ def check(site: Path, notebooks: Path = ROOT / "notebooks") -> list[str]:
             problems.append(f"index.html does not link to {target}")
         if not (site / target).is_file():
             problems.append(f"page {target} is missing")
+    start = site / "getting-started.html"
+    if start.is_file():
+        # the text as a reader sees it: code blocks are split into highlighting spans
+        text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", "", start.read_text(encoding="utf-8"))).split())
+        problems += [f"getting-started.html does not show {s!r}" for s in GETTING_STARTED if s not in text]
+    for name in METHOD_PAGES:
+        path = site / "methods" / f"{name}.html"
+        if not path.is_file():
+            problems.append(f"method page methods/{name}.html is missing")
+            continue
+        text = path.read_text(encoding="utf-8")
+        if 'class="math' not in text:
+            problems.append(f"method page methods/{name}.html has no formula")
+        if 'id="references"' not in text:
+            problems.append(f"method page methods/{name}.html has no References section")
+        if f'href="methods/{name}.html' not in html:
+            problems.append(f"index.html does not link to methods/{name}.html")
     for page, obj in API_OBJECTS.items():
         path = site / "api" / page
         if not path.is_file():
@@ -50,13 +84,18 @@ def check(site: Path, notebooks: Path = ROOT / "notebooks") -> list[str]:
         page = site / "notebooks" / f"{nb.stem}.html"
         if not page.is_file():
             problems.append(f"notebook page notebooks/{nb.stem}.html is missing")
-        elif not re.search(r'class="cell_input|highlight-(i?python3?)\b', page.read_text(encoding="utf-8")):
-            problems.append(f"notebook page notebooks/{nb.stem}.html shows no code cells")
+        else:
+            text = page.read_text(encoding="utf-8")
+            if not re.search(r'class="cell_input|highlight-(i?python3?)\b', text):
+                problems.append(f"notebook page notebooks/{nb.stem}.html shows no code cells")
+            if 'class="cell_output' not in text:
+                problems.append(f"notebook page notebooks/{nb.stem}.html shows no outputs (not executed)")
     validation = site / "validation.html"
     if validation.is_file():
         rows = re.findall(r"<tr", validation.read_text(encoding="utf-8"))
-        if len(rows) < 3:
-            problems.append("validation.html has no table rows")
+        need = max(2, _validation_rows() + 1)  # the header row and one row per estimator
+        if len(rows) < need:
+            problems.append(f"validation.html has {len(rows)} table rows, expected {need} (docs/validation.csv)")
     bench = site / "benchmarks.html"
     if bench.is_file() and "ratio" not in bench.read_text(encoding="utf-8"):
         problems.append("benchmarks.html has no benchmark table")

@@ -27,17 +27,24 @@ def _fake_site(root: Path, notebooks: Path) -> Path:
     site = root / "html"
     (site / "api").mkdir(parents=True)
     (site / "notebooks").mkdir()
+    (site / "methods").mkdir()
     links = ["api/index.html", "notebooks.html", "validation.html", "benchmarks.html",
              "getting-started.html", "cli.html"]
-    (site / "index.html").write_text("".join(f'<a href="{t}">x</a>' for t in links), encoding="utf-8")
+    methods = [f"methods/{m}.html" for m in check_docs.METHOD_PAGES]
+    (site / "index.html").write_text("".join(f'<a href="{t}">x</a>' for t in links + methods), encoding="utf-8")
+    n_rows = len(list(csv.DictReader((ROOT / "docs" / "validation.csv").open(encoding="utf-8")))) + 1
     for t in links:
-        (site / t).write_text("<table><tr><td>ratio</td></tr><tr></tr><tr></tr></table>",
+        (site / t).write_text("<table><tr><td>ratio</td></tr>" + "<tr></tr>" * n_rows + "</table>",
+                              encoding="utf-8")
+    (site / "getting-started.html").write_text(" ".join(check_docs.GETTING_STARTED), encoding="utf-8")
+    for t in methods:
+        (site / t).write_text('<span class="math notranslate">x</span><section id="references">',
                               encoding="utf-8")
     for page, obj in check_docs.API_OBJECTS.items():
         (site / "api" / page).write_text(f'<dt id="{obj}">', encoding="utf-8")
     for nb in sorted(notebooks.glob("[0-9]*.ipynb")):
-        (site / "notebooks" / f"{nb.stem}.html").write_text('<div class="cell_input">',
-                                                            encoding="utf-8")
+        (site / "notebooks" / f"{nb.stem}.html").write_text(
+            '<div class="cell_input"></div><div class="cell_output docutils container">', encoding="utf-8")
     return site
 
 
@@ -59,6 +66,23 @@ def test_checker_fails_on_missing_pages(tmp_path):
     assert any("does not link to api/index.html" in p for p in problems)
     assert check_docs.main([str(site)]) == 1
     assert check_docs.check(tmp_path / "nowhere") == [f"no {tmp_path / 'nowhere' / 'index.html'}: the build did not run"]
+
+
+def test_checker_fails_on_unexecuted_notebooks_and_thin_pages(tmp_path):
+    site = _fake_site(tmp_path, ROOT / "notebooks")
+    first = sorted((site / "notebooks").glob("*.html"))[0]
+    first.write_text('<div class="cell_input">', encoding="utf-8")  # committed notebook, no outputs
+    (site / "methods" / "maps.html").write_text("<p>no formula, no references</p>", encoding="utf-8")
+    (site / "methods" / "did.html").unlink()
+    (site / "getting-started.html").write_text("make reproduce make test", encoding="utf-8")
+    (site / "validation.html").write_text("<table><tr></tr><tr></tr><tr></tr></table>", encoding="utf-8")
+    problems = check_docs.check(site)
+    assert any(first.stem in p and "no outputs" in p for p in problems)
+    assert "method page methods/maps.html has no formula" in problems
+    assert "method page methods/maps.html has no References section" in problems
+    assert "method page methods/did.html is missing" in problems
+    assert "getting-started.html does not show 'pip install .'" in problems
+    assert any(p.startswith("validation.html has 3 table rows") for p in problems)
 
 
 def test_validation_page_from_csv(tmp_path):

@@ -56,7 +56,9 @@ _INDICATOR_KEYS = ("column", "label", "label_zh", "unit", "direction", "target",
 
 
 def _indicators_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "data" / "indicators"
+    from ..datasets import data_dir
+
+    return data_dir() / "indicators"
 
 
 def shipped_systems() -> list[str]:

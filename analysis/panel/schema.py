@@ -4,13 +4,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 
+from ..datasets import data_dir
 from ..errors import SpecificationError
 
-_DATA = Path(__file__).resolve().parents[2] / "data"
+_DATA = data_dir()
 _TEMPLATES = _DATA / "templates"
 
 
