@@ -93,6 +93,9 @@ def test_absorbed_dof_table():
     tab_cl2 = vc.absorbed_dof([county], ["county"], [year, prov])
     assert tab_cl2["nested"].tolist() == [True]
     assert tab_cl2["num_coefs"].tolist() == [0]
+    # no FE: an empty table that still has the columns
+    empty = vc.absorbed_dof([], [])
+    assert list(empty.columns) == ["fe", "categories", "redundant", "num_coefs", "nested"] and len(empty) == 0
 
 
 @pytest.mark.parametrize("as_str", [False, True])
