@@ -56,6 +56,9 @@ def test_is_nested_cases():
     assert vc.is_nested(np.array([0, 1]), np.array([1, 0])) is True
     assert vc.is_nested(np.array([0, 0, 1, 1]), np.array([2, 2, 0, 0])) is True
     assert vc.is_nested(np.array([0, 0, 1]), np.array([2, 0, 0])) is False
+    # pairs (0,0), (0,1), (2,0): inner level 0 spans two outer levels (a pair code that is not
+    # one-to-one, e.g. inner / (max+1) + outer, would merge (0,1) and (2,0))
+    assert vc.is_nested(np.array([0, 0, 2]), np.array([0, 1, 0])) is False
 
 
 def test_n_components_counts_bipartite_components():
@@ -179,6 +182,9 @@ def test_cluster_one_way_against_statsmodels_and_loop():
     q4 = G / (G - 1) * (N - 1) / (N - 1 - 3)
     np.testing.assert_allclose(V4, q4 * B @ meat @ B, rtol=RTOL)
     assert info4["nested_adj"] == 1
+    # has_fe defaults to True (the caller absorbed FEs): the same +1 without passing it
+    _, _, info4b = vc.compute_vcov("cluster", X, u, rank=3, df_a_nonnested=9, df_a_clustered=0, clusters=[cl])
+    assert info4b["nested_adj"] == 1 and info4b["factor"] == info4["factor"]
     # df = N - K when that is smaller than G - 1 (many clusters)
     many = np.arange(40)
     _, df5, info5 = vc.compute_vcov("cluster", X, u, rank=3, df_a_nonnested=0, df_a_clustered=6,
@@ -272,10 +278,24 @@ def test_psd_fix_applied_and_reported():
 
 
 def test_one_way_never_psd_fixed():
-    # one-way CRV1 is PSD by construction; the fix (and its flag) is for multi-way only
+    # one-way CRV1 is PSD by construction; the fix (and its flag) is for multi-way only. With two
+    # clusters and three regressors the meat has rank 1, so round-off gives eigenvalues of about
+    # -1e-17: a seed where that happens must still be returned untouched.
     X, u, cl, _ = _data(n=12, n_cl=3, seed=2)
     _, _, info = vc.compute_vcov("cluster", X, u, rank=3, df_a_nonnested=0, clusters=[cl], has_fe=False)
     assert info["psd_fix"] is False
+    for seed in range(200):
+        X, u, _, _ = _data(n=10, seed=seed)
+        cl2 = np.repeat([0, 1], 5)
+        V, _, info = vc.compute_vcov("cluster", X, u, rank=3, df_a_nonnested=0, clusters=[cl2], has_fe=False)
+        if np.linalg.eigvalsh((V + V.T) / 2).min() < 0:
+            break
+    assert np.linalg.eigvalsh((V + V.T) / 2).min() < 0, "no round-off negative eigenvalue in 200 seeds"
+    assert info["psd_fix"] is False
+    S = X * u[:, None]
+    B = _bread(X)
+    M = sum(np.outer(S[cl2 == g].sum(0), S[cl2 == g].sum(0)) for g in (0, 1))
+    np.testing.assert_allclose(V, 2 / 1 * 9 / 7 * B @ M @ B, rtol=RTOL, atol=1e-15 * np.abs(V).max())
 
 
 @pytest.mark.parametrize("lag", [None, 0, 1, 3])
