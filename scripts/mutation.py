@@ -31,8 +31,9 @@ OUT = ROOT / "build" / "mutation"
 #: name -> (module to mutate, tests that cover it)
 MODULES: dict[str, tuple[str, list[str]]] = {
     "coupling": ("analysis/coupling.py", ["tests/test_coupling.py"]),
-    "fe": ("analysis/regression/fe.py", ["tests/test_regression_fe.py", "tests/test_bad_input.py"]),
-    "vcov": ("analysis/regression/vcov.py", ["tests/test_regression_fe.py"]),
+    "fe": ("analysis/regression/fe.py",
+           ["tests/test_mutation_fe.py", "tests/test_regression_fe.py", "tests/test_bad_input.py"]),
+    "vcov": ("analysis/regression/vcov.py", ["tests/test_mutation_vcov.py", "tests/test_regression_fe.py"]),
     "wild_bootstrap": ("analysis/regression/wild_bootstrap.py", ["tests/test_regression_wild_bootstrap.py"]),
     "did_common": ("analysis/did/_common.py", ["tests/test_did_event_bacon.py", "tests/test_bad_input.py"]),
     "event_study": ("analysis/did/event_study.py", ["tests/test_did_event_bacon.py"]),
@@ -43,7 +44,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "sun_abraham": ("analysis/did/sun_abraham.py", ["tests/test_did_sa_imputation.py"]),
     "imputation": ("analysis/did/imputation.py", ["tests/test_did_sa_imputation.py"]),
     "autocorrelation": ("analysis/spatial/autocorrelation.py",
-                        ["tests/test_spatial_autocorrelation.py", "tests/test_bad_input.py"]),
+                        ["tests/test_mutation_spatial.py", "tests/test_spatial_autocorrelation.py",
+                         "tests/test_bad_input.py"]),
     "spatial_weights": ("analysis/spatial/weights.py", ["tests/test_spatial_weights.py"]),
     "indicators_weights": ("analysis/indicators/weights.py",
                            ["tests/test_indicators_reference.py", "tests/test_indicators_properties.py"]),
