@@ -116,8 +116,10 @@ class FEResult(EstimationResult):
         q = R.shape[0]
         F = W / q
         df2 = self.df_resid if self.df_resid is not None else np.inf
+        # scipy's F(q, inf) tail is NaN: its limit is the chi-squared(q) tail of q F
+        p_f = stats.f.sf(F, q, df2) if np.isfinite(df2) else stats.chi2.sf(W, q)
         return {
-            "F": F, "df1": float(q), "df2": float(df2), "p_value": float(stats.f.sf(F, q, df2)),
+            "F": F, "df1": float(q), "df2": float(df2), "p_value": float(p_f),
             "chi2": W, "p_value_chi2": float(stats.chi2.sf(W, q)),
         }
 

@@ -1,0 +1,306 @@
+"""Mutation-testing follow-up for analysis.spatial.autocorrelation (Moran's I, LISA, Getis-Ord):
+alignment, undefined (constant) series, the permutation p-value rule, result fields and labels.
+
+References: the definitions written out here (I = N/S0 z'Wz/z'z, esda's p_sim rule) and esda on
+the same data. Tolerances: 1e-12 absolute for the same statistic computed twice in floating point
+on O(1) values; exact equality for counts, labels and ratios of counts.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _spatial_support import lattice_weights
+from analysis.errors import ColumnError, MissingValueError, SpecificationError
+from analysis.spatial import getis_ord, local_moran, moran_by_year
+from analysis.spatial import autocorrelation as ac
+from analysis.spatial.autocorrelation import CONSTANT_REASON, moran
+
+ATOL = 1e-12  # same arithmetic on O(1) numbers: float round-off only
+
+
+def _y(w, seed=0, rho=1.5):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(w.n) + rho * w.lag(rng.standard_normal(w.n))
+
+
+# ---------------------------------------------------------------- helpers
+def test_aligned_orders_by_w_ids():
+    w = lattice_weights(3, 3)
+    y = np.arange(9.0)
+    s = pd.Series(y, index=w.ids)[::-1]  # reversed order: must be re-aligned
+    np.testing.assert_array_equal(ac._aligned(s, w), y)
+    np.testing.assert_array_equal(ac._aligned(y[::-1], w, ids=w.ids[::-1]), y)
+    np.testing.assert_array_equal(ac._aligned(list(y), w), y)
+    # integer-like ids given as numbers are matched as strings
+    w2 = lattice_weights(2, 2)
+    with pytest.raises(Exception, match="u00|id"):
+        ac._aligned(pd.Series([1.0, 2, 3, 4], index=[0, 1, 2, 3]), w2)
+    with pytest.raises(SpecificationError, match=r"^8 values for a W of 9 units; pass a Series indexed by unit id\.$"):
+        ac._aligned(np.arange(8.0), w)
+    with pytest.raises(MissingValueError, match=r"u04.*Moran statistics need every unit of W\.$"):
+        ac._aligned(np.r_[np.arange(4.0), np.nan, np.arange(4.0)], w)
+    with pytest.raises(MissingValueError, match="u02"):
+        ac._aligned(pd.Series(np.r_[np.nan, np.arange(8.0)], index=np.roll(w.ids, -2)), w)
+
+
+def test_is_constant_rule():
+    assert ac._is_constant(np.zeros(5))
+    assert ac._is_constant(np.array([]))
+    assert ac._is_constant(np.full(4, 3.0))
+    assert ac._is_constant(np.full(4, -3.0))
+    assert not ac._is_constant(np.array([0.0, 1.0]))
+    assert not ac._is_constant(np.array([-1.0, -1.0 + 1e-9]))
+    # a relative spread of 1e-12 of the largest absolute value is "constant"; 1e-10 is not
+    assert ac._is_constant(np.array([1e6, 1e6 + 1e-7]))
+    assert not ac._is_constant(np.array([1e6, 1e6 + 1e-3]))
+    assert not ac._is_constant(np.array([-5.0, 0.0]))
+
+
+def test_p_sim_rule_by_hand():
+    sims = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    # upper tail: #{sim >= 0.45} = 1 -> (1 + 1) / 6
+    assert ac._p_sim(0.45, sims) == 2 / 6
+    # a tie counts as "at least as large": #{sim >= 0.4} = 2
+    assert ac._p_sim(0.4, sims) == 3 / 6
+    # lower tail: #{sim >= 0.15} = 4, the other tail has 1 -> (1 + 1) / 6
+    assert ac._p_sim(0.15, sims) == 2 / 6
+    # equal tails (3 vs 3 of 6 draws): either gives 4 / 7
+    assert ac._p_sim(0.35, np.r_[sims, 0.6]) == 4 / 7
+    assert ac._p_sim(0.0, sims) == 1 / 6
+    assert ac._p_sim(0.3, sims) == 3 / 6  # 3 >= 0.3, 2 below: the smaller tail is 2
+
+
+def test_moran_sims_is_I_of_each_permutation():
+    w = lattice_weights(4, 4)
+    y = _y(w, 3)
+    z = y - y.mean()
+    rng = np.random.default_rng(1)
+    perms = np.column_stack([rng.permutation(z) for _ in range(5)])
+    Wd = w.full()
+    S0 = Wd.sum()
+    want = [w.n / S0 * (p @ Wd @ p) / (z @ z) for p in perms.T]
+    np.testing.assert_allclose(ac._moran_sims(z, w.sparse, perms), want, atol=ATOL)
+
+
+def test_int_seed():
+    assert ac._int_seed(None) is None
+    assert ac._int_seed(7) == 7 and isinstance(ac._int_seed(np.int64(7)), int)
+    g1, g2 = np.random.default_rng(4), np.random.default_rng(4)
+    assert ac._int_seed(g1) == int(g2.integers(0, 2 ** 31 - 1))
+    with pytest.raises(SpecificationError, match=r"^seed must be an int, None or a numpy Generator\.$"):
+        ac._int_seed(1.5)
+
+
+# ---------------------------------------------------------------- global Moran
+def test_moran_values_against_definition_and_esda():
+    import esda
+
+    w = lattice_weights(6, 6)
+    y = pd.Series(_y(w, 5), index=w.ids, name="gdp")
+    r = moran(y, w, n_draws=99, seed=4)
+    m = esda.Moran(y.to_numpy(), w.w, transformation="r", permutations=0)
+    z = y.to_numpy() - y.mean()
+    Wd = w.full()
+    assert r["I"] == pytest.approx(36 / Wd.sum() * (z @ Wd @ z) / (z @ z), abs=ATOL)
+    assert r["EI"] == pytest.approx(-1 / 35, abs=ATOL)
+    assert r["z_norm"] == pytest.approx(m.z_norm, abs=ATOL) and r["p_norm"] == pytest.approx(m.p_norm, abs=ATOL)
+    assert r["n"] == 36 and r["permutations"] == 99
+    assert r.std_errors.iloc[0] == pytest.approx(np.sqrt(m.VI_norm), abs=ATOL)
+    # permutation moments from our own draws, replayed here
+    rng = np.random.default_rng(4)
+    perms = np.column_stack([rng.permutation(z) for _ in range(99)])
+    sims = np.array([36 / Wd.sum() * (p @ Wd @ p) / (z @ z) for p in perms.T])
+    assert r["EI_sim"] == pytest.approx(sims.mean(), abs=ATOL)
+    assert r["z_sim"] == pytest.approx((r["I"] - sims.mean()) / sims.std(ddof=1), abs=1e-9)
+    assert r["p_sim"] == (1 + min((sims >= r["I"]).sum(), (sims < r["I"]).sum())) / 100
+    assert r.pvalues.iloc[0] == r["p_sim"] and r.tstats.iloc[0] == r["z_norm"]
+    assert r.settings == {"variable": "gdp", "transformation": "row-standardised W", "permutations": 99,
+                          "seed": 4}
+    assert r.model == "Global Moran's I" and r.statistic_name == "z" and r.df_resid is None
+    assert r.vcov_type == "randomization" and r.seed == 4 and r.outcome == "gdp"
+    assert r.rows.n_input == r.rows.n_used == 36
+    assert r.params.index.tolist() == ["Moran's I"] and "I" not in r.stats and r.stats["n"] == 36
+    # a numpy Generator as seed is recorded by kind, not as a number
+    g = moran(y, w, n_draws=9, seed=np.random.default_rng(1))
+    assert g.settings["seed"] == "numpy Generator" and g.seed is None
+
+
+def test_moran_without_permutations():
+    w = lattice_weights(5, 5)
+    r = moran(_y(w, 6), w, n_draws=0)
+    assert "p_sim" not in r and "permutations" not in r.keys()
+    assert r.pvalues.iloc[0] == r["p_norm"]  # falls back to the normal approximation
+    assert r.vcov_type == "other" and r.settings["permutations"] == 0 and r.settings["variable"] == "values"
+
+
+def test_moran_result_mapping_api():
+    w = lattice_weights(4, 4)
+    r = moran(_y(w, 2), w, n_draws=19, seed=1)
+    assert set(r.keys()) == {"I", "EI", "z_norm", "p_norm", "n", "p_sim", "EI_sim", "z_sim", "permutations"}
+    assert dict(r.items()) == r.as_dict() == r.values
+    assert r.as_dict() is not r.values  # a copy
+    assert r.get("I") == r["I"] and r.get("nope", 5) == 5 and r.get("nope") is None
+    assert "z_sim" in r and "nope" not in r
+    with pytest.raises(KeyError, match=r"'nope': Moran result fields are \['I', 'EI'"):
+        r["nope"]
+
+
+def test_moran_constant_is_undefined():
+    w = lattice_weights(4, 4)
+    with pytest.warns(RuntimeWarning, match=r"^Moran's I is undefined because the values are constant") as rec:
+        r = moran(np.zeros(16), w, n_draws=49, seed=1)
+    assert len(rec) == 1
+    assert np.isnan(r["I"]) and np.isnan(r["z_norm"]) and np.isnan(r["p_norm"]) and np.isnan(r["p_sim"])
+    assert np.isnan(r["EI_sim"]) and np.isnan(r["z_sim"]) and r["permutations"] == 49
+    assert r["EI"] == pytest.approx(-1 / 15, abs=ATOL) and r["n"] == 16
+    assert np.isnan(r.std_errors.iloc[0])
+    assert r.settings["undefined"] == "NaN: " + CONSTANT_REASON
+    with pytest.warns(RuntimeWarning):
+        r0 = moran(np.full(16, 2.0), w, n_draws=0)
+    assert "p_sim" not in r0 and "permutations" not in r0
+
+
+# ---------------------------------------------------------------- Moran by year
+def _panel(w, T=3, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for t in range(T):
+        y = rng.standard_normal(w.n) + 1.5 * w.lag(rng.standard_normal(w.n))
+        rows.append(pd.DataFrame({"county": w.ids, "year": 2010 + t, "v": y}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_moran_by_year_uses_one_stream_and_reports_rows():
+    w = lattice_weights(4, 4)
+    d = _panel(w).sample(frac=1.0, random_state=2)  # shuffled rows and years
+    res = moran_by_year(d, "v", w, n_draws=19, seed=9)
+    tab = res.to_frame() if hasattr(res, "to_frame") else res.table
+    assert tab["year"].tolist() == [2010, 2011, 2012] and "note" not in tab.columns
+    rng = np.random.default_rng(9)
+    for t, row in zip((2010, 2011, 2012), tab.itertuples()):
+        g = d[d.year == t]
+        one = moran(pd.Series(g["v"].to_numpy(), index=g["county"]), w, n_draws=19, seed=rng)
+        assert row.I == pytest.approx(one["I"], abs=ATOL) and row.p_sim == one["p_sim"]
+    assert res.settings == {"column": "v", "n_draws": 19, "transformation": "row-standardised W"}
+    assert res.rows.n_input == 48 and res.rows.n_used == 48 and res.rows.dropped == {}
+    assert res.seed == 9 and "Moran" in res.model and "v" in res.model and "year" in res.model
+
+
+def test_moran_by_year_constant_year_and_errors():
+    w = lattice_weights(4, 4)
+    d = _panel(w)
+    d.loc[d.year == 2011, "v"] = 0.0
+    with pytest.warns(RuntimeWarning, match=r"^Moran's I of 'v' is undefined \(NaN\) in year 2011: the values "
+                      r"are constant across units in those periods\.$"):
+        res = moran_by_year(d, "v", w, n_draws=9, seed=1)
+    tab = res.table
+    assert tab["note"].tolist() == ["", "NaN: " + CONSTANT_REASON, ""]
+    assert np.isnan(tab.loc[1, "I"]) and not np.isnan(tab.loc[0, "I"])
+    with pytest.raises(ColumnError, match=r"^column 'nope' is not in the panel\.$"):
+        moran_by_year(d, "nope", w)
+    with pytest.raises(ColumnError, match=r"^column 'yr' is not in the panel\.$"):
+        moran_by_year(d, "v", w, time="yr")
+    # a missing value: every unit of W needs a value, so the year fails loudly
+    d2 = _panel(w)
+    d2.loc[3, "v"] = np.nan
+    with pytest.raises(MissingValueError):
+        moran_by_year(d2, "v", w, n_draws=0)
+
+
+# ---------------------------------------------------------------- LISA and Gi*
+def test_local_moran_columns_by_definition():
+    import esda
+
+    w = lattice_weights(6, 6)
+    y = _y(w, 8)
+    out = local_moran(y, w, n_draws=99, seed=2, alpha=0.2)
+    z = (y - y.mean()) / y.std()  # population sd, as esda
+    np.testing.assert_allclose(out["z"], z, atol=ATOL)
+    np.testing.assert_allclose(out["lag"], w.full() @ z, atol=ATOL)
+    np.testing.assert_array_equal(out["value"], y)
+    assert out.table.index.name == "id" and out.table.index.tolist() == list(w.ids)
+    want = np.where(out["p_sim"] < 0.2, out["quadrant"], "ns")
+    np.testing.assert_array_equal(out["cluster"], want)
+    assert (out["cluster"] != "ns").any() and (out["cluster"] == "ns").any()
+    np.testing.assert_allclose(out["Is"], esda.Moran_Local(y, w.w, transformation="r", permutations=0,
+                                                           n_jobs=1).Is, atol=ATOL)
+
+
+@pytest.mark.xfail(strict=True, raises=AttributeError,
+                   reason="local_moran(n_draws=0) reads esda's p_z_sim, which Moran_Local only sets with "
+                          "permutations (found by the mutation review; analysis/spatial is spatialpub's)")
+def test_local_moran_without_permutations():
+    w = lattice_weights(4, 4)
+    out = local_moran(_y(w, 8), w, n_draws=0)
+    assert out["p_sim"].notna().all()
+
+
+def test_local_moran_alpha_boundary_and_errors():
+    w = lattice_weights(5, 5)
+    y = _y(w, 9)
+    out = local_moran(y, w, n_draws=99, seed=3, alpha=0.5)
+    p = out["p_sim"].to_numpy()
+    a = float(np.sort(p)[3])  # alpha equal to an observed p-value: that unit is not significant
+    out2 = local_moran(y, w, n_draws=99, seed=3, alpha=a)
+    assert (out2.loc[p == a, "cluster"] == "ns").all()
+    assert (out2.loc[p < a, "cluster"] != "ns").all()
+    for bad in (0, 1, -0.1, 1.5):
+        with pytest.raises(SpecificationError, match=rf"^alpha={bad} must be in \(0, 1\)\.$"):
+            local_moran(y, w, alpha=bad)
+        with pytest.raises(SpecificationError, match=rf"^alpha={bad} must be in \(0, 1\)\.$"):
+            getis_ord(y, w, alpha=bad)
+
+
+def test_local_constant_series_is_undefined():
+    w = lattice_weights(4, 4)
+    with pytest.warns(RuntimeWarning, match=r"^local Moran's I is undefined because the values are constant"):
+        out = local_moran(np.ones(16), w, n_draws=9, seed=1)
+    assert (out["quadrant"] == "undefined").all() and (out["cluster"] == "undefined").all()
+    assert out[["Is", "z", "lag", "p_sim"]].isna().all().all()
+    assert out.table.attrs["undefined"] == "NaN: " + CONSTANT_REASON
+    with pytest.warns(RuntimeWarning, match=r"^Getis-Ord G is undefined because the values are constant"):
+        g = getis_ord(np.zeros(16), w, n_draws=9, seed=1, star=False)
+    assert (g["hotspot"] == "undefined").all() and g[["G", "z", "p_norm", "p_sim"]].isna().all().all()
+    assert g.table.attrs["undefined"] == "NaN: " + CONSTANT_REASON
+
+
+def test_getis_ord_gi_and_labels_by_definition():
+    import esda
+
+    w = lattice_weights(6, 6)
+    y = np.exp(_y(w, 10))
+    for star in (True, False):
+        out = getis_ord(y, w, n_draws=99, seed=5, alpha=0.3, star=star)
+        g = esda.G_Local(y, w.w, transform="B", permutations=99, star=star, seed=5, n_jobs=1)
+        np.testing.assert_allclose(out["G"], g.Gs, atol=ATOL)
+        np.testing.assert_allclose(out["z"], g.Zs, atol=ATOL)
+        np.testing.assert_allclose(out["p_norm"], g.p_norm, atol=ATOL)
+        np.testing.assert_allclose(out["p_sim"], g.p_sim, atol=ATOL)
+        want = np.where(g.p_sim < 0.3, np.where(g.Zs > 0, "hot", "cold"), "ns")
+        np.testing.assert_array_equal(out["hotspot"], want)
+    # Gi (no star) by its definition: sum of the neighbours' values over the sum of the others
+    B = (w.full() > 0).astype(float)
+    gi = (B @ y) / (y.sum() - y)
+    out = getis_ord(y, w, n_draws=0, star=False)
+    np.testing.assert_allclose(out["G"], gi, atol=ATOL)
+    # without permutations the labels use the normal p-value
+    np.testing.assert_array_equal(out["p_sim"], out["p_norm"])
+
+
+def test_local_result_fields():
+    w = lattice_weights(4, 4)
+    y = _y(w, 11)
+    res = ac.local_moran(y, w, n_draws=19, seed=3, alpha=0.1)
+    settings = getattr(res, "settings", None)
+    if settings is not None:
+        assert settings == {"n_draws": 19, "alpha": 0.1}
+        assert res.rows.n_input == res.rows.n_used == 16
+        assert res.model == "Local Moran's I (LISA)" and res.seed == 3
+    gres = ac.getis_ord(y, w, n_draws=0, star=False)
+    if getattr(gres, "settings", None) is not None:
+        assert gres.model == "Getis-Ord G" and gres.settings == {"n_draws": 0, "alpha": 0.05}
+        assert ac.getis_ord(y, w, n_draws=0).model == "Getis-Ord G*"
