@@ -230,13 +230,36 @@ def test_local_moran_columns_by_definition():
                                                            n_jobs=1).Is, atol=ATOL)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="local_moran(n_draws=0) reads esda's p_z_sim, which Moran_Local only sets with "
-                          "permutations (found by the mutation review; analysis/spatial is spatialpub's)")
-def test_local_moran_without_permutations():
+def test_local_moran_without_permutations_uses_the_normal_approximation():
+    """n_draws=0: p_sim is the one-sided normal p with Anselin's (1995, eqs. 12-13) moments under total
+    randomization, written out here (it crashed before: esda has no p_z_sim without permutations)."""
+    from scipy import stats
+
     w = lattice_weights(4, 4)
-    out = local_moran(_y(w, 8), w, n_draws=0)
-    assert out["p_sim"].notna().all()
+    y = _y(w, 8)
+    out = local_moran(y, w, n_draws=0)
+    from libpysal.weights import lat2W
+
+    W = lat2W(4, 4, rook=False).full()[0]  # the same queen lattice, built here
+    W = W / W.sum(axis=1, keepdims=True)
+    n = len(y)
+    z = np.asarray(y, float) - np.mean(y)
+    m2, m4 = np.mean(z ** 2), np.mean(z ** 4)
+    b2 = m4 / m2 ** 2
+    wi, wi2 = W.sum(axis=1), (W ** 2).sum(axis=1)
+    ei = -wi / (n - 1)
+    vi = wi2 * (n - b2) / (n - 1) + (wi ** 2 - wi2) * (2 * b2 - n) / ((n - 1) * (n - 2)) - wi ** 2 / (n - 1) ** 2
+    p = stats.norm.sf(np.abs(out["Is"].to_numpy() - ei) / np.sqrt(vi))
+    np.testing.assert_allclose(out["p_sim"].to_numpy(), p, rtol=1e-12, atol=0)  # same formula, round-off only
+    assert ((out["cluster"] != "ns") == (p < 0.05)).all()
+
+
+def test_constant_series_warning_points_at_the_caller():
+    w = lattice_weights(3, 3)
+    for fn in (local_moran, getis_ord):
+        with pytest.warns(RuntimeWarning) as rec:
+            fn(np.zeros(9), w, n_draws=9, seed=1)
+        assert rec[0].filename == __file__, fn.__name__
 
 
 def test_local_moran_alpha_boundary_and_errors():

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..errors import ColumnError, MissingValueError, SpecificationError, check_choice, describe_rows
 from .._compat import renamed_kwargs
@@ -186,7 +187,7 @@ def moran(values, w, n_draws: int = 999, seed=None, ids=None) -> MoranResult:
                       "transformation": "row-standardised W", "permutations": int(permutations or 0),
                       "seed": seed if not isinstance(seed, np.random.Generator) else "numpy Generator"}
     if _is_constant(y):
-        warnings.warn(f"Moran's I is undefined because {CONSTANT_REASON}; returning NaN.", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"Moran's I is undefined because {CONSTANT_REASON}; returning NaN.", RuntimeWarning, stacklevel=3)
         out = {"I": np.nan, "EI": -1.0 / (w.n - 1), "z_norm": np.nan, "p_norm": np.nan, "n": int(w.n)}
         if permutations:
             out.update({"p_sim": np.nan, "EI_sim": np.nan, "z_sim": np.nan, "permutations": int(permutations)})
@@ -257,7 +258,7 @@ def moran_by_year(panel: pd.DataFrame, column: str, w, n_draws: int = 999, seed=
     out = pd.DataFrame(rows)
     if undefined:
         warnings.warn(f"Moran's I of {column!r} is undefined (NaN) in {time} {', '.join(map(str, undefined))}: "
-                      "the values are constant across units in those periods.", RuntimeWarning, stacklevel=2)
+                      "the values are constant across units in those periods.", RuntimeWarning, stacklevel=3)
     else:
         out = out.drop(columns="note")
     used = int(panel[column].notna().sum())
@@ -278,6 +279,9 @@ def local_moran(values, w, n_draws: int = 999, seed: int | None = None, alpha: f
     (HH/LH/LL/HL), cluster (the quadrant if p_sim < alpha, else "ns"). Constant values (e.g. all
     zeros) have no LISA: NaN statistics, quadrant and cluster ``"undefined"``, the reason in
     ``out.attrs["undefined"]`` and a ``RuntimeWarning``. Matches ``esda.Moran_Local`` (Anselin 1995).
+    With ``n_draws=0`` there are no permutations: ``p_sim`` then holds the one-sided normal
+    approximation ``1 - Phi(|I_i - E[I_i]| / sqrt(Var[I_i]))`` with the moments under total
+    randomization (Anselin 1995, eqs. 12-13; esda's ``EI``/``VI``), as ``getis_ord`` uses ``p_norm``.
     """
     permutations = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     import esda
@@ -290,7 +294,7 @@ def local_moran(values, w, n_draws: int = 999, seed: int | None = None, alpha: f
     index = pd.Index(w.ids, name="id")
     if _is_constant(y):
         warnings.warn(f"local Moran's I is undefined because {CONSTANT_REASON}; every unit is labelled 'undefined' with NaN "
-                      "statistics.", RuntimeWarning, stacklevel=2)
+                      "statistics.", RuntimeWarning, stacklevel=3)
         nan = np.full(w.n, np.nan)
         out = pd.DataFrame({"value": y, "Is": nan, "z": nan, "lag": nan, "p_sim": nan,
                             "quadrant": "undefined", "cluster": "undefined"}, index=index)
@@ -299,7 +303,10 @@ def local_moran(values, w, n_draws: int = 999, seed: int | None = None, alpha: f
     lm = esda.Moran_Local(y, w.w, transformation="r", permutations=permutations, seed=seed, n_jobs=1,
                           keep_simulations=False)
     quad = pd.Series(lm.q).map(LISA_LABELS).to_numpy()
-    p = np.asarray(lm.p_sim, float) if permutations else np.asarray(lm.p_z_sim, float)
+    if permutations:
+        p = np.asarray(lm.p_sim, float)
+    else:  # no draws: normal approximation under total randomization (Anselin 1995, eqs. 12-13), one-sided
+        p = stats.norm.sf(np.abs((np.asarray(lm.Is, float) - lm.EI) / np.sqrt(lm.VI)))
     z = (y - y.mean()) / y.std()
     out = pd.DataFrame({"value": y, "Is": lm.Is, "z": z, "lag": w.lag(z), "p_sim": p, "quadrant": quad},
                        index=index)
@@ -330,7 +337,7 @@ def getis_ord(values, w, n_draws: int = 999, seed: int | None = None, alpha: flo
     index = pd.Index(w.ids, name="id")
     if _is_constant(y):
         warnings.warn(f"Getis-Ord G is undefined because {CONSTANT_REASON}; every unit is labelled 'undefined' with NaN "
-                      "z and p-values.", RuntimeWarning, stacklevel=2)
+                      "z and p-values.", RuntimeWarning, stacklevel=3)
         nan = np.full(w.n, np.nan)
         out = pd.DataFrame({"value": y, "G": nan, "z": nan, "p_norm": nan, "p_sim": nan,
                             "hotspot": "undefined"}, index=index)
