@@ -36,7 +36,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "wild_bootstrap": ("analysis/regression/wild_bootstrap.py", ["tests/test_regression_wild_bootstrap.py"]),
     "did_common": ("analysis/did/_common.py", ["tests/test_did_event_bacon.py", "tests/test_bad_input.py"]),
     "event_study": ("analysis/did/event_study.py", ["tests/test_did_event_bacon.py"]),
-    "callaway_santanna": ("analysis/did/callaway_santanna.py", ["tests/test_did_cs.py"]),
+    "cs_estimation": ("analysis/did/callaway_santanna/estimation.py", ["tests/test_did_cs.py"]),
+    "cs_two_by_two": ("analysis/did/callaway_santanna/two_by_two.py", ["tests/test_did_cs.py"]),
+    "cs_aggregation": ("analysis/did/callaway_santanna/aggregation.py", ["tests/test_did_cs.py"]),
+    "cs_bootstrap": ("analysis/did/callaway_santanna/bootstrap.py", ["tests/test_did_cs.py"]),
     "sun_abraham": ("analysis/did/sun_abraham.py", ["tests/test_did_sa_imputation.py"]),
     "imputation": ("analysis/did/imputation.py", ["tests/test_did_sa_imputation.py"]),
     "autocorrelation": ("analysis/spatial/autocorrelation.py",
@@ -49,7 +52,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
 }
 
 
-def _pyproject(module: str, tests: list[str]) -> str:
+def _pyproject(module: str, tests: list[str], preload: str) -> str:
     sel = ", ".join(f'"{t}"' for t in tests)
     return (
         "[tool.mutmut]\n"
@@ -59,10 +62,26 @@ def _pyproject(module: str, tests: list[str]) -> str:
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x", "-p", "no:randomly"]\n'
         'also_copy = ["data", "tests"]\n'
         "use_git_change_detection = false\n"
+        # Fork server without test collection: forking after collection (which starts polars' and
+        # numba's thread pools through pyfixest) left each mutant's child deadlocked until the wall
+        # timeout, so mutants were reported as "timeout" (= killed) without a verdict. The fork server
+        # pre-imports only thread-free libraries (PRELOAD); each child imports the rest.
+        'process_isolation = "forkserver"\n'
+        'forkserver_warmup = "import"\n'
+        f'preload_modules_file = "{preload}"\n'
+        f"timeout_multiplier = {float(os.environ.get('MUTATION_TIMEOUT_MULTIPLIER', '30'))}\n"
         "\n[tool.pytest.ini_options]\n"
         'testpaths = ["tests"]\n'
         'filterwarnings = ["ignore::DeprecationWarning"]\n'
     )
+
+
+#: modules the fork server imports before forking (no thread pools: not pyfixest, polars, numba)
+PRELOAD = ["numpy", "pandas", "scipy.stats", "scipy.sparse", "scipy.linalg", "statsmodels.api",
+           "pytest", "hypothesis"]
+#: one thread per library in the children (2 shared cores; also avoids pools inherited across fork)
+THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                               "NUMBA_NUM_THREADS", "POLARS_MAX_THREADS")}
 
 
 def run_one(name: str) -> dict[str, int]:
@@ -74,12 +93,14 @@ def run_one(name: str) -> dict[str, int]:
     for d in ("analysis", "tests", "data"):
         shutil.copytree(ROOT / d, work / d, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     sel = os.environ.get("MUTATION_TESTS", "").split() or [t for t in tests if (ROOT / t.split("::")[0]).exists()]
-    (work / "pyproject.toml").write_text(_pyproject(module, sel))
+    (work / "pyproject.toml").write_text(_pyproject(module, sel, str(work / "preload_modules.txt")))
+    (work / "preload_modules.txt").write_text("\n".join(PRELOAD) + "\n")
+    env = {**os.environ, **THREAD_ENV}
     children = os.environ.get("MUTATION_CHILDREN", "1")
     mutmut = [sys.executable, "-m", "mutmut"]
     only = os.environ.get("MUTATION_ONLY", "").split()
-    subprocess.run(mutmut + ["run", "--max-children", children, *only], cwd=work, check=False)
-    res = subprocess.run(mutmut + ["results", "--all", "true"], cwd=work, capture_output=True, text=True)
+    subprocess.run(mutmut + ["run", "--max-children", children, *only], cwd=work, check=False, env=env)
+    res = subprocess.run(mutmut + ["results", "--all", "true"], cwd=work, capture_output=True, text=True, env=env)
     (work / "results.txt").write_text(res.stdout)
     counts: dict[str, int] = {}
     for line in res.stdout.splitlines():
