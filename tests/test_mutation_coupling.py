@@ -120,7 +120,7 @@ def test_classify_types_index_and_categories():
     assert str(out["level"].dtype) == "Int64"
     assert out["level"].iloc[0] == 1 and out["level"].iloc[1] == 4 and pd.isna(out["level"].iloc[2])
     assert out["class_en"].cat.ordered and list(out["class_en"].cat.categories) == list(C_STAGES.labels_en)
-    assert list(out["class_zh"].cat.categories) == list(C_STAGES.labels_zh)
+    assert out["class_zh"].cat.ordered and list(out["class_zh"].cat.categories) == list(C_STAGES.labels_zh)
     assert isinstance(C_STAGES.classify(np.array([0.2])).index, pd.RangeIndex)
 
 
