@@ -348,9 +348,11 @@ def test_coupling_coordination_frame_settings_and_warnings():
         coupling_coordination(U, model="traditional", warn=False)
     with pytest.warns(TraditionalCouplingWarning) as rec:
         coupling_coordination(U2, model="traditional")
-    assert str(rec[0].message).startswith(
+    assert str(rec[0].message) == (
         "the traditional coupling degree C = geometric mean / arithmetic mean piles up near 1 "
-        "(median 0.94 for uniform U; U = (0.3, 0.6) gives 0.94)")
+        "(median 0.94 for uniform U; U = (0.3, 0.6) gives 0.94), so D mostly measures T and its "
+        "classes are not comparable with the corrected model. Prefer model='wang' (Wang et al. "
+        "2021, 自然资源学报 36(3)).")
 
 
 def test_coupling_coordination_options_reach_the_classes():
