@@ -371,3 +371,26 @@ def test_coupling_coordination_options_reach_the_classes():
     custom = ClassTable((0.0, 0.5, 1.0), ("低", "高"), ("low", "high"))
     r = coupling_coordination(U, classes=custom, stages=custom)
     assert r.frame["class_en"].iloc[0] == "high" and r.frame["stage_en"].iloc[0] == "high"
+
+
+# ---- obstacle degree: the two open mutants of the first review ------------------------------------
+def test_obstacle_ties_broken_by_indicator_order_beyond_16_indicators():
+    # 20 indicators, equal weights; indicator i10 has I = 1, the others I = 0.5, so
+    # O(i10) = 1 / (1 + 19 * 0.5) = 2/21 and every other O = 1/21 (19 ties). numpy's default sort is
+    # not stable for rows of more than 16 elements; the ties must come in column order.
+    cols = [f"i{j:02d}" for j in range(20)]
+    z = pd.DataFrame([[0.0 if j == 10 else 0.5 for j in range(20)]], columns=cols)
+    res = obstacle_degree(z, {c: 1 / 20 for c in cols}, top_k=20)
+    want = ["i10"] + [c for c in cols if c != "i10"]
+    assert res.top["indicator"].astype(str).tolist() == want
+    np.testing.assert_allclose(res.top["obstacle"], [2 / 21] + [1 / 21] * 19, rtol=0, atol=EPS)
+    assert res.top["tied"].tolist() == [False] + [True] * 19
+
+
+def test_obstacle_ties_counted_within_a_row_only():
+    # row 0: I = (1, .6, .4) / 2 -> O = (.5, .3, .2), no ties; row 1: I = (1, .5, .5) / 2 ->
+    # O = (.5, .25, .25): the .5 of row 0 equals a value of row 1 but is not tied in its own row
+    z = pd.DataFrame({"a": [0.0, 0.0], "b": [0.4, 0.5], "c": [0.6, 0.5]})
+    res = obstacle_degree(z, {"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}, top_k=3)
+    np.testing.assert_allclose(res.top["obstacle"], [0.5, 0.3, 0.2, 0.5, 0.25, 0.25], rtol=0, atol=EPS)
+    assert res.top["tied"].tolist() == [False, False, False, False, True, True]
