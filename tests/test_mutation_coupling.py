@@ -394,3 +394,21 @@ def test_obstacle_ties_counted_within_a_row_only():
     res = obstacle_degree(z, {"a": 1 / 3, "b": 1 / 3, "c": 1 / 3}, top_k=3)
     np.testing.assert_allclose(res.top["obstacle"], [0.5, 0.3, 0.2, 0.5, 0.25, 0.25], rtol=0, atol=EPS)
     assert res.top["tied"].tolist() == [False, False, False, False, True, True]
+
+
+def test_closure_and_decimals_reach_both_tables():
+    # fan, n = 2: C = 1 - 2 * |a - b| / 2 = 1 - |a - b|.
+    # U = (0.25, 0.75): C = 0.5 and D = sqrt(0.5 * 0.5) = 0.5, both exactly on an edge
+    edge = coupling_coordination(np.array([0.25, 0.75]), model="fan", closure="left").frame.iloc[0]
+    assert (edge["C"], edge["D"]) == (0.5, 0.5)
+    assert edge["stage_level"] == 3 and edge["level"] == 6          # [0.5, 0.8) and [0.5, 0.6)
+    right = coupling_coordination(np.array([0.25, 0.75]), model="fan").frame.iloc[0]
+    assert right["stage_level"] == 2 and right["level"] == 5        # (0.3, 0.5] and (0.4, 0.5]
+    # U = (0.1, 0.58): C = 0.52, T = 0.34, D = sqrt(0.1768) = 0.4205; at 1 decimal C -> 0.5 and
+    # D -> 0.4, which moves both down one class
+    U = np.array([0.1, 0.58])
+    f1 = coupling_coordination(U, model="fan", decimals=1).frame.iloc[0]
+    f10 = coupling_coordination(U, model="fan").frame.iloc[0]
+    assert abs(f10["C"] - 0.52) < EPS and abs(f10["D"] - math.sqrt(0.52 * 0.34)) < EPS
+    assert (f1["stage_level"], f1["level"]) == (2, 4)
+    assert (f10["stage_level"], f10["level"]) == (3, 5)
