@@ -412,3 +412,15 @@ def test_closure_and_decimals_reach_both_tables():
     assert abs(f10["C"] - 0.52) < EPS and abs(f10["D"] - math.sqrt(0.52 * 0.34)) < EPS
     assert (f1["stage_level"], f1["level"]) == (2, 4)
     assert (f10["stage_level"], f10["level"]) == (3, 5)
+
+
+def test_wang_first_factor_clipped_at_zero_and_weights_rounded_in_settings():
+    # U = (1e-13, 1 + 1e-12) is accepted (1e-12 tolerance above 1); 1 - |U1 - U2| is then about
+    # -9e-13 and the product with the positive ratio 1e-13 would be negative under the square root:
+    # the first factor is clipped at 0, so C = 0, not NaN
+    U = np.array([[1e-13, 1 + 1e-12]])
+    assert coupling_degree(U, "wang").tolist() == [0.0]
+    assert coupling_coordination(U).C.tolist() == [0.0]
+    # the settings record the T weights rounded to 12 decimals
+    r = coupling_coordination(np.array([0.2, 0.4]), weights=[1 / 3, 2 / 3])
+    assert r.settings["weights"] == {"U1": 0.333333333333, "U2": 0.666666666667}
