@@ -242,14 +242,14 @@ def test_as_frame_scale_messages_and_boundaries():
     with pytest.raises(ScaleError, match=_exact(
             "U must lie in [0, 1]; column(s) ['r'] have negative values (min -0.25). "
             "Use min-max normalized subsystem scores.")):
-        coupling_coordination(pd.DataFrame({"u": [0.1, 0.2], "r": [-0.25, np.nan]}))
+        coupling_coordination(pd.DataFrame({"u": [0.0, 0.2], "r": [-0.25, np.nan]}))  # 0 is fine
     tail = (" The corrected (Wang) model uses absolute differences and is meaningless on another "
             "scale.")
     shift = (" Slightly above 1: scores built from shifted z (shift=0.0001)? Build the index without "
              "shift (0 ln 0 = 0 needs none) or use rescale= (maps z into [a, 1 - a]).")
     with pytest.raises(ScaleError, match=_exact(
             "U must lie in [0, 1]; column(s) ['r'] exceed 1 (max 1.01)." + shift + tail)):
-        coupling_coordination(pd.DataFrame({"u": [0.1, 0.2], "r": [1.01, 0.3]}))
+        coupling_coordination(pd.DataFrame({"u": [1.0, 0.2], "r": [1.01, 0.3]}))  # 1 is fine
     with pytest.raises(ScaleError, match=_exact(
             "U must lie in [0, 1]; column(s) ['u', 'r'] exceed 1 (max 100). They look like a 0-100 "
             "scale: divide U by 100." + tail)):
@@ -424,3 +424,13 @@ def test_wang_first_factor_clipped_at_zero_and_weights_rounded_in_settings():
     # the settings record the T weights rounded to 12 decimals
     r = coupling_coordination(np.array([0.2, 0.4]), weights=[1 / 3, 2 / 3])
     assert r.settings["weights"] == {"U1": 0.333333333333, "U2": 0.666666666667}
+
+
+def test_coupling_degree_default_model_and_final_clip():
+    U = np.array([[0.2, 0.5, 0.8], [0.3, 0.9, 0.1]])
+    np.testing.assert_array_equal(coupling_degree(U), coupling_degree(U, "wang"))
+    # fan with (0, 1 + 1e-12): 1 - 2 * SD = -1e-12, clipped to 0
+    assert coupling_degree(np.array([[0.0, 1 + 1e-12]]), "fan").tolist() == [0.0]
+    # traditional with equal U = 0.01: exp(mean log U) / mean U = 1 + 4e-16 in floating point,
+    # clipped to 1
+    assert coupling_degree(np.array([[0.01, 0.01]]), "traditional").tolist() == [1.0]
