@@ -30,7 +30,7 @@ OUT = ROOT / "build" / "mutation"
 
 #: name -> (module to mutate, tests that cover it)
 MODULES: dict[str, tuple[str, list[str]]] = {
-    "coupling": ("analysis/coupling.py", ["tests/test_coupling.py"]),
+    "coupling": ("analysis/coupling.py", ["tests/test_coupling.py", "tests/test_mutation_coupling.py"]),
     "fe": ("analysis/regression/fe.py",
            ["tests/test_mutation_fe.py", "tests/test_regression_fe.py", "tests/test_bad_input.py"]),
     "vcov": ("analysis/regression/vcov.py", ["tests/test_mutation_vcov.py", "tests/test_regression_fe.py"]),
