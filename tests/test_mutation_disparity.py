@@ -214,21 +214,43 @@ def test_dagum_to_frame_rows():
 
 
 def test_dagum_error_messages():
-    with pytest.raises(SpecificationError, match="one-dimensional and of the same length"):
+    # anchored patterns: the whole message is the contract
+    with pytest.raises(SpecificationError, match=r"^values and groups must be one-dimensional and of the same length\.$"):
         dagum_gini([1.0, 2.0, 3.0], ["a", "b"])
     with pytest.raises(SpecificationError, match="one-dimensional"):
         dagum_gini([[1.0, 2.0], [3.0, 4.0]], [["a", "b"], ["a", "b"]])
-    with pytest.raises(MissingValueError, match=r"values are missing at row 1; drop or fill them"):
+    with pytest.raises(MissingValueError, match=r"^values are missing at row 1; drop or fill them before the Gini "
+                                                r"decomposition\.$"):
         dagum_gini([1.0, np.nan, 3.0], ["a", "b", "b"])
     with pytest.raises(NegativeValueError, match=r"non-negative values; negative at row 2\. Shift or rescale"):
-        dagum_gini([1.0, 2.0, -3.0], ["a", "b", "b"])
-    with pytest.raises(SpecificationError, match="all values are zero"):
+        dagum_gini([0.0, 2.0, -3.0], ["a", "b", "b"])  # the zero in row 0 is not named
+    with pytest.raises(SpecificationError, match=r"^all values are zero: the Gini coefficient is undefined\.$"):
         dagum_gini([0.0, 0.0, 0.0], ["a", "b", "b"])
-    with pytest.raises(SpecificationError, match="at least two groups"):
+    with pytest.raises(SpecificationError, match=r"^the Dagum decomposition needs at least two groups\.$"):
         dagum_gini([1.0, 2.0, 3.0], ["a", "a", "a"])
     # zeros are allowed (a positive value in every group keeps each G_jj defined)
     v = [0.0, 1.0, 0.0, 2.0]
     assert dagum_gini(v, ["a", "a", "b", "b"]).total == pytest.approx(mad_loops(v, v) / (2 * np.mean(v)), abs=TOL)
+
+
+def test_dagum_missing_cell_of_a_nullable_integer_column_is_named():
+    # a pandas Int64 column with <NA>: converted to float NaN, so the missing row is reported
+    s = pd.Series([1, None, 3, 4], dtype="Int64")
+    with pytest.raises(MissingValueError, match="row 1"):
+        dagum_gini(s, ["a", "a", "b", "b"])
+    r = dagum_gini(pd.Series([1, 2, 3, 6], dtype="Int64"), ["a", "a", "b", "b"])
+    assert r.total == pytest.approx(1 / 3, abs=TOL)  # docstring example: mean |diff| 2 / (2 * 3)
+    assert r.groups["n"].dtype.kind == "i"
+
+
+def test_dagum_groups_with_tied_means_keep_label_order():
+    # 17 one-county groups with tied means: more than 16 elements, where numpy's default sort is
+    # not stable, so ties must be broken by the (sorted) label explicitly
+    means = [2.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0, 1.0, 2.0, 1.0, 1.0, 2.0, 2.0, 1.0]
+    labels = [f"g{i:02d}" for i in range(17)]
+    res = dagum_gini([m + 1.0 for m in means], labels)
+    expected = [labels[i] for i in sorted(range(17), key=lambda i: (means[i], i))]
+    assert list(res.groups.index) == expected
 
 
 def test_dagum_panel_tidy_and_errors():
@@ -244,11 +266,17 @@ def test_dagum_panel_tidy_and_errors():
         got = f[f["t"] == year].drop(columns="t").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, ref, check_exact=True)
     assert out.settings == {"value": "v", "group": "r", "time": "t"}
+    assert "Dagum (1997)" in out.reference
+    assert out.table.index.equals(pd.RangeIndex(len(out.table)))
+    assert out["value"].index.is_unique
+    # years come out sorted whatever the row order
+    rev = dagum_gini_panel(d.iloc[::-1], "v", "r", time="t").to_frame()
+    assert rev["t"].tolist() == sorted(rev["t"].tolist())
     assert out.model == "Dagum Gini decomposition by year"
     assert (out.rows.n_input, out.rows.n_used) == (8, 8)
     bad = d.copy()
     bad.loc[12, "r"] = None
     with pytest.raises(MissingValueError, match=r"'v' or 'r' is missing at row 12; fill"):
         dagum_gini_panel(bad, "v", "r", time="t")
-    with pytest.raises(ColumnError, match="year"):
+    with pytest.raises(ColumnError, match=r"\['year'\] needed by the Dagum decomposition are not in the data"):
         dagum_gini_panel(d, "v", "r")  # no 'year' column
