@@ -301,3 +301,217 @@ def test_combination_option_errors():
         combine_weights([W1], "linear")
     with pytest.raises(SpecificationError, match="weights to combine"):
         combine_weights([W1, pd.Series({"a": 0.5, "b": 0.5})], "linear")
+
+
+# --- normalize ---------------------------------------------------------------------------------------
+from analysis.indicators import PerYearScopeWarning, normalize  # noqa: E402
+from analysis.indicators.normalize import NormalizationBounds  # noqa: E402
+
+RAW = pd.DataFrame({"year": [2019, 2019, 2019, 2020, 2020, 2020],
+                    "p": [3.0, 5.0, 9.0, 4.0, np.nan, 11.0],
+                    "n": [10.0, 6.0, 8.0, 2.0, 7.0, 4.0],
+                    "m": [45.0, 52.0, 60.0, 48.0, 30.0, 50.0]}, index=[10, 11, 12, 13, 14, 15])
+DIRS = {"p": "+", "n": "-", "m": "moderate"}
+TARGET = {"m": 50.0}
+
+
+def minmax_loops(rows, dirs, targets):
+    """z by the mathmodels formulas, one cell at a time, bounds over the rows given (NaN skipped)."""
+    out = {}
+    for c, d in dirs.items():
+        v = [x for x in rows[c] if not np.isnan(x)]
+        if d == "moderate":
+            far = max(abs(x - targets[c]) for x in v)
+            out[c] = [np.nan if np.isnan(x) else 1 - abs(x - targets[c]) / far for x in rows[c]]
+        else:
+            lo, hi = min(v), max(v)
+            out[c] = [np.nan if np.isnan(x) else ((x - lo) if d == "+" else (hi - x)) / (hi - lo)
+                      for x in rows[c]]
+    return pd.DataFrame(out, index=rows.index)
+
+
+def test_normalize_pooled_against_loops():
+    z, b = normalize(RAW, DIRS, TARGET, return_bounds=True)
+    exp = minmax_loops(RAW, DIRS, TARGET)
+    assert list(z.columns) == ["p", "n", "m"] and list(z.index) == list(RAW.index)
+    np.testing.assert_allclose(z.to_numpy(), exp.to_numpy(), rtol=0, atol=TOL)
+    assert np.isnan(z.loc[14, "p"])  # missing stays missing
+    assert isinstance(b, NormalizationBounds)
+    assert b.lower.to_dict() == {"p": 3.0, "n": 2.0, "m": 0.0}
+    assert b.upper.to_dict() == {"p": 11.0, "n": 10.0, "m": 20.0}
+    assert b.directions == DIRS and b.targets == TARGET
+    assert (b.scope, b.shift, b.rescale) == ("pooled", 0.0, None)
+    assert isinstance(b.shift, float)
+    # the same bounds on other data: values outside give z outside [0, 1]
+    new = pd.DataFrame({"p": [1.0, 13.0], "n": [12.0, 2.0], "m": [50.0, 80.0]})
+    z2 = normalize(new, DIRS, TARGET, bounds=b)
+    np.testing.assert_allclose(z2.to_numpy(), [[-0.25, -0.25, 1.0], [1.25, 1.0, -0.5]], rtol=0, atol=TOL)
+
+
+def test_normalize_per_year_against_loops():
+    with pytest.warns(PerYearScopeWarning, match="NOT comparable across years"):
+        z, b = normalize(RAW, DIRS, TARGET, scope="year", return_bounds=True)
+    for year in (2019, 2020):
+        rows = RAW[RAW["year"] == year]
+        np.testing.assert_allclose(z.loc[rows.index].to_numpy(), minmax_loops(rows, DIRS, TARGET).to_numpy(),
+                                   rtol=0, atol=TOL)
+    assert list(b.lower.index) == [2019, 2020] and list(b.lower.columns) == ["p", "n", "m"]
+    assert b.upper.loc[2020, "p"] == 11.0 and b.lower.loc[2020, "p"] == 4.0
+    assert b.scope == "year"
+    # the per-year bounds applied again reproduce z; a year without bounds is an error
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pd.testing.assert_frame_equal(normalize(RAW, DIRS, TARGET, bounds=b), z)
+    with pytest.raises(SpecificationError, match=r"no per-year bounds for \[.*2021.*\]"):
+        normalize(RAW.assign(year=2021), DIRS, TARGET, bounds=b)
+    with pytest.raises(ColumnError, match="per-year bounds need the time column 'year'"):
+        normalize(RAW.drop(columns="year"), DIRS, TARGET, bounds=b)
+    with pytest.raises(ColumnError, match="scope='year' needs the time column 'yr'"):
+        normalize(RAW, DIRS, TARGET, scope="year", time="yr")
+    # one year only: no warning; a renamed time column is used
+    one = RAW[RAW["year"] == 2019].rename(columns={"year": "t"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z1 = normalize(one, DIRS, TARGET, scope="year", time="t")
+    np.testing.assert_allclose(z1.to_numpy(), minmax_loops(one, DIRS, TARGET).to_numpy(), rtol=0, atol=TOL)
+
+
+def test_normalize_shift_and_rescale():
+    base = normalize(RAW, DIRS, TARGET)
+    z, b = normalize(RAW, DIRS, TARGET, shift=0.01, return_bounds=True)
+    np.testing.assert_allclose(z.to_numpy(), base.to_numpy() + 0.01, rtol=0, atol=TOL)
+    assert b.shift == 0.01
+    z, b = normalize(RAW, DIRS, TARGET, rescale=0.1, return_bounds=True)
+    np.testing.assert_allclose(z.to_numpy(), 0.1 + 0.8 * base.to_numpy(), rtol=0, atol=TOL)
+    assert b.rescale == 0.1
+    # bounds carry shift and rescale into a later call
+    np.testing.assert_allclose(normalize(RAW, DIRS, TARGET, bounds=b).to_numpy(), z.to_numpy(), rtol=0, atol=TOL)
+    z0 = normalize(RAW, DIRS, TARGET, rescale=0.0)
+    np.testing.assert_allclose(z0.to_numpy(), base.to_numpy(), rtol=0, atol=TOL)
+
+
+def test_normalize_constant_columns():
+    d = RAW.assign(k=7.0)
+    dirs = dict(DIRS, k="+")
+    with pytest.warns(ConstantColumnWarning, match=r"indicator\(s\) k are constant \(max = min\): set to z = 0"):
+        z = normalize(d, dirs, TARGET)
+    assert (z["k"] == 0.0).all()
+    with pytest.warns(ConstantColumnWarning):
+        z = normalize(d.assign(k=[7.0, np.nan, 7.0, 7.0, 7.0, 7.0]), dirs, TARGET, shift=0.5)
+    assert np.isnan(z["k"].iloc[1]) and (z["k"].drop(index=11) == 0.5).all()
+    # constant in one year only (per-year scope) is named as such
+    d2 = RAW.assign(k=[1.0, 1.0, 1.0, 1.0, 2.0, 3.0])
+    with pytest.warns(ConstantColumnWarning, match=r"k are constant in some year"):
+        with pytest.warns(PerYearScopeWarning):
+            z = normalize(d2, dict(DIRS, k="-"), TARGET, scope="year")
+    assert z["k"].tolist() == [0.0, 0.0, 0.0, 1.0, 0.5, 0.0]
+    # the warning is not repeated when bounds are reused
+    _, b = normalize(RAW, DIRS, TARGET, return_bounds=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        normalize(RAW.assign(p=5.0), DIRS, TARGET, bounds=b)
+
+
+def test_normalize_option_errors():
+    with pytest.raises(SpecificationError, match="scope='all'"):
+        normalize(RAW, DIRS, TARGET, scope="all")
+    with pytest.raises(SpecificationError, match=r"direction of 'p'='up'"):
+        normalize(RAW, {"p": "up"})
+    with pytest.raises(SpecificationError, match=r"moderate indicator 'm' needs a target value"):
+        normalize(RAW, DIRS)
+    with pytest.raises(SpecificationError, match="use either shift= or rescale=, not both"):
+        normalize(RAW, DIRS, TARGET, shift=0.1, rescale=0.1)
+    with pytest.raises(SpecificationError, match=r"rescale=0\.5 must be in \[0, 0\.5\)"):
+        normalize(RAW, DIRS, TARGET, rescale=0.5)
+    with pytest.raises(SpecificationError, match=r"rescale=-0\.1 must be in"):
+        normalize(RAW, DIRS, TARGET, rescale=-0.1)
+    with pytest.raises(SpecificationError, match=r"shift=-0\.1 must be non-negative"):
+        normalize(RAW, DIRS, TARGET, shift=-0.1)
+    with pytest.raises(ColumnError, match=r"columns \['q'\] are not in the data"):
+        normalize(RAW, {"p": "+", "q": "+"})
+    with pytest.raises(ValueError):
+        normalize(RAW.assign(p="x"), {"p": "+"})
+    with pytest.raises(MissingValueError, match=r"indicator column\(s\) p are entirely missing: nothing to normalize"):
+        normalize(RAW.assign(p=np.nan), DIRS, TARGET)
+    _, b = normalize(RAW, DIRS, TARGET, return_bounds=True)
+    with pytest.raises(SpecificationError, match=r"bounds were computed for other columns"):
+        normalize(RAW, {"p": "+", "n": "-"}, bounds=b)
+
+
+# --- TOPSIS ----------------------------------------------------------------------------------------
+from analysis.indicators import topsis, topsis_vector  # noqa: E402
+
+WT = pd.Series({"a": 0.5, "b": 0.3, "c": 0.2})
+
+
+def topsis_loops(v_rows, vplus, vminus):
+    out = []
+    for row in v_rows:
+        dp = math.sqrt(sum((x - p) ** 2 for x, p in zip(row, vplus)))
+        dm = math.sqrt(sum((x - m) ** 2 for x, m in zip(row, vminus)))
+        out.append((dp, dm, dm / (dp + dm) if dp + dm > 0 else np.nan))
+    return out
+
+
+def test_topsis_minmax_against_loops():
+    v_rows = [[Z.loc[i, c] * WT[c] for c in Z.columns] for i in Z.index]
+    vplus = [max(r[j] for r in v_rows) for j in range(3)]
+    vminus = [min(r[j] for r in v_rows) for j in range(3)]
+    res, (vp, vm) = topsis(Z, WT, return_ideal=True)
+    np.testing.assert_allclose(vp, vplus, rtol=0, atol=TOL)
+    np.testing.assert_allclose(vm, vminus, rtol=0, atol=TOL)
+    assert list(res.columns) == ["d_plus", "d_minus", "closeness"] and list(res.index) == list(Z.index)
+    np.testing.assert_allclose(res.to_numpy(), topsis_loops(v_rows, vplus, vminus), rtol=0, atol=TOL)
+    # a fixed ideal given by the caller is used as is
+    fixed = ([0.5, 0.3, 0.2], [0.0, 0.0, 0.0])
+    res2 = topsis(Z, WT, ideal=fixed)
+    np.testing.assert_allclose(res2.to_numpy(), topsis_loops(v_rows, *fixed), rtol=0, atol=TOL)
+    assert isinstance(topsis(Z, WT), pd.DataFrame)
+    # weights in another order are aligned by column
+    pd.testing.assert_frame_equal(topsis(Z, WT[["c", "a", "b"]]), topsis(Z, WT))
+    with pytest.raises(SpecificationError, match="TOPSIS weights"):
+        topsis(Z, pd.Series({"a": 0.5, "b": 0.5}))
+    with pytest.raises(MissingValueError, match="TOPSIS needs complete columns"):
+        topsis(Z.assign(a=[np.nan, 0.1, 0.2, 0.3, 0.4]), WT)
+    one = topsis(Z.iloc[[0]], WT, ideal=fixed)  # one row is enough with a given ideal
+    assert one["closeness"].iloc[0] == pytest.approx(topsis_loops([v_rows[0]], *fixed)[0][2], abs=TOL)
+
+
+def test_topsis_identical_rows_are_nan_with_a_warning():
+    z = pd.DataFrame({"a": [0.3, 0.3, 0.3], "b": [0.6, 0.6, 0.6]})
+    with pytest.warns(RuntimeWarning, match=r"TOPSIS: 3 row\(s\) have D\+ = D- = 0 \(all rows identical\); "
+                                            r"their closeness is NaN\."):
+        res = topsis(z, pd.Series({"a": 0.5, "b": 0.5}))
+    assert res["closeness"].isna().all() and (res["d_plus"] == 0).all()
+    # one row equal to both ideals among others: only that row is NaN
+    ideal = ([0.15, 0.3], [0.15, 0.3])
+    with pytest.warns(RuntimeWarning, match=r"1 row\(s\)"):
+        res = topsis(pd.DataFrame({"a": [0.3, 0.9], "b": [0.6, 0.1]}), pd.Series({"a": 0.5, "b": 0.5}), ideal=ideal)
+    assert np.isnan(res["closeness"].iloc[0]) and res["closeness"].iloc[1] == pytest.approx(0.5, abs=TOL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        topsis(Z, WT)
+
+
+def test_topsis_vector_against_loops():
+    x = Z + 1.0
+    dirs = {"a": "+", "b": "-", "c": "+"}
+    norms = {c: math.sqrt(sum(v * v for v in col(x, c))) for c in x.columns}
+    v_rows = [[x.loc[i, c] / norms[c] * WT[c] for c in x.columns] for i in x.index]
+    cols = list(x.columns)
+    vplus = [(max if dirs[c] == "+" else min)(r[j] for r in v_rows) for j, c in enumerate(cols)]
+    vminus = [(min if dirs[c] == "+" else max)(r[j] for r in v_rows) for j, c in enumerate(cols)]
+    res = topsis_vector(x, WT, dirs)
+    assert list(res.index) == list(x.index)
+    np.testing.assert_allclose(res.to_numpy(), topsis_loops(v_rows, vplus, vminus), rtol=0, atol=TOL)
+    with pytest.raises(SpecificationError, match=r"needs direction '\+' or '-' for 'b' \(got 'moderate'\); "
+                                                 r"use variant='minmax'"):
+        topsis_vector(x, WT, {"a": "+", "b": "moderate", "c": "+"})
+    with pytest.raises(SpecificationError, match=r"for 'c' \(got None\)"):
+        topsis_vector(x, WT, {"a": "+", "b": "-"})
+    with pytest.raises(SpecificationError, match=r"vector-normalized TOPSIS: column\(s\) \['b'\] are all zero\."):
+        topsis_vector(x.assign(b=0.0), WT, dirs)
+    with pytest.raises(SpecificationError, match="TOPSIS weights"):
+        topsis_vector(x, pd.Series({"a": 1.0}), dirs)
+    with pytest.raises(MissingValueError, match=r"TOPSIS \(vector\) needs complete columns"):
+        topsis_vector(x.assign(a=[np.nan, 1, 2, 3, 4]), WT, dirs)
