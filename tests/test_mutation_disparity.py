@@ -280,3 +280,153 @@ def test_dagum_panel_tidy_and_errors():
         dagum_gini_panel(bad, "v", "r", time="t")
     with pytest.raises(ColumnError, match=r"\['year'\] needed by the Dagum decomposition are not in the data"):
         dagum_gini_panel(d, "v", "r")  # no 'year' column
+
+
+# --- Markov chains ---------------------------------------------------------------------------------
+from analysis.disparity import markov_chain, spatial_markov  # noqa: E402
+from analysis.disparity.markov import panel_matrix  # noqa: E402
+from analysis.errors import UnbalancedPanelError, WeightsMatrixError  # noqa: E402
+
+
+def lognormal_panel(n=30, years=6, seed=3):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame([(f"u{i:02d}", 2000 + t, float(rng.lognormal(0, 0.5))) for i in range(n) for t in range(years)],
+                        columns=["county", "year", "v"])
+
+
+def classes_by_hand(y, cuts):
+    """Upper-inclusive bins: class = number of cut-offs strictly below the value."""
+    return np.array([[sum(c < v for c in cuts) for v in row] for row in y])
+
+
+def test_markov_states_counts_and_probabilities_by_hand():
+    panel = lognormal_panel()
+    wide = panel.pivot(index="county", columns="year", values="v")
+    rel = wide / wide.mean(axis=0)
+    cuts = np.quantile(rel.to_numpy().ravel(), [0.25, 0.5, 0.75])
+    res = markov_chain(panel, "v", k=4)
+    np.testing.assert_allclose(res.cutoffs, cuts, rtol=0, atol=TOL)
+    states = classes_by_hand(rel.to_numpy(), cuts)
+    assert (res.states.to_numpy() == states).all()
+    assert list(res.states.index) == list(wide.index) and list(res.states.columns) == list(wide.columns)
+    counts = np.zeros((4, 4), int)
+    for row in states:
+        for a, b in zip(row[:-1], row[1:]):
+            counts[a, b] += 1
+    assert res.counts.to_numpy().tolist() == counts.tolist()
+    assert list(res.counts.index) == ["S1", "S2", "S3", "S4"] == list(res.probabilities.columns)
+    np.testing.assert_allclose(res.probabilities.to_numpy(), counts / counts.sum(axis=1, keepdims=True), rtol=0, atol=TOL)
+    # steady state of this irreducible chain: pi P = pi, sum pi = 1
+    P = counts / counts.sum(axis=1, keepdims=True)
+    vals, vecs = np.linalg.eig(P.T)
+    pi = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
+    np.testing.assert_allclose(res.steady_state, pi / pi.sum(), rtol=0, atol=1e-10)  # 1e-10: eigen solver
+    assert res.settings == {"k": 4, "relative": True, "fixed": True}
+    assert res.model == "Markov chain (classic)"
+    assert (res.rows.n_input, res.rows.n_used) == (180, 180)
+    assert "Rey (2001)" in res.reference
+    # tidy form: one row per (from, to), lag class 'all'
+    f = res.to_frame()
+    assert list(f.columns) == ["lag_class", "from", "to", "count", "probability"]
+    assert len(f) == 16 and (f["lag_class"] == "all").all()
+    assert f["from"].tolist()[:5] == ["S1", "S1", "S1", "S1", "S2"] and f["to"].tolist()[:5] == ["S1", "S2", "S3", "S4", "S1"]
+    np.testing.assert_array_equal(f["count"].to_numpy(), counts.ravel())
+    np.testing.assert_allclose(f["probability"].to_numpy(), P.ravel(), rtol=0, atol=TOL)
+
+
+def test_markov_absolute_per_year_and_given_cutoffs():
+    panel = lognormal_panel(seed=5)
+    wide = panel.pivot(index="county", columns="year", values="v").to_numpy()
+    res = markov_chain(panel, "v", k=3, relative=False, fixed=False)
+    per_year = np.column_stack([np.quantile(wide[:, t], [1 / 3, 2 / 3]) for t in range(wide.shape[1])])
+    np.testing.assert_allclose(res.cutoffs, per_year, rtol=0, atol=TOL)
+    states = np.column_stack([classes_by_hand(wide[:, [t]], per_year[:, t]).ravel() for t in range(wide.shape[1])])
+    assert (res.states.to_numpy() == states).all()
+    assert res.settings == {"k": 3, "relative": False, "fixed": False}
+    # user cut-offs on absolute values; a value equal to a cut-off belongs to the lower class
+    cut = [1.0, 1.5]
+    d = pd.DataFrame({"county": ["a", "a", "b", "b"], "year": [1, 2, 1, 2], "v": [1.0, 1.2, 1.5, 2.0]})
+    r = markov_chain(d, "v", k=3, relative=False, cutoffs=cut)
+    assert r.states.to_numpy().tolist() == [[0, 1], [1, 2]]
+    np.testing.assert_allclose(r.cutoffs, cut, rtol=0, atol=0)
+
+
+def test_panel_matrix_errors():
+    d = lognormal_panel(n=4, years=3)
+    with pytest.raises(ColumnError, match=r"column 'w' is not in the data\."):
+        panel_matrix(d, "w")
+    with pytest.raises(ColumnError, match=r"column 'id' is not in the data\."):
+        panel_matrix(d, "v", entity="id")
+    with pytest.raises(UnbalancedPanelError, match=r"1 units have gaps in 'v' \(row u02\)\. Fill them"):
+        markov_chain(d.drop(index=7), "v", k=2)
+    assert panel_matrix(d, "v").shape == (4, 3)
+
+
+def _ring_w(ids):
+    import libpysal
+    n = len(ids)
+    return libpysal.weights.W({ids[i]: [ids[(i - 1) % n], ids[(i + 1) % n], ids[(i + 2) % n]] for i in range(n)})
+
+
+def test_spatial_markov_conditional_counts_by_hand():
+    panel = lognormal_panel(n=24, years=5, seed=8)
+    ids = sorted(panel["county"].unique())
+    w = _ring_w(ids[::-1])  # another id order than the panel's: must be realigned
+    res = spatial_markov(panel, "v", w, k=3)
+    wide = panel.pivot(index="county", columns="year", values="v")
+    y = (wide / wide.mean(axis=0)).to_numpy()
+    cuts = np.quantile(y.ravel(), [1 / 3, 2 / 3])
+    np.testing.assert_allclose(res.cutoffs, cuts, rtol=0, atol=TOL)
+    np.testing.assert_allclose(res.lag_cutoffs, cuts, rtol=0, atol=TOL)  # "state": the same cut-offs
+    pos = {c: i for i, c in enumerate(wide.index)}
+    lag = np.zeros_like(y)
+    for c in ids:
+        nb = w.neighbors[c]
+        lag[pos[c]] = sum(y[pos[j]] for j in nb) / len(nb)  # row-standardized
+    s, ls = classes_by_hand(y, cuts), classes_by_hand(lag, cuts)
+    T = np.zeros((3, 3, 3), int)
+    for i in range(len(ids)):
+        for t in range(4):
+            T[ls[i, t], s[i, t], s[i, t + 1]] += 1
+    for L in range(3):
+        assert res.conditional_counts[f"L{L + 1}"].to_numpy().tolist() == T[L].tolist()
+        rows = T[L].sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            np.testing.assert_allclose(res.conditional_probabilities[f"L{L + 1}"].to_numpy(), T[L] / rows,
+                                       rtol=0, atol=TOL)
+    assert res.counts.to_numpy().tolist() == T.sum(axis=0).tolist()
+    assert (res.states.to_numpy() == s).all()
+    assert res.settings == {"k": 3, "m": 3, "relative": True, "fixed": True, "lag_cutoffs": "state",
+                            "w": "row-standardized"}
+    assert res.model == "spatial Markov chain" and "giddy" in res.reference
+    t = res.tests
+    assert list(t.columns) == ["test", "statistic", "dof", "p_value"] and t["test"].tolist() == ["LR", "Q"]
+    assert t["dof"].iloc[0] == t["dof"].iloc[1]
+    f = res.to_frame()
+    assert f["lag_class"].tolist() == ["all"] * 9 + ["L1"] * 9 + ["L2"] * 9 + ["L3"] * 9
+    assert f["count"].tolist()[9:] == T.ravel().tolist()
+    # the same W wrapped as analysis.spatial.SpatialWeights-like object (attribute .w)
+    import types
+    again = spatial_markov(panel, "v", types.SimpleNamespace(w=w), k=3)
+    assert again.counts.equals(res.counts)
+    lagq = spatial_markov(panel, "v", w, k=3, lag_cutoffs="lag")
+    np.testing.assert_allclose(lagq.lag_cutoffs, np.quantile(lag.ravel(), [1 / 3, 2 / 3]), rtol=0, atol=TOL)
+    assert lagq.settings["lag_cutoffs"] == "lag"
+
+
+def test_spatial_markov_weight_errors():
+    import libpysal
+    panel = lognormal_panel(n=6, years=3)
+    ids = sorted(panel["county"].unique())
+    with pytest.raises(WeightsMatrixError, match=r"^w must be a libpysal W"):
+        spatial_markov(panel, "v", np.eye(6), k=2)
+    w = _ring_w(ids[:5] + ["zz"])
+    with pytest.raises(WeightsMatrixError, match=r"in panel not W: \['u05'\]; in W not panel: \['zz'\]"):
+        spatial_markov(panel, "v", w, k=2)
+    nb = {c: [ids[(i + 1) % 5]] for i, c in enumerate(ids[:5])}
+    nb[ids[5]] = []
+    wi = libpysal.weights.W(nb, silence_warnings=True)
+    with pytest.raises(WeightsMatrixError, match=r"W has islands \['u05'\]: attach them"):
+        spatial_markov(panel, "v", wi, k=2)
+    with pytest.raises(MissingValueError, match="pooled"):
+        spatial_markov(panel, "v", _ring_w(ids), k=2, fixed=False)
