@@ -7,6 +7,7 @@ is an exact value of the definition; tolerances are written as numbers with thei
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -430,3 +431,131 @@ def test_spatial_markov_weight_errors():
         spatial_markov(panel, "v", wi, k=2)
     with pytest.raises(MissingValueError, match="pooled"):
         spatial_markov(panel, "v", _ring_w(ids), k=2, fixed=False)
+
+
+# --- convergence -----------------------------------------------------------------------------------
+from analysis.disparity import beta_convergence, sigma_convergence  # noqa: E402
+from analysis.disparity.convergence import convergence_speed  # noqa: E402
+
+
+def sd(v, ddof):
+    m = sum(v) / len(v)
+    return math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - ddof))
+
+
+def test_sigma_convergence_by_hand_with_missing_values():
+    d = pd.DataFrame({"t": [2021, 2021, 2021, 2020, 2020, 2020],
+                      "v": [2.0, np.nan, 8.0, 1.0, 3.0, 9.0]}, index=[5, 6, 7, 8, 9, 10])
+    for log in (True, False):
+        for ddof in (0, 1):
+            res = sigma_convergence(d, "v", time="t", log=log, ddof=ddof)
+            f = res.to_frame()
+            assert list(f.columns) == ["t", "sigma", "cv", "n", "n_missing"]
+            assert f["t"].tolist() == [2020, 2021]
+            for year, vals in ((2020, [1.0, 3.0, 9.0]), (2021, [2.0, 8.0])):
+                row = f.set_index("t").loc[year]
+                x = [math.log(v) for v in vals] if log else vals
+                assert row["sigma"] == pytest.approx(sd(x, ddof), abs=TOL)
+                assert row["cv"] == pytest.approx(sd(vals, ddof) / (sum(vals) / len(vals)), abs=TOL)
+                assert row["n"] == len(vals)
+            assert f["n_missing"].tolist() == [0, 1]
+            assert res.table.attrs == {"log": log, "ddof": ddof}
+            assert res.settings == {"value": "v", "log": log, "ddof": ddof}
+            assert (res.rows.n_input, res.rows.n_used, res.rows.dropped) == (6, 5, {"missing v": 1})
+            assert res.model == "σ-convergence" and "Barro and Sala-i-Martin (1992)" in res.reference
+
+
+def test_sigma_convergence_errors_and_zero_in_levels():
+    d = pd.DataFrame({"year": [1, 1, 2, 2], "v": [0.0, 2.0, np.nan, -1.0]})
+    with pytest.raises(NegativeValueError, match=r"^ln\(v\) needs positive values; not positive at rows 0, 3\. "
+                                                 r"Use log=False"):
+        sigma_convergence(d, "v")
+    f = sigma_convergence(d, "v", log=False).to_frame()
+    assert f["sigma"].iloc[0] == pytest.approx(1.0, abs=TOL)
+    with pytest.raises(ColumnError, match="needed by the convergence analysis"):
+        sigma_convergence(d, "v", time="t")
+    empty = sigma_convergence(d.iloc[:0], "v")
+    assert len(empty.to_frame()) == 0 and empty.rows.n_input == 0
+
+
+def test_convergence_speed_definition():
+    theta, half = convergence_speed(-0.2, 1.0)
+    assert theta == pytest.approx(-math.log(0.8), abs=TOL)
+    assert half == pytest.approx(math.log(2) / -math.log(0.8), abs=TOL)
+    theta, half = convergence_speed(-0.05, 10.0)
+    assert theta == pytest.approx(-math.log(0.5) / 10, abs=TOL)
+    assert half == pytest.approx(10.0, abs=1e-9)  # ln2 / (ln2 / 10)
+    assert all(math.isnan(v) for v in convergence_speed(-1.0, 1.0))  # 1 + beta = 0 exactly
+    assert all(math.isnan(v) for v in convergence_speed(-0.2, 5.0))
+    theta, half = convergence_speed(0.1, 1.0)  # divergence: negative speed, no half-life
+    assert theta == pytest.approx(-math.log(1.1), abs=TOL) and math.isnan(half)
+    theta, half = convergence_speed(0.0)
+    assert theta == 0.0 and math.isnan(half)
+
+
+def conv_panel(seed=4, n=45, years=12):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        ln = rng.normal(1.0, 0.5)
+        for t in range(years):
+            rows.append((f"c{i:02d}", 2000 + t, math.exp(ln), rng.normal()))
+            ln = ln + 0.3 - 0.2 * ln + rng.normal(0, 0.05)
+    return pd.DataFrame(rows, columns=["county", "year", "v", "x"])
+
+
+def test_beta_cross_section_by_hand():
+    import statsmodels.api as sm
+
+    d = conv_panel()
+    d.loc[(d["county"] == "c03") & (d["year"] == 2011), "v"] = np.nan  # no final value: dropped, counted
+    res = beta_convergence(d, "v", kind="cross_section")
+    w = d.pivot(index="county", columns="year", values="v")
+    ok = w[[2000, 2011]].notna().all(axis=1)
+    g = (np.log(w.loc[ok, 2011]) - np.log(w.loc[ok, 2000])) / 11
+    X = np.column_stack([np.ones(ok.sum()), np.log(w.loc[ok, 2000])])
+    beta = np.linalg.lstsq(X, g.to_numpy(), rcond=None)[0]
+    assert res.stats["beta"] == pytest.approx(beta[1], abs=1e-10)  # 1e-10: two least-squares solvers
+    assert res.params["constant"] == pytest.approx(beta[0], abs=1e-10)
+    theta = -math.log(1 + beta[1] * 11) / 11
+    assert res.stats["speed"] == pytest.approx(theta, abs=1e-10)
+    assert res.stats["half_life"] == pytest.approx(math.log(2) / theta, abs=1e-8)
+    hc1 = sm.OLS(g.to_numpy(), X).fit(cov_type="HC1").bse
+    np.testing.assert_allclose(res.std_errors.to_numpy(), hc1, rtol=1e-10)
+    assert res.stats["N"] == 44 and res.rows.n_input == 45 and res.rows.n_used == 44
+    assert res.rows.dropped == {"county without v in 2000 and 2011": 1}
+    assert res.settings["span_years"] == 11
+
+
+def test_beta_panel_gaps_controls_and_warnings():
+    d = conv_panel()
+    d = d.drop(index=d.index[(d["county"] == "c05") & (d["year"] == 2004)])  # a gap: 2003 -> 2005 is not a growth
+    ln = np.log(d.set_index(["county", "year"])["v"])
+    rows = []
+    for (c, t), v in ln.items():
+        if (c, t + 1) in ln.index:
+            rows.append((ln[(c, t + 1)] - v, v, d.set_index(["county", "year"]).loc[(c, t), "x"]))
+    g, lnl, x = map(np.array, zip(*rows))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 12 years >= 10: no Nickell warning
+        pooled = beta_convergence(d, "v", fe=(), controls=["x"])
+    b = np.linalg.lstsq(np.column_stack([np.ones(len(g)), lnl, x]), g, rcond=None)[0]
+    assert pooled.stats["beta"] == pytest.approx(b[1], abs=1e-10)
+    assert pooled.params["ln_v"] == pytest.approx(b[1], abs=1e-10)
+    assert "_ln" not in pooled.params.index and "ln_v" in pooled.std_errors.index
+    assert pooled.model == "conditional β-convergence (annual panel)"
+    assert pooled.stats["speed"] == pytest.approx(-math.log(1 + b[1]), abs=1e-10)
+    absolute = beta_convergence(d, "v", fe=())
+    assert absolute.model == "absolute β-convergence (annual panel)"
+    short = d[d["year"] < 2005]
+    with pytest.warns(UserWarning, match=r"^only 5 years: the within \(county FE\) estimate"):
+        beta_convergence(short, "v", fe=("county",))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no county FE: no Nickell warning even with 5 years
+        beta_convergence(short, "v", fe=())
+    with pytest.raises(SpecificationError, match="kind='long'"):
+        beta_convergence(d, "v", kind="long")
+    with pytest.raises(NegativeValueError, match=r"^β-convergence uses ln\(v\); not positive at row 3\.$"):
+        beta_convergence(d.assign(v=lambda f: np.where(f.index == 3, 0.0, f["v"])), "v")
+    with pytest.raises(ColumnError, match="needed by the convergence analysis"):
+        beta_convergence(d, "v", controls=["z"])
