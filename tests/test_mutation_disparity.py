@@ -97,15 +97,39 @@ def test_theil_without_groups_and_zero_values():
     assert res.settings["weights"] == "equal"
 
 
+def test_theil_without_groups_keeps_index_and_weights():
+    pop = [3.0, 1.0, 2.0]
+    res = theil([1.0, 2.0, 4.0], population=pop, index="L")
+    assert res.index == "L" and (res.to_frame()["index"] == "L").all()
+    assert res.model == "Theil L index"
+    assert res.settings == {"index": "L", "weights": "population"}
+    sy = np.array([1.0, 2.0, 4.0]) / 7
+    sp = np.array(pop) / 6
+    assert res.total == pytest.approx(float(np.sum(sp * np.log(sp / sy))), abs=TOL)
+
+
+def test_theil_nullable_and_missing_inputs():
+    with pytest.raises(MissingValueError, match="row 1"):
+        theil(pd.Series([1, None, 3], dtype="Int64"))
+    assert theil(pd.Series([1, 2, 3], dtype="Int64")).total == pytest.approx(theil([1.0, 2.0, 3.0]).total, abs=TOL)
+    # a missing population is not a weight: error, never a NaN index
+    with pytest.raises(SpecificationError, match="one positive weight per value"):
+        theil([1.0, 2.0, 3.0], population=[1.0, np.nan, 2.0])
+    with pytest.raises(SpecificationError, match="one positive weight per value"):
+        theil([1.0, 2.0, 3.0], population=pd.Series([1, None, 2], dtype="Int64"))
+    # values equal to 1 are fine for Theil L (only zeros are not)
+    assert theil([1.0, 2.0, 4.0], index="L").total > 0
+
+
 def test_theil_error_messages_name_the_rows():
     with pytest.raises(MissingValueError, match=r"values missing at rows 1, 3\."):
         theil([1.0, np.nan, 2.0, np.nan])
-    with pytest.raises(NegativeValueError, match=r"needs non-negative values; negative at row 2\."):
-        theil([1.0, 2.0, -3.0])
+    with pytest.raises(NegativeValueError, match=r"needs non-negative values; negative at row 3\.$"):
+        theil([0.0, 0.5, 2.0, -3.0])  # zero and a value below 1 are not named
     with pytest.raises(NegativeValueError, match=r"Theil L \(GE\(0\)\) needs positive values; zero at row 0\. "
                                                  r"Use index='T'\."):
-        theil([0.0, 1.0, 2.0], index="L")
-    with pytest.raises(SpecificationError, match="one positive weight per value"):
+        theil([0.0, 2.0, 3.0], index="L")
+    with pytest.raises(SpecificationError, match="^population must have one positive weight per value\\.$"):
         theil([1.0, 2.0, 3.0], population=[1.0, 2.0])
     with pytest.raises(SpecificationError, match="one positive weight per value"):
         theil([1.0, 2.0, 3.0], population=[1.0, 0.0, 2.0])
