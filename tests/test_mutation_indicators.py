@@ -104,12 +104,42 @@ def test_entropy_tiny_d_is_zero_and_errors():
     res = entropy(z)
     assert res.loc["u", "d"] == 0.0 and res.loc["u", "weight"] == 0.0
     assert res.loc["v", "weight"] == 1.0
-    with pytest.raises(NegativeValueError, match=r"need z >= 0; column\(s\) \['b'\] have negative values\. "
+    with pytest.raises(NegativeValueError, match=r"need z >= 0; column\(s\) \['a'\] have negative values\. "
                                                  r"Normalize with min-max"):
-        entropy(Z.assign(b=[0.1, -0.2, 0.3, 0.0, 0.5]))
+        entropy(Z.assign(a=[0.1, 0.2, 0.3, -0.1, 0.5]))  # row 3: a row/column mix-up names nothing
     with pytest.warns(ConstantColumnWarning):
-        with pytest.raises(ConstantColumnError, match="every column is constant; no weight"):
+        with pytest.raises(ConstantColumnError, match="^entropy weights: every column is constant; no weight can be formed\\.$"):
             entropy(pd.DataFrame({"a": [1.0, 1.0], "b": [0.0, 0.0]}))
+
+
+def test_entropy_rounding_noise_in_d_is_clamped_to_zero():
+    # 1 - e is -2.2e-16 for this nearly constant column: without the clamp its weight is negative
+    u = [0.5000000068844673, 0.5000000038892143, 0.500000001350965, 0.5000000072148834, 0.5000000052535433,
+         0.5000000031024188]
+    res = entropy(pd.DataFrame({"u": u, "v": [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]}))
+    assert res.loc["u", "d"] == 0.0 and res.loc["u", "weight"] == 0.0 and res.loc["v", "weight"] == 1.0
+
+
+def test_nullable_integer_cells_are_missing_cells():
+    z = pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"), "b": [0.1, 0.5, 0.9]})
+    with pytest.raises(MissingValueError, match=r"missing cells in a at row 1\."):
+        entropy(z)
+    full = pd.DataFrame({"a": pd.array([1, 2, 3], dtype="Int64"), "b": [0.1, 0.5, 0.9]})
+    pd.testing.assert_frame_equal(entropy(full), entropy(full.astype(float)))
+
+
+def test_matrix_helper_accepts_arrays():
+    from analysis.indicators.weights import _matrix
+
+    out = _matrix([[1, 2], [3, 4]], "x")
+    assert out.dtype == np.float64 and out.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(MissingValueError, match=r"^x: column\(s\) \[1\] are entirely missing; drop them from the "
+                                                r"indicator system or fill them\.$"):
+        _matrix(np.array([[1.0, np.nan], [2.0, np.nan]]), "x")
+    with pytest.raises(MissingValueError, match=r"Interpolate first \(analysis\.panel\.interpolate, or "
+                                                r"build_index\(\.\.\., missing='interpolate'\)\) or drop those rows "
+                                                r"\(missing='drop'\)\.$"):
+        _matrix(np.array([[1.0, np.nan], [2.0, 3.0]]), "x")
 
 
 def test_matrix_checks_name_columns_and_rows():
@@ -148,6 +178,20 @@ def test_critic_against_loops():
     assert list(critic(Z.to_numpy()).index) == [0, 1, 2]
 
 
+def test_critic_two_columns_and_scale_invariance():
+    z = Z[["a", "c"]]
+    res = critic(z)
+    r = corr(col(z, "a"), col(z, "c"))
+    info = {c: sd1(col(z, c)) * (1 - r) for c in ("a", "c")}  # sum_k (1 - r_jk): the k = j term is 0
+    for c in ("a", "c"):
+        assert res.loc[c, "conflict"] == pytest.approx(1 - r, abs=TOL)
+        assert res.loc[c, "weight"] == pytest.approx(info[c] / sum(info.values()), abs=TOL)
+    # weights do not depend on the units: sigma scales, correlations do not (information sum < 1 here)
+    small = critic(Z * 0.01)
+    assert small["information"].sum() < 1
+    np.testing.assert_allclose(small["weight"], critic(Z)["weight"], rtol=0, atol=TOL)
+
+
 def test_critic_constant_column_is_left_out_of_the_correlations():
     z = Z.assign(k=0.5)
     with pytest.warns(ConstantColumnWarning, match=r"CRITIC weights: column\(s\) k are constant"):
@@ -156,10 +200,10 @@ def test_critic_constant_column_is_left_out_of_the_correlations():
     assert res.loc["k", "weight"] == 0.0 and res.loc["k", "conflict"] == 0.0
     np.testing.assert_allclose(res.loc[["a", "b", "c"], "weight"], ref["weight"], rtol=0, atol=TOL)
     with pytest.warns(ConstantColumnWarning):
-        with pytest.raises(ConstantColumnError, match="no column carries information"):
+        with pytest.raises(ConstantColumnError, match=r"^CRITIC weights: no column carries information \(one varying column\?\)\.$"):
             critic(pd.DataFrame({"a": [1.0, 2.0, 4.0], "k": [1.0, 1.0, 1.0]}))
     with pytest.warns(ConstantColumnWarning):
-        with pytest.raises(ConstantColumnError, match="CRITIC weights: every column is constant"):
+        with pytest.raises(ConstantColumnError, match=r"^CRITIC weights: every column is constant\.$"):
             critic(pd.DataFrame({"a": [1.0, 1.0, 1.0], "k": [2.0, 2.0, 2.0]}))
 
 
@@ -177,8 +221,11 @@ def test_cv_against_loops_and_errors():
     pd.testing.assert_series_equal(cv_weights(x), res["weight"])
     with pytest.warns(ConstantColumnWarning, match=r"CV weights: column\(s\) k are constant"):
         assert cv(x.assign(k=2.0)).loc["k", "weight"] == 0.0
-    with pytest.raises(NegativeValueError, match=r"column\(s\) \['b'\] have negative values or a non-positive mean"):
-        cv(x.assign(b=[1.0, -0.5, 2.0, 1.0, 1.0]))  # negative cell, positive mean
+    with pytest.raises(NegativeValueError, match=r"column\(s\) \['a'\] have negative values or a non-positive mean\. "
+                                                 r"Use entropy or CRITIC weights on normalized data\.$"):
+        cv(x.assign(a=[1.0, 2.0, 2.0, -0.5, 1.0]))  # negative cell (row 3), positive mean
+    zero_cell = cv(x.assign(a=[1.0, 2.0, 2.0, 0.0, 1.0]))  # a zero cell is a valid ratio-scale value
+    assert zero_cell.loc["a", "weight"] > 0
     with pytest.raises(NegativeValueError, match=r"\['a'\]"):
         cv(x.assign(a=0.0))  # zero mean
     assert list(cv(x.to_numpy()).index) == [0, 1, 2]
@@ -194,8 +241,14 @@ def test_equal_and_check_weights():
         check_weights({"a": 0.5, "b": 0.5, "d": 0.0}, ["a", "b", "c"])
     with pytest.raises(SpecificationError, match=r"w contain missing or infinite values"):
         check_weights(pd.Series({"a": np.nan, "b": 1.0}), what="w")
-    with pytest.raises(SpecificationError, match=r"w must be non-negative: \{'a': -0\.5\}"):
-        check_weights(pd.Series({"a": -0.5, "b": 1.5}), what="w")
+    with pytest.raises(SpecificationError, match=r"w must be non-negative: \{'a': -0\.5\}\.$"):
+        check_weights(pd.Series({"a": -0.5, "b": 0.0, "c": 0.9, "d": 0.6}), what="w")
+    with pytest.raises(SpecificationError, match=r"^weights: missing weights for \['c'\]; unknown entries \[\]\.$"):
+        check_weights({"a": 0.5, "b": 0.5}, ["a", "b", "c"])
+    with pytest.raises(SpecificationError, match=r"unknown entries \['c'\]\.$"):
+        check_weights({"a": 0.5, "b": 0.5, "c": 0.0}, ["a", "b"])
+    assert check_weights({"a": 1, "b": 0}).dtype == np.float64  # integers become float weights
+    check_weights({"a": 1.0, "b": 0.5}, tol=0.5)  # |sum - 1| = tol exactly is accepted
     with pytest.raises(SpecificationError, match=r"w sum to 0\.9, not 1\. Divide them by their sum\."):
         check_weights({"a": 0.5, "b": 0.4}, what="w")
     # default tolerance 1e-6: 1 + 5e-7 accepted, 1 + 2e-6 rejected
@@ -214,7 +267,9 @@ def test_fixed_weights():
     with pytest.raises(SpecificationError, match="fixed weights sum to"):
         fixed_weights(bad)
     none = types.SimpleNamespace(name="mine", fixed_weights=None, columns=["a"])
-    with pytest.raises(SpecificationError, match=r"weights='fixed' but indicator system 'mine' gives no 'weight'"):
+    with pytest.raises(SpecificationError, match=r"^weights='fixed' but indicator system 'mine' gives no 'weight' for its "
+                                                 r"indicators\. Add weight: to every indicator in the YAML \(summing to 1\) "
+                                                 r"or use entropy\.$"):
         fixed_weights(none)
 
 
@@ -236,6 +291,8 @@ def test_linear_combination():
     np.testing.assert_allclose(out, 0.2 * W1 + 0.3 * W2 + 0.5 * W3, rtol=0, atol=TOL)
     out = combine_weights([W1, W2, W3], "linear")
     np.testing.assert_allclose(out, (W1 + W2 + W3) / 3, rtol=0, atol=TOL)
+    out = combine_weights([W1, W2], "linear", alpha=[1.0, 0.0])  # a zero coefficient is allowed
+    np.testing.assert_allclose(out, W1, rtol=0, atol=0)
     for bad in ([0.5, 0.6], [-0.2, 1.2], [0.5, 0.25, 0.25], 0.3):
         with pytest.raises(SpecificationError, match="non-negative coefficients summing to one"):
             combine_weights([W1, W2] if bad != 0.3 else [W1, W2, W3], "linear", alpha=bad)
@@ -251,7 +308,7 @@ def test_multiplicative_combination():
     assert list(out.index) == ["a", "b", "c"]
     z1 = pd.Series({"a": 1.0, "b": 0.0})
     z2 = pd.Series({"a": 0.0, "b": 1.0})
-    with pytest.raises(SpecificationError, match="products of the weights are all 0"):
+    with pytest.raises(SpecificationError, match="^multiplicative combination: the products of the weights are all 0\\.$"):
         combine_weights([z1, z2], "multiplicative")
 
 
@@ -297,9 +354,9 @@ def test_combination_option_errors():
         combine_weights([W1, W2], "sum")
     with pytest.raises(SpecificationError, match="negative='drop'"):
         combine_weights([W1, W2], "game", negative="drop")
-    with pytest.raises(SpecificationError, match="needs at least two weight vectors"):
+    with pytest.raises(SpecificationError, match="^combine_weights needs at least two weight vectors\\.$"):
         combine_weights([W1], "linear")
-    with pytest.raises(SpecificationError, match="weights to combine"):
+    with pytest.raises(SpecificationError, match=r"^weights to combine: missing weights for \['c'\]"):
         combine_weights([W1, pd.Series({"a": 0.5, "b": 0.5})], "linear")
 
 
