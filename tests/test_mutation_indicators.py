@@ -572,3 +572,34 @@ def test_topsis_vector_against_loops():
         topsis_vector(x, pd.Series({"a": 1.0}), dirs)
     with pytest.raises(MissingValueError, match=r"TOPSIS \(vector\) needs complete columns"):
         topsis_vector(x.assign(a=[np.nan, 1, 2, 3, 4]), WT, dirs)
+
+
+def test_normalize_two_moderate_columns_use_their_own_distance():
+    d = pd.DataFrame({"m1": [45.0, 52.0, 60.0], "m2": [0.9, 1.0, 1.4]})
+    z, b = normalize(d, {"m1": "moderate", "m2": "moderate"}, {"m1": 50.0, "m2": 1.0}, return_bounds=True)
+    assert b.upper.to_dict() == pytest.approx({"m1": 10.0, "m2": 0.4}, abs=TOL)
+    np.testing.assert_allclose(z["m1"], [0.5, 0.8, 0.0], rtol=0, atol=TOL)
+    np.testing.assert_allclose(z["m2"], [0.75, 1.0, 0.0], rtol=0, atol=TOL)
+
+
+def test_normalize_messages_in_full():
+    with pytest.raises(SpecificationError, match=r"^use either shift= or rescale=, not both \(shifting and then "
+                                                 r"re-normalizing is a common mistake\)\.$"):
+        normalize(RAW, DIRS, TARGET, shift=0.1, rescale=0.1)
+    with pytest.raises(MissingValueError, match=r"^indicator column\(s\) p, n are entirely missing: nothing to "
+                                                r"normalize\. Fill them from another source or drop them from the "
+                                                r"indicator system\.$"):
+        normalize(RAW.assign(p=np.nan, n=np.nan), DIRS, TARGET)
+    with pytest.warns(PerYearScopeWarning, match=r"^scope='year' recomputes min and max every year: the best county "
+                                                 r"in each year gets z = 1, so scores are NOT comparable across years "
+                                                 r"\(the time trend is destroyed\)\. Use scope='pooled' for panel "
+                                                 r"trends\.$"):
+        normalize(RAW, DIRS, TARGET, scope="year")
+    _, b = normalize(RAW, DIRS, TARGET, return_bounds=True)
+    with pytest.raises(SpecificationError, match=r"^bounds were computed for other columns: \['p', 'n', 'm'\] vs "
+                                                 r"\['p', 'n'\]\.$"):
+        normalize(RAW, {"p": "+", "n": "-"}, bounds=b)
+    with pytest.warns(ConstantColumnWarning, match=r"^indicator\(s\) k, k2 are constant \(max = min\): set to z = 0 "
+                                                   r"and they get weight 0\. Drop them from the indicator system if "
+                                                   r"that is not intended\.$"):
+        normalize(RAW.assign(k=1.0, k2=2.0), dict(DIRS, k="+", k2="-"), TARGET)
