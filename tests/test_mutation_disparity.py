@@ -583,3 +583,255 @@ def test_beta_panel_gaps_controls_and_warnings():
         beta_convergence(d.assign(v=lambda f: np.where(f.index == 3, 0.0, f["v"])), "v")
     with pytest.raises(ColumnError, match="needed by the convergence analysis"):
         beta_convergence(d, "v", controls=["z"])
+
+
+# --- geographical detector (numeric core: discretize, q, F, p, interaction, risk, ecological) -------
+from scipy import stats as sps  # noqa: E402
+
+from analysis.disparity import (discretize, ecological_detector, factor_detector, interaction_detector,  # noqa: E402
+                                risk_detector)
+from analysis.disparity.geodetector import _interaction_type, _q_stats  # noqa: E402
+
+
+def geo_frame(seed=2, n=60):
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 3, n)
+    b = rng.integers(0, 4, n)
+    y = 1.0 + 0.8 * a - 0.5 * (b == 2) + rng.normal(0, 0.7, n)
+    return pd.DataFrame({"y": y, "a": a, "b": np.array(list("pqrs"))[b], "c": rng.integers(0, 2, n)})
+
+
+def q_loops(y, codes):
+    y = list(y)
+    n = len(y)
+    m = sum(y) / n
+    sst = sum((v - m) ** 2 for v in y)
+    ssw = 0.0
+    strata = {}
+    for v, c in zip(y, codes):
+        strata.setdefault(c, []).append(v)
+    for vals in strata.values():
+        mh = sum(vals) / len(vals)
+        ssw += sum((v - mh) ** 2 for v in vals)
+    return 1 - ssw / sst, strata, sst, ssw
+
+
+def test_q_statistic_f_and_p_values_by_hand():
+    d = geo_frame()
+    codes = pd.factorize(d["b"], sort=True)[0]
+    q, strata, sst, ssw = q_loops(d["y"], codes)
+    n, L = len(d), len(strata)
+    s = _q_stats(d["y"].to_numpy(), codes)
+    assert s["q"] == pytest.approx(q, abs=TOL)
+    assert (s["ssw"], s["sst"]) == (pytest.approx(ssw, abs=1e-10), pytest.approx(sst, abs=1e-10))
+    assert s["n_strata"] == L == 4
+    F = (n - L) / (L - 1) * q / (1 - q)
+    assert s["F"] == pytest.approx(F, rel=1e-12)
+    assert s["F"] == pytest.approx(sps.f_oneway(*strata.values()).statistic, rel=1e-10)
+    assert s["p_anova"] == pytest.approx(sps.f.sf(F, L - 1, n - L), rel=1e-10)
+    # CRAN geodetector's noncentrality: [sum Ybar_h^2 - (sum sqrt(N_h) Ybar_h)^2 / N] / s^2 (s^2 with ddof 1)
+    means = [np.mean(v) for v in strata.values()]
+    sizes = [len(v) for v in strata.values()]
+    for ddof in (0, 1):
+        lam = (sum(m * m for m in means) - sum(math.sqrt(k) * m for k, m in zip(sizes, means)) ** 2 / n) / (sst / (n - ddof))
+        s = _q_stats(d["y"].to_numpy(), codes, lambda_var_ddof=ddof)
+        assert s["lambda_"] == pytest.approx(lam, rel=1e-10)
+        assert s["p_compat"] == pytest.approx(sps.ncf.sf(F, L - 1, n - L, lam), rel=1e-9)
+    # a perfect partition: q = 1, F infinite
+    s = _q_stats(np.array([1.0, 1.0, 2.0, 2.0]), np.array([0, 0, 1, 1]))
+    assert s["q"] == 1.0 and s["F"] == np.inf and s["p_anova"] == 0.0
+    # empty code values (a code without rows) are not strata
+    s = _q_stats(np.array([1.0, 2.0, 4.0, 5.0]), np.array([0, 0, 2, 2]))
+    assert s["n_strata"] == 2
+
+
+def test_factor_detector_anova_and_compat_columns():
+    d = geo_frame()
+    for pv in ("anova", "geodetector_compat"):
+        out = factor_detector(d, "y", ["a", "b"], pvalue=pv)
+        assert list(out.columns) == ["factor", "q", "strata", "F", "p_value", "q_adj", "q_null_mean", "p_anova"]
+        assert out["factor"].tolist() == ["a", "b"]
+        n = len(d)
+        for _, row in out.iterrows():
+            codes = pd.factorize(d[row["factor"]], sort=True)[0]
+            s = _q_stats(d["y"].to_numpy(), codes)
+            L = s["n_strata"]
+            assert row["q"] == pytest.approx(s["q"], abs=TOL)
+            assert row["q_adj"] == pytest.approx(1 - (1 - s["q"]) * (n - 1) / (n - L), abs=TOL)
+            assert row["q_null_mean"] == pytest.approx((L - 1) / (n - 1), abs=TOL)
+            assert row["p_value"] == pytest.approx(s["p_anova"] if pv == "anova" else s["p_compat"], rel=1e-12)
+            assert row["strata"] == L
+        assert out.attrs["pvalue"] == pv and out.attrs["n_perm"] is None and out.attrs["seed"] is None
+        assert out.attrs["rows"].n_used == n
+    one = factor_detector(d, "y", "a", pvalue="anova")
+    assert one["factor"].tolist() == ["a"]
+    with pytest.raises(SpecificationError, match=r"^the default p-value \(pvalue='msr', Moran spectral "
+                                                 r"randomization\) needs the spatial weights"):
+        factor_detector(d.assign(adcode=range(len(d))), "y", ["a"])
+    with pytest.raises(SpecificationError, match="pvalue='x'"):
+        factor_detector(d, "y", ["a"], pvalue="x")
+
+
+def test_prepare_errors_and_row_report():
+    d = geo_frame()
+    d.loc[3, "y"] = np.nan
+    d.loc[7, "a"] = np.nan
+    out = factor_detector(d, "y", ["a"], pvalue="anova")
+    rep = out.attrs["rows"]
+    assert (rep.n_input, rep.n_used, rep.dropped) == (60, 58, {"missing y or factor": 2})
+    full = factor_detector(d.drop(index=[3, 7]), "y", ["a"], pvalue="anova")
+    assert out["q"].iloc[0] == pytest.approx(full["q"].iloc[0], abs=TOL)
+    assert factor_detector(geo_frame(), "y", ["a"], pvalue="anova").attrs["rows"].dropped == {}
+    with pytest.raises(ColumnError, match=r"^columns \['z'\] are not in the data\.$"):
+        factor_detector(d, "y", ["z"], pvalue="anova")
+    with pytest.raises(SpecificationError, match=r"^y column 'b' must be numeric\.$"):
+        factor_detector(d, "b", ["a"], pvalue="anova")
+    with pytest.raises(SpecificationError, match=r"^y column 'y' has infinite values\.$"):
+        factor_detector(d.assign(y=np.where(d.index == 5, np.inf, d["y"])), "y", ["a"], pvalue="anova")
+    with pytest.raises(SpecificationError, match=r"^factor 'a' has 1 stratum; it needs at least 2\.$"):
+        factor_detector(d.assign(a=1), "y", ["a"], pvalue="anova")
+    cont = d.assign(x=np.linspace(0, 1, len(d)))
+    with pytest.raises(SpecificationError, match=r"^factor 'x' looks continuous \(59 distinct values for 59 rows\); "
+                                                 r"stratify it first"):
+        factor_detector(cont, "y", ["x"], pvalue="anova")
+    # a float factor with few levels (at most half the rows) is a stratification
+    half = geo_frame().assign(x=np.repeat(np.arange(30.0), 2))
+    assert factor_detector(half, "y", ["x"], pvalue="anova")["strata"].iloc[0] == 30
+
+
+def test_interaction_types_at_their_boundaries():
+    t = 1e-9
+    assert _interaction_type(0.2, 0.3, 0.5, t) == "independent"
+    assert _interaction_type(0.2, 0.3, 0.5 + 5e-10, t) == "independent"
+    assert _interaction_type(0.2, 0.3, 0.1, t) == "weaken, nonlinear"
+    assert _interaction_type(0.2, 0.3, 0.2 - 2e-9, t) == "weaken, nonlinear"
+    assert _interaction_type(0.3, 0.2, 0.2, t) == "weaken, uni-"  # = min: within tol of lo
+    assert _interaction_type(0.2, 0.3, 0.25, t) == "weaken, uni-"
+    assert _interaction_type(0.3, 0.2, 0.3, t) == "enhance, bi-"  # = max (nested factors)
+    assert _interaction_type(0.2, 0.3, 0.4, t) == "enhance, bi-"
+    assert _interaction_type(0.2, 0.3, 0.6, t) == "enhance, nonlinear"
+    assert _interaction_type(0.2, 0.3, 0.5 + 2e-9, t) == "enhance, nonlinear"
+    assert _interaction_type(0.2, 0.3, 0.5 - 2e-9, t) == "enhance, bi-"
+
+
+def test_interaction_detector_by_hand():
+    d = geo_frame()
+    out = interaction_detector(d, "y", ["a", "b", "c"])
+    assert list(out.columns) == ["factor_1", "factor_2", "q_1", "q_2", "q_12", "interaction"]
+    assert list(zip(out["factor_1"], out["factor_2"])) == [("a", "b"), ("a", "c"), ("b", "c")]
+    for _, row in out.iterrows():
+        f1, f2 = row["factor_1"], row["factor_2"]
+        overlay = [f"{u}|{v}" for u, v in zip(d[f1], d[f2])]
+        q12 = q_loops(d["y"], overlay)[0]
+        assert row["q_12"] == pytest.approx(q12, abs=TOL)
+        assert row["q_1"] == pytest.approx(q_loops(d["y"], d[f1])[0], abs=TOL)
+        assert row["q_2"] == pytest.approx(q_loops(d["y"], d[f2])[0], abs=TOL)
+        assert row["interaction"] == _interaction_type(row["q_1"], row["q_2"], q12, 1e-9)
+    zh = interaction_detector(d, "y", ["a", "b", "c"], lang="zh")
+    assert zh["interaction"].tolist() == [{"enhance, bi-": "双因子增强", "enhance, nonlinear": "非线性增强",
+                                           "independent": "独立"}[k] for k in out["interaction"]]
+    assert out.attrs["rows"].n_used == 60
+    # overlay labels must not collide: "1" + "11" vs "11" + "1"
+    e = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0, 1.5, 3.5], "f": ["1", "11", "1", "11", "1", "11"],
+                      "g": ["11", "1", "11", "1", "1", "11"]})
+    r = interaction_detector(e, "y", ["f", "g"])
+    assert r["q_12"].iloc[0] == pytest.approx(q_loops(e["y"], list(zip(e["f"], e["g"])))[0], abs=TOL)
+    with pytest.raises(SpecificationError, match=r"^the interaction detector needs at least two factors\.$"):
+        interaction_detector(d, "y", ["a"])
+
+
+def test_risk_detector_welch_by_hand():
+    d = geo_frame()
+    d = pd.concat([d, pd.DataFrame({"y": [9.0], "a": [7], "b": ["p"], "c": [0]})], ignore_index=True)
+    res = risk_detector(d, "y", "a")
+    m = res["means"]
+    assert list(m.columns) == ["stratum", "n", "mean"] and m["stratum"].tolist() == [0, 1, 2, 7]
+    for _, row in m.iterrows():
+        v = d.loc[d["a"] == row["stratum"], "y"]
+        assert row["n"] == len(v) and row["mean"] == pytest.approx(v.mean(), abs=TOL)
+    assert res["singletons"] == [7]
+    t = res["tests"]
+    assert list(zip(t["stratum_1"], t["stratum_2"])) == [(0, 1), (0, 2), (1, 2)]
+    for _, row in t.iterrows():
+        va = d.loc[d["a"] == row["stratum_1"], "y"].to_numpy()
+        vb = d.loc[d["a"] == row["stratum_2"], "y"].to_numpy()
+        ref = sps.ttest_ind(va, vb, equal_var=False)
+        assert row["t"] == pytest.approx(ref.statistic, rel=1e-10)
+        assert row["p_value"] == pytest.approx(ref.pvalue, rel=1e-8)
+        sa, sb = va.var(ddof=1) / len(va), vb.var(ddof=1) / len(vb)
+        assert row["df"] == pytest.approx((sa + sb) ** 2 / (sa**2 / (len(va) - 1) + sb**2 / (len(vb) - 1)), rel=1e-12)
+        assert row["significant"] == (ref.pvalue < 0.05)
+    assert "p_adjusted" not in t.columns
+    cran = risk_detector(d, "y", "a", compat="cran")["tests"]
+    np.testing.assert_array_equal(cran["df"], np.round(t["df"]))
+    for _, row in cran.iterrows():
+        assert row["p_value"] == pytest.approx(2 * sps.t.sf(abs(row["t"]), row["df"]), rel=1e-10)
+    holm = risk_detector(d, "y", "a", adjust="holm", alpha=0.01)["tests"]
+    p = t["p_value"].to_numpy()
+    order = np.argsort(p)
+    adj = np.empty(3)
+    running = 0.0
+    for rank, i in enumerate(order):  # Holm step-down: max over earlier of (m - rank) p, capped at 1
+        running = max(running, min(1.0, (3 - rank) * p[i]))
+        adj[i] = running
+    np.testing.assert_allclose(holm["p_adjusted"], adj, rtol=1e-12)
+    assert holm["significant"].tolist() == list(adj < 0.01)
+    assert res["rows"].n_used == 61
+    # only singletons: no tests, no columns to flag
+    s = pd.DataFrame({"y": [1.0, 2.0, 3.0], "a": [0, 1, 2]})
+    r = risk_detector(s, "y", "a", adjust="holm")
+    assert r["tests"].empty and r["singletons"] == [0, 1, 2]
+
+
+def test_ecological_detector_by_hand():
+    d = geo_frame()
+    out = ecological_detector(d, "y", ["a", "b", "c"])
+    assert list(out.columns) == ["factor_1", "factor_2", "F", "p_value", "significant"]
+    n = len(d)
+    for _, row in out.iterrows():
+        ssw1 = q_loops(d["y"], d[row["factor_1"]])[3]
+        ssw2 = q_loops(d["y"], d[row["factor_2"]])[3]
+        F = ssw1 / ssw2
+        assert row["F"] == pytest.approx(F, rel=1e-12)
+        p = 2 * min(sps.f.sf(F, n - 1, n - 1), sps.f.cdf(F, n - 1, n - 1))
+        assert row["p_value"] == pytest.approx(p, rel=1e-10)
+        assert row["significant"] == (p < 0.05)
+    assert ecological_detector(d, "y", ["a", "b"], alpha=0.999)["significant"].iloc[0] == bool(out["p_value"].iloc[0] < 0.999)
+    cran = ecological_detector(d, "y", ["a", "b", "c"], compat="cran")
+    crit = sps.f.ppf(0.9, n - 1, n - 1)
+    for _, row in cran.iterrows():
+        q1 = q_loops(d["y"], d[row["factor_1"]])[0]
+        q2 = q_loops(d["y"], d[row["factor_2"]])[0]
+        assert row["F"] == pytest.approx(q2 / q1, rel=1e-12)
+        assert np.isnan(row["p_value"])
+        assert row["significant"] == bool(q2 / q1 > crit or q1 / q2 > crit)
+    assert out.attrs["rows"].n_used == n
+
+
+def test_discretize_methods_by_hand():
+    x = np.array([5.0, 1.0, 3.0, 9.0, 7.0, 2.0, 8.0, 4.0, 6.0, 10.0])
+    q = discretize(x, "quantile", k=4)
+    cuts = np.quantile(x, [0.25, 0.5, 0.75])
+    assert q.tolist() == [sum(c < v for c in cuts) for v in x]  # upper-inclusive
+    e = discretize(x, "equal", k=3)
+    edges = [1.0 + 3.0, 1.0 + 6.0]
+    assert e.tolist() == [sum(c < v for c in edges) for v in x]
+    assert discretize(x, k=5).max() == 4 and discretize(x).tolist() == discretize(x, "quantile", 5).tolist()
+    import mapclassify
+
+    nat = discretize(x, "natural", k=3)
+    bins = mapclassify.FisherJenks(x, k=3).bins[:-1]
+    assert nat.tolist() == [sum(c < v for c in bins) for v in x]
+    sd_ = discretize(x, "sd")
+    sb = mapclassify.StdMean(x).bins[:-1]
+    assert sd_.tolist() == [sum(c < v for c in np.unique(sb)) for v in x]
+    # tied cut-offs are merged (cut-offs 1, 1, 1.75 -> 1, 1.75)
+    t = discretize(np.array([1.0, 1.0, 1.0, 1.0, 2.0, 3.0]), "quantile", k=4)
+    assert t.tolist() == [0, 0, 0, 0, 2, 2]
+    with pytest.raises(SpecificationError, match=r"^cannot discretize missing values \(row 1\)\.$"):
+        discretize([1.0, np.nan, 2.0])
+    with pytest.raises(SpecificationError, match=r"^k must be at least 2\.$"):
+        discretize(x, k=1)
+    discretize(x, k=2)
+    with pytest.raises(SpecificationError, match="method='jenks'"):
+        discretize(x, "jenks")
