@@ -603,3 +603,198 @@ def test_normalize_messages_in_full():
                                                    r"and they get weight 0\. Drop them from the indicator system if "
                                                    r"that is not intended\.$"):
         normalize(RAW.assign(k=1.0, k2=2.0), dict(DIRS, k="+", k2="-"), TARGET)
+
+
+# --- build_index (index.py) ---------------------------------------------------------------------------
+from analysis.errors import DuplicateKeyError  # noqa: E402
+from analysis.indicators import build_index  # noqa: E402
+
+IND = {"label": "L", "label_zh": "标签", "unit": "u"}
+SYS2 = {"name": "t", "subsystems": [
+    {"key": "s1", "label": "S one", "label_zh": "一", "indicators": [
+        dict(IND, column="a", direction="+", label="A", label_zh="甲"),
+        dict(IND, column="b", direction="-", label="B", label_zh="乙")]},
+    {"key": "s2", "label": "S two", "label_zh": "二", "indicators": [
+        dict(IND, column="c", direction="+", label="C", label_zh="丙"),
+        dict(IND, column="d", direction="+", label="D", label_zh="丁")]}]}
+DIRS4 = {"a": "+", "b": "-", "c": "+", "d": "+"}
+
+
+def panel4(seed=0, n=6, years=(2018, 2019, 2020)):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        for t in years:
+            rows.append({"county": f"c{i}", "year": t, "a": rng.uniform(1, 10) + t - 2018, "b": rng.uniform(0, 5),
+                         "c": rng.uniform(10, 20), "d": rng.uniform(0, 1)})
+    return pd.DataFrame(rows)
+
+
+def test_build_index_weighted_sum_by_hand():
+    d = panel4()
+    r = build_index(d, SYS2)
+    z = minmax_loops(d, DIRS4, {})
+    _, _, w = entropy_loops(z)
+    w = pd.Series(w)
+    np.testing.assert_allclose(r.z.to_numpy(), z.to_numpy(), rtol=0, atol=TOL)
+    np.testing.assert_allclose(r.weight[list("abcd")], w[list("abcd")], rtol=0, atol=TOL)
+    W1, W2 = w["a"] + w["b"], w["c"] + w["d"]
+    np.testing.assert_allclose(r.U["s1"], (z["a"] * w["a"] + z["b"] * w["b"]) / W1, rtol=0, atol=TOL)
+    np.testing.assert_allclose(r.U["s2"], (z["c"] * w["c"] + z["d"] * w["d"]) / W2, rtol=0, atol=TOL)
+    np.testing.assert_allclose(r.score, z.to_numpy() @ w[list("abcd")].to_numpy(), rtol=0, atol=TOL)
+    assert r.score.name == "integration_index"
+    t = r.weights.set_index("column")
+    np.testing.assert_allclose(t["subsystem_weight"], [W1, W1, W2, W2], rtol=0, atol=TOL)
+    np.testing.assert_allclose(t["weight_within"], [w["a"] / W1, w["b"] / W1, w["c"] / W2, w["d"] / W2], rtol=0, atol=TOL)
+    e, dd, _ = entropy_loops(z)
+    np.testing.assert_allclose(t["entropy_e"], [e[c] for c in "abcd"], rtol=0, atol=TOL)
+    np.testing.assert_allclose(t["entropy_d"], [dd[c] for c in "abcd"], rtol=0, atol=TOL)
+    assert "fixed_weight" not in t.columns
+    np.testing.assert_allclose(r.subsystem_weights.to_numpy(), [W1, W2], rtol=0, atol=TOL)
+    assert r.settings == {"system": "t", "weights": "entropy", "combine": None, "combine_alpha": None,
+                          "scope": "pooled", "method": "weighted_sum", "topsis_variant": None, "shift": 0.0,
+                          "rescale": None, "missing": "raise", "missing_report": {}, "entity": "county",
+                          "time": "year", "n_rows": 18, "entropy_k": pytest.approx(1 / math.log(18), abs=TOL)}
+    f = r.to_frame()
+    assert list(f.columns) == ["county", "year", "s1", "s2", "score"]
+    assert f["county"].tolist() == d["county"].tolist()
+    np.testing.assert_allclose(f["score"], r.score, rtol=0, atol=0)
+    assert (r.rows.n_input, r.rows.n_used) == (18, 18)
+
+
+def test_build_index_topsis_by_hand():
+    d = panel4(seed=1)
+    r = build_index(d, SYS2, method="topsis", weights="equal")
+    z = minmax_loops(d, DIRS4, {})
+    for key, cols in (("s1", ["a", "b"]), ("s2", ["c", "d"])):
+        v = [[z.loc[i, c] * 0.5 for c in cols] for i in z.index]  # weights within: 1/2 each
+        vp = [max(row[j] for row in v) for j in range(2)]
+        vm = [min(row[j] for row in v) for j in range(2)]
+        np.testing.assert_allclose(r.U[key], [x[2] for x in topsis_loops(v, vp, vm)], rtol=0, atol=TOL)
+        np.testing.assert_allclose(r.ideal[key][0], vp, rtol=0, atol=TOL)
+    v = [[z.loc[i, c] * 0.25 for c in "abcd"] for i in z.index]
+    vp = [max(row[j] for row in v) for j in range(4)]
+    vm = [min(row[j] for row in v) for j in range(4)]
+    np.testing.assert_allclose(r.score, [x[2] for x in topsis_loops(v, vp, vm)], rtol=0, atol=TOL)
+    np.testing.assert_allclose(r.ideal["composite"][1], vm, rtol=0, atol=TOL)
+    assert r.settings["topsis_variant"] == "minmax" and r.settings["method"] == "topsis"
+    rv = build_index(d, SYS2, method="topsis", weights="equal", topsis_variant="vector")
+    ref = topsis_vector(d[list("abcd")], pd.Series(0.25, index=list("abcd")), DIRS4)["closeness"]
+    np.testing.assert_allclose(rv.score, ref, rtol=0, atol=TOL)
+    ref1 = topsis_vector(d[["a", "b"]], pd.Series(0.5, index=["a", "b"]), DIRS4)["closeness"]
+    np.testing.assert_allclose(rv.U["s1"], ref1, rtol=0, atol=TOL)
+    assert rv.settings["topsis_variant"] == "vector" and rv.ideal == {}
+    with pytest.raises(SpecificationError, match=r"^transform\(\) needs scope='pooled' and min-max normalization\.$"):
+        rv.transform(d)
+
+
+def test_build_index_per_year_weights():
+    d = panel4(seed=2)
+    with pytest.warns(PerYearScopeWarning):
+        r = build_index(d, SYS2, scope="year")
+    per = {}
+    for y in (2018, 2019, 2020):
+        rows = d[d["year"] == y]
+        z = minmax_loops(rows, DIRS4, {})
+        per[y] = pd.Series(entropy_loops(z)[2])[list("abcd")]
+        np.testing.assert_allclose(r.score[rows.index], z.to_numpy() @ per[y].to_numpy(), rtol=0, atol=TOL)
+    mean_w = (per[2018] + per[2019] + per[2020]) / 3
+    np.testing.assert_allclose(r.weight[list("abcd")], mean_w, rtol=0, atol=TOL)
+    t = r.weights.set_index("column")
+    np.testing.assert_allclose(t["weight_2019"], per[2019], rtol=0, atol=TOL)
+    assert list(r.weight_matrix.columns) == list("abcd") and r.weight_matrix.index.equals(d.index)
+    np.testing.assert_allclose(r.weight_matrix.loc[d.index[d["year"] == 2020][0]], per[2020], rtol=0, atol=TOL)
+    assert r.settings["entropy_k"] == "1/ln(n) within each year" and r.settings["scope"] == "year"
+
+
+def test_build_index_weight_specs_and_views():
+    d = panel4(seed=3)
+    r = build_index(d, SYS2, weights=["entropy", "critic"], combine="linear", alpha=0.4)
+    e = build_index(d, SYS2).weight
+    c = build_index(d, SYS2, weights="critic").weight
+    np.testing.assert_allclose(r.weight, 0.4 * e + 0.6 * c, rtol=0, atol=TOL)
+    t = r.weights.set_index("column")
+    np.testing.assert_allclose(t["weight_entropy"], e, rtol=0, atol=TOL)
+    np.testing.assert_allclose(t["weight_critic"], c, rtol=0, atol=TOL)
+    assert r.settings["weights"] == ["entropy", "critic"] and r.settings["combine"] == "linear"
+    assert r.settings["combine_alpha"] == pytest.approx([0.4, 0.6], abs=TOL)
+    ex = build_index(d, SYS2, weights={"a": 0.1, "b": 0.2, "c": 0.3, "d": 0.4})
+    assert ex.settings["weights"] == "explicit" and ex.settings["combine"] is None
+    np.testing.assert_allclose(ex.weight, [0.1, 0.2, 0.3, 0.4], rtol=0, atol=0)
+    cvr = build_index(d, SYS2, weights="cv").weights.set_index("column")
+    x = d[list("abcd")]
+    np.testing.assert_allclose(cvr["cv_raw"], [sd1(col(x, k)) / mean(col(x, k)) for k in "abcd"], rtol=0, atol=TOL)
+    cr = build_index(d, SYS2, weights="critic").weights.set_index("column")
+    np.testing.assert_allclose(cr["critic_sigma"], [sd1(col(minmax_loops(d, DIRS4, {}), k)) for k in "abcd"],
+                               rtol=0, atol=TOL)
+    # weights table for a paper, both languages
+    en = r.weights_table("en")
+    assert list(en.columns) == ["subsystem", "indicator", "unit", "direction", "weight", "weight within subsystem",
+                                "subsystem weight"]
+    assert en["subsystem"].tolist() == ["S one", "S one", "S two", "S two"]
+    assert en["indicator"].tolist() == ["A", "B", "C", "D"] and en["direction"].tolist() == list("+-++")
+    zh = r.weights_table()
+    assert list(zh.columns) == ["子系统", "指标", "单位", "方向", "权重", "子系统内权重", "子系统权重"]
+    assert zh["子系统"].tolist() == ["一", "一", "二", "二"] and zh["指标"].tolist() == ["甲", "乙", "丙", "丁"]
+    np.testing.assert_allclose(zh["权重"], r.weight, rtol=0, atol=0)
+    np.testing.assert_allclose(zh["子系统内权重"], t["weight_within"], rtol=0, atol=0)
+    np.testing.assert_allclose(zh["子系统权重"], t["subsystem_weight"], rtol=0, atol=0)
+    with pytest.raises(SpecificationError, match="lang='fr'"):
+        r.weights_table("fr")
+    s = r.summary()
+    assert s.startswith("Integration index (weighted_sum, weights=['entropy', 'critic'], scope=pooled) on "
+                        "indicator system 't'")
+    assert "reference: " in s and "rows used: 18 of 18" in s and "weight_within" in s and "count" in s
+    # shift and rescale are undone by unshifted_z
+    zs = build_index(d, SYS2, shift=0.01)
+    np.testing.assert_allclose(zs.unshifted_z(), build_index(d, SYS2).z, rtol=0, atol=TOL)
+    assert zs.settings["shift"] == 0.01
+    zr = build_index(d, SYS2, rescale=0.1)
+    np.testing.assert_allclose(zr.z, 0.1 + 0.8 * build_index(d, SYS2).z, rtol=0, atol=TOL)
+    np.testing.assert_allclose(zr.unshifted_z(), build_index(d, SYS2).z, rtol=0, atol=TOL)
+
+
+def test_build_index_zero_weight_subsystem_and_errors():
+    d = panel4(seed=4)
+    with pytest.warns(RuntimeWarning, match=r"^subsystem 's2': all its indicators have weight 0 \(constant\?\); "
+                                            r"its score U is NaN\.$"):
+        r = build_index(d, SYS2, weights={"a": 0.5, "b": 0.5, "c": 0.0, "d": 0.0})
+    assert r.U["s2"].isna().all() and r.U["s1"].notna().all()
+    assert r.weights.set_index("column")["weight_within"].iloc[2:].isna().all()
+    with pytest.raises(SpecificationError, match=r"^build_index needs a pandas DataFrame"):
+        build_index(d.to_numpy(), SYS2)
+    with pytest.raises(ColumnError, match=r"^key column 'region' is not in the data; pass entity=/time="):
+        build_index(d, SYS2, entity="region")
+    with pytest.raises(SpecificationError, match=r"^scope='year' needs a time column\.$"):
+        build_index(d, SYS2, scope="year", time=None)
+    with pytest.raises(SpecificationError, match=r"^shift/rescale apply to min-max normalization, not to vector TOPSIS\.$"):
+        build_index(d, SYS2, method="topsis", topsis_variant="vector", shift=0.1)
+    with pytest.raises(SpecificationError, match=r"^shift/rescale"):
+        build_index(d, SYS2, method="topsis", topsis_variant="vector", rescale=0.0)
+    build_index(d, SYS2, method="topsis", shift=0.1)  # min-max TOPSIS accepts a shift
+    with pytest.raises(SpecificationError, match=r"^only 1 usable rows: an index needs at least two\.$"):
+        build_index(d.iloc[:1], SYS2)
+    with pytest.raises(DuplicateKeyError, match=r"^2 rows share a county/year key, e\.g\. row c0/2018\. Keep one row"):
+        build_index(pd.concat([d, d.iloc[[0]]], ignore_index=True), SYS2)
+    # a cross-section without keys: duplicates are allowed, rows named by index
+    cs = build_index(d, SYS2, entity=None, time=None)
+    assert cs.keys.shape == (18, 0) and cs.settings["entity"] is None
+    bad = d.copy()
+    bad.loc[[2, 5], "c"] = np.nan
+    bad.loc[5, "a"] = np.nan
+    with pytest.raises(MissingValueError, match=r"^2 of 18 rows have missing indicator cells: a \(1\), c \(2\); "
+                                                r"rows c0/2020, c1/2020 \(county/year\)\. The entropy method"):
+        build_index(bad, SYS2)
+    with pytest.raises(MissingValueError, match=r"cells: a \(1\), c \(2\); rows 2, 5 \(None/None\)"):
+        build_index(bad, SYS2, entity=None, time=None)
+    with pytest.raises(SpecificationError, match=r"^missing='interpolate' needs entity and time columns\.$"):
+        build_index(bad, SYS2, entity=None, time=None, missing="interpolate")
+    dr = build_index(bad, SYS2, missing="drop")
+    assert dr.rows.dropped == {"missing indicator cell (listwise)": 2}
+    assert dr.settings["missing_report"] == {"cells_missing": {"a": 1, "c": 2}}
+    with pytest.raises(MissingValueError, match=r"^indicator column\(s\) \['d'\] are entirely missing"):
+        build_index(d.assign(d=np.nan), SYS2)
+    for opt, val in (("scope", "all"), ("method", "ahp"), ("missing", "fill"), ("combine", "sum"),
+                     ("topsis_variant", "x")):
+        with pytest.raises(SpecificationError, match=f"{opt}='{val}'"):
+            build_index(d, SYS2, **{opt: val})
