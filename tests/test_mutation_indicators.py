@@ -798,3 +798,14 @@ def test_build_index_zero_weight_subsystem_and_errors():
                      ("topsis_variant", "x")):
         with pytest.raises(SpecificationError, match=f"{opt}='{val}'"):
             build_index(d, SYS2, **{opt: val})
+
+
+def test_topsis_messages_and_one_row_vector():
+    with pytest.raises(SpecificationError, match=r"^TOPSIS weights: missing weights for \['c'\]"):
+        topsis(Z, pd.Series({"a": 0.5, "b": 0.5}))
+    with pytest.raises(SpecificationError, match=r"^TOPSIS weights: missing weights for \['c'\]"):
+        topsis_vector(Z + 1, pd.Series({"a": 0.5, "b": 0.5}), {"a": "+", "b": "+", "c": "+"})
+    # one row is accepted; it is its own ideal and anti-ideal, so its closeness is NaN (with the warning)
+    with pytest.warns(RuntimeWarning, match=r"1 row\(s\) have D\+ = D- = 0"):
+        one = topsis_vector((Z + 1).iloc[[0]], WT, {"a": "+", "b": "-", "c": "+"})
+    assert one["closeness"].isna().all() and len(one) == 1
