@@ -835,3 +835,70 @@ def test_discretize_methods_by_hand():
     discretize(x, k=2)
     with pytest.raises(SpecificationError, match="method='jenks'"):
         discretize(x, "jenks")
+
+
+def test_spatial_markov_weighted_w_labels_empty_rows_and_names():
+    import libpysal
+
+    panel = lognormal_panel(n=12, years=3, seed=0).rename(columns={"county": "id", "year": "t"})
+    ids = sorted(panel["id"].unique())
+    n = len(ids)
+    nb = {ids[i]: [ids[(i - 1) % n], ids[(i + 1) % n], ids[(i + 2) % n]] for i in range(n)}
+    wt = {ids[i]: [1.0, 2.0, 5.0] for i in range(n)}  # not binary: the lag is a weighted mean
+    w = libpysal.weights.W(nb, wt)
+    res = spatial_markov(panel, "v", w, k=3, entity="id", time="t")
+    wide = panel.pivot(index="id", columns="t", values="v")
+    y = (wide / wide.mean(axis=0)).to_numpy()
+    pos = {c: i for i, c in enumerate(wide.index)}
+    lag = np.array([[sum(wv * y[pos[j], t] for j, wv in zip(nb[c], wt[c])) / 8.0 for t in range(3)] for c in wide.index])
+    cuts = np.quantile(y.ravel(), [1 / 3, 2 / 3])
+    s, ls = classes_by_hand(y, cuts), classes_by_hand(lag, cuts)
+    T = np.zeros((3, 3, 3), int)
+    for i in range(n):
+        for t in range(2):
+            T[ls[i, t], s[i, t], s[i, t + 1]] += 1
+    assert any((T[L].sum(axis=1) == 0).any() for L in range(3)), "the example needs an empty row"
+    for L in range(3):
+        c = res.conditional_counts[f"L{L + 1}"]
+        assert c.to_numpy().tolist() == T[L].tolist()
+        assert list(c.index) == ["S1", "S2", "S3"] == list(c.columns)
+        rows = T[L].sum(axis=1, keepdims=True)
+        # giddy (fill_empty_classes=False) leaves a state never seen under this lag class as a row of
+        # zeros; giddy's fill option would put 1 on the diagonal instead, which invents a transition
+        expected = np.where(rows > 0, T[L] / np.where(rows > 0, rows, 1), 0.0)
+        p = res.conditional_probabilities[f"L{L + 1}"]
+        np.testing.assert_allclose(p.to_numpy(), expected, rtol=0, atol=TOL)
+        assert list(p.index) == ["S1", "S2", "S3"]
+    assert list(res.counts.index) == ["S1", "S2", "S3"] and (res.counts.dtypes == np.int64).all()
+    total = T.sum(axis=0)
+    np.testing.assert_allclose(res.probabilities.to_numpy(), total / total.sum(axis=1, keepdims=True), rtol=0, atol=TOL)
+    f = res.to_frame()
+    assert f["from"].tolist()[:4] == ["S1", "S1", "S1", "S2"] and f["to"].tolist()[:4] == ["S1", "S2", "S3", "S1"]
+    # the default k is 4 (quartiles)
+    big = lognormal_panel(n=24, years=4, seed=9)
+    bids = sorted(big["county"].unique())
+    r4 = spatial_markov(big, "v", _ring_w(bids))
+    assert r4.counts.shape == (4, 4) and len(r4.cutoffs) == 3 and r4.settings["k"] == 4
+    assert len(r4.conditional_counts) == 4
+
+
+def test_spatial_markov_messages_list_at_most_eight():
+    import libpysal
+
+    panel = lognormal_panel(n=10, years=3)
+    ids = sorted(panel["county"].unique())
+    other = [f"x{i}" for i in range(10)]
+    w = _ring_w(other)
+    with pytest.raises(WeightsMatrixError, match=r"in panel not W: \['u00', 'u01', 'u02', 'u03', 'u04', 'u05', 'u06', "
+                                                 r"'u07'\]; in W not panel: \['x0', 'x1', 'x2', 'x3', 'x4', 'x5', "
+                                                 r"'x6', 'x7'\]\)\.$"):
+        spatial_markov(panel, "v", w, k=2)
+    nb = {c: [] for c in ids}
+    nb[ids[0]] = [ids[1]]
+    nb[ids[1]] = [ids[0]]
+    wi = libpysal.weights.W(nb, silence_warnings=True)
+    with pytest.raises(WeightsMatrixError, match=r"^W has islands \['u02', 'u03', 'u04', 'u05', 'u06', 'u07', 'u08', "
+                                                 r"'u09'\]: attach them to their nearest neighbour first\.$"):
+        spatial_markov(panel, "v", wi, k=2)
+    with pytest.raises(MissingValueError, match=r"^spatial_markov supports pooled \(fixed=True\) cut-offs only\.$"):
+        spatial_markov(panel, "v", _ring_w(ids), k=2, fixed=False)
