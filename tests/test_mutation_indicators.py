@@ -809,3 +809,54 @@ def test_topsis_messages_and_one_row_vector():
     with pytest.warns(RuntimeWarning, match=r"1 row\(s\) have D\+ = D- = 0"):
         one = topsis_vector((Z + 1).iloc[[0]], WT, {"a": "+", "b": "-", "c": "+"})
     assert one["closeness"].isna().all() and len(one) == 1
+
+
+SYS3 = {"name": "t3", "subsystems": [
+    {"key": "s1", "label": "S one", "label_zh": "一", "indicators": [
+        dict(IND, column="a", direction="+"), dict(IND, column="b", direction="-")]},
+    {"key": "s2", "label": "S two", "label_zh": "二", "indicators": [
+        dict(IND, column="c", direction="moderate", target=15.0), dict(IND, column="d", direction="+")]}]}
+
+
+def test_transform_uses_the_stored_bounds_and_weights():
+    d = panel4(seed=5)
+    d.index = d.index + 100  # not a RangeIndex
+    for method in ("weighted_sum", "topsis"):
+        r = build_index(d, SYS3, method=method)
+        part = d.iloc[:5]  # a subset has other min/max: only the stored bounds reproduce the scores
+        out = r.transform(part)
+        np.testing.assert_allclose(out.to_numpy(), r.score.loc[part.index].to_numpy(), rtol=0, atol=1e-12)
+        assert out.index.equals(part.index) and out.name == "integration_index"
+    r = build_index(d.rename(columns={"year": "t"}), SYS3, time="t")
+    part = d.rename(columns={"year": "t"}).iloc[3:9]
+    np.testing.assert_allclose(r.transform(part).to_numpy(), r.score.loc[part.index].to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_coupling_view_passes_labels_and_options():
+    from analysis.coupling import coupling_coordination
+
+    r = build_index(panel4(seed=6), SYS2)
+    got = r.coupling()
+    assert got.labels == {"s1": ("S one", "一"), "s2": ("S two", "二")}
+    ref = coupling_coordination(r.U, model="wang", labels=r.subsystem_labels)
+    pd.testing.assert_frame_equal(got.frame, ref.frame)
+    w = r.coupling(weights={"s1": 0.7, "s2": 0.3})
+    ref_w = coupling_coordination(r.U, model="wang", weights={"s1": 0.7, "s2": 0.3})
+    pd.testing.assert_frame_equal(w.frame, ref_w.frame)
+    assert not w.frame.equals(got.frame)
+
+
+def test_missing_error_message_in_full_and_with_one_key():
+    d = panel4(seed=7)
+    d.loc[4, "b"] = np.nan
+    with pytest.raises(MissingValueError, match=r"^1 of 18 rows have missing indicator cells: b \(1\); row c1/2019 "
+                                                r"\(county/year\)\. The entropy method needs complete data\. Fix: "
+                                                r"interpolate within county first \(analysis\.panel\.interpolate\), or "
+                                                r"pass missing='interpolate' \(linear in time within each county, ends "
+                                                r"carried from the nearest observed year; counts reported\) or "
+                                                r"missing='drop' \(listwise deletion; counts reported\)\.$"):
+        build_index(d, SYS2)
+    cs = panel4(seed=7, n=8, years=(2020,))
+    cs.loc[4, "b"] = np.nan
+    with pytest.raises(MissingValueError, match=r"b \(1\); row 4 \(county/None\)"):
+        build_index(cs, SYS2, time=None)
