@@ -870,8 +870,16 @@ def test_spatial_markov_weighted_w_labels_empty_rows_and_names():
         np.testing.assert_allclose(p.to_numpy(), expected, rtol=0, atol=TOL)
         assert list(p.index) == ["S1", "S2", "S3"]
     assert list(res.counts.index) == ["S1", "S2", "S3"] and (res.counts.dtypes == np.int64).all()
+    assert all((c.dtypes == np.int64).all() for c in res.conditional_counts.values())
     total = T.sum(axis=0)
-    np.testing.assert_allclose(res.probabilities.to_numpy(), total / total.sum(axis=1, keepdims=True), rtol=0, atol=TOL)
+    P = total / total.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(res.probabilities.to_numpy(), P, rtol=0, atol=TOL)
+    vals, vecs = np.linalg.eig(P.T)
+    pi = np.real(vecs[:, np.argmin(np.abs(vals - 1))])
+    np.testing.assert_allclose(np.ravel(res.steady_state), pi / pi.sum(), rtol=0, atol=1e-10)  # 1e-10: eigen solver
+    assert (res.rows.n_input, res.rows.n_used) == (36, 36)
+    assert list(res.states.index) == list(wide.index) and list(res.states.columns) == [2000, 2001, 2002]
+    assert (res.states.to_numpy() == s).all()
     f = res.to_frame()
     assert f["from"].tolist()[:4] == ["S1", "S1", "S1", "S2"] and f["to"].tolist()[:4] == ["S1", "S2", "S3", "S1"]
     # the default k is 4 (quartiles)
