@@ -860,3 +860,16 @@ def test_missing_error_message_in_full_and_with_one_key():
     cs.loc[4, "b"] = np.nan
     with pytest.raises(MissingValueError, match=r"b \(1\); row 4 \(county/None\)"):
         build_index(cs, SYS2, time=None)
+
+
+def test_summary_text_layout():
+    r = build_index(panel4(seed=8), SYS2)
+    lines = r.summary().split("\n")
+    assert lines[0] == "Integration index (weighted_sum, weights=entropy, scope=pooled) on indicator system 't'"
+    assert lines[1] == f"reference: {r.reference}" and lines[2] == "rows used: 18 of 18 (none dropped)"
+    head = lines[3].split()
+    assert head == ["subsystem", "column", "direction", "weight", "weight_within"]  # no index column
+    for line, (_, row) in zip(lines[4:8], r.weights.iterrows()):
+        assert line.split() == [row["subsystem"], row["column"], row["direction"], f"{row['weight']:.6f}",
+                                f"{row['weight_within']:.6f}"]
+    assert lines[8].split() == ["count", "18.000000"]
