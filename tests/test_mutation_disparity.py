@@ -910,3 +910,16 @@ def test_spatial_markov_messages_list_at_most_eight():
         spatial_markov(panel, "v", wi, k=2)
     with pytest.raises(MissingValueError, match=r"^spatial_markov supports pooled \(fixed=True\) cut-offs only\.$"):
         spatial_markov(panel, "v", _ring_w(ids), k=2, fixed=False)
+
+
+def test_ecological_f_above_one_and_discretize_none():
+    d = geo_frame()
+    out = ecological_detector(d, "y", ["c", "a"])  # 2 strata vs 3: SSW_c > SSW_a, so F > 1 (upper tail)
+    n = len(d)
+    F = q_loops(d["y"], d["c"])[3] / q_loops(d["y"], d["a"])[3]
+    assert F > 1 and out["F"].iloc[0] == pytest.approx(F, rel=1e-12)
+    p = 2 * min(sps.f.sf(F, n - 1, n - 1), sps.f.cdf(F, n - 1, n - 1))
+    assert p == pytest.approx(2 * sps.f.sf(F, n - 1, n - 1), rel=1e-12)
+    assert out["p_value"].iloc[0] == pytest.approx(p, rel=1e-10)
+    with pytest.raises(SpecificationError, match=r"^cannot discretize missing values \(row 1\)\.$"):
+        discretize([1.0, None, 2.0])
