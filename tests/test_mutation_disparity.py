@@ -923,3 +923,17 @@ def test_ecological_f_above_one_and_discretize_none():
     assert out["p_value"].iloc[0] == pytest.approx(p, rel=1e-10)
     with pytest.raises(SpecificationError, match=r"^cannot discretize missing values \(row 1\)\.$"):
         discretize([1.0, None, 2.0])
+
+
+def test_sigma_convergence_more_edges():
+    d = pd.DataFrame({"year": [1, 1, 2, 2], "v": [0.0, 0.5, 2.0, -1.0]})
+    with pytest.raises(NegativeValueError, match=r"not positive at rows 0, 3\. "):  # 0.5 is positive
+        sigma_convergence(d, "v")
+    with pytest.raises(NegativeValueError, match=r"not positive at row 0\. "):  # a zero alone
+        sigma_convergence(pd.DataFrame({"year": [1, 1], "v": [0.0, 2.0]}), "v")
+    with pytest.raises(ColumnError, match=r"\['w'\] needed by the convergence analysis"):
+        sigma_convergence(d, "w")
+    empty = sigma_convergence(d.iloc[:0], "v")
+    assert (empty.rows.n_used, empty.rows.dropped) == (0, {"missing v": 0})
+    theta, _ = convergence_speed(-0.2)  # default: annual (years = 1)
+    assert theta == pytest.approx(-math.log(0.8), abs=TOL)
