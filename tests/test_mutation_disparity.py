@@ -937,3 +937,19 @@ def test_sigma_convergence_more_edges():
     assert (empty.rows.n_used, empty.rows.dropped) == (0, {"missing v": 0})
     theta, _ = convergence_speed(-0.2)  # default: annual (years = 1)
     assert theta == pytest.approx(-math.log(0.8), abs=TOL)
+
+
+def test_risk_detector_small_strata_default_alpha_and_adjusted_flags():
+    d = pd.DataFrame({"y": [0.0, 1.0, 0.2, 1.2, 0.5, 5.0, 6.0, 5.5], "f": list("AABBBCCC")})
+    res = risk_detector(d, "y", "f")
+    t = res["tests"]
+    assert list(zip(t["stratum_1"], t["stratum_2"])) == [("A", "B"), ("A", "C"), ("B", "C")]  # A has 2 units
+    assert res["singletons"] == []
+    assert t["significant"].tolist() == (t["p_value"] < 0.05).tolist()  # default alpha 0.05
+    assert not t["significant"].all() and t["significant"].any()
+    holm_ref = risk_detector(d, "y", "f", adjust="holm")["tests"]
+    i = int(np.argmax(holm_ref["p_adjusted"].to_numpy() > holm_ref["p_value"].to_numpy()))
+    alpha = float(holm_ref["p_value"].iloc[i] + holm_ref["p_adjusted"].iloc[i]) / 2  # between raw and adjusted
+    flagged = risk_detector(d, "y", "f", adjust="holm", alpha=alpha)["tests"]
+    assert flagged["significant"].tolist() == (flagged["p_adjusted"] < alpha).tolist()
+    assert not flagged["significant"].iloc[i]
