@@ -953,3 +953,28 @@ def test_risk_detector_small_strata_default_alpha_and_adjusted_flags():
     flagged = risk_detector(d, "y", "f", adjust="holm", alpha=alpha)["tests"]
     assert flagged["significant"].tolist() == (flagged["p_adjusted"] < alpha).tolist()
     assert not flagged["significant"].iloc[i]
+
+
+def test_markov_chain_defaults_names_and_unused_states():
+    panel = lognormal_panel(n=20, years=4, seed=12).rename(columns={"county": "id", "year": "t"})
+    res = markov_chain(panel, "v", entity="id", time="t")  # default k = 4
+    assert res.counts.shape == (4, 4) and len(res.cutoffs) == 3 and res.settings["k"] == 4
+    assert (res.counts.dtypes == np.int64).all()
+    # user cut-offs that leave the top state empty: it still gets its (zero) row and column
+    d = pd.DataFrame({"county": ["a", "a", "b", "b"], "year": [1, 2, 1, 2], "v": [1.0, 1.2, 1.5, 1.1]})
+    r = markov_chain(d, "v", k=3, relative=False, cutoffs=[1.0, 5.0])
+    assert r.counts.to_numpy().tolist() == [[0, 1, 0], [0, 1, 0], [0, 0, 0]]
+    assert list(r.counts.index) == ["S1", "S2", "S3"]
+
+
+def test_spatial_markov_lists_eight_of_nine_islands():
+    import libpysal
+
+    panel = lognormal_panel(n=11, years=3)
+    ids = sorted(panel["county"].unique())
+    nb = {c: [] for c in ids}
+    nb[ids[0]], nb[ids[1]] = [ids[1]], [ids[0]]
+    wi = libpysal.weights.W(nb, silence_warnings=True)  # 9 islands, 8 listed
+    with pytest.raises(WeightsMatrixError, match=r"^W has islands \['u02', 'u03', 'u04', 'u05', 'u06', 'u07', 'u08', "
+                                                 r"'u09'\]: attach"):
+        spatial_markov(panel, "v", wi, k=2)
