@@ -96,7 +96,7 @@ def theil(values, groups=None, population=None, index: str = "T") -> TheilResult
         raise NegativeValueError(f"Theil L (GE(0)) needs positive values; zero at "
                                  f"{describe_rows(np.flatnonzero(y == 0))}. Use index='T'.")
     p = np.ones_like(y) if population is None else np.asarray(population, dtype=float)
-    if p.shape != y.shape or (p <= 0).any():
+    if p.shape != y.shape or not np.isfinite(p).all() or (p <= 0).any():
         raise SpecificationError("population must have one positive weight per value.")
     sy = y / y.sum()  # with population, y are group totals (e.g. GDP)
     sp = p / p.sum()
