@@ -14,7 +14,7 @@ DATA_PACKAGE = "analysis._data"
 #: reads, plus the provenance files (README, build logs, licence). Each file is under 5 MiB.
 DATA_FILES = {
     "": ["README.md", "*.csv", "*.json"],
-    "indicators": ["*.yaml"],
+    "indicators": ["*.yaml", "*.csv"],
     "policies": ["*.csv"],
     "real": ["*.csv", "*.csv.gz", "*.json", "LICENSE-census"],
     "studies": ["*.yaml"],
