@@ -86,8 +86,8 @@ def adcode_changes() -> pd.DataFrame:
     >>> changes = adcode_changes()
     >>> changes.columns.tolist()[:3]
     ['old_adcode', 'new_adcode', 'year']
-    >>> len(changes), changes["old_adcode"].str.len().eq(6).all()
-    (6, np.True_)
+    >>> len(changes), bool(changes["old_adcode"].str.len().eq(6).all())
+    (6, True)
     """
     return pd.read_csv(_TEMPLATES / "adcode_changes.csv",
                        dtype={"old_adcode": str, "new_adcode": str}, keep_default_na=False)
