@@ -272,6 +272,27 @@ class Study:
     merge_rules
         With ``code_year``: how to combine value columns of units merged since then
         (:func:`analysis.codes.harmonize_codes` ``rules``, e.g. ``{"population": "sum"}``).
+
+    Examples
+    --------
+    A user's file of two counties, outcome and control given by yearbook name:
+
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from analysis.study import Study
+    >>> raw = pd.DataFrame({"county": ["110101", "110101", "110115", "110115"],
+    ...                     "year": [2015, 2016] * 2,
+    ...                     "常住人口城镇化率(%)": [98.0, 98.5, 70.0, 72.0],
+    ...                     "人均地区生产总值(元)": [2.1e5, 2.3e5, 9.0e4, 9.5e4]})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     raw.to_csv(os.path.join(folder, "panel.csv"), index=False)
+    ...     study = Study(data_path=os.path.join(folder, "panel.csv"),
+    ...                   outcome="常住人口城镇化率(%)", controls=["人均地区生产总值(元)"])
+    ...     panel, roles = study.load()
+    >>> roles["outcome"], roles["controls"], roles["did"]
+    ('urbanization_rate', ['gdp_pc'], 'did')
+    >>> panel["did"].tolist()  # 110115 大兴区: land-reform pilot from 2015
+    [0, 0, 1, 1]
     """
 
     data_path: str | None = None
