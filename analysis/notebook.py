@@ -152,6 +152,27 @@ def open_notebook(number: str, data_path=None, study_path=None, lang: str = "zh"
                   seed: int = 20261128, **overrides) -> Notebook:
     """Load the study (``study_path`` YAML, else the defaults with ``data_path``) and print where the data
     come from: the shipped SIMULATED panel or the user's file, with rows, counties and years.
+
+    Examples
+    --------
+    A user's file of two counties (110115 大兴区 is a 2015 land-reform pilot); outputs go to a
+    temporary folder, and what the preamble prints is captured:
+
+    >>> import contextlib, io, os, tempfile
+    >>> from unittest import mock
+    >>> import pandas as pd
+    >>> from analysis.notebook import open_notebook
+    >>> panel = pd.DataFrame({"county": ["110101", "110101", "110115", "110115"],
+    ...                       "year": [2015, 2016] * 2, "urbanization_rate": [98.0, 98.5, 70.0, 72.0]})
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with mock.patch.dict(os.environ, {"COUNTYFUSION_RESULTS": tmp}):
+    ...         panel.to_csv(os.path.join(tmp, "panel.csv"), index=False)
+    ...         with contextlib.redirect_stdout(io.StringIO()) as log:
+    ...             nb = open_notebook("04", data_path=os.path.join(tmp, "panel.csv"), lang="en")
+    >>> nb.simulated, nb.panel.shape, nb.panel["did"].tolist()
+    (False, (4, 7), [0, 0, 1, 1])
+    >>> "1 of 33 treated units found" in log.getvalue()
+    True
     """
     study = Study.from_yaml(study_path) if study_path else Study.default()
     if data_path is not None:
@@ -175,7 +196,22 @@ def open_notebook(number: str, data_path=None, study_path=None, lang: str = "zh"
 
 
 def sections_report(folder: Path | None = None) -> pd.DataFrame:
-    """Every skipped section recorded under ``results/sections/`` (notebook, section, title, reason)."""
+    """Every skipped section recorded under ``results/sections/`` (notebook, section, title, reason).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from analysis.notebook import sections_report
+    >>> skipped = [{"notebook": "05", "section": "mediation", "title": "Mechanisms",
+    ...             "reason": "no mediators given"}]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "05.json").write_text(json.dumps({"notebook": "05", "ran": [],
+    ...                                                           "skipped": skipped}))
+    ...     report = sections_report(Path(folder))
+    >>> report[["notebook", "section", "reason"]].values.tolist()
+    [['05', 'mediation', 'no mediators given']]
+    """
     folder = folder or results_dir() / "sections"
     rows = []
     for f in sorted(Path(folder).glob("*.json")):

@@ -100,7 +100,19 @@ def cjk_font() -> str:
 
 
 def use_style(lang: str = "zh") -> None:
-    """Apply the CountyFusion figure style; with ``lang='zh'`` put a CJK font first."""
+    """Apply the CountyFusion figure style; with ``lang='zh'`` put a CJK font first.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.plots import use_style
+    >>> with plt.rc_context():  # restores the global style afterwards
+    ...     use_style("en")
+    ...     plt.rcParams["axes.spines.top"], plt.rcParams["font.sans-serif"]
+    (False, ['DejaVu Sans'])
+    """
     check_choice("lang", lang, LANGS)
     plt.rcParams.update(
         {
@@ -126,12 +138,32 @@ def use_style(lang: str = "zh") -> None:
 
 
 def tr(en: str, zh: str, lang: str = "zh") -> str:
-    """Pick the English or Chinese text of a label."""
+    """Pick the English or Chinese text of a label.
+
+    Examples
+    --------
+    >>> from analysis.plots import tr
+    >>> tr("Rural income", "农村居民收入", lang="en"), tr("Rural income", "农村居民收入", lang="zh")
+    ('Rural income', '农村居民收入')
+    """
     check_choice("lang", lang, LANGS)
     return zh if lang == "zh" else en
 
 
 def new_figure(lang: str = "zh", **kwargs):
-    """``plt.subplots`` after :func:`use_style`; returns ``(fig, ax)``."""
+    """``plt.subplots`` after :func:`use_style`; returns ``(fig, ax)``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.plots import new_figure
+    >>> with plt.rc_context():
+    ...     fig, axes = new_figure("en", ncols=2, figsize=(4, 2))
+    >>> type(fig).__name__, len(axes)
+    ('Figure', 2)
+    >>> plt.close(fig)
+    """
     use_style(lang)
     return plt.subplots(**kwargs)

@@ -28,12 +28,32 @@ TABLE_DECIMALS = 10
 
 
 def project_root() -> Path:
-    """The project's root folder (the one holding ``analysis/``)."""
+    """The project's root folder (the one holding ``analysis/``).
+
+    Examples
+    --------
+    >>> from analysis.reporting import project_root
+    >>> (project_root() / "analysis" / "reporting.py").is_file()
+    True
+    """
     return Path(__file__).resolve().parent.parent
 
 
 def results_dir() -> Path:
-    """Root of all outputs: ``$COUNTYFUSION_RESULTS`` or ``<project>/results``."""
+    """Root of all outputs: ``$COUNTYFUSION_RESULTS`` or ``<project>/results``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from pathlib import Path
+    >>> from analysis.reporting import results_dir
+    >>> from unittest import mock
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with mock.patch.dict(os.environ, {"COUNTYFUSION_RESULTS": tmp}):
+    ...         same = results_dir() == Path(tmp)
+    >>> same
+    True
+    """
     env = os.environ.get("COUNTYFUSION_RESULTS")
     return Path(env) if env else project_root() / "results"
 
@@ -44,6 +64,19 @@ def save_table(table: pd.DataFrame, name: str, index: bool = False) -> Path:
     ``table`` may also be a CountyFusion result (its ``to_frame()`` is written). Floats are
     rounded to :data:`TABLE_DECIMALS` decimals. ``name`` must start with the notebook
     number, e.g. ``"01_weights"``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from analysis.reporting import save_table
+    >>> from unittest import mock
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with mock.patch.dict(os.environ, {"COUNTYFUSION_RESULTS": tmp}):
+    ...         path = save_table(pd.DataFrame({"a": [1 / 3]}), "01_example")
+    ...         text = path.read_text()
+    >>> path.parent.name, path.name, text.splitlines()
+    ('tables', '01_example.csv', ['a', '0.3333333333'])
     """
     if not name or not name[:2].isdigit():
         raise ValueError(f"table name {name!r} must start with its notebook number, e.g. '01_weights'.")
@@ -58,7 +91,25 @@ def save_table(table: pd.DataFrame, name: str, index: bool = False) -> Path:
 
 
 def save_figure(fig, name: str, dpi: int = 150) -> Path:
-    """Write a matplotlib figure to ``results/figures/<name>.png`` and return the path."""
+    """Write a matplotlib figure to ``results/figures/<name>.png`` and return the path.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.reporting import save_figure
+    >>> fig, ax = plt.subplots(figsize=(2, 2))
+    >>> from unittest import mock
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with mock.patch.dict(os.environ, {"COUNTYFUSION_RESULTS": tmp}):
+    ...         path = save_figure(fig, "01_example", dpi=50)
+    ...         written = path.is_file()
+    >>> plt.close(fig)
+    >>> path.parent.name, path.name, written
+    ('figures', '01_example.png', True)
+    """
     out = results_dir() / "figures" / f"{name}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=dpi, bbox_inches="tight")
@@ -95,6 +146,14 @@ def say(template: "str | Mapping[str, str]", lang: str = "en", **numbers) -> str
     ``template`` is a ``str.format`` template or a mapping ``{"zh": ..., "en": ...}``; every field
     must be given in ``numbers`` (a missing one raises ``KeyError`` naming it, a number is never
     typed into the text by hand). NaN and infinite numbers render as "n/a" / "无法计算".
+
+    Examples
+    --------
+    >>> from analysis.reporting import say
+    >>> say({"en": "p = {p:.3f}", "zh": "p 值为 {p:.3f}"}, "zh", p=0.0412)
+    'p 值为 0.041'
+    >>> say("the effect is {b:.2f}", b=float("nan"))
+    'the effect is n/a'
     """
     from .errors import SpecificationError
 
@@ -116,6 +175,14 @@ def significance(p: float, lang: str = "en", levels: Sequence[float] = SIGNIFICA
 
     The smallest level in ``levels`` that ``p`` is below; above all of them, "not significant at
     the 10% level" / "在10%水平上不显著"; NaN: "significance undefined" / "显著性无法判断".
+
+    Examples
+    --------
+    >>> from analysis.reporting import significance
+    >>> significance(0.03), significance(0.03, lang="zh")
+    ('significant at the 5% level', '在5%水平上显著')
+    >>> significance(0.2)
+    'not significant at the 10% level'
     """
     levels = sorted(levels)
     if p is None or not math.isfinite(float(p)):

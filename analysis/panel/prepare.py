@@ -47,6 +47,17 @@ def check_panel(df: pd.DataFrame, entity: str = "county", time: str = "year") ->
         observed in every period of the panel), ``n_incomplete`` (units missing some period),
         ``obs_per_unit`` (min, median, max) and ``gaps`` (units with a hole between their first
         and last year).
+
+    Examples
+    --------
+    >>> from analysis.panel import check_panel
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"county": ["110101"] * 3 + ["110102"] * 2,
+    ...                    "year": [2010, 2011, 2012, 2010, 2012],
+    ...                    "y": [1.0, np.nan, 3.0, 2.0, 4.0]})
+    >>> info = check_panel(df)
+    >>> info["n_units"], info["n_periods"], info["balanced"], info["gaps"]
+    (2, 3, False, 1)
     """
     _check_keys(df, entity, time)
     periods = np.sort(df[time].unique())
@@ -85,6 +96,21 @@ def balance(df: pd.DataFrame, entity: str = "county", time: str = "year", period
         ``fill`` the report is in ``result.attrs["balance_report"]`` (list of records) and the row
         accounting in
         ``result.attrs["rows"]`` (:class:`~analysis.results.RowReport`).
+
+    Examples
+    --------
+    >>> from analysis.panel import balance
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"county": ["110101"] * 3 + ["110102"] * 2,
+    ...                    "year": [2010, 2011, 2012, 2010, 2012],
+    ...                    "y": [1.0, np.nan, 3.0, 2.0, 4.0]})
+    >>> balance(df)[["county", "missing_periods"]].values.tolist()
+    [['110102', '2011']]
+    >>> full = balance(df, action="fill")
+    >>> full.shape, full.attrs["rows_added"]
+    ((6, 3), 1)
+    >>> balance(df, action="drop")["county"].unique().tolist()
+    ['110101']
     """
     check_choice("action", action, ("report", "drop", "fill"))
     _check_keys(df, entity, time)
@@ -146,6 +172,19 @@ def interpolate(df: pd.DataFrame, columns, entity: str = "county", time: str = "
         filled at the edges and left missing (counties with no observation of the column).
         ``pd.DataFrame(out.attrs["interpolate_report"]).T`` shows it as a table. (Reports are
         plain dicts because pandas compares ``attrs`` when concatenating.)
+
+    Examples
+    --------
+    >>> from analysis.panel import interpolate
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"county": ["110101"] * 3 + ["110102"] * 2,
+    ...                    "year": [2010, 2011, 2012, 2010, 2012],
+    ...                    "y": [1.0, np.nan, 3.0, 2.0, 4.0]})
+    >>> out = interpolate(df, "y")
+    >>> out["y"].tolist()
+    [1.0, 2.0, 3.0, 2.0, 4.0]
+    >>> out.attrs["interpolate_report"]["y"]
+    {'missing': 1, 'interior': 1, 'edge': 0, 'still_missing': 0}
     """
     check_choice("extrapolate", extrapolate, ("carry", "none"))
     columns = [columns] if isinstance(columns, str) else list(columns)
@@ -205,6 +244,17 @@ def winsorize(df: pd.DataFrame, columns, limits=(0.01, 0.99), by=None) -> pd.Dat
         A copy; missing cells stay missing. ``attrs["winsorize_report"]`` is a dict
         ``{column: {"clipped_low", "clipped_high"}}`` counting the cells clipped at each end. The
         transform is monotone: it never reverses the order of two values within a group.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.panel import winsorize
+    >>> df = pd.DataFrame({"x": np.arange(1.0, 11.0)})
+    >>> out = winsorize(df, "x", limits=(0.1, 0.9))
+    >>> np.round(out["x"].to_numpy(), 3).tolist()
+    [1.9, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 9.1]
+    >>> out.attrs["winsorize_report"]["x"]
+    {'clipped_low': 1, 'clipped_high': 1}
     """
     columns = [columns] if isinstance(columns, str) else list(columns)
     _need_columns(df, columns + ([by] if isinstance(by, str) else list(by or [])), "winsorize")
@@ -255,6 +305,19 @@ def add_lags(df: pd.DataFrame, columns, lags=1, entity: str = "county", time: st
     -------
     DataFrame
         A copy with the new columns, rows in the original order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.panel import add_lags
+    >>> df = pd.DataFrame({"county": ["110101"] * 3 + ["110102"] * 2,
+    ...                    "year": [2010, 2011, 2012, 2010, 2012],
+    ...                    "y": [1.0, 2.0, 3.0, 5.0, 6.0]})
+    >>> out = add_lags(df, "y", lags=[1, -1])
+    >>> out["y_lag1"].tolist()  # 110102 has no 2011, so its 2012 lag is missing
+    [nan, 1.0, 2.0, nan, nan]
+    >>> out["y_lead1"].tolist()
+    [2.0, 3.0, nan, nan, nan]
     """
     columns = [columns] if isinstance(columns, str) else list(columns)
     lags = [lags] if isinstance(lags, (int, np.integer)) else list(lags)

@@ -243,6 +243,25 @@ def read_panel(
     Excel and CSV templates (``data/templates/county_panel_template.*``) have the canonical
     English names in the header row (row 1) and Chinese labels in row 2; a second header row like
     that (every cell maps to the header's column) is recognised, skipped and reported.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import pandas as pd
+    >>> from analysis.panel import read_panel
+    >>> raw = pd.DataFrame({"行政区划代码": ["110101", "110101", "110102"],
+    ...                     "year": [2015, 2016, 2015],
+    ...                     "人均地区生产总值(万元)": [1.5, 1.6, 2.0]})
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "panel.csv")
+    ...     raw.to_csv(path, index=False)
+    ...     panel = read_panel(path, columns="yearbook")
+    >>> panel.columns.tolist()
+    ['county', 'year', 'gdp_pc']
+    >>> panel["gdp_pc"].tolist()  # 万元 rescaled to 元
+    [15000.0, 16000.0, 20000.0]
+    >>> panel.attrs["read_report"].scaled
+    {'gdp_pc': 10000.0}
     """
     check_choice("unknown_adcodes", unknown_adcodes, ("raise", "keep"))
     path = Path(path)

@@ -63,12 +63,32 @@ def _mapping_table() -> pd.DataFrame:
 
 
 def column_mapping() -> pd.DataFrame:
-    """The yearbook-name -> canonical-name table (``data/templates/column_mapping.csv``)."""
+    """The yearbook-name -> canonical-name table (``data/templates/column_mapping.csv``).
+
+    Examples
+    --------
+    >>> from analysis.panel import column_mapping
+    >>> table = column_mapping()
+    >>> table.columns.tolist()
+    ['source_name', 'canonical', 'scale', 'note']
+    >>> table.loc[table["source_name"] == "行政区划代码", "canonical"].item()
+    'county'
+    """
     return _mapping_table().drop(columns="key").copy()
 
 
 def adcode_changes() -> pd.DataFrame:
-    """Known county code changes (``data/templates/adcode_changes.csv``), codes as str."""
+    """Known county code changes (``data/templates/adcode_changes.csv``), codes as str.
+
+    Examples
+    --------
+    >>> from analysis.panel import adcode_changes
+    >>> changes = adcode_changes()
+    >>> changes.columns.tolist()[:3]
+    ['old_adcode', 'new_adcode', 'year']
+    >>> len(changes), bool(changes["old_adcode"].str.len().eq(6).all())
+    (6, True)
+    """
     return pd.read_csv(_TEMPLATES / "adcode_changes.csv",
                        dtype={"old_adcode": str, "new_adcode": str}, keep_default_na=False)
 
@@ -80,6 +100,15 @@ def map_columns(names) -> tuple[dict[str, tuple[str, float]], list[str]]:
     the mapping file when equal after normalisation (full-width brackets, case, spaces); a header
     without a unit also matches an entry by its name without unit, and so does a header whose
     unit is the entry's unit.
+
+    Examples
+    --------
+    >>> from analysis.panel import map_columns
+    >>> found, missing = map_columns(["常住人口城镇化率(%)", "人均地区生产总值(万元)", "notes"])
+    >>> found["常住人口城镇化率(%)"], found["人均地区生产总值(万元)"]
+    (('urbanization_rate', 1.0), ('gdp_pc', 10000.0))
+    >>> missing
+    ['notes']
     """
     table = _mapping_table()
     exact = {k: (c, s) for k, c, s in zip(table["key"], table["canonical"], table["scale"])}

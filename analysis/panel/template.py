@@ -19,6 +19,18 @@ def write_template(folder=None) -> list[Path]:
     Chinese yearbook labels (from ``column_mapping.csv``), which :func:`read_panel` recognises
     and skips. Two example rows follow (大兴区 2015-2016, values are placeholders, delete them).
     The Excel file has a second sheet ``说明 notes`` with unit and description of every column.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from analysis.panel import read_panel, write_template
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     paths = write_template(folder)
+    ...     panel = read_panel(paths[1])  # the CSV; its Chinese label row is skipped
+    >>> [p.name for p in paths]
+    ['county_panel_template.xlsx', 'county_panel_template.csv']
+    >>> panel.shape, panel["county"].tolist()
+    ((2, 39), ['110115', '110115'])
     """
     folder = Path(folder) if folder is not None else _TEMPLATES
     folder.mkdir(parents=True, exist_ok=True)

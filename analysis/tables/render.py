@@ -42,7 +42,30 @@ def _latex_escape(s: str) -> str:
 
 @dataclass
 class Table:
-    """A formatted table. ``header`` and ``body`` rows start with the stub (row label) cell."""
+    """A formatted table. ``header`` and ``body`` rows start with the stub (row label) cell.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from analysis.tables import Table
+    >>> tab = Table(header=[["", "Mean", "SD"]], body=[["income", "1.20", "0.30"]],
+    ...             title="Summary", notes=["Simulated data."], lang="en")
+    >>> print(tab.to_markdown())
+    **Summary**
+    <BLANKLINE>
+    |  | Mean | SD |
+    |:---|:---:|:---:|
+    | income | 1.20 | 0.30 |
+    <BLANKLINE>
+    Simulated data.
+    >>> tab.to_frame().loc["income", "SD"]
+    '0.30'
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = tab.to_excel(os.path.join(folder, "summary.xlsx"))
+    ...     written = path.is_file()
+    >>> written
+    True
+    """
 
     header: list[list[str]]
     body: list[list[str]]
