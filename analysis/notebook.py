@@ -34,12 +34,16 @@ __all__ = ["Notebook", "open_notebook", "sections_report"]
 
 
 def _display_markdown(text: str) -> None:
-    try:  # in a notebook: rendered Markdown; elsewhere: plain text
+    try:  # in a notebook (a running IPython kernel): rendered Markdown; elsewhere: plain text
+        from IPython import get_ipython
         from IPython.display import Markdown, display
-
-        display(Markdown(text))
-    except Exception:  # pragma: no cover - outside IPython
+    except ImportError:  # pragma: no cover - IPython is a dependency
         print(text)
+        return
+    if get_ipython() is None:  # a script or pytest: display() would print the object's repr
+        print(text)
+    else:
+        display(Markdown(text))
 
 
 @dataclass

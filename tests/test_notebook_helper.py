@@ -41,3 +41,15 @@ def test_tables_of_results_in_four_formats_and_names_checked(results):
     with pytest.raises(ValueError, match="notebook number"):
         nb.table(pd.DataFrame({"a": [1]}), "01_wrong")
     assert "数据" in nb.say({"zh": "数据 {n} 行", "en": "{n} rows"}, n=len(sub))
+
+
+def test_sentences_print_as_text_outside_a_notebook(results, capsys):
+    """Outside a running kernel (a script, pytest) a sentence and a skip print as plain text, not as
+    the repr of an IPython Markdown object."""
+    nb = open_notebook("98", lang="en")
+    capsys.readouterr()
+    nb.say({"zh": "共 {n} 个县", "en": "{n} counties in all"}, n=3)
+    nb.section("mech", {"zh": "机制", "en": "Mechanisms"}, needs=["mediators"])
+    out = capsys.readouterr().out
+    assert "3 counties in all" in out and "Mechanisms" in out
+    assert "IPython.core.display.Markdown object" not in out
