@@ -336,6 +336,19 @@ def psm_did(
     About 140 lines of code in one function: the pooled and year-by-year matching paths share the
     score table, the row accounting and the DiD step, which must report every dropped row with its
     reason; splitting it is left for a later change.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> d["x"] = rng.normal(size=len(d))
+    >>> res = psm_did(d, "y", "treat", covariates=["x"], seed=0)
+    >>> round(float(res.params["did"]), 2)
+    0.5
     """
     check_choice("method", method, METHODS)
     if did_weights is None:
