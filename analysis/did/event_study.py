@@ -46,6 +46,16 @@ def event_time_dummies(rel: pd.Series, leads: int, lags: int, bin_endpoints: boo
     Never-treated rows (``rel`` NaN) are zero in every column. With ``bin_endpoints`` the first
     column is ``1{rel <= -leads}`` and the last ``1{rel >= lags}``; otherwise each is ``1{rel == k}``
     and rows outside the window must be dropped by the caller.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rel = pd.Series([-3, -2, -1, 0, 1, 2, np.nan])  # last row: a never-treated county
+    >>> D, times, names = event_time_dummies(rel, leads=2, lags=1)
+    >>> times, names
+    ([-2, 0, 1], ['event_time<=-2', 'event_time=0', 'event_time>=1'])
+    >>> D.to_numpy().astype(int).tolist()
+    [[1, 0, 0], [1, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 0]]
     """
     ks = [k for k in range(-leads, lags + 1) if k != reference]
     cols, labels = {}, []

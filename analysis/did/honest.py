@@ -56,7 +56,15 @@ __all__ = ["honest_did", "HonestDiDResult", "flci", "rm_confidence_set", "folded
 
 # ------------------------------------------------------------------------------------------
 def folded_normal_quantile(b: float, alpha: float = 0.05) -> float:
-    """``c`` with P(|N(b,1)| <= c) = 1 - alpha (exact, by root finding)."""
+    """``c`` with P(|N(b,1)| <= c) = 1 - alpha (exact, by root finding).
+
+    Examples
+    --------
+    >>> round(folded_normal_quantile(0.0), 3)  # b = 0: the usual two-sided normal quantile
+    1.96
+    >>> round(folded_normal_quantile(3.0), 3)
+    4.645
+    """
     b = abs(float(b))
     f = lambda c: stats.norm.cdf(c - b) - stats.norm.cdf(-c - b) - (1 - alpha)  # noqa: E731
     hi = b + stats.norm.ppf(1 - alpha / 2) + 10
@@ -346,6 +354,18 @@ def event_study_moments(result, reference_period: int = -1):
     Accepts the shared :class:`~analysis.did._common.EventStudyResult` (``event_time`` table and
     ``event_vcov``). Event times must be consecutive; the reference period (default -1) is
     excluded (it is normalised to zero).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.did import event_study
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["y"] = 0.5 * ((d["adoption"] > 0) & (d["year"] >= 2013)) + rng.normal(scale=0.01, size=len(d))
+    >>> betahat, sigma, n_pre, n_post, rel_times = event_study_moments(event_study(d, "y", "adoption"))
+    >>> n_pre, n_post, rel_times.tolist(), sigma.shape
+    (2, 3, [-3, -2, 0, 1, 2], (5, 5))
     """
     tab = getattr(result, "event_time", None)
     V = getattr(result, "event_vcov", None)

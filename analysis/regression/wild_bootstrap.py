@@ -60,6 +60,13 @@ def draw_weights(G: int, B: int, kind: str, rng: np.random.Generator) -> np.ndar
 
     Draws come from ``rng.random`` in row-major (draw, cluster) order, so splitting B into batches
     gives the same weights as one call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = draw_weights(5, 3, "rademacher", np.random.default_rng(0))
+    >>> W.shape, sorted(set(W.ravel().tolist()))
+    ((5, 3), [-1.0, 1.0])
     """
     check_choice("weights_type", kind, WEIGHT_TYPES)
     u = rng.random((B, G))
