@@ -579,6 +579,23 @@ def plot_event_study(result: EventStudyResult, lang: str = "zh", ax=None,
     """Point estimates with confidence intervals by event time, the reference period at zero, a
     dashed line between pre and post periods; optional ``truth`` (event time -> true effect) drawn
     as a line. Several results can share one ``ax`` (use ``offset`` to dodge).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.did import event_study
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> fig = plot_event_study(event_study(d, "y", "adoption"), lang="en", truth={0: 0.5, 1: 0.5, 2: 0.5})
+    >>> type(fig).__name__
+    'Figure'
+    >>> plt.close(fig)
     """
     if ax is None:
         fig, ax = new_figure(lang, figsize=(6.4, 3.8))

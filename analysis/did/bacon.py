@@ -133,6 +133,20 @@ def bacon_decomposition(data: pd.DataFrame, y: str, treat: str, entity: str = "c
         Missing unit-years or missing values (name them; the identity needs a balanced panel).
     TreatmentTimingError
         The treatment switches off.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> res = bacon_decomposition(d, "y", "treat")
+    >>> res.by_type()["type"].tolist(), round(float(res.by_type()["weight"].sum()), 3)
+    (['Treated vs Untreated'], 1.0)
+    >>> round(res.weighted_sum(), 2)
+    0.5
     """
     check_columns(data, [y, treat, entity, time])
     check_keys(data, entity, time)

@@ -28,7 +28,21 @@ COMPARE_COLUMNS = ["estimator", "term", "event_time", "estimate", "std_error", "
 
 
 def as_event_study(result) -> EventStudyResult:
-    """Convert a result to :class:`EventStudyResult` (Callaway-Sant'Anna via ``.event_study()``)."""
+    """Convert a result to :class:`EventStudyResult` (Callaway-Sant'Anna via ``.event_study()``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> from analysis.did import callaway_santanna
+    >>> es = as_event_study(callaway_santanna(d, "y", "adoption"))
+    >>> type(es).__name__, es.event_table().query("event_time >= 0")["event_time"].tolist()
+    ('EventStudyResult', [0, 1, 2])
+    """
     if isinstance(result, EventStudyResult):
         return result
     if hasattr(result, "event_study") and hasattr(result, "att_gt"):
@@ -54,6 +68,20 @@ def compare_estimators(results: Mapping[str, Any], truth_event: Mapping[int, flo
     -------
     DataFrame with columns ``estimator, term ("overall" | "e=k"), event_time, estimate, std_error, ci_low,
     ci_high`` (+ ``truth, error, covered``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> results = run_estimators(d, "y", "adoption", which=("TWFE", "Sun-Abraham"))
+    >>> tab = compare_estimators(results, truth_overall=0.5)
+    >>> overall = tab[tab["term"] == "overall"]
+    >>> overall["estimator"].tolist(), np.round(overall["estimate"], 2).tolist(), overall["covered"].tolist()
+    (['TWFE', 'Sun-Abraham'], [0.5, 0.5], [True, True])
     """
     frames = []
     for name, res in results.items():
@@ -89,7 +117,24 @@ def compare_estimators(results: Mapping[str, Any], truth_event: Mapping[int, flo
 
 def plot_comparison(results: Mapping[str, Any], lang: str = "zh", truth_event: Mapping[int, float] | None = None,
                     title: str | None = None, event_times=None, ax=None):
-    """All estimators' event-time estimates with CIs in one figure (dodged), truth as a line."""
+    """All estimators' event-time estimates with CIs in one figure (dodged), truth as a line.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> fig = plot_comparison(run_estimators(d, "y", "adoption", which=("TWFE", "Sun-Abraham")), lang="en")
+    >>> type(fig).__name__
+    'Figure'
+    >>> plt.close(fig)
+    """
     if ax is None:
         fig, ax = new_figure(lang, figsize=(7.2, 4.0))
     else:
@@ -169,6 +214,18 @@ def static_twfe(data: pd.DataFrame, y: str, adoption: str, entity: str = "county
         ``params["did"]`` (and the controls), ``rows`` (rows with a missing outcome, control or
         cluster id dropped and counted), ``settings`` (cluster, controls, the late-adoption rule
         of :func:`~analysis.did._common.recode_late_adopters` when it applies).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> res = static_twfe(d, "y", "adoption")
+    >>> round(float(res.params["did"]), 2)
+    0.5
     """
     from ..demean import FixedEffects
     from ._common import (
@@ -237,6 +294,18 @@ def run_estimators(data: pd.DataFrame, y: str, adoption: str, entity: str = "cou
     says otherwise. ``twfe_kwargs`` go to :func:`event_study`; its ``cluster``, ``controls`` and
     ``alpha`` also to :func:`static_twfe` (kept in ``extra["static_twfe"]``). The treatment is
     ``adoption`` (first treated year) or ``treat=`` (0/1, absorbing). Returns ``{name: EventStudyResult}``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> results = run_estimators(d, "y", "adoption", which=("TWFE", "Callaway-Sant'Anna", "Sun-Abraham"))
+    >>> {name: round(r.overall["estimate"], 2) for name, r in results.items()}
+    {'TWFE': 0.5, "Callaway-Sant'Anna": 0.5, 'Sun-Abraham': 0.5}
     """
     from .callaway_santanna import callaway_santanna
     from .event_study import event_study

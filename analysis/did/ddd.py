@@ -72,6 +72,18 @@ def triple_difference(
     FEResult
         Terms ``"DDD"`` (b3: pilot x high group) and ``"DiD_low"`` (b1: pilot effect in the low
         group); ``stats["DiD_high"]`` = b1 + b3 with its SE in ``extra["did_high_se"]``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(60), 6), "year": np.tile(np.arange(2010, 2016), 60)})
+    >>> d["treat"] = ((d["county"] < 30) & (d["year"] >= 2013)).astype(int)
+    >>> d["group"] = d["county"] % 2  # time-invariant high/low group
+    >>> d["y"] = 0.2 * d["treat"] + 0.5 * d["treat"] * d["group"] + rng.normal(scale=0.01, size=len(d))
+    >>> res = triple_difference(d, "y", "treat", "group")
+    >>> round(float(res.params["DDD"]), 2), round(float(res.params["DiD_low"]), 2)
+    (0.5, 0.2)
     """
     check_columns(data, [y, treat, group, entity, time, *controls])
     df = data.copy()

@@ -46,6 +46,16 @@ def event_time_dummies(rel: pd.Series, leads: int, lags: int, bin_endpoints: boo
     Never-treated rows (``rel`` NaN) are zero in every column. With ``bin_endpoints`` the first
     column is ``1{rel <= -leads}`` and the last ``1{rel >= lags}``; otherwise each is ``1{rel == k}``
     and rows outside the window must be dropped by the caller.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rel = pd.Series([-3, -2, -1, 0, 1, 2, np.nan])  # last row: a never-treated county
+    >>> D, times, names = event_time_dummies(rel, leads=2, lags=1)
+    >>> times, names
+    ([-2, 0, 1], ['event_time<=-2', 'event_time=0', 'event_time>=1'])
+    >>> D.to_numpy().astype(int).tolist()
+    [[1, 0, 0], [1, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1], [0, 0, 0]]
     """
     ks = [k for k in range(-leads, lags + 1) if k != reference]
     cols, labels = {}, []
@@ -115,6 +125,21 @@ def event_study(
     TreatmentTimingError
         Adoption years missing on some rows of a unit or varying within a unit; treated units
         without a pre-period; no never-treated units (the base group).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> res = event_study(d, "y", "adoption")
+    >>> res.event_table()["event_time"].tolist()
+    [-3, -2, -1, 0, 1, 2]
+    >>> post = res.event_table().query("event_time >= 0")
+    >>> np.round(post["estimate"], 2).tolist()
+    [0.49, 0.5, 0.5]
     """
     controls = list(controls)
     cluster = entity if cluster is None else cluster

@@ -56,7 +56,15 @@ __all__ = ["honest_did", "HonestDiDResult", "flci", "rm_confidence_set", "folded
 
 # ------------------------------------------------------------------------------------------
 def folded_normal_quantile(b: float, alpha: float = 0.05) -> float:
-    """``c`` with P(|N(b,1)| <= c) = 1 - alpha (exact, by root finding)."""
+    """``c`` with P(|N(b,1)| <= c) = 1 - alpha (exact, by root finding).
+
+    Examples
+    --------
+    >>> round(folded_normal_quantile(0.0), 3)  # b = 0: the usual two-sided normal quantile
+    1.96
+    >>> round(folded_normal_quantile(3.0), 3)
+    4.645
+    """
     b = abs(float(b))
     f = lambda c: stats.norm.cdf(c - b) - stats.norm.cdf(-c - b) - (1 - alpha)  # noqa: E731
     hi = b + stats.norm.ppf(1 - alpha / 2) + 10
@@ -88,6 +96,14 @@ def flci(betahat, sigma, n_pre: int, n_post: int, M: float, l_vec=None, alpha: f
 
     ``betahat`` (n_pre + n_post), ordered pre (earliest first) then post; the reference period
     (the one just before treatment) is excluded and normalised to zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> betahat = np.array([0.0, 0.0, 0.5, 0.5])  # two pre-period, two post-period coefficients
+    >>> ci = flci(betahat, np.eye(4) * 0.01, n_pre=2, n_post=2, M=0)
+    >>> round(ci["estimate"], 3), round(float(ci["lb"]), 3), round(float(ci["ub"]), 3)
+    (0.5, 0.285, 0.715)
     """
     b = np.asarray(betahat, dtype=float)
     S = np.asarray(sigma, dtype=float)
@@ -287,7 +303,16 @@ def _arp_hybrid_accept(Y, a1, X, SigY, theta_grid, alpha, kappa, sims, rng) -> n
 def rm_confidence_set(betahat, sigma, n_pre: int, n_post: int, mbar: float, l_vec=None, alpha: float = 0.05,
                       grid_points: int = 1000, post_moments_only: bool = True, sims: int = 1000, seed=0,
                       grid=None) -> dict[str, Any]:
-    """Robust confidence set for ``theta = l' tau_post`` under Delta^RM(Mbar) (C-LF hybrid)."""
+    """Robust confidence set for ``theta = l' tau_post`` under Delta^RM(Mbar) (C-LF hybrid).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> betahat = np.array([0.0, 0.0, 0.5, 0.5])  # two pre-period, two post-period coefficients
+    >>> cs = rm_confidence_set(betahat, np.eye(4) * 0.01, n_pre=2, n_post=2, mbar=0, grid_points=200, sims=100)
+    >>> round(cs["lb"], 2), round(cs["ub"], 2), len(cs["grid"])
+    (0.31, 0.69, 200)
+    """
     b = np.asarray(betahat, float)
     S = np.asarray(sigma, float)
     if n_pre < 2:
@@ -329,6 +354,18 @@ def event_study_moments(result, reference_period: int = -1):
     Accepts the shared :class:`~analysis.did._common.EventStudyResult` (``event_time`` table and
     ``event_vcov``). Event times must be consecutive; the reference period (default -1) is
     excluded (it is normalised to zero).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.did import event_study
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["y"] = 0.5 * ((d["adoption"] > 0) & (d["year"] >= 2013)) + rng.normal(scale=0.01, size=len(d))
+    >>> betahat, sigma, n_pre, n_post, rel_times = event_study_moments(event_study(d, "y", "adoption"))
+    >>> n_pre, n_post, rel_times.tolist(), sigma.shape
+    (2, 3, [-3, -2, 0, 1, 2], (5, 5))
     """
     tab = getattr(result, "event_time", None)
     V = getattr(result, "event_vcov", None)
@@ -435,6 +472,19 @@ def honest_did(
     l_vec : weights on the post periods (default: the first post period, as HonestDiD).
     seed
         Seed of the least-favourable critical-value simulation (relative magnitudes).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> from analysis.did import event_study
+    >>> res = honest_did(event_study(d, "y", "adoption"), method="smoothness", m_values=[0, 0.01])
+    >>> res.table["M"].tolist(), np.round(res.table[["lb", "ub"]], 2).values.tolist()
+    ([0.0, 0.01], [[0.48, 0.5], [0.46, 0.51]])
     """
     check_choice("method", method, ("smoothness", "relative_magnitude"))
     if event_study_result is not None:

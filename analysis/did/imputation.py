@@ -127,6 +127,20 @@ def imputation(
     on untreated observations, impute, aggregate, Theorem 3 variance) share the same design arrays
     and read top to bottom as the paper's algorithm; splitting them into step functions is left for a
     later change.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> res = imputation(d, "y", "adoption")
+    >>> res.event_table()["event_time"].tolist(), np.round(res.event_table()["estimate"], 2).tolist()
+    ([0, 1, 2], [0.5, 0.5, 0.5])
+    >>> round(res.overall["estimate"], 2)
+    0.5
     """
     controls = list(controls)
     check_columns(data, [entity, time, y, adoption, *controls] + ([cluster] if cluster else []))

@@ -240,6 +240,20 @@ def placebo_test(
     About 140 lines of code in one function: the draw schemes (units, within province), the
     closed-form and demeaning engines and the batching share the demeaned design computed once at the
     top (the speed of the placebo loop depends on it); splitting it is left for a later change.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> res = placebo_test(d, "y", treat="treat", n_draws=99, seed=0, progress=False)
+    >>> round(float(res.actual), 2), len(res.draws)
+    (0.5, 99)
+    >>> round(float(res.p_value_exact), 2)  # no permuted assignment beats the true one: 1/(99+1)
+    0.01
     """
     check_choice("scheme", scheme, SCHEMES)
     if n_draws < 1:
@@ -426,6 +440,18 @@ def fake_timing_test(
     anticipation or pre-trends. ``shift`` must be negative (``shift=-2``: two years earlier).
     Treated units left with no fake pre-period (fake adoption at or before their first year) keep
     their rows, all fake-treated; they are absorbed by the unit fixed effect.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> res = fake_timing_test(d, "y", treat="treat", shift=-2)  # pretend the pilot started 2 years early
+    >>> abs(round(float(res.params["did"]), 2))
+    0.0
     """
     if shift >= 0:
         raise SpecificationError(f"shift={shift}: give a negative shift (years earlier), e.g. shift=-2.")
@@ -465,6 +491,19 @@ def placebo_outcome_test(
 
     Returns one coefficient per outcome (term = outcome name). Rows with a missing value in an
     outcome are dropped for that outcome only; ``extra["rows"]`` holds a RowReport per outcome.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> d["unrelated"] = rng.normal(size=len(d))
+    >>> res = placebo_outcome_test(d, ["unrelated"], treat="treat")
+    >>> res.to_frame()["term"].tolist(), bool(res.to_frame()["p_value"].iloc[0] > 0.05)
+    (['unrelated'], True)
     """
     outcomes = list(outcomes)
     if not outcomes:

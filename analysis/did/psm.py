@@ -65,6 +65,13 @@ def match_on_score(
     input arrays), ``distance`` = |p_t - p_c| and ``weight`` (the control's weight for that treated
     unit; weights of one treated unit sum to 1). Treated units without a match (outside the
     caliper) do not appear.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = match_on_score(np.array([0.2, 0.6]), np.array([0.1, 0.25, 0.55, 0.9]), k=2)
+    >>> m["control"].tolist(), m["weight"].tolist()  # two nearest controls each, weight 1/2
+    ([1, 0, 2, 3], [0.5, 0.5, 0.5, 0.5])
     """
     check_choice("method", method, METHODS)
     pt = np.asarray(p_treated, dtype=float)
@@ -148,6 +155,15 @@ def balance_table(X: pd.DataFrame, group: np.ndarray, weight: np.ndarray | None 
     Columns: covariate, mean_treated_U, mean_control_U, bias_U (standardized bias, %), t_U, p_U,
     mean_treated_M, mean_control_M, bias_M, bias_reduction (%), t_M, p_M. U = unmatched, M =
     matched with ``weight`` (psmatch2 ``_weight``; rows with weight 0 or NaN are not matched).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> X = pd.DataFrame({"x": [1.0, 2.0, 3.0, 1.0, 2.0, 6.0]})
+    >>> group = np.array([1, 1, 1, 0, 0, 0])
+    >>> tab = balance_table(X, group, weight=np.array([1, 1, 1, 1, 1, 0.0]))  # the outlier control unmatched
+    >>> tab[["mean_treated_U", "mean_control_U", "mean_control_M"]].round(2).values.tolist()
+    [[2.0, 3.0, 1.5]]
     """
     g = np.asarray(group).astype(bool)
     rows = []
@@ -336,6 +352,19 @@ def psm_did(
     About 140 lines of code in one function: the pooled and year-by-year matching paths share the
     score table, the row accounting and the DiD step, which must report every dropped row with its
     reason; splitting it is left for a later change.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> d["x"] = rng.normal(size=len(d))
+    >>> res = psm_did(d, "y", "treat", covariates=["x"], seed=0)
+    >>> round(float(res.params["did"]), 2)
+    0.5
     """
     check_choice("method", method, METHODS)
     if did_weights is None:

@@ -103,6 +103,21 @@ def sun_abraham(
     About 140 lines of code in one function: the saturated regression, the cohort-share weights
     and the delta-method variance (Sun and Abraham 2021, Proposition 6) share the cell arrays;
     splitting it is left for a later change.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    >>> d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> res = sun_abraham(d, "y", "adoption")
+    >>> post = res.event_table().query("event_time >= 0")
+    >>> post["event_time"].tolist(), np.round(post["estimate"], 2).tolist()
+    ([0, 1, 2], [0.49, 0.5, 0.5])
+    >>> round(res.overall["estimate"], 2)
+    0.5
     """
     check_choice("control", control, ("never", "last"))
     check_choice("variance", variance, ("fixed", "delta"))

@@ -95,6 +95,19 @@ def synthetic_control(
         term ``"did"`` (``"ATT"`` still read, deprecated). ``extra["gaps"]`` (treated minus synthetic, per period), ``extra["omega"]``,
         and with ``permutation``: ``extra["placebo_study"]`` (per unit pre/post RMSPE and ratio) and
         ``stats["permutation_p"]`` = rank of the treated ratio / (donors + 1).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> s = pd.DataFrame({"county": np.repeat(np.arange(10), 8), "year": np.tile(np.arange(2010, 2018), 10)})
+    >>> s["y"] = np.repeat(rng.normal(size=10), 8) + 0.1 * (s["year"] - 2010) + rng.normal(scale=0.01, size=80)
+    >>> s.loc[s["county"] == 0, "y"] = s.groupby("year")["y"].transform("mean")  # county 0 = average of all
+    >>> s["treat"] = ((s["county"] == 0) & (s["year"] >= 2015)).astype(int)
+    >>> s["y"] += 0.5 * s["treat"]
+    >>> res = synthetic_control(s, "y", "treat", se="none")
+    >>> round(float(res.params["did"]), 2), round(res.stats["permutation_p"], 2)  # rank 1 of 10 units
+    (0.5, 0.1)
     """
     replications = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     panel = prepare_synth_panel(data, y, entity, time, treat)

@@ -135,6 +135,18 @@ def hausman(
     Returns
     -------
     HausmanResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(50), 6), "year": np.tile(np.arange(2010, 2016), 50)})
+    >>> a = np.repeat(rng.normal(size=50), 6)  # county effect, correlated with x: RE is inconsistent
+    >>> d["x"] = a + rng.normal(size=len(d))
+    >>> d["y"] = 0.5 * d["x"] + a + rng.normal(scale=0.1, size=len(d))
+    >>> res = hausman("y ~ x", d, method="robust")
+    >>> round(float(res.coefficients.loc["x", "FE"]), 2), bool(res.p_value < 0.05)
+    (0.5, True)
     """
     from linearmodels.panel import PanelOLS, RandomEffects
 

@@ -140,6 +140,18 @@ def heterogeneity(
     Returns
     -------
     HeterogeneityResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(90), 6), "year": np.tile(np.arange(2010, 2016), 90)})
+    >>> d["east"] = (d["county"] < 45).astype(int)
+    >>> d["x"] = rng.normal(size=len(d))
+    >>> d["y"] = (0.5 + 0.3 * d["east"]) * d["x"] + rng.normal(scale=0.1, size=len(d))
+    >>> res = heterogeneity("y ~ x", d, by="east")
+    >>> np.round(res.estimates["estimate"], 1).tolist(), bool(res.tests["p_value"].iloc[0] < 0.05)
+    ([0.5, 0.8], True)
     """
     check_choice("test", test, ("interaction", "suest", "both"))
     if not isinstance(data, pd.DataFrame):

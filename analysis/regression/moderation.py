@@ -134,6 +134,18 @@ def moderation(
     -------
     ModerationResult
         ``fit`` (the FE regression), ``marginal_effects`` (table), ``interaction`` (b3), ``plot()``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(50), 6), "year": np.tile(np.arange(2010, 2016), 50)})
+    >>> d["x"] = rng.normal(size=len(d))
+    >>> d["z"] = rng.normal(size=len(d))
+    >>> d["y"] = (0.5 + 0.3 * d["z"]) * d["x"] + rng.normal(scale=0.1, size=len(d))
+    >>> res = moderation(d, "y", "x", "z", grid=5)
+    >>> np.round(res.params[["x_c", "x_c:z_c"]], 1).tolist()  # effect of x at mean z; interaction
+    [0.5, 0.3]
     """
     for c in [x, moderator] + list(as_tuple(controls)):
         if c not in data.columns:
@@ -185,6 +197,23 @@ def plot_marginal_effects(result: ModerationResult, lang: str = "zh", ax=None, r
 
     A histogram of the moderator on the estimation sample is drawn along the bottom so readers see
     where the data support the curve.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(50), 6), "year": np.tile(np.arange(2010, 2016), 50)})
+    >>> d["x"] = rng.normal(size=len(d))
+    >>> d["z"] = rng.normal(size=len(d))
+    >>> d["y"] = (0.5 + 0.3 * d["z"]) * d["x"] + rng.normal(scale=0.1, size=len(d))
+    >>> res = moderation(d, "y", "x", "z", grid=5)
+    >>> fig = plot_marginal_effects(res, lang="en")
+    >>> type(fig).__name__
+    'Figure'
+    >>> plt.close(fig)
     """
     from ..plots import new_figure, tr, use_style  # matplotlib only when plotting
 

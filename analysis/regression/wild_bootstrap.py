@@ -60,6 +60,13 @@ def draw_weights(G: int, B: int, kind: str, rng: np.random.Generator) -> np.ndar
 
     Draws come from ``rng.random`` in row-major (draw, cluster) order, so splitting B into batches
     gives the same weights as one call.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = draw_weights(5, 3, "rademacher", np.random.default_rng(0))
+    >>> W.shape, sorted(set(W.ravel().tolist()))
+    ((5, 3), [-1.0, 1.0])
     """
     check_choice("weights_type", kind, WEIGHT_TYPES)
     u = rng.random((B, G))
@@ -226,6 +233,17 @@ def wild_bootstrap(
     same weights (see ``tests/test_regression_wild_bootstrap.py``). The reported t differs from
     ``wildboottest``'s only by the small-sample factor (it counts every FE dummy in k); p-values are
     the same.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(50), 6), "year": np.tile(np.arange(2010, 2016), 50)})
+    >>> d["x"] = rng.normal(size=len(d))
+    >>> d["y"] = 0.5 * d["x"] + rng.normal(scale=0.1, size=len(d))
+    >>> res = wild_bootstrap("y ~ x", d, "x", h0=0.5, n_draws=99, seed=0)  # test the true value
+    >>> round(float(res.params["x"]), 2), bool(res.p_value > 0.05)
+    (0.5, True)
     """
     check_choice("weights_type", weights_type, WEIGHT_TYPES)
     if not isinstance(cluster, str):

@@ -128,6 +128,18 @@ def threshold(
     References
     ----------
     Hansen (1999), J. Econometrics 93: 345-368; Wang (2015), Stata Journal 15(1): 121-134 (xthreg).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(50), 6), "year": np.tile(np.arange(2010, 2016), 50)})
+    >>> d["x"] = rng.normal(size=len(d))
+    >>> d["q"] = rng.uniform(size=len(d))
+    >>> d["y"] = np.where(d["q"] <= 0.5, 0.5, 1.0) * d["x"] + rng.normal(scale=0.1, size=len(d))
+    >>> res = threshold(d, "y", "q", "x", grid=20, n_draws=49, seed=0)
+    >>> round(float(res.thresholds[0]), 1), np.round(res.params, 1).tolist()
+    (0.5, [0.5, 1.0])
     """
     n_boot = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     check_choice("transform", transform, ("xthreg", "hansen"))

@@ -14,6 +14,11 @@ def lr_critical_value(alpha: float = 0.05) -> float:
     """Hansen's (1999) critical value c(alpha) = -2 ln(1 - sqrt(1 - alpha)) for the LR(gamma) set.
 
     7.3523 at alpha = 0.05 (the reference line of the xthreg LR plot), 5.9395 at 0.10, 10.5916 at 0.01.
+
+    Examples
+    --------
+    >>> round(lr_critical_value(0.05), 4), round(lr_critical_value(0.10), 4)
+    (7.3523, 5.9395)
     """
     if not 0 < alpha < 1:
         raise SpecificationError(f"alpha={alpha!r} must lie strictly between 0 and 1, e.g. 0.05.")
@@ -28,6 +33,12 @@ def threshold_grid(q, trim: float = 0.05, grid: int = 300, method: str = "quanti
     xthreg's ``grid(#)``/``trim()`` in Wang (2015). ``method="hansen"``: Hansen's GAUSS code /
     ``pdR::ptm``, ``grid`` is the number of quantiles ``qn`` (Hansen used 400), points
     ``dd[floor(sq * m)]`` of the m sorted unique values dd at sq = trim, trim + 1/qn, ..., 1 - trim.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> threshold_grid(np.arange(1, 101), trim=0.1, grid=5).tolist()
+    [10.0, 31.0, 50.0, 70.0, 90.0]
     """
     check_choice("grid_method", method, ("quantile", "hansen"))
     q = np.asarray(q, dtype=float)
@@ -55,6 +66,14 @@ def ci_grid(q, search_grid) -> np.ndarray:
     SSR(g) is a step function that only changes at observed values of q, so the LR confidence set
     evaluated on these points is exact (Hansen 1999, section 3.2); a coarse search grid can leave a
     single point below c(alpha) and collapse the interval.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> q = np.arange(1, 101)
+    >>> pts = ci_grid(q, threshold_grid(q, trim=0.1, grid=5))  # every observed q from 10 to 90
+    >>> float(pts[0]), float(pts[-1]), len(pts)
+    (10.0, 90.0, 81)
     """
     u = np.unique(np.asarray(q, dtype=float))
     lo, hi = float(np.min(search_grid)), float(np.max(search_grid))

@@ -85,6 +85,24 @@ def plot_lr(result: ThresholdResult, lang: str = "zh", stages: Sequence[str] | N
 
     One panel per stage (Th-1, Th-21, Th-22, Th-3); the dashed line is c(alpha) (7.35 at 95%), the
     dotted vertical line the estimate. Returns the matplotlib Figure.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from analysis.regression import threshold
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(50), 6), "year": np.tile(np.arange(2010, 2016), 50)})
+    >>> d["x"] = rng.normal(size=len(d))
+    >>> d["q"] = rng.uniform(size=len(d))
+    >>> d["y"] = np.where(d["q"] <= 0.5, 0.5, 1.0) * d["x"] + rng.normal(scale=0.1, size=len(d))
+    >>> res = threshold(d, "y", "q", "x", grid=20, n_draws=49, seed=0)
+    >>> fig = plot_lr(res, lang="en")
+    >>> type(fig).__name__
+    'Figure'
+    >>> plt.close(fig)
     """
     from ...plots import new_figure, tr
 
