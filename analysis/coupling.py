@@ -56,7 +56,22 @@ class TraditionalCouplingWarning(UserWarning):
 
 @dataclass(frozen=True)
 class ClassTable:
-    """A classification table: ``edges`` (k + 1 increasing cut points) and k bilingual labels."""
+    """A classification table: ``edges`` (k + 1 increasing cut points) and k bilingual labels.
+
+    Pass one as ``classes=`` or ``stages=`` of :func:`coupling_coordination` to use another
+    paper's classes.
+
+    Examples
+    --------
+    A value on a cut point falls in the lower class with the default right-closed intervals
+    (a, b], in the upper one with ``closure="left"``:
+
+    >>> table = ClassTable((0.0, 0.5, 1.0), ("失调", "协调"), ("disorder", "coordination"))
+    >>> table.classify([0.2, 0.5, 0.9])["class_en"].tolist()
+    ['disorder', 'disorder', 'coordination']
+    >>> table.classify([0.2, 0.5, 0.9], closure="left")["level"].tolist()
+    [1, 2, 2]
+    """
 
     edges: tuple[float, ...]
     labels_zh: tuple[str, ...]
