@@ -56,7 +56,22 @@ class TraditionalCouplingWarning(UserWarning):
 
 @dataclass(frozen=True)
 class ClassTable:
-    """A classification table: ``edges`` (k + 1 increasing cut points) and k bilingual labels."""
+    """A classification table: ``edges`` (k + 1 increasing cut points) and k bilingual labels.
+
+    Pass one as ``classes=`` or ``stages=`` of :func:`coupling_coordination` to use another
+    paper's classes.
+
+    Examples
+    --------
+    A value on a cut point falls in the lower class with the default right-closed intervals
+    (a, b], in the upper one with ``closure="left"``:
+
+    >>> table = ClassTable((0.0, 0.5, 1.0), ("失调", "协调"), ("disorder", "coordination"))
+    >>> table.classify([0.2, 0.5, 0.9])["class_en"].tolist()
+    ['disorder', 'disorder', 'coordination']
+    >>> table.classify([0.2, 0.5, 0.9], closure="left")["level"].tolist()
+    [1, 2, 2]
+    """
 
     edges: tuple[float, ...]
     labels_zh: tuple[str, ...]
@@ -212,7 +227,21 @@ def _t_weights(weights, columns: Sequence) -> np.ndarray:
 
 # ---- the models ---------------------------------------------------------------------------------
 def coupling_degree(arr: np.ndarray, model: str = "wang") -> np.ndarray:
-    """Coupling degree C of each row of ``arr`` (validated, in [0, 1], no NaN); all-zero rows -> 0."""
+    """Coupling degree C of each row of ``arr`` (validated, in [0, 1], no NaN); all-zero rows -> 0.
+
+    The low-level kernel of :func:`coupling_coordination` (``model`` is one of :data:`MODELS`).
+
+    Examples
+    --------
+    Two subsystems at 0.2 and 0.4: Wang et al.'s C = sqrt((1 - 0.2) * 0.2 / 0.4) = 0.632, the
+    traditional 2 sqrt(U1 U2) / (U1 + U2) = 0.943 and Fan et al.'s 1 - 2 sd = 0.8; equal scores
+    couple perfectly:
+
+    >>> import numpy as np
+    >>> U = np.array([[0.2, 0.4], [0.4, 0.4]])
+    >>> [np.round(coupling_degree(U, m), 3).tolist() for m in ("wang", "traditional", "fan")]
+    [[0.632, 1.0], [0.943, 1.0], [0.8, 1.0]]
+    """
     n = arr.shape[1]
     zero = ~(arr > 0).any(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -333,6 +362,18 @@ def coupling_coordination(
     Wang, Kong, Ren, Zhi & Dai (2021), 自然资源学报 36(3):793-810; Fan, Ke & Cao (2024), 统计与决策
     40(22):41-46; R package ``coupling`` (stscl/coupling) ``ccd()``; classes from 田深圳 et al.
     (2021), 地理学报 76(4):781.
+
+    Examples
+    --------
+    D = sqrt(C T) with T the mean of the subsystem scores:
+
+    >>> import pandas as pd
+    >>> U = pd.DataFrame({"urban": [0.2, 0.4, 0.9], "rural": [0.4, 0.4, 0.8]})
+    >>> res = coupling_coordination(U)
+    >>> res.frame[["C", "T", "D"]].round(3).to_dict("list")
+    {'C': [0.632, 1.0, 0.894], 'T': [0.3, 0.4, 0.85], 'D': [0.436, 0.632, 0.872]}
+    >>> res.frame["class_en"].tolist()
+    ['on the verge of disorder', 'primary coordination', 'good coordination']
     """
     check_choice("model", model, MODELS)
     check_choice("closure", closure, CLOSURES)
@@ -405,6 +446,16 @@ def relative_development(
     同步发展 / synchronous) and, when ``d_classes`` (a coupling result frame with class_zh/class_en)
     is given, ``label_zh`` / ``label_en`` such as "初级协调—乡村滞后" / "primary coordination – rural
     lagging".
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> U = pd.DataFrame({"urban": [0.6, 0.45, 0.3], "rural": [0.3, 0.4, 0.5]})
+    >>> rd = relative_development(U, labels={"urban": ("urban", "城镇"), "rural": ("rural", "乡村")})
+    >>> rd["value"].round(3).tolist(), rd["lagging"].tolist()
+    ([0.3, 0.05, -0.2], ['rural', '', 'urban'])
+    >>> rd["type_en"].tolist()
+    ['rural lagging', 'synchronous', 'urban lagging']
     """
     check_choice("rule", rule, ("difference", "ratio"))
     lo, hi = ratio_bounds
@@ -525,6 +576,19 @@ def obstacle_degree(
         Clip I at 0 where z > 1 (shifted or out-of-bounds z; counted in ``settings``).
 
     Rows with z = 1 on every indicator (sum F I = 0) are NaN with a warning, never 0/0.
+
+    Examples
+    --------
+    County a is at the ideal on ``gdp`` so its whole obstacle is ``pm25``; county b is halfway on
+    both, so the equal weights split its obstacle evenly:
+
+    >>> import pandas as pd
+    >>> z = pd.DataFrame({"gdp": [1.0, 0.5], "pm25": [0.0, 0.5]}, index=["a", "b"])
+    >>> res = obstacle_degree(z, pd.Series({"gdp": 0.5, "pm25": 0.5}), top_k=1)
+    >>> res.indicator.round(3).to_dict("index")
+    {'a': {'gdp': 0.0, 'pm25': 1.0}, 'b': {'gdp': 0.5, 'pm25': 0.5}}
+    >>> res.top["indicator"].tolist()
+    ['pm25', 'gdp']
     """
     if top_k < 1:
         raise SpecificationError(f"top_k={top_k} must be at least 1.")

@@ -125,6 +125,17 @@ def normalize(
     A constant column (max = min) is set to 0 (plus shift) with a :class:`ConstantColumnWarning`;
     any weight method then gives it weight 0. An all-missing column raises
     :class:`~analysis.errors.MissingValueError`.
+
+    Examples
+    --------
+    A benefit (+), a cost (-) and a moderate indicator with target 50 (z = 1 at the target):
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"gdp": [10.0, 20.0, 30.0], "debt": [1.0, 2.0, 5.0],
+    ...                    "ratio": [40.0, 50.0, 70.0]})
+    >>> z = normalize(df, {"gdp": "+", "debt": "-", "ratio": "moderate"}, targets={"ratio": 50})
+    >>> z.round(3).to_dict("list")
+    {'gdp': [0.0, 0.5, 1.0], 'debt': [1.0, 0.75, 0.0], 'ratio': [0.5, 1.0, 0.0]}
     """
     check_choice("scope", scope, SCOPES)
     targets = dict(targets or {})

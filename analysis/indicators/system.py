@@ -62,7 +62,13 @@ def _indicators_dir() -> Path:
 
 
 def shipped_systems() -> list[str]:
-    """Names of the indicator systems shipped in ``data/indicators/``."""
+    """Names of the indicator systems shipped in ``data/indicators/``.
+
+    Examples
+    --------
+    >>> shipped_systems()
+    ['county_uri', 'urban_rural_two']
+    """
     return sorted(p.stem for p in _indicators_dir().glob("*.yaml"))
 
 
@@ -238,7 +244,19 @@ def _req_str(d: Mapping, key: str, where: str, default: str | None = None) -> st
 
 
 def system_from_dict(spec: Mapping[str, Any], name: str | None = None) -> IndicatorSystem:
-    """Build and validate an :class:`IndicatorSystem` from the YAML structure (a dict)."""
+    """Build and validate an :class:`IndicatorSystem` from the YAML structure (a dict).
+
+    Examples
+    --------
+    >>> gdp = {"column": "gdp", "label": "GDP", "label_zh": "GDP", "direction": "+"}
+    >>> pm = {"column": "pm25", "label": "PM2.5", "label_zh": "PM2.5", "direction": "-"}
+    >>> spec = {"subsystems": [
+    ...     {"key": "economy", "label": "Economy", "label_zh": "经济", "indicators": [gdp]},
+    ...     {"key": "ecology", "label": "Ecology", "label_zh": "生态", "indicators": [pm]}]}
+    >>> system = system_from_dict(spec, name="toy")
+    >>> system.columns, system.directions, system.subsystem_of["pm25"]
+    (['gdp', 'pm25'], {'gdp': '+', 'pm25': '-'}, 'ecology')
+    """
     if not isinstance(spec, Mapping):
         raise SpecificationError("an indicator system must be a mapping with a 'subsystems' list.")
     sname = str(spec.get("name") or name or "custom")
@@ -357,6 +375,14 @@ def load_system(path_or_name: "str | Path | IndicatorSystem | Mapping",
         a moderate indicator without target, fixed weights that do not sum to one, bad YAML.
     ColumnError, NonNumericError
         When checked against ``data``: unknown or non-numeric columns.
+
+    Examples
+    --------
+    >>> system = load_system("urban_rural_two")
+    >>> system.subsystem_keys, len(system.columns)
+    (['urban', 'rural'], 20)
+    >>> system.directions["pm25"]
+    '-'
     """
     if isinstance(path_or_name, IndicatorSystem):
         system = path_or_name

@@ -56,6 +56,16 @@ def topsis(z: pd.DataFrame, weights: pd.Series, ideal: tuple | None = None,
     Returns
     -------
     DataFrame with ``d_plus``, ``d_minus``, ``closeness`` (in [0, 1]) [, (V+, V-)].
+
+    Examples
+    --------
+    The best county on both indicators has closeness 1, the worst 0:
+
+    >>> import pandas as pd
+    >>> z = pd.DataFrame({"a": [0.0, 0.5, 1.0], "b": [0.0, 0.2, 1.0]}, index=["x", "y", "w"])
+    >>> out = topsis(z, pd.Series({"a": 0.5, "b": 0.5}))
+    >>> out.columns.tolist(), out["closeness"].round(3).tolist()
+    (['d_plus', 'd_minus', 'closeness'], [0.0, 0.363, 1.0])
     """
     arr = _matrix(z, "TOPSIS", min_rows=1)
     w = check_weights(weights, list(z.columns), "TOPSIS weights").to_numpy()
@@ -73,6 +83,14 @@ def topsis_vector(x: pd.DataFrame, weights: pd.Series, directions: Mapping[str, 
 
     ``directions`` maps each column to ``"+"`` or ``"-"``; moderate indicators are not defined in
     this variant (convert them with :func:`~analysis.indicators.normalize` and use :func:`topsis`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> x = pd.DataFrame({"gdp": [10.0, 20.0, 30.0], "pm25": [60.0, 40.0, 30.0]})
+    >>> out = topsis_vector(x, pd.Series({"gdp": 0.5, "pm25": 0.5}), {"gdp": "+", "pm25": "-"})
+    >>> out["closeness"].round(3).tolist()  # the richest, cleanest county is the ideal
+    [0.0, 0.555, 1.0]
     """
     cols = list(x.columns)
     arr = _matrix(x, "TOPSIS (vector)", min_rows=1)

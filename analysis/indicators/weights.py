@@ -77,6 +77,16 @@ def entropy(z: pd.DataFrame) -> pd.DataFrame:
     not) gets e = 1 and weight 0 with a warning.
 
     References: Shannon (1948) entropy weights; R ``mathmodels::entropy_weight``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> z = pd.DataFrame({"a": [0.0, 0.5, 1.0, 0.2], "b": [0.9, 1.0, 0.8, 1.0]})
+    >>> out = entropy(z)
+    >>> out.columns.tolist()
+    ['e', 'd', 'weight']
+    >>> out["weight"].round(3).to_dict()  # the dispersed column "a" carries almost all weight
+    {'a': 0.991, 'b': 0.009}
     """
     z = z if isinstance(z, pd.DataFrame) else pd.DataFrame(np.asarray(z, dtype=float))
     arr = _matrix(z, "entropy weights")
@@ -101,7 +111,16 @@ def entropy(z: pd.DataFrame) -> pd.DataFrame:
 
 
 def entropy_weights(z: pd.DataFrame) -> pd.Series:
-    """Entropy weights (see :func:`entropy`)."""
+    """Entropy weights (see :func:`entropy`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> z = pd.DataFrame({"a": [0.0, 0.5, 1.0, 0.2], "b": [0.9, 1.0, 0.8, 1.0]})
+    >>> w = entropy_weights(z)
+    >>> float(round(w.sum(), 12)), bool(w["a"] > w["b"])
+    (1.0, True)
+    """
     return entropy(z)["weight"]
 
 
@@ -111,6 +130,17 @@ def critic(z: pd.DataFrame) -> pd.DataFrame:
     Standard deviations use ddof=1 (the choice cancels in the weights). Constant columns are left
     out of the correlations and get weight 0 with a warning. Diakoulaki, Mavrotas & Papayannakis
     (1995), Computers & Operations Research 22(7):763-770; ``mathmodels::critic_weight``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> z = pd.DataFrame({"a": [0.0, 0.5, 1.0, 0.2], "b": [0.0, 0.4, 1.0, 0.3],
+    ...                   "c": [1.0, 0.0, 0.5, 0.8]})
+    >>> out = critic(z)
+    >>> out.columns.tolist()
+    ['sigma', 'conflict', 'information', 'weight']
+    >>> out["weight"].round(3).to_dict()  # "c" conflicts with a and b, so it weighs most
+    {'a': 0.264, 'b': 0.234, 'c': 0.501}
     """
     z = z if isinstance(z, pd.DataFrame) else pd.DataFrame(np.asarray(z, dtype=float))
     arr = _matrix(z, "CRITIC weights", min_rows=3)
@@ -132,7 +162,17 @@ def critic(z: pd.DataFrame) -> pd.DataFrame:
 
 
 def critic_weights(z: pd.DataFrame) -> pd.Series:
-    """CRITIC weights (see :func:`critic`)."""
+    """CRITIC weights (see :func:`critic`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> z = pd.DataFrame({"a": [0.0, 0.5, 1.0, 0.2], "b": [0.0, 0.4, 1.0, 0.3],
+    ...                   "c": [1.0, 0.0, 0.5, 0.8]})
+    >>> w = critic_weights(z)
+    >>> float(round(w.sum(), 12)), w.idxmax()
+    (1.0, 'c')
+    """
     return critic(z)["weight"]
 
 
@@ -142,6 +182,14 @@ def cv(x: pd.DataFrame) -> pd.DataFrame:
     Meaningful only for ratio-scale indicators with a true zero; columns with negative values or a
     non-positive mean raise :class:`~analysis.errors.NegativeValueError`. Direction is ignored
     (the method weights dispersion). ``mathmodels::cv_weight``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> x = pd.DataFrame({"gdp": [10.0, 20.0, 30.0], "roads": [5.0, 5.5, 6.0]})
+    >>> out = cv(x)
+    >>> out["cv"].round(3).to_dict()  # sd / mean: 10/20 and 0.5/5.5
+    {'gdp': 0.5, 'roads': 0.091}
     """
     x = x if isinstance(x, pd.DataFrame) else pd.DataFrame(np.asarray(x, dtype=float))
     arr = _matrix(x, "CV weights")
@@ -159,19 +207,46 @@ def cv(x: pd.DataFrame) -> pd.DataFrame:
 
 
 def cv_weights(x: pd.DataFrame) -> pd.Series:
-    """Coefficient-of-variation weights (see :func:`cv`)."""
+    """Coefficient-of-variation weights (see :func:`cv`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> x = pd.DataFrame({"gdp": [10.0, 20.0, 30.0], "roads": [5.0, 5.5, 6.0]})
+    >>> cv_weights(x).round(3).to_dict()
+    {'gdp': 0.846, 'roads': 0.154}
+    """
     return cv(x)["weight"]
 
 
 def equal_weights(columns: Sequence[str]) -> pd.Series:
-    """1/m for each of the m columns."""
+    """1/m for each of the m columns.
+
+    Examples
+    --------
+    >>> equal_weights(["a", "b", "c", "d"]).to_dict()
+    {'a': 0.25, 'b': 0.25, 'c': 0.25, 'd': 0.25}
+    """
     columns = list(columns)
     return pd.Series(1.0 / len(columns), index=columns)
 
 
 def check_weights(w, columns: Sequence[str] | None = None, what: str = "weights",
                   tol: float = 1e-6) -> pd.Series:
-    """Validate a weight vector: finite, non-negative, sums to one, covers ``columns``."""
+    """Validate a weight vector: finite, non-negative, sums to one, covers ``columns``.
+
+    Returns the weights as a float Series in the order of ``columns``; raises
+    :class:`~analysis.errors.SpecificationError` otherwise.
+
+    Examples
+    --------
+    >>> check_weights({"b": 0.4, "a": 0.6}, columns=["a", "b"]).to_dict()
+    {'a': 0.6, 'b': 0.4}
+    >>> check_weights({"a": 0.6, "b": 0.6})
+    Traceback (most recent call last):
+    ...
+    analysis.errors.SpecificationError: weights sum to 1.2, not 1. Divide them by their sum.
+    """
     w = pd.Series(w, dtype=float) if not isinstance(w, pd.Series) else w.astype(float)
     if columns is not None:
         columns = list(columns)
@@ -190,7 +265,18 @@ def check_weights(w, columns: Sequence[str] | None = None, what: str = "weights"
 
 
 def fixed_weights(system, columns: Sequence[str] | None = None) -> pd.Series:
-    """Fixed weights from an indicator system's YAML (``weight:`` on every indicator)."""
+    """Fixed weights from an indicator system's YAML (``weight:`` on every indicator).
+
+    Examples
+    --------
+    >>> from analysis.indicators import system_from_dict
+    >>> gdp = {"column": "gdp", "label": "GDP", "label_zh": "GDP", "direction": "+", "weight": 0.7}
+    >>> debt = {"column": "debt", "label": "Debt", "label_zh": "债务", "direction": "-", "weight": 0.3}
+    >>> spec = {"subsystems": [{"key": "urban", "label": "Urban", "label_zh": "城镇",
+    ...                         "indicators": [gdp, debt]}]}
+    >>> fixed_weights(system_from_dict(spec, name="toy")).to_dict()
+    {'gdp': 0.7, 'debt': 0.3}
+    """
     w = system.fixed_weights
     if w is None:
         raise SpecificationError(
@@ -222,6 +308,17 @@ def combine_weights(weights: Mapping[str, pd.Series] | Sequence[pd.Series], meth
     Returns
     -------
     Series; its ``attrs["alpha"]`` holds the coefficients used (game: raw and normalized).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> w1 = pd.Series({"a": 0.5, "b": 0.3, "c": 0.2})
+    >>> w2 = pd.Series({"a": 0.2, "b": 0.3, "c": 0.5})
+    >>> combine_weights([w1, w2], method="linear").round(3).to_dict()  # plain average
+    {'a': 0.35, 'b': 0.3, 'c': 0.35}
+    >>> game = combine_weights({"entropy": w1, "critic": w2})
+    >>> float(round(game.sum(), 12)), [round(a, 3) for a in game.attrs["alpha"]]
+    (1.0, [0.5, 0.5])
     """
     check_choice("combine", method, COMBINATIONS)
     check_choice("negative", negative, ("abs", "clip"))
