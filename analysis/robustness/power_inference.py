@@ -29,7 +29,16 @@ INFERENCE_METHODS = ("cluster_t", "wild_bootstrap", "randomization")
 
 
 def demean2(a: np.ndarray) -> np.ndarray:
-    """Two-way demeaning of a balanced units x periods matrix."""
+    """Two-way demeaning of a balanced units x periods matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.robustness.power_inference import demean2
+    >>> a = np.add.outer([0.0, 1.0, 2.0], [0.0, 10.0])  # unit + period effects only
+    >>> bool(np.allclose(demean2(a), 0.0))
+    True
+    """
     return a - a.mean(axis=1, keepdims=True) - a.mean(axis=0, keepdims=True) + a.mean()
 
 
@@ -64,7 +73,16 @@ def wild_p(Dt, yt, V):
 
 
 def permutation_sets(n_units, n_treated, n_perm, rng):
-    """``n_perm`` uniformly random ordered draws of ``n_treated`` distinct units (n_perm x n_treated)."""
+    """``n_perm`` uniformly random ordered draws of ``n_treated`` distinct units (n_perm x n_treated).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.robustness.power_inference import permutation_sets
+    >>> idx = permutation_sets(10, 3, 5, np.random.default_rng(0))
+    >>> idx.shape, all(len(set(row)) == 3 for row in idx.tolist())
+    ((5, 3), True)
+    """
     return np.argsort(rng.random((int(n_perm), int(n_units))), axis=1)[:, : int(n_treated)]
 
 
