@@ -89,6 +89,24 @@ def prepare_tasks(data: pd.DataFrame, specs: list[Specification], base: Mapping[
                   index_builder: Callable | None, entity: str, time: str, runner: "Runner | None" = None) -> list[Task]:
     """Build the index columns once per index setting (in parallel on the runner), then group the
     specifications.
+
+    Examples
+    --------
+    Two cluster choices share the sample and the fixed effects, so they form one task:
+
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.robustness import expand_grid
+    >>> from analysis.robustness.engine import prepare_tasks
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["province"] = d["county"] // 10
+    >>> d["treat"] = ((d["county"] < 20) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> base = {"outcome": "y", "treatment": "treat", "cluster": "county"}
+    >>> specs = expand_grid(base, {"cluster": ["county", "province"]})
+    >>> tasks = prepare_tasks(d, specs, base, None, "county", "year")
+    >>> len(tasks), len(tasks[0].specs), tasks[0].frame.columns.tolist()
+    (1, 2, ['county', 'year', 'province', 'treat', 'y'])
     """
     frame = data.copy()
     keys = list(dict.fromkeys(index_key(s.choices) for s in specs if s.get("outcome") == "index"))
@@ -243,6 +261,22 @@ def run_task(task: Task, alpha: float = 0.05, entity: str = "county", time: str 
 
     BLAS runs single-threaded here whatever the backend, so that sums are taken in the same order in
     the driver, a joblib worker or a Dask worker, and the results agree to the last bit.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.robustness import expand_grid
+    >>> from analysis.robustness.engine import prepare_tasks, run_task
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["province"] = d["county"] // 10
+    >>> d["treat"] = ((d["county"] < 20) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> base = {"outcome": "y", "treatment": "treat", "cluster": "county"}
+    >>> specs = expand_grid(base, {"cluster": ["county", "province"]})
+    >>> rows = run_task(prepare_tasks(d, specs, base, None, "county", "year")[0])
+    >>> [(r["number"], round(r["estimate"], 2), r["n_obs"]) for r in rows]
+    [(0, 0.5, 240), (1, 0.5, 240)]
     """
     from threadpoolctl import threadpool_limits
 
@@ -310,7 +344,24 @@ class Runner:
 
 def execute(tasks: list[Task], runner: Runner | None = None, progress: bool = True, alpha: float = 0.05,
             entity: str = "county", time: str = "year") -> list[dict]:
-    """Run every task on the runner (serial by default), with a progress bar; results by spec number."""
+    """Run every task on the runner (serial by default), with a progress bar; results by spec number.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.robustness import expand_grid
+    >>> from analysis.robustness.engine import execute, prepare_tasks
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    >>> d["province"] = d["county"] // 10
+    >>> d["treat"] = ((d["county"] < 20) & (d["year"] >= 2013)).astype(int)
+    >>> d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    >>> base = {"outcome": "y", "treatment": "treat", "cluster": "county"}
+    >>> specs = expand_grid(base, {"cluster": ["county", "province"]})
+    >>> rows = execute(prepare_tasks(d, specs, base, None, "county", "year"), progress=False)
+    >>> [(r["number"], round(r["estimate"], 2)) for r in rows]
+    [(0, 0.5), (1, 0.5)]
+    """
     from tqdm.auto import tqdm
 
     runner = runner or Runner()

@@ -83,7 +83,21 @@ class PowerResult(TidyResult):
 
 def residual_paths(panel: pd.DataFrame, outcome: str, entity: str = "county", time: str = "year",
                    years: Sequence[int] | None = None) -> pd.DataFrame:
-    """Counties x years matrix of two-way FE residuals of ``outcome`` (balanced rows only, reported)."""
+    """Counties x years matrix of two-way FE residuals of ``outcome`` (balanced rows only, reported).
+
+    Examples
+    --------
+    An outcome that is county effect + year effect + one shock of 1 in county 0, 2010: the residuals
+    are that shock two-way demeaned (1 - 1/4 - 1/60 + 1/240 = 0.7375 in its own cell).
+
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.robustness.power import residual_paths
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(60), 4), "year": np.tile(np.arange(2010, 2014), 60)})
+    >>> d["y"] = d["county"] * 0.1 + (d["year"] - 2010) * 0.5 + ((d["county"] == 0) & (d["year"] == 2010))
+    >>> resid = residual_paths(d, "y")
+    >>> resid.shape, round(float(resid.iloc[0, 0]), 4), resid.attrs["dropped_counties"]
+    ((60, 4), 0.7375, [])
+    """
     if outcome not in panel.columns:
         raise ColumnError(f"outcome {outcome!r} is not in the panel.")
     d = panel if years is None else panel[panel[time].isin(list(years))]
@@ -200,6 +214,22 @@ def design_power(design: Mapping[str, Any], effect_sizes: Sequence[float], n_sim
     n_draws
         Bootstrap draws / permutations per simulated panel (199 keeps the level exact for
         randomization inference at 5%: (1 + c)/(B + 1)).
+
+    Examples
+    --------
+    Noise from a panel of 60 counties x 8 years (sd 0.1); 10 counties adopt in 2014. The clustered
+    t-test holds its level at effect 0 and detects an effect of 0.2 in every one of 40 draws:
+
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.robustness import design_power
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(60), 8), "year": np.tile(np.arange(2010, 2018), 60)})
+    >>> d["y"] = rng.normal(scale=0.1, size=len(d))
+    >>> power = design_power({"n_treated": 10, "adoption": [2014]}, [0.0, 0.2], n_sims=40, seed=0,
+    ...                      panel=d, outcome="y")
+    >>> table = power.to_frame()
+    >>> table[["effect", "rejection_rate"]].round(2).values.tolist(), round(float(table["mean_estimate"].iloc[1]), 2)
+    ([[0.0, 0.05], [0.2, 1.0]], 0.2)
     """
     n_boot = n_draws  # the body's name for the number of draws (vocabulary: n_draws)
     for est in estimators:

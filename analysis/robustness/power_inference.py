@@ -29,7 +29,16 @@ INFERENCE_METHODS = ("cluster_t", "wild_bootstrap", "randomization")
 
 
 def demean2(a: np.ndarray) -> np.ndarray:
-    """Two-way demeaning of a balanced units x periods matrix."""
+    """Two-way demeaning of a balanced units x periods matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.robustness.power_inference import demean2
+    >>> a = np.add.outer([0.0, 1.0, 2.0], [0.0, 10.0])  # unit + period effects only
+    >>> bool(np.allclose(demean2(a), 0.0))
+    True
+    """
     return a - a.mean(axis=1, keepdims=True) - a.mean(axis=0, keepdims=True) + a.mean()
 
 
@@ -40,7 +49,20 @@ def _t(Dt, yt, sxx):
 
 
 def cluster_t_reject(Dt, yt, alpha):
-    """CRV1 t with reghdfe's factor (county FE nested in the county clusters) against t(G-1)."""
+    """CRV1 t with reghdfe's factor (county FE nested in the county clusters) against t(G-1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.robustness.power_inference import demean2, cluster_t_reject
+    >>> rng = np.random.default_rng(0)
+    >>> years, adopt = np.arange(2010, 2016), np.where(np.arange(20) < 5, 2013, 0)  # 5 of 20 units adopt
+    >>> D = ((adopt[:, None] > 0) & (years[None, :] >= adopt[:, None])).astype(float)
+    >>> y_effect = demean2(1.0 * D + rng.normal(scale=0.5, size=D.shape))  # true effect 1
+    >>> y_null = demean2(rng.normal(scale=0.5, size=D.shape))  # no effect
+    >>> bool(cluster_t_reject(demean2(D), y_effect, 0.05)), bool(cluster_t_reject(demean2(D), y_null, 0.05))
+    (True, False)
+    """
     N, T = Dt.shape
     sxx = float((Dt * Dt).sum())
     _, t = _t(Dt, yt, sxx)
@@ -49,7 +71,23 @@ def cluster_t_reject(Dt, yt, alpha):
 
 
 def wild_p(Dt, yt, V):
-    """WCR bootstrap p-value of H0: b = 0 with cluster weights V (N x B); also returns t*."""
+    """WCR bootstrap p-value of H0: b = 0 with cluster weights V (N x B); also returns t*.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.robustness.power_inference import demean2, wild_p
+    >>> rng = np.random.default_rng(0)
+    >>> years, adopt = np.arange(2010, 2016), np.where(np.arange(20) < 5, 2013, 0)  # 5 of 20 units adopt
+    >>> D = ((adopt[:, None] > 0) & (years[None, :] >= adopt[:, None])).astype(float)
+    >>> y_effect = demean2(1.0 * D + rng.normal(scale=0.5, size=D.shape))  # true effect 1
+    >>> y_null = demean2(rng.normal(scale=0.5, size=D.shape))  # no effect
+    >>> from analysis.regression.wild_bootstrap import draw_weights
+    >>> V = draw_weights(20, 199, "webb", rng)  # 20 clusters x 199 draws
+    >>> p, t_star = wild_p(demean2(D), y_effect, V)
+    >>> p < 0.05, t_star.shape, wild_p(demean2(D), y_null, V)[0] > 0.05
+    (True, (199,), True)
+    """
     N = Dt.shape[0]
     sxx_i = (Dt * Dt).sum(axis=1)
     sxx = float(sxx_i.sum())
@@ -64,7 +102,16 @@ def wild_p(Dt, yt, V):
 
 
 def permutation_sets(n_units, n_treated, n_perm, rng):
-    """``n_perm`` uniformly random ordered draws of ``n_treated`` distinct units (n_perm x n_treated)."""
+    """``n_perm`` uniformly random ordered draws of ``n_treated`` distinct units (n_perm x n_treated).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.robustness.power_inference import permutation_sets
+    >>> idx = permutation_sets(10, 3, 5, np.random.default_rng(0))
+    >>> idx.shape, all(len(set(row)) == 3 for row in idx.tolist())
+    ((5, 3), True)
+    """
     return np.argsort(rng.random((int(n_perm), int(n_units))), axis=1)[:, : int(n_treated)]
 
 
@@ -73,6 +120,19 @@ def randomization_p(D, yt, adopt, years, n_perm, rng, idx=None):
 
     ``idx`` (n_perm x n_treated, from :func:`permutation_sets`) fixes the permutations, e.g. to share
     them across effect sizes; otherwise they are drawn from ``rng``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.robustness.power_inference import demean2, randomization_p
+    >>> rng = np.random.default_rng(0)
+    >>> years, adopt = np.arange(2010, 2016), np.where(np.arange(20) < 5, 2013, 0)  # 5 of 20 units adopt
+    >>> D = ((adopt[:, None] > 0) & (years[None, :] >= adopt[:, None])).astype(float)
+    >>> y_effect = demean2(1.0 * D + rng.normal(scale=0.5, size=D.shape))  # true effect 1
+    >>> y_null = demean2(rng.normal(scale=0.5, size=D.shape))  # no effect
+    >>> p, b_star = randomization_p(D, y_effect, adopt, years, 199, rng)
+    >>> p < 0.05, b_star.shape, randomization_p(D, y_null, adopt, years, 199, rng)[0] > 0.05
+    (True, (199,), True)
     """
     Dt = demean2(D)
     sxx = float((Dt * Dt).sum())

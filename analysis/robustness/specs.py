@@ -63,6 +63,17 @@ def expand_grid(base: Mapping[str, Any], variations: Mapping[str, Any], n_specs:
 
     The base specification is always number 0. A random subset is drawn without replacement with
     ``np.random.default_rng(seed)``, so the same seed gives the same subset.
+
+    Examples
+    --------
+    >>> from analysis.robustness import expand_grid
+    >>> specs = expand_grid({"estimator": "twfe", "cluster": "county"},
+    ...                     {"cluster": ["county", "province"], "sample": ["full", "end_2019"]})
+    >>> [(s.number, s.get("cluster"), s.get("sample")) for s in specs]
+    [(0, 'county', 'full'), (1, 'county', 'end_2019'), (2, 'province', 'full'), (3, 'province', 'end_2019')]
+    >>> [s.number for s in expand_grid({}, {"cluster": ["county", "province"], "sample": ["full", "end_2019"]},
+    ...                                n_specs=3, seed=0)]
+    [0, 1, 2]
     """
     unknown = [k for k in variations if k not in DIMENSIONS]
     if unknown:

@@ -80,6 +80,18 @@ def design_power(design, effect_sizes, n_sims: int = 500, seed=DEFAULT_SEED, **k
 
     Lives in :mod:`analysis.robustness.power` (it shares the specification-curve machinery); see
     :func:`analysis.robustness.design_power` for the parameters.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.simulate import design_power
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"county": np.repeat(np.arange(60), 8), "year": np.tile(np.arange(2010, 2018), 60)})
+    >>> d["y"] = rng.normal(scale=0.1, size=len(d))
+    >>> power = design_power({"n_treated": 10, "adoption": [2014]}, [0.0, 0.2], n_sims=40, seed=0,
+    ...                      panel=d, outcome="y")
+    >>> power.to_frame()[["effect", "rejection_rate"]].round(2).values.tolist()
+    [[0.0, 0.05], [0.2, 1.0]]
     """
     from ..robustness.power import design_power as _design_power
 

@@ -128,7 +128,17 @@ _DIMENSION_ZH = {"key": "键", "frame": "县域信息（真实）", "population"
 
 
 def codebook(panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The bilingual codebook (one row per column of the panel)."""
+    """The bilingual codebook (one row per column of the panel).
+
+    Examples
+    --------
+    >>> from analysis.simulate import codebook
+    >>> cb = codebook()
+    >>> cb.shape, cb.columns.tolist()[:5]
+    ((39, 10), ['column', 'label_zh', 'label_en', 'unit', 'dimension'])
+    >>> cb.set_index("column").loc["rural_income", ["label_en", "unit", "dimension"]].tolist()
+    ['Rural per-capita disposable income', 'yuan', 'economy']
+    """
     rows = [
         ("county", "县级行政区划代码", "County adcode (6 digits)", "", "key", "", "Key; current code."),
         ("year", "年份", "Year", "year", "key", "", "Key."),

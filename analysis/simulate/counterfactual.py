@@ -49,6 +49,19 @@ def counterfactual(panel: pd.DataFrame, effects: pd.DataFrame | None = None,
     -------
     DataFrame with the same rows and columns; affected columns replaced by their counterfactual.
     Policy columns are left as they are (they record assignment).
+
+    Examples
+    --------
+    A county whose rural income the land reform raised by 500 yuan in 2016:
+
+    >>> import numpy as np, pandas as pd
+    >>> panel = pd.DataFrame({"county": ["110101", "110101"], "year": [2014, 2016],
+    ...                       "rural_income": [10000.0, 12500.0]})
+    >>> effects = pd.DataFrame({"county": ["110101", "110101"], "year": [2014, 2016],
+    ...                         "te_land_rural_income": [0.0, 500.0]})
+    >>> from analysis.simulate import counterfactual
+    >>> counterfactual(panel, effects)["rural_income"].tolist()
+    [10000.0, 12000.0]
     """
     effects = load_effects(effects)
     for col in ("county", "year"):
@@ -87,6 +100,21 @@ def true_effect(panel: pd.DataFrame, effects, outcome_fn: Callable | None = None
     Returns
     -------
     DataFrame: ``county``, ``year``, ``observed``, ``counterfactual``, ``effect``.
+
+    Examples
+    --------
+    The true effect on log rural income of a reform that raised it from 12,000 to 12,500 yuan,
+    ln(12500 / 12000) = 0.0408:
+
+    >>> import numpy as np, pandas as pd
+    >>> panel = pd.DataFrame({"county": ["110101", "110101"], "year": [2014, 2016],
+    ...                       "rural_income": [10000.0, 12500.0]})
+    >>> effects = pd.DataFrame({"county": ["110101", "110101"], "year": [2014, 2016],
+    ...                         "te_land_rural_income": [0.0, 500.0]})
+    >>> from analysis.simulate import true_effect
+    >>> te = true_effect(panel, effects, lambda p: np.log(p["rural_income"]), programme="land_reform")
+    >>> te.columns.tolist(), te["effect"].round(4).tolist()
+    (['county', 'year', 'observed', 'counterfactual', 'effect'], [0.0, 0.0408])
     """
     if callable(effects) and not isinstance(effects, pd.DataFrame):
         if outcome_fn is not None and not callable(outcome_fn):

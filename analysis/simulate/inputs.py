@@ -18,7 +18,15 @@ __all__ = ["load_inputs", "pilot_table", "zone_members"]
 
 
 def load_inputs(counties, edges, pilots):
-    """The county frame (adcodes as 6-digit strings, sorted), edges and pilots; defaults shipped."""
+    """The county frame (adcodes as 6-digit strings, sorted), edges and pilots; defaults shipped.
+
+    Examples
+    --------
+    >>> from analysis.simulate.inputs import load_inputs
+    >>> counties, edges, pilots = load_inputs(None, None, None)
+    >>> counties.shape[0], len(pilots), bool(counties["adcode"].is_monotonic_increasing)
+    (2851, 33, True)
+    """
     if counties is None or edges is None or pilots is None:
         from .. import datasets
         counties = datasets.load_counties() if counties is None else counties
@@ -37,7 +45,21 @@ def load_inputs(counties, edges, pilots):
 
 
 def pilot_table(pilots: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
-    """One row per pilot county: ``adcode``, reform ``year`` (2015 for market entry), ``type``."""
+    """One row per pilot county: ``adcode``, reform ``year`` (2015 for market entry), ``type``.
+
+    Examples
+    --------
+    The 33 land-reform pilots of 2015:
+
+    >>> import pandas as pd
+    >>> from analysis.simulate.inputs import load_inputs, pilot_table
+    >>> counties, _, pilots = load_inputs(None, None, None)
+    >>> table = pilot_table(pilots, pd.Index(counties["adcode"]))
+    >>> table.columns.tolist(), sorted(table["type"].value_counts().items())
+    (['adcode', 'year', 'type'], [('expropriation', 3), ('homestead', 15), ('market_entry', 15)])
+    >>> sorted(int(y) for y in table.loc[table["type"] == "market_entry", "year"].unique())
+    [2015]
+    """
     p = pilots.copy()
     p["adcode"] = p["adcode_current"].astype(str).str.zfill(6)
     p["type"] = p["initial_pilot_type_en"].map(_PILOT_TYPE)
@@ -53,7 +75,17 @@ def pilot_table(pilots: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
 
 
 def zone_members(c: pd.DataFrame, w: sp.csr_matrix) -> tuple[np.ndarray, dict]:
-    """0/1 flag per county of the frame ``c`` and ``{zone: [adcodes]}`` of the 2019 pilot zones."""
+    """0/1 flag per county of the frame ``c`` and ``{zone: [adcodes]}`` of the 2019 pilot zones.
+
+    Examples
+    --------
+    >>> from analysis.simulate import contiguity_matrix
+    >>> from analysis.simulate.inputs import load_inputs, zone_members
+    >>> counties, edges, _ = load_inputs(None, None, None)
+    >>> flag, members = zone_members(counties, contiguity_matrix(counties["adcode"], edges))
+    >>> flag.shape, len(members), int(flag.sum()) == sum(len(v) for v in members.values())
+    ((2851,), 11, True)
+    """
     flag = np.zeros(len(c), dtype=int)
     members = {}
     for zone, (prov, prefs, names) in _ZONES.items():

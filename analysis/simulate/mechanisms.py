@@ -103,6 +103,20 @@ def mechanism_columns(panel: pd.DataFrame, effects: pd.DataFrame, seed: int, edg
     ``panel`` and ``effects`` are the base panel and true-effects table of
     :func:`analysis.simulate.county_panel` (or the shipped files). Randomness comes only from
     ``np.random.default_rng([seed, 17])``.
+
+    Examples
+    --------
+    Rebuilt from the shipped base panel and effects with the shipped seed, the truth is the shipped
+    one; the people path's indirect effect is a_people x b_people = 1.5 x 0.6 = 0.9:
+
+    >>> from analysis.datasets import load_county_panel, load_truth_effects
+    >>> from analysis.simulate import mechanism_columns, mechanism_truth
+    >>> shipped = mechanism_truth()
+    >>> mech, truth = mechanism_columns(load_county_panel(), load_truth_effects(), seed=shipped["seed_stream"][0])
+    >>> mech.columns.tolist()[:4]
+    ['county', 'year', 'migrant_share', 'hukou_urbanization']
+    >>> truth["indirect"] == shipped["indirect"], round(truth["indirect"]["people"], 3)
+    (True, 0.9)
     """
     from .. import datasets
 
@@ -185,7 +199,17 @@ def mechanism_columns(panel: pd.DataFrame, effects: pd.DataFrame, seed: int, edg
 
 
 def mechanism_truth(path=None) -> dict:
-    """Ground truth of the mechanism columns (``data/synthetic/mechanisms_truth.json``)."""
+    """Ground truth of the mechanism columns (``data/synthetic/mechanisms_truth.json``).
+
+    Examples
+    --------
+    >>> from analysis.simulate import mechanism_truth
+    >>> truth = mechanism_truth()
+    >>> truth["simulated"], truth["params"]["a_people"], truth["params"]["b_people"]
+    (True, 1.5, 0.6)
+    >>> round(truth["indirect"]["people"], 3), truth["ddd"]
+    (0.9, 1.5)
+    """
     import json
 
     from ..datasets import DATA_DIR
@@ -201,6 +225,13 @@ def mechanism_panel(panel: pd.DataFrame | None = None, path=None) -> pd.DataFram
     ``panel`` defaults to :func:`analysis.datasets.load_county_panel`; ``path`` to
     ``data/synthetic/mechanisms.csv.gz``. A user panel without these columns can be passed with
     ``path=None`` only if the file matches its counties; otherwise use its own yearbook columns.
+
+    Examples
+    --------
+    >>> from analysis.simulate import MECHANISM_COLUMNS, mechanism_panel
+    >>> panel = mechanism_panel()
+    >>> panel.shape, set(MECHANISM_COLUMNS) <= set(panel.columns)
+    ((37063, 48), True)
     """
     from ..datasets import DATA_DIR, load_county_panel
     from ..errors import ColumnError

@@ -83,6 +83,12 @@ def exposure(e: np.ndarray) -> np.ndarray:
     """Share of the full effect reached ``e`` years after adoption (0 before adoption).
 
     ``1 - 0.6 * 0.7**e`` for ``e >= 0``: 40% in the adoption year, rising towards 1.
+
+    Examples
+    --------
+    >>> from analysis.simulate.parameters import exposure
+    >>> exposure([-1, 0, 1, 10]).round(3).tolist()
+    [0.0, 0.4, 0.58, 0.983]
     """
     e = np.asarray(e, dtype=float)
     return np.where(e >= 0, 1.0 - 0.6 * 0.7 ** np.clip(e, 0, None), 0.0)

@@ -30,7 +30,19 @@ __all__ = ["ground_truth", "twfe_estimand"]
 
 
 def twfe_estimand(dvec, te, county, year):
-    """sum(d~ te)/sum(d~^2): the static TWFE coefficient's expectation given true effects."""
+    """sum(d~ te)/sum(d~^2): the static TWFE coefficient's expectation given true effects.
+
+    Examples
+    --------
+    A constant effect of 0.5 in the treated cells is what TWFE estimates:
+
+    >>> import numpy as np
+    >>> from analysis.simulate.truth import twfe_estimand
+    >>> county, year = np.repeat([1, 2, 3, 4], 3), np.tile([2014, 2015, 2016], 4)
+    >>> d = ((county <= 2) & (year >= 2015)).astype(float)
+    >>> round(twfe_estimand(d, 0.5 * d, county, year), 6)
+    0.5
+    """
     df = pd.DataFrame({"d": dvec, "c": county, "y": year})
     dt = df["d"] - df.groupby("c")["d"].transform("mean") - df.groupby("y")["d"].transform("mean") \
         + df["d"].mean()

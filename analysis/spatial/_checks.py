@@ -13,6 +13,15 @@ def check_finite_weights(w) -> None:
 
     A NaN weight would otherwise propagate silently (the row sums ``<= 0`` island test is False for
     NaN), giving NaN or wrong statistics that look like numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from analysis.spatial import weights_from_matrix
+    >>> from analysis.spatial._checks import check_finite_weights
+    >>> w = weights_from_matrix(np.array([[0.0, 1.0], [1.0, 0.0]]), ["a", "b"])
+    >>> check_finite_weights(w) is None
+    True
     """
     mats = [w.sparse] + ([w.base] if getattr(w, "base", None) is not None else [])
     for m in mats:

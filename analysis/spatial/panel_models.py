@@ -143,6 +143,28 @@ def prepare_spatial_panel(data: pd.DataFrame, y: str, x: Sequence[str], w, *, en
     ColumnError, NonNumericError, MissingValueError, DuplicateKeyError, UnbalancedPanelError,
     WeightsMatrixError
         Each names the column, the rows or units, and the fix.
+
+    Examples
+    --------
+    The rows of a long panel, in any order, become (T, N) arrays in W's unit order:
+
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.spatial import prepare_spatial_panel, weights_from_matrix
+    >>> r, c = np.divmod(np.arange(16), 4)  # a 4 x 4 lattice with rook neighbours
+    >>> A = (np.abs(r[:, None] - r) + np.abs(c[:, None] - c) == 1).astype(float)
+    >>> ids = [f"c{i:02d}" for i in range(16)]
+    >>> w = weights_from_matrix(A, ids)
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(10, 16))  # 10 years x 16 counties
+    >>> fe = rng.normal(size=16) + rng.normal(size=(10, 1))  # county and year effects
+    >>> y = np.linalg.solve(np.eye(16) - 0.4 * w.full(), (x + fe + rng.normal(scale=0.1, size=(10, 16))).T).T
+    >>> panel = pd.DataFrame({"county": ids * 10, "year": np.repeat(np.arange(2011, 2021), 16),
+    ...                       "x": x.ravel(), "y": y.ravel()})
+    >>> pdata = prepare_spatial_panel(panel.sample(frac=1, random_state=0), "y", ["x"], w)
+    >>> pdata.y.shape, pdata.X.shape, pdata.periods[:2]
+    ((10, 16), (10, 16, 1), [2011, 2012])
+    >>> bool(np.allclose(pdata.y, y)), bool(np.allclose(pdata.X[:, :, 0], x))
+    (True, True)
     """
     if not isinstance(data, pd.DataFrame):
         raise SpecificationError("data must be a pandas DataFrame (long panel, one row per unit-period).")
@@ -433,6 +455,31 @@ def spatial_panel(data: pd.DataFrame, y: str, controls: Sequence[str], w, model:
         ``params``/``std_errors``/``cov`` over (x..., W*x..., rho|lambda, sigma2); ``effects`` table;
         ``loglik``; ``stats`` (N, T, n_obs, loglik, aic, bic); ``extra["uncorrected"]`` (direct
         ML before Lee-Yu); ``rows``.
+
+    Examples
+    --------
+    A spatial lag panel (SAR, rho = 0.4, beta = 1, two-way effects) on a 4 x 4 rook lattice, 10 years:
+
+    >>> import numpy as np, pandas as pd
+    >>> from analysis.spatial import spatial_panel, weights_from_matrix
+    >>> r, c = np.divmod(np.arange(16), 4)  # a 4 x 4 lattice with rook neighbours
+    >>> A = (np.abs(r[:, None] - r) + np.abs(c[:, None] - c) == 1).astype(float)
+    >>> ids = [f"c{i:02d}" for i in range(16)]
+    >>> w = weights_from_matrix(A, ids)
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=(10, 16))  # 10 years x 16 counties
+    >>> fe = rng.normal(size=16) + rng.normal(size=(10, 1))  # county and year effects
+    >>> y = np.linalg.solve(np.eye(16) - 0.4 * w.full(), (x + fe + rng.normal(scale=0.1, size=(10, 16))).T).T
+    >>> panel = pd.DataFrame({"county": ids * 10, "year": np.repeat(np.arange(2011, 2021), 16),
+    ...                       "x": x.ravel(), "y": y.ravel()})
+    >>> res = spatial_panel(panel, "y", ["x"], w, model="sar", n_draws=100, seed=0)
+    >>> round(float(res.params["x"]), 2), round(res.rho, 2)
+    (0.99, 0.4)
+
+    The LeSage-Pace effects (true total effect 1 / (1 - 0.4) = 1.67), SEs from 100 draws:
+
+    >>> res.effects_wide()[["direct", "indirect", "total"]].round(2).values.tolist()
+    [[1.05, 0.59, 1.64]]
     """
     check_choice("model", model, MODELS)
     check_choice("effects", effects, EFFECTS)
