@@ -156,8 +156,8 @@ def moran(values, w, n_draws: int = 999, seed=None, ids=None) -> MoranResult:
         Series indexed by unit id (aligned to W), or an array in W's order (or with ``ids``).
     w
         :class:`~analysis.spatial.SpatialWeights` (or a libpysal W); row-standardised here.
-    permutations
-        Random permutations for the pseudo p-value (0 = none).
+    n_draws
+        Random permutations for the pseudo p-value (0 = none; the old name ``permutations`` still works, deprecated).
     seed
         int or numpy Generator for the permutations.
 

@@ -418,7 +418,7 @@ def spatial_panel(data: pd.DataFrame, y: str, controls: Sequence[str], w, model:
                   entity: str = "county", time: str = "year", durbin: Sequence[str] | None = None,
                   vcov: str = "eim", lee_yu_method: str | None = None, point: str = "plugin",
                   clip_draws: bool = False, tol: float = 1e-10, compute_effects: bool = True) -> SpatialPanelResult:
-    """Fixed-effects spatial panel model (SAR, SDM or SEM) by maximum likelihood.
+    """Fixed-effects spatial panel model (SAR, SDM, SEM, SDEM or SAC) by maximum likelihood.
 
     Parameters
     ----------
@@ -431,7 +431,9 @@ def spatial_panel(data: pd.DataFrame, y: str, controls: Sequence[str], w, model:
         :class:`~analysis.spatial.weights.SpatialWeights` (or libpysal ``W``) whose ids are exactly
         the panel's units; row-standardised.
     model
-        ``"sdm"`` (spatial Durbin: W y and W x), ``"sar"`` (W y) or ``"sem"`` (spatial error).
+        ``"sdm"`` (spatial Durbin: W y and W x), ``"sar"`` (W y), ``"sem"`` (spatial error),
+        ``"sdem"`` (spatial Durbin error: W x and W u) or ``"sac"`` (W y and W u; see
+        :mod:`analysis.spatial.sac_panel`).
     effects
         ``"twoways"``, ``"entity"`` or ``"time"`` fixed effects.
     lee_yu
