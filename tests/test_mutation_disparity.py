@@ -846,7 +846,8 @@ def test_spatial_markov_weighted_w_labels_empty_rows_and_names():
     nb = {ids[i]: [ids[(i - 1) % n], ids[(i + 1) % n], ids[(i + 2) % n]] for i in range(n)}
     wt = {ids[i]: [1.0, 2.0, 5.0] for i in range(n)}  # not binary: the lag is a weighted mean
     w = libpysal.weights.W(nb, wt)
-    res = spatial_markov(panel, "v", w, k=3, entity="id", time="t")
+    with pytest.warns(RuntimeWarning, match=r"transition probabilities out of L\d:S\d.* are undefined"):
+        res = spatial_markov(panel, "v", w, k=3, entity="id", time="t")
     wide = panel.pivot(index="id", columns="t", values="v")
     y = (wide / wide.mean(axis=0)).to_numpy()
     pos = {c: i for i, c in enumerate(wide.index)}
@@ -863,9 +864,9 @@ def test_spatial_markov_weighted_w_labels_empty_rows_and_names():
         assert c.to_numpy().tolist() == T[L].tolist()
         assert list(c.index) == ["S1", "S2", "S3"] == list(c.columns)
         rows = T[L].sum(axis=1, keepdims=True)
-        # giddy (fill_empty_classes=False) leaves a state never seen under this lag class as a row of
-        # zeros; giddy's fill option would put 1 on the diagonal instead, which invents a transition
-        expected = np.where(rows > 0, T[L] / np.where(rows > 0, rows, 1), 0.0)
+        # a state never seen under this lag class has no transition probabilities: NaN (giddy's own
+        # output is a row of zeros; its fill option would put 1 on the diagonal, inventing a transition)
+        expected = np.where(rows > 0, T[L] / np.where(rows > 0, rows, 1), np.nan)
         p = res.conditional_probabilities[f"L{L + 1}"]
         np.testing.assert_allclose(p.to_numpy(), expected, rtol=0, atol=TOL)
         assert list(p.index) == ["S1", "S2", "S3"]
@@ -962,8 +963,11 @@ def test_markov_chain_defaults_names_and_unused_states():
     assert (res.counts.dtypes == np.int64).all()
     # user cut-offs that leave the top state empty: it still gets its (zero) row and column
     d = pd.DataFrame({"county": ["a", "a", "b", "b"], "year": [1, 2, 1, 2], "v": [1.0, 1.2, 1.5, 1.1]})
-    r = markov_chain(d, "v", k=3, relative=False, cutoffs=[1.0, 5.0])
+    with pytest.warns(RuntimeWarning, match=r"out of S3 are undefined"):
+        r = markov_chain(d, "v", k=3, relative=False, cutoffs=[1.0, 5.0])
     assert r.counts.to_numpy().tolist() == [[0, 1, 0], [0, 1, 0], [0, 0, 0]]
+    # S1 and S2 are origins (a: 1.0 -> 1.2, b: 1.5 -> 1.1); S3 is none: its row is NaN, not 0
+    assert r.probabilities.loc["S3"].isna().all() and r.probabilities.loc["S1"].tolist() == [0.0, 1.0, 0.0]
     assert list(r.counts.index) == ["S1", "S2", "S3"]
 
 

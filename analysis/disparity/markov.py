@@ -14,6 +14,7 @@ guards against the usual pitfalls:
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,6 +89,24 @@ class MarkovResult(TidyResult):
         return pd.DataFrame(rows)
 
 
+def _undefined_rows(counts: pd.DataFrame, probs: pd.DataFrame, where: str) -> list[str]:
+    """Set to NaN the probability rows of states never observed as an origin (no transitions out of them).
+
+    A transition probability out of a state with no observations is undefined (0/0), not 0: giddy
+    returns a row of zeros there. Returns the names of those rows (``where`` prefixes them).
+    """
+    empty = counts.sum(axis=1).to_numpy() == 0
+    probs.loc[empty, :] = np.nan
+    return [f"{where}{s}" for s in counts.index[empty]]
+
+
+def _warn_undefined(rows: list[str]) -> None:
+    if rows:
+        warnings.warn(f"transition probabilities out of {', '.join(rows)} are undefined (no observation starts "
+                      "there) and are NaN; use fewer states (k) or pooled cut-offs to fill them.",
+                      RuntimeWarning, stacklevel=3)
+
+
 def _labels(k: int) -> list[str]:
     return [f"S{i + 1}" for i in range(k)]
 
@@ -119,6 +138,7 @@ def markov_chain(data: pd.DataFrame, value: str, k: int = 4, entity: str = "coun
     counts = pd.DataFrame(np.asarray(m.transitions, dtype=int), index=lab, columns=lab)
     with np.errstate(invalid="ignore", divide="ignore"):
         probs = pd.DataFrame(np.asarray(m.p, dtype=float), index=lab, columns=lab)
+    _warn_undefined(_undefined_rows(counts, probs, ""))
     return MarkovResult(counts, probs, np.asarray(m.steady_state), cut,
                         pd.DataFrame(classes, index=wide.index, columns=wide.columns),
                         settings={"k": k, "relative": relative, "fixed": fixed},
@@ -185,6 +205,8 @@ def spatial_markov(data: pd.DataFrame, value: str, w, k: int = 4, entity: str = 
         probs = pd.DataFrame(np.asarray(sm.p, dtype=float), index=lab, columns=lab)
     cond_c = {f"L{i + 1}": pd.DataFrame(np.asarray(sm.T[i], dtype=int), index=lab, columns=lab) for i in range(k)}
     cond_p = {f"L{i + 1}": pd.DataFrame(np.asarray(sm.P[i], dtype=float), index=lab, columns=lab) for i in range(k)}
+    _warn_undefined(_undefined_rows(counts, probs, "") + [
+        r for name in cond_c for r in _undefined_rows(cond_c[name], cond_p[name], f"{name}:")])
     tests = pd.DataFrame({"test": ["LR", "Q"], "statistic": [sm.LR, sm.Q],
                           "dof": [sm.dof_hom, sm.dof_hom], "p_value": [sm.LR_p_value, sm.Q_p_value]})
     return MarkovResult(counts, probs, np.asarray(sm.s), cut,
