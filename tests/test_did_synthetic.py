@@ -354,18 +354,28 @@ def test_sdid_invariances(seed, scale, shift, effect):
 
 
 def test_bootstrap_se_block_design():
-    """Algorithm 2 (unit bootstrap, weights re-estimated): finite, reproducible with the seed, and of
-    the same order as the jackknife SE (the two estimate the same variance; within a factor of 2.5
-    with 30 draws)."""
+    """Algorithm 2 (unit bootstrap, weights re-estimated): reproducible with the seed, R synthdid's
+    scaling of the replications, and the same bootstrap SE as the reference port (synthdid-py,
+    ``vcov(method="bootstrap")``) up to Monte Carlo error.
+
+    Tolerance: each SE from B = 200 draws has a relative Monte Carlo sd of about 1/sqrt(2(B-1)) = 5%,
+    so the log of the ratio has sd of about 7%; the bound |log ratio| < 0.25 is 3.5 sd. (The jackknife
+    SE is not the yardstick: on this panel it is about 1.7 times the bootstrap SE, in the reference
+    port as here.)"""
+    import synthdid as sd
+
     df = _sim_panel(seed=5, n_units=30, n_treat=6)
-    b1 = synthetic_did(df, "y", "d", se="bootstrap", n_draws=30, seed=9)
-    b2 = synthetic_did(df, "y", "d", se="bootstrap", n_draws=30, seed=9)
-    jk = synthetic_did(df, "y", "d", se="jackknife")
-    assert b1.std_errors["ATT"] == b2.std_errors["ATT"]
+    b1 = synthetic_did(df, "y", "d", se="bootstrap", n_draws=200, seed=9)
+    b2 = synthetic_did(df, "y", "d", se="bootstrap", n_draws=200, seed=9)
+    assert b1.std_errors["did"] == b2.std_errors["did"]
     # the SE is R synthdid's scaling of the replications, recomputed here from the stored draws (1e-12:
     # the same arithmetic), and every draw is a finite estimate, one per requested replication
     draws = np.asarray(b1.extra["draws"], dtype=float)
-    assert draws.shape == (30,) and np.isfinite(draws).all() and draws.std() > 0
-    assert abs(b1.std_errors["ATT"] - np.sqrt(29 / 30) * draws.std(ddof=1)) < 1e-12
-    ratio = b1.std_errors["ATT"] / jk.std_errors["ATT"]
-    assert 1 / 2.5 < ratio < 2.5
+    assert draws.shape == (200,) and np.isfinite(draws).all() and draws.std() > 0
+    assert abs(b1.std_errors["did"] - np.sqrt(199 / 200) * draws.std(ddof=1)) < 1e-12
+    Y = b1.extra["panel"].Y.to_numpy(float)
+    est = sd.synthdid_estimate(Y, 24, 11)
+    assert abs(b1["did"] - float(est)) < 1e-6
+    se_ref = float(np.sqrt(sd.vcov(est, method="bootstrap", replications=200,
+                                   random_state=np.random.RandomState(1))).ravel()[0])
+    assert abs(np.log(b1.std_errors["did"] / se_ref)) < 0.25
