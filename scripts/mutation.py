@@ -15,10 +15,21 @@ Usage::
     MUTATION_ONLY='analysis.regression.wild_bootstrap.x_draw_weights*' python scripts/mutation.py wild_bootstrap
         (only the mutants whose names match these space-separated glob patterns;
         MUTATION_TESTS='tests/x.py::test_y ...' replaces the module's test selection)
+    MUTATION_SAMPLE=80 python scripts/mutation.py event_study
+        (a seeded random sample of 80 mutants, MUTATION_SEED to change it; the score is then an
+        estimate, printed with its Wilson 95% interval: random mutant sampling estimates the full
+        score without bias, Acree et al. 1979, Zhang et al. 2010, ICSE "Is operator-based mutant
+        selection superior to random mutant selection?")
+
+Decorated functions are rewritten in the scratch copy so that mutmut mutates them (:func:`undecorate`).
 """
 from __future__ import annotations
 
+import ast
+import fnmatch
+import math
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -41,12 +52,42 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "cs_two_by_two": ("analysis/did/callaway_santanna/two_by_two.py", ["tests/test_did_cs.py"]),
     "cs_aggregation": ("analysis/did/callaway_santanna/aggregation.py", ["tests/test_did_cs.py"]),
     "cs_bootstrap": ("analysis/did/callaway_santanna/bootstrap.py", ["tests/test_did_cs.py"]),
+    "cs_results": ("analysis/did/callaway_santanna/results.py", ["tests/test_did_cs.py"]),
     "sun_abraham": ("analysis/did/sun_abraham.py", ["tests/test_did_sa_imputation.py"]),
     "imputation": ("analysis/did/imputation.py", ["tests/test_did_sa_imputation.py"]),
+    "bacon": ("analysis/did/bacon.py", ["tests/test_did_event_bacon.py"]),
+    "did_treatment": ("analysis/did/_treatment.py", ["tests/test_vocabulary.py", "tests/test_did_event_bacon.py"]),
+    "did_compare": ("analysis/did/compare.py", ["tests/test_did_event_bacon.py", "tests/test_did_sa_imputation.py"]),
+    "placebo": ("analysis/did/placebo.py", ["tests/test_did_placebo.py"]),
+    "long_difference": ("analysis/did/long_difference.py", ["tests/test_did_long_difference.py"]),
+    "honest": ("analysis/did/honest.py", ["tests/test_did_honest.py"]),
+    "psm": ("analysis/did/psm.py", ["tests/test_did_psm.py"]),
+    "ddd": ("analysis/did/ddd.py", ["tests/test_did_ddd.py"]),
+    "synthetic_did": ("analysis/did/synthetic_did.py", ["tests/test_did_synthetic.py"]),
+    "synth_core": ("analysis/did/_synth_core.py", ["tests/test_did_synthetic.py"]),
+    "synthetic_control": ("analysis/did/synthetic_control.py", ["tests/test_did_synthetic.py"]),
     "autocorrelation": ("analysis/spatial/autocorrelation.py",
                         ["tests/test_mutation_spatial.py", "tests/test_spatial_autocorrelation.py",
                          "tests/test_bad_input.py"]),
     "spatial_weights": ("analysis/spatial/weights.py", ["tests/test_spatial_weights.py"]),
+    "panel_models": ("analysis/spatial/panel_models.py",
+                     ["tests/test_spatial_panel.py", "tests/test_spatial_recovery.py", "tests/test_spatial_published.py"]),
+    "sac_panel": ("analysis/spatial/sac_panel.py", ["tests/test_spatial_panel.py"]),
+    "spatial_effects": ("analysis/spatial/effects.py", ["tests/test_spatial_panel.py", "tests/test_spatial_recovery.py"]),
+    "lm_tests": ("analysis/spatial/lm_tests.py", ["tests/test_spatial_lm.py"]),
+    "spatial_did": ("analysis/spatial/spatial_did.py", ["tests/test_spatial_did.py"]),
+    "mediation": ("analysis/regression/mediation.py",
+                  ["tests/test_regression_mechanisms.py", "tests/test_mediation_multiple.py"]),
+    "moderation": ("analysis/regression/moderation.py", ["tests/test_regression_mechanisms.py"]),
+    "heterogeneity": ("analysis/regression/heterogeneity.py", ["tests/test_regression_mechanisms.py"]),
+    "hausman": ("analysis/regression/hausman.py", ["tests/test_regression_hausman.py"]),
+    "regression_sample": ("analysis/regression/_sample.py", ["tests/test_regression_fe.py", "tests/test_bad_input.py"]),
+    "threshold_estimate": ("analysis/regression/threshold/_estimate.py", ["tests/test_threshold.py"]),
+    "threshold_search": ("analysis/regression/threshold/_search.py", ["tests/test_threshold.py"]),
+    "threshold_grid": ("analysis/regression/threshold/_grid.py", ["tests/test_threshold.py"]),
+    "threshold_inputs": ("analysis/regression/threshold/_inputs.py", ["tests/test_threshold.py"]),
+    "threshold_result": ("analysis/regression/threshold/_result.py", ["tests/test_threshold.py"]),
+    "threshold_bootstrap": ("analysis/regression/threshold/_bootstrap.py", ["tests/test_threshold.py"]),
     "indicators_weights": ("analysis/indicators/weights.py",
                            ["tests/test_indicators_reference.py", "tests/test_indicators_properties.py",
                             "tests/test_indicators_system.py", "tests/test_mutation_indicators.py"]),
@@ -64,6 +105,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "markov": ("analysis/disparity/markov.py", ["tests/test_disparity.py", "tests/test_mutation_disparity.py"]),
     "convergence": ("analysis/disparity/convergence.py",
                     ["tests/test_disparity.py", "tests/test_mutation_disparity.py"]),
+    "indicators_system": ("analysis/indicators/system.py",
+                          ["tests/test_indicators_system.py", "tests/test_indicators_panel.py"]),
+    "kde": ("analysis/disparity/kde.py", ["tests/test_disparity.py"]),
+    "spatial_null": ("analysis/disparity/spatial_null.py", ["tests/test_geodetector_spatial.py"]),
     "geodetector": ("analysis/disparity/geodetector.py",
                     ["tests/test_disparity.py", "tests/test_geodetector_spatial.py",
                      "tests/test_mutation_disparity.py"]),
@@ -77,7 +122,7 @@ def _pyproject(module: str, tests: list[str], preload: str) -> str:
         'source_paths = ["analysis"]\n'
         f'only_mutate = ["{module}"]\n'
         f"pytest_add_cli_args_test_selection = [{sel}]\n"
-        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x", "-p", "no:randomly"]\n'
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x", "-p", "no:randomly", "-m", "not stack_frames"]\n'
         'also_copy = ["data", "tests"]\n'
         "use_git_change_detection = false\n"
         # Fork server without test collection: forking after collection (which starts polars' and
@@ -102,6 +147,55 @@ THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
                                "NUMBA_NUM_THREADS", "POLARS_MAX_THREADS")}
 
 
+#: decorators that mutmut 3.8.1 would make it skip the whole function; in the scratch copy they are
+#: applied by assignment after the definition instead (``f = deco(f)``: the same object at import)
+UNDECORATE = re.compile(r"^(property|lru_cache\b.*|treatment_input\b.*|renamed_kwargs\b.*|_friendly)$")
+
+
+def undecorate(source: str) -> str:
+    """``@deco`` + ``def f`` -> ``def f`` + ``f = deco(f)``, for the decorators in :data:`UNDECORATE`.
+
+    mutmut 3.8.1 does not mutate a decorated function (the decorator would wrap its trampoline),
+    so without this the bodies of ``moran``, of every DiD estimator (``@treatment_input``) and of
+    every property were never mutated. Applying the decorator after the definition gives the same
+    object at import time; only functions whose decorators all match are rewritten.
+    """
+    lines = source.splitlines(keepends=True)
+    nodes = [n for n in ast.walk(ast.parse(source))
+             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.decorator_list]
+    edits = []
+    for n in nodes:
+        decos = [ast.get_source_segment(source, d) for d in n.decorator_list]
+        if not all(d and UNDECORATE.match(d) for d in decos):
+            continue
+        indent = " " * n.col_offset
+        applied = n.name
+        for d in reversed(decos):
+            applied = f"{d}({applied})"
+        first = min(d.lineno for d in n.decorator_list)
+        edits.append((first, n.lineno, n.end_lineno, f"{indent}{n.name} = {applied}\n"))
+    for first, def_line, end, assign in sorted(edits, reverse=True):
+        lines.insert(end, assign)
+        del lines[first - 1:def_line - 1]
+    return "".join(lines)
+
+
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson 95% interval of a proportion k/n (the sampled mutation score)."""
+    if n == 0:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def _mutant_names(work: Path, env: dict) -> list[str]:
+    res = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work,
+                         capture_output=True, text=True, env=env)
+    return [m.group(1) for line in res.stdout.splitlines() if (m := re.match(r"\s*(\S+):\s*\w", line))]
+
+
 def run_one(name: str) -> dict[str, int]:
     module, tests = MODULES[name]
     work = OUT / name
@@ -110,6 +204,8 @@ def run_one(name: str) -> dict[str, int]:
     work.mkdir(parents=True)
     for d in ("analysis", "tests", "data"):
         shutil.copytree(ROOT / d, work / d, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    target = work / module
+    target.write_text(undecorate(target.read_text()))
     sel = os.environ.get("MUTATION_TESTS", "").split() or [t for t in tests if (ROOT / t.split("::")[0]).exists()]
     (work / "pyproject.toml").write_text(_pyproject(module, sel, str(work / "preload_modules.txt")))
     (work / "preload_modules.txt").write_text("\n".join(PRELOAD) + "\n")
@@ -117,21 +213,39 @@ def run_one(name: str) -> dict[str, int]:
     children = os.environ.get("MUTATION_CHILDREN", "1")
     mutmut = [sys.executable, "-m", "mutmut"]
     only = os.environ.get("MUTATION_ONLY", "").split()
+    sample = int(os.environ.get("MUTATION_SAMPLE", "0"))
+    if sample:
+        # generate every mutant and the test map without running a mutant, then draw the sample
+        subprocess.run(mutmut + ["run", "--max-children", children, "no-such-mutant-*"], cwd=work, check=False,
+                       env=env, capture_output=True)
+        names = _mutant_names(work, env)
+        if only:
+            names = [n for n in names if any(fnmatch.fnmatch(n, g) for g in only)]
+        rng = random.Random(int(os.environ.get("MUTATION_SEED", "20261206")))
+        only = sorted(rng.sample(names, min(sample, len(names))))
+        print(f"{name}: sampled {len(only)} of {len(names)} mutants (seed {rng_seed()})")
     subprocess.run(mutmut + ["run", "--max-children", children, *only], cwd=work, check=False, env=env)
     res = subprocess.run(mutmut + ["results", "--all", "true"], cwd=work, capture_output=True, text=True, env=env)
     (work / "results.txt").write_text(res.stdout)
     counts: dict[str, int] = {}
     for line in res.stdout.splitlines():
         m = re.match(r"\s*(\S+):\s*(\w[\w ]*)$", line)
-        if m:
+        if m and (not sample or m.group(1) in only):
             counts[m.group(2).strip()] = counts.get(m.group(2).strip(), 0) + 1
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     survived = counts.get("survived", 0) + counts.get("no tests", 0)
     score = killed / (killed + survived) if killed + survived else float("nan")
+    lo, hi = _wilson(killed, killed + survived)
+    scope = f"sample of {killed + survived} (seed {rng_seed()})" if sample else "all run"
     with open(OUT / "scores.tsv", "a") as fh:
-        fh.write(f"{name}\t{module}\t{killed}\t{survived}\t{score:.3f}\t{counts}\n")
-    print(f"{name}: {killed} killed, {survived} survived, score {score:.1%} ({counts})")
+        fh.write(f"{name}\t{module}\t{killed}\t{survived}\t{score:.3f}\t{lo:.3f}\t{hi:.3f}\t{scope}\t{counts}\n")
+    print(f"{name}: {killed} killed, {survived} survived, score {score:.1%} "
+          f"(95% CI {lo:.1%}-{hi:.1%}; {scope}) {counts}")
     return counts
+
+
+def rng_seed() -> int:
+    return int(os.environ.get("MUTATION_SEED", "20261206"))
 
 
 def main(argv: list[str]) -> int:

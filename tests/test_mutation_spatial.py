@@ -254,6 +254,7 @@ def test_local_moran_without_permutations_uses_the_normal_approximation():
     assert ((out["cluster"] != "ns") == (p < 0.05)).all()
 
 
+@pytest.mark.stack_frames
 def test_constant_series_warning_points_at_the_caller():
     w = lattice_weights(3, 3)
     for fn in (local_moran, getis_ord):
