@@ -40,7 +40,9 @@ def project_root() -> Path:
 
 
 def results_dir() -> Path:
-    """Root of all outputs: ``$COUNTYFUSION_RESULTS`` or ``<project>/results``.
+    """Root of all outputs: ``$COUNTYFUSION_RESULTS``, else ``<project>/results`` in a checkout,
+    else ``./results`` (an installed package writes beside the user's work, never into
+    ``site-packages``).
 
     Examples
     --------
@@ -55,7 +57,11 @@ def results_dir() -> Path:
     True
     """
     env = os.environ.get("COUNTYFUSION_RESULTS")
-    return Path(env) if env else project_root() / "results"
+    if env:
+        return Path(env)
+    root = project_root()
+    in_checkout = (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir()
+    return root / "results" if in_checkout else Path.cwd() / "results"
 
 
 def save_table(table: pd.DataFrame, name: str, index: bool = False) -> Path:

@@ -151,6 +151,24 @@ def test_installed_wheel_runs_outside_the_repo(installed, tmp_path):
     assert got["indicators"] > 0 and got["mapping"] > 0
 
 
+SAVE = r"""
+import pandas as pd
+from analysis.reporting import save_table
+print(save_table(pd.DataFrame({"a": [1.5]}), "00_check"))
+"""
+
+
+def test_installed_package_writes_results_beside_the_user(installed, tmp_path):
+    # not into site-packages (the package's parent folder), which may not even be writable
+    out = subprocess.run([str(installed / "python"), "-c", SAVE], capture_output=True, text=True,
+                         cwd=tmp_path, env={k: v for k, v in _env().items() if k != "COUNTYFUSION_RESULTS"},
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    written = Path(out.stdout.strip().splitlines()[-1]).resolve()
+    assert written == (tmp_path / "results" / "tables" / "00_check.csv").resolve(), written
+    assert pd.read_csv(written)["a"].tolist() == [1.5]
+
+
 def test_installed_command_writes_the_template(installed, tmp_path):
     out = subprocess.run([str(installed / "countyfusion"), "template", "-o", "x.xlsx"], capture_output=True,
                          text=True, cwd=tmp_path, env=_env(), check=False)
