@@ -18,7 +18,7 @@ Usage::
     MUTATION_SAMPLE=80 python scripts/mutation.py event_study
         (a seeded random sample of 80 mutants, MUTATION_SEED to change it; the score is then an
         estimate, printed with its Wilson 95% interval: random mutant sampling estimates the full
-        score without bias, Acree et al. 1979, Zhang et al. 2010, ICSE "Is operator-based mutant
+        score without bias, Acree et al. 1979; L. Zhang, Hou, Hu, Xie & Mei 2010, ICSE "Is operator-based mutant
         selection superior to random mutant selection?")
 
 Decorated functions are rewritten in the scratch copy so that mutmut mutates them (:func:`undecorate`).
