@@ -242,3 +242,78 @@ def test_synthetic_control_without_permutation_and_ties_in_the_rank():
     assert out["pre_rmspe"].iloc[-1] == pytest.approx(np.sqrt(np.mean(gap[:3] ** 2)), abs=1e-15)
     assert out["post_rmspe"].iloc[-1] == pytest.approx(abs(gap[3]), abs=1e-15)
     assert list(out["unit"]) == [0, 1, 2, "treated"]
+
+
+# --------------------------------------------------------------------------------------------
+# PSM-DID
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def psm_fit():
+    from _did_synth import staggered_panel
+
+    from analysis.did import psm_did
+
+    d = staggered_panel(n_units=80, seed=5)
+    return d, psm_did(d, "y", "treat", ["x1", "x2"], method="kernel", seed=1)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_psm_density_plot_shows_weighted_kdes(psm_fit, lang):
+    """The density plot draws, per panel, the treated and control score densities: unweighted before
+    matching, weighted by psmatch2 _weight after (scipy gaussian_kde on the stored scores; 1e-12)."""
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    _, res = psm_fit
+    fig = res.plot_density(lang)
+    axes = fig.axes
+    assert len(axes) == 2 and tuple(fig.get_size_inches()) == (9.0, 3.6)
+    s = res.scores
+    grid = np.linspace(0, s["pscore"].max() * 1.05, 300)
+    en = lang == "en"
+    assert axes[0].get_title() == ("Before matching" if en else "匹配前")
+    assert axes[1].get_title() == ("After matching" if en else "匹配后")
+    assert axes[0].get_ylabel() == ("Density" if en else "密度") and axes[1].get_ylabel() == ""
+    assert axes[1].get_xlabel() == ("Propensity score" if en else "倾向得分")
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == (
+        ["Treated", "Control"] if en else ["处理组", "控制组"])
+    for ax, matched in zip(axes, [False, True]):
+        lines = ax.get_lines()
+        assert len(lines) == 2
+        for line, gval, color in zip(lines, [1, 0], ["C3", "C0"]):
+            sel = s["group"] == gval
+            w = None
+            if matched:
+                sel &= s["weight"].fillna(0) > 0
+                w = s.loc[sel, "weight"].to_numpy()
+            expect = stats.gaussian_kde(s.loc[sel, "pscore"].to_numpy(), weights=w)(grid)
+            assert np.allclose(line.get_xdata(), grid, atol=1e-12, rtol=0)
+            assert np.allclose(line.get_ydata(), expect, atol=1e-12, rtol=1e-12)
+            assert line.get_color() == color and line.get_linewidth() == 1.5
+    # the two panels differ (matching reweights the controls)
+    assert not np.allclose(axes[0].get_lines()[1].get_ydata(), axes[1].get_lines()[1].get_ydata())
+    fig2 = res.plot(lang)
+    assert [ax.get_title() for ax in fig2.axes] == [ax.get_title() for ax in axes]
+    plt.close("all")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_psm_balance_plot_points(psm_fit, lang):
+    import matplotlib.pyplot as plt
+
+    _, res = psm_fit
+    b = res.balance
+    fig = res.plot_balance(lang)
+    ax = fig.axes[0]
+    assert tuple(fig.get_size_inches()) == pytest.approx((6.0, 0.45 * len(b) + 1.6), abs=1e-12)
+    pts = [c.get_offsets() for c in ax.collections]
+    assert len(pts) == 2
+    assert np.allclose(pts[0][:, 0], b["bias_U"]) and np.allclose(pts[0][:, 1], np.arange(len(b)))
+    assert np.allclose(pts[1][:, 0], b["bias_M"]) and np.allclose(pts[1][:, 1], np.arange(len(b)))
+    en = lang == "en"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == (
+        ["Unmatched", "Matched"] if en else ["匹配前", "匹配后"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(b["covariate"])
+    assert ax.get_xlabel() == ("Standardized bias (%)" if en else "标准化偏差（%）")
+    assert list(ax.get_yticks()) == list(range(len(b)))
+    plt.close("all")
