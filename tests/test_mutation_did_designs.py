@@ -317,3 +317,186 @@ def test_psm_balance_plot_points(psm_fit, lang):
     assert ax.get_xlabel() == ("Standardized bias (%)" if en else "标准化偏差（%）")
     assert list(ax.get_yticks()) == list(range(len(b)))
     plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------
+# synthetic DiD matrix core
+# --------------------------------------------------------------------------------------------
+def _fw_reference(Y, zeta, intercept, start, steps):
+    """R's sc.weight.fw written literally: demean, then ``steps`` calls of fw.step (A'(Ax - b) from
+    scratch each time), objective zeta^2 |w|^2 + |Aw - b|^2 / rows."""
+    rows, cols = Y.shape
+    k = cols - 1
+    if intercept:
+        Y = Y - Y.mean(axis=0)
+    A, b = Y[:, :k], Y[:, k]
+    w = np.full(k, 1.0 / k) if start is None else np.asarray(start, float).copy()
+    for _ in range(steps):
+        w = core.fw_step(A, w, b, rows * zeta**2)
+    return w, zeta**2 * w @ w + np.sum((A @ w - b) ** 2) / rows
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+@pytest.mark.parametrize("steps", [1, 2, 3, 7, 25])
+def test_fw_weights_iterates_equal_literal_frank_wolfe(intercept, steps):
+    """The O(k) updates of fw_weights give the same iterates as the literal R step (1e-10); with
+    min_decrease=0 it runs exactly max_iter steps."""
+    rng = np.random.default_rng(steps)
+    Y = rng.normal(size=(9, 6)).cumsum(axis=0)
+    start = None if steps % 2 else rng.dirichlet(np.ones(5))
+    w, val = core.fw_weights(Y, 0.3, intercept, start, min_decrease=0.0, max_iter=steps)
+    w_ref, val_ref = _fw_reference(Y, 0.3, intercept, start, steps)
+    assert np.allclose(w, w_ref, atol=1e-10, rtol=0)
+    assert val == pytest.approx(val_ref, abs=1e-10)
+    assert w.sum() == pytest.approx(1.0, abs=1e-12) and (w >= 0).all()
+
+
+def test_fw_weights_stops_when_the_objective_stalls():
+    """With a large min_decrease the solver stops after 2 steps (it always takes 2): the same weights
+    as exactly 2 literal steps."""
+    rng = np.random.default_rng(3)
+    Y = rng.normal(size=(8, 5))
+    w, _ = core.fw_weights(Y, 0.1, True, None, min_decrease=1e3, max_iter=50)
+    assert np.allclose(w, _fw_reference(Y, 0.1, True, None, 2)[0], atol=1e-12, rtol=0)
+    # start at a vertex that is optimal: w stays there
+    Y2 = np.column_stack([np.arange(6.0), np.arange(6.0) ** 2, np.arange(6.0)])
+    w2, v2 = core.fw_weights(Y2, 0.0, False, np.array([1.0, 0.0]), min_decrease=0.0, max_iter=5)
+    assert np.array_equal(w2, [1.0, 0.0]) and v2 == pytest.approx(0.0, abs=1e-12)
+    x = np.array([1.0, 0.0])
+    assert np.array_equal(core.fw_step(Y2[:, :2], x, Y2[:, 2], 0.0), x)
+
+
+def test_small_helpers_by_definition():
+    v = np.array([0.5, 0.1, 0.125, 0.3])
+    assert np.allclose(core.sparsify(v), np.array([0.5, 0.0, 0.0, 0.3]) / 0.8, atol=1e-15)
+    assert v[2] == 0.125  # sparsify copies its input
+    assert np.array_equal(core.sum_normalize(np.zeros(4)), np.full(4, 0.25))
+    assert np.allclose(core.sum_normalize(np.array([1.0, 3.0])), [0.25, 0.75])
+    Y = np.arange(20.0).reshape(4, 5) ** 1.5
+    cf = core.collapsed_form(Y, 3, 2)
+    expect = np.array([[Y[i, 0], Y[i, 1], Y[i, 2:].mean()] for i in range(3)]
+                      + [[Y[3, 0], Y[3, 1], Y[3, 2:].mean()]])
+    assert np.allclose(cf, expect, atol=1e-12)
+    Y2 = np.arange(30.0).reshape(5, 6) ** 1.3
+    cf2 = core.collapsed_form(Y2, 3, 4)
+    assert np.allclose(cf2[3], list(Y2[3:, :4].mean(0)) + [Y2[3:, 4:].mean()], atol=1e-12)
+    assert np.isnan(core.noise_level(Y2, 3, 1))
+    d = np.diff(Y2[:3, :4], axis=1).ravel()
+    assert core.noise_level(Y2, 3, 4) == pytest.approx(np.std(d, ddof=1), rel=1e-14)
+    draws = np.array([1.0, 2.0, 4.0, 7.0])
+    assert core.replication_se(draws) == pytest.approx(np.sqrt(3 / 4) * np.std(draws, ddof=1), rel=1e-14)
+
+
+def test_estimator_options_are_the_r_defaults():
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(10, 8)).cumsum(axis=1)
+    n0, t0 = 7, 5
+    noise = np.std(np.diff(Y[:n0, :t0], axis=1).ravel(), ddof=1)
+    s = core.sdid_options(Y, n0, t0)
+    assert s.zeta_omega == pytest.approx((3 * 3) ** 0.25 * noise, rel=1e-14)
+    assert s.zeta_lambda == pytest.approx(1e-6 * noise, rel=1e-14)
+    assert s.min_decrease == pytest.approx(1e-5 * noise, rel=1e-14)
+    assert (s.omega_intercept, s.lambda_intercept, s.update_omega, s.update_lambda, s.sparsify) == (True,) * 5
+    assert (s.max_iter, s.max_iter_pre_sparsify) == (10_000, 100)
+    c = core.sc_options(Y, n0, t0)
+    assert c.zeta_omega == pytest.approx(1e-6 * noise, rel=1e-14) and c.zeta_lambda == pytest.approx(1e-6 * noise)
+    assert c.min_decrease == pytest.approx(1e-5 * noise, rel=1e-14)
+    assert (c.omega_intercept, c.update_lambda, c.update_omega, c.lambda_intercept) == (False, False, True, True)
+    d = core.did_options(Y, n0, t0)
+    assert d.zeta_omega == pytest.approx(noise, rel=1e-14) and d.zeta_lambda == pytest.approx(1e-6 * noise)
+    assert d.min_decrease == pytest.approx(1e-5 * noise, rel=1e-14)
+    assert (d.update_omega, d.update_lambda) == (False, False)
+
+
+def test_fit_block_did_and_sc_closed_forms():
+    """did_estimate is the plain 2x2 DiD of means; sc_estimate has zero time weights, so tau is the
+    treated post mean minus the omega-weighted control post mean (1e-12)."""
+    rng = np.random.default_rng(1)
+    Y = rng.normal(size=(9, 7)).cumsum(axis=1)
+    n0, t0 = 6, 4
+    f = core.fit_block(Y, n0, t0, core.did_options(Y, n0, t0))
+    did = (Y[n0:, t0:].mean() - Y[n0:, :t0].mean()) - (Y[:n0, t0:].mean() - Y[:n0, :t0].mean())
+    assert f.tau == pytest.approx(did, abs=1e-12)
+    assert np.allclose(f.omega, 1 / n0) and np.allclose(f.lambda_, 1 / t0)
+    assert np.isnan(f.objective_omega) and np.isnan(f.objective_lambda)
+    s = core.fit_block(Y, n0, t0, core.sc_options(Y, n0, t0))
+    assert np.array_equal(s.lambda_, np.zeros(t0))
+    assert s.tau == pytest.approx(Y[n0:, t0:].mean() - s.omega @ Y[:n0, t0:].mean(1), abs=1e-12)
+    assert np.isfinite(s.objective_omega) and np.isnan(s.objective_lambda)
+    sd = core.fit_block(Y, n0, t0, core.sdid_options(Y, n0, t0))
+    assert np.isfinite(sd.objective_omega) and np.isfinite(sd.objective_lambda)
+    assert (sd.n0, sd.t0) == (n0, t0)
+    # the sparsified restart: no weight at or below max/4 of the first pass survives unless re-grown
+    assert sd.omega.sum() == pytest.approx(1.0, abs=1e-12) and sd.lambda_.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_fit_block_without_sparsify_equals_one_solve():
+    rng = np.random.default_rng(2)
+    Y = rng.normal(size=(9, 7)).cumsum(axis=1)
+    n0, t0 = 6, 4
+    opt = core.sdid_options(Y, n0, t0)
+    from dataclasses import replace
+    ns = replace(opt, sparsify=False)
+    f = core.fit_block(Y, n0, t0, ns)
+    Yc = core.collapsed_form(Y, n0, t0)
+    lam, _ = core.fw_weights(Yc[:n0, :], ns.zeta_lambda, True, None, ns.min_decrease, 100)
+    om, _ = core.fw_weights(Yc[:, :t0].T, ns.zeta_omega, True, None, ns.min_decrease, 100)
+    assert np.allclose(f.lambda_, lam, atol=1e-14) and np.allclose(f.omega, om, atol=1e-14)
+    sp = core.fit_block(Y, n0, t0, opt)
+    lam2, _ = core.fw_weights(Yc[:n0, :], opt.zeta_lambda, True, core.sparsify(lam), opt.min_decrease, 10_000)
+    assert np.allclose(sp.lambda_, lam2, atol=1e-14)
+
+
+def test_placebo_and_bootstrap_draws_by_explicit_loops():
+    """Algorithms 4 and 2 written out: permute the controls and treat the last N1 as treated; resample
+    units with replacement (sorted), redraw samples without a control or without a treated unit.
+    Same random stream, so the draws agree to 1e-12."""
+    rng = np.random.default_rng(6)
+    Y = rng.normal(size=(7, 6)).cumsum(axis=1)
+    n0, t0 = 5, 4
+    fit = core.fit_block(Y, n0, t0, core.sdid_options(Y, n0, t0))
+    got = core.placebo_draws(fit, Y, 6, np.random.default_rng(10))
+    r2 = np.random.default_rng(10)
+    exp = []
+    for _ in range(6):
+        ind = r2.permutation(n0)
+        om = core.sum_normalize(fit.omega[ind[:3]])
+        exp.append(core.fit_block(Y[ind], 3, t0, fit.options, om, fit.lambda_).tau)
+    assert np.allclose(got, exp, atol=1e-12, rtol=0)
+    # bootstrap: 4 units, 1 treated: about a third of the resamples hold no treated unit
+    Yb = Y[[0, 1, 2, 6]]
+    fb = core.fit_block(Yb, 3, t0, core.sdid_options(Yb, 3, t0))
+    got = core.bootstrap_draws(fb, Yb, 12, np.random.default_rng(2))
+    r3 = np.random.default_rng(2)
+    exp, skipped = [], 0
+    while len(exp) < 12:
+        ind = np.sort(r3.integers(0, 4, 4))
+        k0 = int((ind < 3).sum())
+        if k0 in (0, 4):
+            skipped += 1
+            continue
+        om = core.sum_normalize(fb.omega[ind[ind < 3]])
+        exp.append(core.fit_block(Yb[ind], k0, t0, fb.options, om, fb.lambda_).tau)
+    assert skipped > 0 and len(got) == 12
+    assert np.allclose(got, exp, atol=1e-12, rtol=0)
+
+
+def test_jackknife_undefined_cases_and_the_all_weight_control():
+    rng = np.random.default_rng(7)
+    Y = rng.normal(size=(6, 5)).cumsum(axis=1)
+    fit1 = core.fit_block(Y, 5, 3, core.sdid_options(Y, 5, 3))
+    se, why = core.jackknife_se(fit1, Y)
+    assert np.isnan(se) and "single treated unit" in why
+    opt = core.did_options(Y, 4, 3)
+    one = core.SynthFit(0.0, np.array([0.0, 1.0, 0.0, 0.0]), np.full(3, 1 / 3), opt, 4, 3)
+    se, why = core.jackknife_se(one, Y)
+    assert np.isnan(se) and "single control unit carries all the weight" in why
+    # leave-one-out with that control dropped falls back to uniform weights on the rest (R sum_normalize)
+    assert np.allclose(core.leave_one_out(one, Y), core.jackknife_refit(one, Y), atol=1e-12, rtol=0)
+    two = core.SynthFit(0.0, np.array([0.0, 0.7, 0.3, 0.0]), np.full(3, 1 / 3), opt, 4, 3)
+    u = core.jackknife_refit(two, Y)
+    se, why = core.jackknife_se(two, Y)
+    n = 6
+    assert why == "" and se == pytest.approx(np.sqrt((n - 1) / n * (n - 1) * np.var(u, ddof=1)), rel=1e-10)
+    # with one treated unit the treated rows of leave-one-out are NaN (nothing left to average)
+    assert np.isnan(core.leave_one_out(fit1, Y)[5])
