@@ -13,6 +13,7 @@ import pytest
 from _spatial_support import lattice_weights
 from analysis.did import _synth_core as core
 from analysis.did import triple_difference
+from analysis.did.psm import balance_table
 from analysis.did.synthetic_control import synthetic_control
 from analysis.did.synthetic_did import synthetic_did
 from analysis.errors import ConstantColumnError, TreatmentTimingError
@@ -500,3 +501,25 @@ def test_jackknife_undefined_cases_and_the_all_weight_control():
     assert why == "" and se == pytest.approx(np.sqrt((n - 1) / n * (n - 1) * np.var(u, ddof=1)), rel=1e-10)
     # with one treated unit the treated rows of leave-one-out are NaN (nothing left to average)
     assert np.isnan(core.leave_one_out(fit1, Y)[5])
+
+
+def test_psm_errors_name_the_argument():
+    from _did_synth import staggered_panel
+
+    from analysis.did import psm_did
+    from analysis.did.psm import match_on_score
+    from analysis.errors import SpecificationError
+
+    d = staggered_panel(n_units=40, seed=3)
+    with pytest.raises(SpecificationError, match=r"^method='mahalanobis' is not one of 'nearest', 'radius', 'kernel'"):
+        psm_did(d, "y", "treat", ["x1"], method="mahalanobis")
+    with pytest.raises(SpecificationError, match=r"^method='x' is not one of"):
+        match_on_score(np.array([0.1]), np.array([0.2]), method="x")
+
+
+def test_balance_reduction_undefined_when_unmatched_bias_is_zero():
+    """Equal unmatched means give bias_U = 0 exactly: the % reduction is undefined (NaN), not -inf."""
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 0.0, 2.0, 4.0]})
+    g = np.array([1, 1, 1, 0, 0, 0])
+    tab = balance_table(X, g, np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0]))
+    assert tab.loc[0, "bias_U"] == 0.0 and np.isnan(tab.loc[0, "bias_reduction"])
