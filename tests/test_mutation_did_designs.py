@@ -523,3 +523,34 @@ def test_balance_reduction_undefined_when_unmatched_bias_is_zero():
     g = np.array([1, 1, 1, 0, 0, 0])
     tab = balance_table(X, g, np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0]))
     assert tab.loc[0, "bias_U"] == 0.0 and np.isnan(tab.loc[0, "bias_reduction"])
+
+
+def test_psm_result_fields(psm_fit):
+    """Fields a user reads off the result, each against its definition on the stored scores."""
+    d, res = psm_fit
+    s = res.scores
+    assert list(res.balance["covariate"]) == ["x1", "x2"]
+    assert res.cluster == ("county",) and res.vcov_type == "cluster" and res.fixed_effects == ("county", "year")
+    assert res.n_clusters == res.stats["clusters"] == d.loc[d["county"].isin(s.loc[s["matched"], "county"]), "county"].nunique()
+    assert res.stats["treated matched"] == int(((s["group"] == 1) & s["matched"]).sum())
+    assert res.stats["treated off support"] == int(((s["group"] == 1) & ~s["on_support"]).sum())
+    assert res.stats["controls matched"] == int(((s["group"] == 0) & s["matched"]).sum())
+    assert res.stats["N"] == res.rows.n_used
+    first = int(d["adoption"].min())
+    st = res.settings
+    assert st["matching"] == f"pooled, covariates averaged over years < {first}"
+    assert st["kernel"] == "Epanechnikov, bandwidth 0.06" and st["replacement"] == "n/a"
+    assert st["DiD weights"] == "psmatch2 _weight" and st["common support"] is True
+    assert st["se"] == "CRV1 clustered by county, reghdfe small-sample factor" and st["seed"] == 1
+    assert res.seed == 1 and res.outcome == "y" and list(res.logit.index) == ["pooled"]
+    assert list(res.logit.columns) == ["const", "x1", "x2"]
+    # common support: a treated unit is off support iff its score is outside the controls' range
+    lo, hi = s.loc[s["group"] == 0, "pscore"].agg(["min", "max"])
+    off = (s["group"] == 1) & ((s["pscore"] < lo) | (s["pscore"] > hi))
+    assert (~s["on_support"]).equals(off)
+    # pooled matching covariates: the unit means over the years before the first adoption
+    pre = d[d["year"] < first].groupby("county")[["x1", "x2"]].mean()
+    xb = pre.loc[s["county"]]
+    g = s["group"].to_numpy().astype(bool)
+    assert res.balance.loc[0, "mean_treated_U"] == pytest.approx(xb["x1"].to_numpy()[g].mean(), rel=1e-12)
+    assert res.balance.loc[1, "mean_control_U"] == pytest.approx(xb["x2"].to_numpy()[~g].mean(), rel=1e-12)
