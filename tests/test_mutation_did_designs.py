@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from _spatial_support import lattice_weights
+
 from analysis.did import _synth_core as core
 from analysis.did import triple_difference
 from analysis.did.psm import balance_table
 from analysis.did.synthetic_control import synthetic_control
 from analysis.did.synthetic_did import synthetic_did
-from analysis.errors import ConstantColumnError, TreatmentTimingError
+from analysis.errors import ConstantColumnError, MissingValueError, SpecificationError, TreatmentTimingError
 from analysis.spatial import spatial_did
 
 
@@ -515,6 +515,8 @@ def test_psm_errors_name_the_argument():
         psm_did(d, "y", "treat", ["x1"], method="mahalanobis")
     with pytest.raises(SpecificationError, match=r"^method='x' is not one of"):
         match_on_score(np.array([0.1]), np.array([0.2]), method="x")
+    with pytest.raises(SpecificationError, match=r"^matching without replacement is only defined for 1:1 nearest"):
+        match_on_score(np.array([0.1]), np.array([0.2]), method="kernel", replacement=False)
 
 
 def test_balance_reduction_undefined_when_unmatched_bias_is_zero():
@@ -554,3 +556,157 @@ def test_psm_result_fields(psm_fit):
     g = s["group"].to_numpy().astype(bool)
     assert res.balance.loc[0, "mean_treated_U"] == pytest.approx(xb["x1"].to_numpy()[g].mean(), rel=1e-12)
     assert res.balance.loc[1, "mean_control_U"] == pytest.approx(xb["x2"].to_numpy()[~g].mean(), rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# synthetic DiD: public API
+# --------------------------------------------------------------------------------------------
+def _syn_panel(n_units=14, n_treat=3, T=8, t_adopt=5, tau=2.0, seed=0, cohorts=None):
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=(2, T)).cumsum(axis=1)
+    Y0 = rng.normal(0, 2, n_units)[:, None] + rng.normal(size=(n_units, 2)) @ f + rng.normal(0, 0.3, (n_units, T))
+    adopt = np.full(n_units, np.nan)
+    adopt[:n_treat] = t_adopt if cohorts is None else np.resize(cohorts, n_treat)
+    rows = []
+    for i in range(n_units):
+        for j in range(T):
+            d = float(not np.isnan(adopt[i]) and j >= adopt[i])
+            rows.append((f"c{i:02d}", 2000 + j, Y0[i, j] + tau * d, d))
+    return pd.DataFrame(rows, columns=["county", "year", "y", "d"])
+
+
+def test_synthetic_did_bootstrap_and_placebo_draws_by_explicit_loops():
+    """se='bootstrap' / 'placebo' through the public API: the stored draws are Algorithm 2 / 4 run by
+    hand on the panel matrix with the same seed (1e-12), and the SE is sqrt((B-1)/B) sd(draws)."""
+    df = _syn_panel(seed=1)
+    b = synthetic_did(df, "y", "d", se="bootstrap", n_draws=5, seed=3)
+    Y = b.extra["panel"].Y.to_numpy(float)
+    fit = core.fit_block(Y, 11, 5, core.sdid_options(Y, 11, 5))
+    assert b["did"] == pytest.approx(fit.tau, abs=1e-12)
+    exp = core.bootstrap_draws(fit, Y, 5, np.random.default_rng(3))
+    assert np.allclose(b.extra["draws"], exp, atol=1e-12, rtol=0)
+    assert b.std_errors["did"] == pytest.approx(np.sqrt(4 / 5) * np.std(exp, ddof=1), rel=1e-12)
+    assert b.vcov_type == "bootstrap" and b.settings["replications"] == 5 and b.settings["se"] == "bootstrap"
+    p = synthetic_did(df, "y", "d", se="placebo", n_draws=4, seed=8)
+    exp = core.placebo_draws(fit, Y, 4, np.random.default_rng(8))
+    assert np.allclose(p.extra["draws"], exp, atol=1e-12, rtol=0)
+    assert p.vcov_type == "randomization" and p.settings["replications"] == 4
+    j = synthetic_did(df, "y", "d", se="jackknife")
+    assert j.vcov_type == "other" and j.settings["replications"] is None and len(j.extra["draws"]) == 0
+    assert "se_note" not in j.settings
+
+
+def test_synthetic_did_result_fields():
+    df = _syn_panel(seed=2)
+    r = synthetic_did(df, "y", "d", se="none", seed=5)
+    Y = r.extra["panel"].Y.to_numpy(float)
+    opt = core.sdid_options(Y, 11, 5)
+    fit = core.fit_block(Y, 11, 5, opt)
+    om = r.extra["omega"]
+    assert isinstance(om, pd.Series) and om.name == "omega" and np.allclose(om.to_numpy(), fit.omega, atol=1e-14)
+    lam = r.extra["lambda"]
+    assert lam.name == "lambda" and list(lam.index) == list(range(2000, 2005))
+    assert np.allclose(lam.to_numpy(), fit.lambda_, atol=1e-14)
+    st = r.stats
+    assert (st["N"], st["N_units"], st["N_treated"], st["N_control"], st["T"], st["cohorts"]) == (112, 14, 3, 11, 8, 1)
+    assert st["effective_N0"] == pytest.approx(1 / np.sum(fit.omega ** 2), rel=1e-12)
+    assert r.settings["zeta_omega"] == pytest.approx(opt.zeta_omega, rel=1e-14)
+    assert r.settings["design"] == "block" and r.settings["method"] == "sdid" and r.settings["seed"] == 5
+    assert r.settings["se_note"] == "no standard error requested (se='none')" and np.isnan(r.std_errors["did"])
+    assert r.seed == 5 and r.fixed_effects == ("county", "year") and r.statistic_name == "z"
+    assert r.model.startswith("Synthetic difference-in-differences") and r.rows.n_used == r.rows.n_input == 112
+    assert r["ATT"] == r["did"]  # the deprecated alias still reads the estimate
+    tab = r.extra["cohorts"]
+    assert tab.loc[0, ["n_treated", "t_pre", "t_post", "cells"]].tolist() == [3, 5, 3, 9]
+    sc = synthetic_did(df, "y", "d", method="sc", se="none")
+    assert sc.fixed_effects == () and sc.model.startswith("Synthetic control")
+    dd = synthetic_did(df, "y", "d", method="did", se="none")
+    assert dd.model.startswith("Difference-in-differences") and dd.stats["effective_N0"] == pytest.approx(11.0, rel=1e-12)
+
+
+def test_synthetic_did_staggered_weights_and_placebo():
+    """Staggered: the estimate is the N_a T_post(a)-weighted mean of the cohort block estimates
+    (Clarke et al. 2024 eq. 3), each on the never-treated plus that cohort; the placebo draws assign
+    the treated units' adoption years to the last N1 of permuted never-treated units."""
+    df = _syn_panel(n_units=16, n_treat=4, cohorts=[4, 6], seed=3, tau=1.0)
+    r = synthetic_did(df, "y", "d", se="placebo", n_draws=3, seed=2)
+    panel = r.extra["panel"]
+    taus, w = [], []
+    for a, t0 in ((2004, 4), (2006, 6)):
+        units = list(panel.controls) + list(panel.adoption.index[panel.adoption == a])
+        Y = panel.Y.loc[units].to_numpy(float)
+        taus.append(core.fit_block(Y, 12, t0, core.sdid_options(Y, 12, t0)).tau)
+        w.append(2 * (8 - t0))
+    w = np.array(w, float) / sum(w)
+    assert r["did"] == pytest.approx(float(w @ taus), abs=1e-12)
+    tab = r.extra["cohorts"]
+    assert np.allclose(tab["weight"], w, atol=1e-15) and np.allclose(tab["estimate"], taus, atol=1e-12)
+    assert r.settings["design"] == "staggered (cohort by cohort)" and r.stats["cohorts"] == 2
+    assert isinstance(r.extra["omega"], pd.DataFrame) and list(r.extra["omega"].columns) == [2004, 2006]
+    # placebo by hand
+    rng = np.random.default_rng(2)
+    ctrl = list(panel.controls)
+    g = panel.adoption.dropna().to_numpy()
+    draws = []
+    for _ in range(3):
+        perm = rng.permutation(len(ctrl))
+        pseudo = dict(zip([ctrl[i] for i in perm[-4:]], g))
+        num = den = 0.0
+        for a in sorted(set(g)):
+            tr = sorted([u for u, v in pseudo.items() if v == a], key=lambda u: list(pseudo).index(u))
+            cc = [u for u in ctrl if u not in pseudo]
+            Y = panel.Y.loc[cc + tr].to_numpy(float)
+            t0 = int((panel.Y.columns < a).sum())
+            tau = core.fit_block(Y, len(cc), t0, core.sdid_options(Y, len(cc), t0)).tau
+            num += len(tr) * (8 - t0) * tau
+            den += len(tr) * (8 - t0)
+        draws.append(num / den)
+    assert np.allclose(r.extra["draws"], draws, atol=1e-10, rtol=0)
+    with pytest.raises(SpecificationError, match="more never-treated units"):
+        synthetic_did(_syn_panel(n_units=7, n_treat=4, cohorts=[4, 6], seed=3), "y", "d", se="placebo", n_draws=2)
+
+
+def test_synthetic_did_staggered_jackknife_undefined_with_a_single_unit_cohort():
+    df = _syn_panel(n_units=16, n_treat=3, cohorts=[4, 6, 6], seed=4)
+    r = synthetic_did(df, "y", "d", se="jackknife")
+    assert np.isnan(r.std_errors["did"])
+    assert r.settings["se_note"] == ("jackknife undefined: cohort(s) 2004 have a single treated unit (use placebo)")
+
+
+def test_synthetic_did_input_errors():
+    df = _syn_panel(seed=5)
+    for bad in (1, 2.5, "10"):
+        with pytest.raises(SpecificationError, match="replications must be an integer >= 2"):
+            synthetic_did(df, "y", "d", n_draws=bad)
+    assert synthetic_did(df, "y", "d", n_draws=2, se="placebo").extra["draws"].shape == (2,)
+    with pytest.raises(SpecificationError, match=r"^se='x' is not one of"):
+        synthetic_did(df, "y", "d", se="x")
+    with pytest.raises(SpecificationError, match=r"^method='x' is not one of 'sdid', 'sc', 'did'"):
+        synthetic_did(df, "y", "d", method="x")
+    many = _syn_panel(n_units=6, n_treat=3, seed=5)
+    with pytest.raises(SpecificationError, match=r"placebo inference needs more control units \(3\) than treated units \(3\)"):
+        synthetic_did(many, "y", "d", se="placebo")
+    one = _syn_panel(n_treat=1, seed=5)
+    b = synthetic_did(one, "y", "d", se="bootstrap")
+    assert np.isnan(b.std_errors["did"]) and "bootstrap undefined with a single treated unit" in b.settings["se_note"]
+    early = _syn_panel(seed=5, cohorts=[1, 5, 5])
+    with pytest.raises(TreatmentTimingError, match="cohort adopting in 2001 has 1 pre-period"):
+        synthetic_did(early, "y", "d", se="none")
+    assert np.isfinite(synthetic_did(early, "y", "d", method="did", se="none")["did"])  # DiD needs no weights
+    first = _syn_panel(seed=5, cohorts=[0, 5, 5])
+    with pytest.raises(TreatmentTimingError, match="treated from the first year 2000"):
+        synthetic_did(first, "y", "d", se="none")
+    allt = _syn_panel(n_units=4, n_treat=4, seed=5)
+    with pytest.raises(TreatmentTimingError, match="every county is treated"):
+        synthetic_did(allt, "y", "d", se="none")
+    inf = df.copy()
+    inf.loc[7, "y"] = np.inf
+    with pytest.raises(MissingValueError, match="not finite"):
+        synthetic_did(inf, "y", "d", se="none")
+
+
+def test_synthetic_control_names_the_cohort_years():
+    """Adoption years print as the user wrote them (2004, not 2004.0 or np.float64(2004.0))."""
+    df = _syn_panel(n_units=16, n_treat=4, cohorts=[4, 6], seed=3)
+    with pytest.raises(SpecificationError, match=r"\(found cohorts 2004, 2006\)"):
+        synthetic_control(df, "y", "d")
