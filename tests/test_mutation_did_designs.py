@@ -82,7 +82,11 @@ def test_spatial_did_policy_table_rows_are_the_sdm_coefficients(sdid_fit):
     assert r.settings["treatment"] == "treat"
     assert r.settings["treated share"] == pytest.approx(df["treat"].mean(), abs=1e-15)
     assert r.model.startswith("Spatial DID (SDM) ")
-    assert "Delgado and Florax" in r.reference
+    import importlib
+
+    sdid_module = importlib.import_module("analysis.spatial.spatial_did")
+    assert r.reference == r.sdm.reference + "; " + sdid_module._REFERENCE and "Delgado and Florax" in r.reference
+    assert r.statistic_name == "z" and r.alpha == r.sdm.alpha
     assert r.rows.n_used == len(df)
 
 
