@@ -714,3 +714,16 @@ def test_synthetic_control_names_the_cohort_years():
     df = _syn_panel(n_units=16, n_treat=4, cohorts=[4, 6], seed=3)
     with pytest.raises(SpecificationError, match=r"\(found cohorts 2004, 2006\)"):
         synthetic_control(df, "y", "d")
+
+
+def test_ddd_other_entity_and_cluster_columns():
+    """Entity and cluster columns are the user's, not the default names: the estimate equals the
+    default-named run and the SEs cluster on the given column (10 provinces, not 50 counties)."""
+    df = _ddd_panel(seed=2)
+    base = triple_difference(df, "y", "d", "h")
+    d2 = df.rename(columns={"county": "cty", "year": "yr"}).assign(prov=df["county"] // 5)
+    r = triple_difference(d2, "y", "d", "h", entity="cty", time="yr", cluster="prov")
+    assert r.params["DDD"] == pytest.approx(base.params["DDD"], abs=1e-10)
+    assert r.cluster == ("prov",) and r.n_clusters == 10
+    assert r.settings["fixed_effects"] == "cty + h x yr"
+    assert r.std_errors["DDD"] != pytest.approx(base.std_errors["DDD"], rel=1e-6)
