@@ -206,6 +206,9 @@ def test_synthetic_control_paths_and_placebo_study_by_refits():
     assert np.allclose(r.extra["synthetic"].to_numpy(), synth, atol=1e-12, rtol=0)
     assert np.allclose(r.extra["treated_mean"].to_numpy(), treated, atol=1e-12, rtol=0)
     assert np.allclose(r.extra["gaps"].to_numpy(), treated - synth, atol=1e-12, rtol=0)
+    years = list(range(2000, 2010))
+    for key, name in (("synthetic", "synthetic"), ("treated_mean", "treated"), ("gaps", "gap")):
+        assert list(r.extra[key].index) == years and r.extra[key].name == name
     t0 = 7
     study = r.extra["placebo_study"]
     assert list(study["unit"]) == controls + ["treated"]
