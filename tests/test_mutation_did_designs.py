@@ -100,6 +100,10 @@ def test_spatial_did_with_draws_uses_the_effects_table(sdid_fit):
         assert r.params[term] == eff.loc[key, "estimate"]
         assert r.std_errors[term] == eff.loc[key, "std_error"]
         assert np.isfinite(r.std_errors[term]) and r.std_errors[term] > 0
+    tab = r.extra["did"].set_index("term")
+    for row, key in (("direct", "direct"), ("spillover", "indirect"), ("total", "total")):
+        assert tab.loc[row, "p_value"] == eff.loc[key, "p_value"] and np.isfinite(tab.loc[row, "p_value"])
+        assert tab.loc[row, "statistic"] == eff.loc[key, "statistic"]
     assert r.seed == 4
 
 
@@ -730,3 +734,8 @@ def test_ddd_other_entity_and_cluster_columns():
     assert r.cluster == ("prov",) and r.n_clusters == 10
     assert r.settings["fixed_effects"] == "cty + h x yr"
     assert r.std_errors["DDD"] != pytest.approx(base.std_errors["DDD"], rel=1e-6)
+    # repeated (cty, yr) keys are caught under the user's names too
+    from analysis.errors import DuplicateKeyError
+
+    with pytest.raises(DuplicateKeyError, match=r"share a \(cty, yr\) key"):
+        triple_difference(pd.concat([d2, d2.iloc[[0]]]), "y", "d", "h", entity="cty", time="yr", cluster="prov")
