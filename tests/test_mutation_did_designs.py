@@ -673,6 +673,9 @@ def test_synthetic_did_staggered_weights_and_placebo():
             den += len(tr) * (8 - t0)
         draws.append(num / den)
     assert np.allclose(r.extra["draws"], draws, atol=1e-10, rtol=0)
+    with pytest.raises(SpecificationError, match=r"^se='bootstrap' is implemented for a block design only .*"
+                       r"with staggered adoption use se='placebo' or se='jackknife'\.$"):
+        synthetic_did(df, "y", "d", se="bootstrap")
     with pytest.raises(SpecificationError, match="more never-treated units"):
         synthetic_did(_syn_panel(n_units=7, n_treat=4, cohorts=[4, 6], seed=3), "y", "d", se="placebo", n_draws=2)
 
