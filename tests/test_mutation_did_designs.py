@@ -732,7 +732,10 @@ def test_ddd_other_entity_and_cluster_columns():
     df = _ddd_panel(seed=2)
     base = triple_difference(df, "y", "d", "h")
     d2 = df.rename(columns={"county": "cty", "year": "yr"}).assign(prov=df["county"] // 5)
-    r = triple_difference(d2, "y", "d", "h", entity="cty", time="yr", cluster="prov")
+    from analysis.regression.fe import FewClustersWarning
+
+    with pytest.warns(FewClustersWarning, match=r"only 10 clusters \(prov\)"):
+        r = triple_difference(d2, "y", "d", "h", entity="cty", time="yr", cluster="prov")
     assert r.params["DDD"] == pytest.approx(base.params["DDD"], abs=1e-10)
     assert r.cluster == ("prov",) and r.n_clusters == 10
     assert r.settings["fixed_effects"] == "cty + h x yr"
