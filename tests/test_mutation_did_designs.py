@@ -745,3 +745,12 @@ def test_ddd_other_entity_and_cluster_columns():
 
     with pytest.raises(DuplicateKeyError, match=r"share a \(cty, yr\) key"):
         triple_difference(pd.concat([d2, d2.iloc[[0]]]), "y", "d", "h", entity="cty", time="yr", cluster="prov")
+
+
+def test_ddd_time_varying_group_names_the_units():
+    df = _ddd_panel(seed=3)
+    moving = df.copy()
+    moving.loc[moving.index[:2], "h"] = 1 - moving.loc[moving.index[:2], "h"]  # county 0 only
+    with pytest.raises(SpecificationError, match=r"^group 'h' changes within 1 county\(s\) \(e\.g\. 0\); it must be "
+                                        r"time-invariant: fix it at its pre-treatment value\.$"):
+        triple_difference(moving, "y", "d", "h")
