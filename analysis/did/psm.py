@@ -144,11 +144,6 @@ def match_on_score(
     return out.sort_values(["treated", "distance", "control"], kind="stable").reset_index(drop=True)
 
 
-def _wmean_var(x, w):
-    m = np.average(x, weights=w)
-    return m, np.average((x - m) ** 2, weights=w) * w.sum() / max(w.sum() - 1, 1)
-
-
 def balance_table(X: pd.DataFrame, group: np.ndarray, weight: np.ndarray | None = None) -> pd.DataFrame:
     """pstest-style balance table of covariates ``X`` between ``group`` 1 and 0.
 

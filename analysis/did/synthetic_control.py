@@ -26,7 +26,7 @@ from ..errors import SpecificationError
 from ..results import EstimationResult
 from . import _synth_core as core
 from ._treatment import treatment_input
-from .synthetic_did import SEMethod, prepare_synth_panel, synthetic_did
+from .synthetic_did import SEMethod, period_label, prepare_synth_panel, synthetic_did
 
 __all__ = ["synthetic_control", "rmspe_placebo"]
 
@@ -114,7 +114,7 @@ def synthetic_control(
     if len(panel.cohorts) > 1:
         raise SpecificationError(
             f"synthetic_control needs all treated {entity}s to adopt in the same {time} (found cohorts "
-            f"{panel.cohorts}); run it per cohort (or for one case-study {entity}), or use "
+            f"{', '.join(map(period_label, panel.cohorts))}); run it per cohort (or for one case-study {entity}), or use "
             "synthetic_did(..., method='sc'), which averages cohort by cohort."
         )
     res = synthetic_did(data, y, treat, entity, time, method="sc", se=se, n_draws=replications,

@@ -132,6 +132,14 @@ def prepare_synth_panel(data: pd.DataFrame, y: str, entity: str, time: str, trea
     return SynthPanel(wide.loc[order], g.loc[order], n_rows=len(data))
 
 
+def period_label(a) -> str:
+    """An adoption period as users wrote it: ``2004``, not the ``2004.0`` of a float adoption column."""
+    try:
+        return str(int(a)) if float(a).is_integer() else str(a)
+    except (TypeError, ValueError):
+        return str(a)
+
+
 def _cohort_matrix(panel: SynthPanel, cohort) -> tuple[np.ndarray, int, int, pd.Index]:
     controls = panel.controls
     treated = panel.adoption.index[panel.adoption == cohort]
@@ -148,7 +156,7 @@ def _fit_all(panel: SynthPanel, method: str, fixed: dict | None = None):
         Y, n0, t0, units = _cohort_matrix(panel, a)
         if t0 < 2 and method != "did":
             raise TreatmentTimingError(
-                f"cohort adopting in {a} has {t0} pre-period(s); unit and time weights need at least 2."
+                f"cohort adopting in {period_label(a)} has {t0} pre-period(s); unit and time weights need at least 2."
             )
         if fixed is None:
             fit = core.fit_block(Y, n0, t0, _OPTIONS[method](Y, n0, t0))
@@ -188,7 +196,8 @@ def _staggered_jackknife(panel: SynthPanel, fits: dict) -> tuple[float, str]:
     sizes = panel.adoption.value_counts()
     if (sizes < 2).any():
         return np.nan, ("jackknife undefined: cohort(s) "
-                        f"{', '.join(map(str, sizes[sizes < 2].index))} have a single treated unit (use placebo)")
+                        f"{', '.join(map(period_label, sizes[sizes < 2].index))} have a single treated unit "
+                        "(use placebo)")
     units = panel.Y.index
     controls = panel.controls
     n0 = len(controls)
