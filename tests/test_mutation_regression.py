@@ -176,3 +176,237 @@ def test_threshold_fixed_null_bootstrap_matches_loop():
     fx = threshold(df, "y", "q", "r0", bootstrap_null="fixed", **kw)
     np.testing.assert_allclose(re_.boot_F["Single"], fx.boot_F["Single"], rtol=1e-12)
     assert np.max(np.abs(re_.boot_F["Double"] - fx.boot_F["Double"])) > 1e-3
+
+
+# --------------------------------------------------------------------------- hausman
+def _grunfeld():
+    from analysis.datasets import load_reference
+
+    return load_reference("grunfeld")
+
+
+def test_hausman_rows_p_values_and_decisions_by_definition():
+    """Each test row: p-value from its stated distribution, df, decision at alpha; the result's
+    statistic/p_value are the first row's; a firm-constant regressor is reported, not tested."""
+    from analysis.regression import fe, hausman
+
+    g = _grunfeld()
+    g = g.assign(size=g.groupby("firm").capital.transform("first"))  # constant within firm
+    r = hausman("inv ~ value + capital + size", g, entity="firm", method=("classic", "robust", "mundlak"))
+    t = r.tests
+    assert r.settings["tested_regressors"] == "value, capital"
+    assert r.settings["time_invariant_not_tested"] == "size"
+    assert r.settings["time_effects"] == "none"
+    assert list(r.coefficients.index) == ["(Intercept)", "value", "capital"]
+    cl, rb, mu = t.iloc[0], t.iloc[1], t.iloc[2]
+    assert r.statistic == cl.statistic and r.p_value == cl.p_value and r.to_frame().equals(t)
+    for row in (cl, rb):
+        assert row.df == 2 and row.distribution == "chi2(2)"
+        assert row.p_value == pytest.approx(stats.chi2.sf(row.statistic, 2), rel=1e-12)
+    assert rb.note == "clustered by firm" and mu.note == "clustered by firm; reghdfe factor"
+    # Mundlak by hand: pooled OLS with firm means of the varying regressors, clustered F
+    gm = g.assign(value__bar=g.groupby("firm").value.transform("mean"),
+                  capital__bar=g.groupby("firm").capital.transform("mean"))
+    m = fe("inv ~ value + capital + size + value__bar + capital__bar", gm, entity="firm", fe=None, cluster="firm")
+    w = m.wald(["value__bar", "capital__bar"])
+    assert mu.statistic == pytest.approx(w["F"], rel=1e-10) and mu.df == 2
+    assert mu.p_value == pytest.approx(stats.f.sf(w["F"], 2, 9), rel=1e-10)  # G - 1 = 9
+    assert mu.distribution == "F(2, 9)" and mu.method.startswith("Mundlak (pooled OLS on x and entity means,")
+    for row in (cl, rb, mu):
+        reject = row.p_value < 0.05
+        assert row.decision.startswith("reject RE") == reject
+        assert row.decision.startswith("do not reject RE") == (not reject)
+    strict = hausman("inv ~ value + capital", _grunfeld(), entity="firm", method="robust", alpha=1e-12)
+    assert strict.tests.decision.iloc[0].startswith("do not reject") and strict.tests.p_value.iloc[0] > 1e-12
+
+
+def test_hausman_time_effects_robust_and_mundlak_by_hand():
+    """With year dummies: the auxiliary regression adds the quasi-demeaned dummies (statsmodels,
+    cluster-robust without small-sample factor), the Mundlak regression absorbs year."""
+    import statsmodels.api as sm
+    from linearmodels.panel import RandomEffects
+
+    from analysis.regression import fe, hausman
+
+    g = _grunfeld()
+    r = hausman("inv ~ value + capital", g, entity="firm", time_effects=True, method=("robust", "mundlak"))
+    p = g.set_index(["firm", "year"])
+    yr = pd.get_dummies(p.index.get_level_values(1), prefix="_yr", drop_first=True, dtype=float)
+    yr.index = p.index
+    re = RandomEffects(p.inv, pd.concat([p[["value", "capital"]], yr], axis=1).assign(const=1.0)).fit()
+    th = re.theta.reindex(p.index.get_level_values(0)).to_numpy().ravel()
+    m = p.groupby(level=0).transform("mean")
+    my = yr.groupby(level=0).transform("mean")
+    Z = pd.concat([pd.DataFrame({"c": 1 - th, "v": p.value - th * m.value, "k": p.capital - th * m.capital},
+                                index=p.index),
+                   yr - th[:, None] * my,
+                   pd.DataFrame({"dv": p.value - m.value, "dk": p.capital - m.capital}, index=p.index)], axis=1)
+    ols = sm.OLS((p.inv - th * m.inv).to_numpy(), Z.to_numpy()).fit(
+        cov_type="cluster", cov_kwds={"groups": p.index.get_level_values(0).to_numpy(), "use_correction": False})
+    b, V = ols.params[-2:], ols.cov_params()[-2:, -2:]
+    W = float(b @ np.linalg.solve(V, b))
+    rb = r.tests.iloc[0]
+    assert rb.statistic == pytest.approx(W, rel=1e-7)  # two solvers of the same least squares
+    gm = g.assign(value__bar=g.groupby("firm").value.transform("mean"),
+                  capital__bar=g.groupby("firm").capital.transform("mean"))
+    mf = fe("inv ~ value + capital + value__bar + capital__bar", gm, entity="firm", fe="year", cluster="firm")
+    mu = r.tests.iloc[1]
+    assert mu.statistic == pytest.approx(mf.wald(["value__bar", "capital__bar"])["F"], rel=1e-10)
+    assert "+ year FE" in mu.method
+    assert r.settings["time_effects"] == "year dummies in both models (not tested)"
+
+
+def test_hausman_input_errors_name_the_fix():
+    from analysis.errors import SpecificationError
+    from analysis.regression import hausman
+
+    g = _grunfeld()
+    with pytest.raises(SpecificationError, match=r"^hausman\(\) needs a bare outcome column; create it first \(e\.g\. log_y\)\.$"):
+        hausman("np.log(inv) ~ value", g, entity="firm")
+    with pytest.raises(SpecificationError, match="bare column names as regressors; create 'np.log"):
+        hausman("inv ~ np.log(value)", g, entity="firm")
+    with pytest.raises(SpecificationError, match="no regressor varies within entities"):
+        hausman("inv ~ size", g.assign(size=g.firm * 2.0), entity="firm")
+
+
+# --------------------------------------------------------------------------- threshold result
+@pytest.fixture(scope="module")
+def two_threshold_fit():
+    from test_threshold import hansen_panel
+
+    from analysis.regression.threshold import threshold
+
+    df = hansen_panel(n=40, T=5, seed=4)
+    right = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=0, grid=30)
+    left = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=0, grid=30, closed="left")
+    return right, left
+
+
+def test_threshold_regime_labels_exact(two_threshold_fit):
+    right, left = two_threshold_fit
+    a, b = (f"{g:.3f}" for g in right.thresholds)
+    assert right.regime_labels() == {"r0_regime0": f"r0 × I(q ≤ {a})", "r0_regime1": f"r0 × I({a} < q ≤ {b})",
+                                     "r0_regime2": f"r0 × I(q > {b})"}
+    a, b = (f"{g:.1f}" for g in left.thresholds)
+    assert left.regime_labels(digits=1) == {"r0_regime0": f"r0 × I(q < {a})", "r0_regime1": f"r0 × I({a} ≤ q < {b})",
+                                            "r0_regime2": f"r0 × I(q ≥ {b})"}
+
+
+def test_threshold_summary_and_plot_contents(two_threshold_fit):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.regression.threshold import lr_critical_value, plot_lr
+
+    res = two_threshold_fit[0]
+    text = res.summary()
+    assert f"thresholds (LR confidence set, c(alpha) = {lr_critical_value(0.05):.4f}):" in text
+    assert res.threshold_table.to_string(index=False, float_format=lambda v: f"{v:.6g}") in text
+    assert "threshold-effect tests (bootstrap p-values):" in text
+    assert res.f_table.to_string(index=False, float_format=lambda v: f"{v:.6g}") in text
+    fig = plot_lr(res, lang="en", stages=["Th-1", "Th-22"])
+    assert len(fig.axes) == 2 and tuple(fig.get_size_inches()) == pytest.approx((8.4, 3.4))
+    est = res.threshold_table.set_index("stage")["estimate"]
+    for ax, st in zip(fig.axes, ["Th-1", "Th-22"]):
+        assert ax.get_title() == f"LR statistic, {st}" and ax.get_xlabel() == "threshold γ (q)"
+        assert ax.get_ylabel() == "LR"
+        curve = res.lr_curve[res.lr_curve.stage == st]
+        np.testing.assert_array_equal(ax.lines[0].get_xdata(), curve.gamma.to_numpy())
+        np.testing.assert_array_equal(ax.lines[0].get_ydata(), curve.lr.to_numpy())
+        assert ax.lines[1].get_ydata()[0] == res.critical_value  # dashed c(alpha)
+        assert ax.lines[1].get_linestyle() == "--"
+        assert ax.lines[2].get_xdata()[0] == est[st] and ax.lines[2].get_linestyle() == ":"
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels == ["LR(γ)", f"95% critical value ({res.critical_value:.2f})"]
+    plt.close(fig)
+    fig = res.plot(lang="zh")  # every stage by default
+    assert [ax.get_title() for ax in fig.axes] == [f"似然比统计量（{s}）" for s in ("Th-1", "Th-21", "Th-22")]
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- threshold inputs and grid
+def test_threshold_input_errors_exact():
+    """Every input error names the column/rows/units and the fix (messages pinned end to end)."""
+    from test_threshold import hansen_panel
+
+    from analysis.errors import (ColumnError, MissingValueError, NonNumericError, SpecificationError,
+                                 UnbalancedPanelError)
+    from analysis.regression.threshold import threshold
+    from analysis.regression.threshold._inputs import _n_boot_list, _trim_list
+
+    df = hansen_panel(n=12, T=4)
+    with pytest.raises(SpecificationError, match=r"^data must be a pandas DataFrame in long form"):
+        threshold(df.to_numpy(), "y", "q", "r0", n_draws=0)
+    with pytest.raises(ColumnError, match=r"^columns \['nope'\] are not in the data; available: \['county'"):
+        threshold(df, "y", "q", "nope", n_draws=0)
+    with pytest.raises(SpecificationError, match=r"^columns \['x0'\] appear more than once among y, regime"):
+        threshold(df, "y", "q", "r0", controls=["x0", "x0"], n_draws=0)
+    bad = df.assign(r0=df.r0.astype(object))
+    bad.loc[[2, 5], "r0"] = "n/a"
+    with pytest.raises(NonNumericError, match=r"^column 'r0' must be numeric; non-numeric cells in rows 2, 5\. "):
+        threshold(bad, "y", "q", "r0", n_draws=0)
+    miss = df.copy()
+    miss.loc[[1], "y"] = np.nan
+    miss.loc[[7], "q"] = np.nan
+    with pytest.raises(MissingValueError, match=r"missing values: 'y' in row 1; 'q' in row 7\. Impute"):
+        threshold(miss, "y", "q", "r0", n_draws=0)
+    # ten units in a single period: eight named, "and 2 more"
+    one = pd.concat([df, hansen_panel(n=10, T=1, seed=2).assign(county=lambda d: "x" + d.county)],
+                    ignore_index=True)
+    with pytest.raises(UnbalancedPanelError, match=r"^10 county value\(s\) are observed in a single period \(x110101 "
+                       r"\(1 periods\), .*x110108 \(1 periods\) and 2 more\)"):
+        threshold(one, "y", "q", "r0", n_draws=0)
+    unb = df.drop(index=[0])
+    with pytest.raises(UnbalancedPanelError, match=r"The panel is unbalanced: 1 of 12 county values lack some of "
+                       r"the 4 periods 2010-2013: 110101 \(3 periods\)\. Balance"):
+        threshold(unb, "y", "q", "r0", n_draws=9)
+    assert _n_boot_list(7, 2) == [7, 7] and _n_boot_list([3, 0], 2) == [3, 0]
+    with pytest.raises(SpecificationError, match=r"^n_boot has 1 entries but n_thresholds=2"):
+        _n_boot_list([3], 2)
+    with pytest.raises(SpecificationError, match=r"^n_boot must be >= 0"):
+        _n_boot_list([3, -1], 2)
+    assert _trim_list(0.1, 2) == [0.1, 0.1] and _trim_list([0.0, 0.2], 2) == [0.0, 0.2]
+    with pytest.raises(SpecificationError, match=r"^trim has 3 entries but n_thresholds=2"):
+        _trim_list([0.1, 0.1, 0.1], 2)
+    for t in (0.5, -0.01):
+        with pytest.raises(SpecificationError, match=r"must be in \[0, 0\.5\)"):
+            _trim_list(t, 1)
+    assert _trim_list(0.49, 1) == [0.49]
+
+
+def test_threshold_grid_helpers_by_definition():
+    from analysis.errors import SpecificationError
+    from analysis.regression.threshold._grid import (hansen_trim_mask, lr_critical_value, regime_codes,
+                                                      share_mask, threshold_grid)
+
+    for a in (0.05, 0.1, 0.01, 0.5):
+        assert lr_critical_value(a) == pytest.approx(-2 * np.log(1 - np.sqrt(1 - a)), rel=1e-15)
+    for a in (0.0, 1.0):
+        with pytest.raises(SpecificationError, match="strictly between 0 and 1"):
+            lr_critical_value(a)
+    q = np.arange(1.0, 101.0)
+    assert threshold_grid(q, trim=0.0, grid=2).tolist() == [1.0, 100.0]
+    with pytest.raises(SpecificationError, match=r"^grid=1: at least 2 grid points"):
+        threshold_grid(q, grid=1)
+    with pytest.raises(SpecificationError, match=r"^trim=0\.5 must be in \[0, 0\.5\)"):
+        threshold_grid(q, trim=0.5)
+    # Hansen's grid: qn = 10, trim 0.1 -> sq = 0.1, ..., 0.9 (9 points), dd[floor(sq * 100)] (1-based)
+    assert threshold_grid(q, trim=0.1, grid=10, method="hansen").tolist() == [10.0, 20, 30, 40, 50, 60, 70, 80, 90]
+    # regime codes: #{g < q} (q <= g in regime 0) or #{g <= q}
+    qq = np.array([1.0, 2.0, 3.0, 4.0])
+    assert regime_codes(qq, [2.0, 3.0], "right").tolist() == [0, 0, 1, 2]
+    assert regime_codes(qq, [3.0, 2.0], "left").tolist() == [0, 1, 2, 2]
+    assert regime_codes(qq, [], "right").tolist() == [0, 0, 0, 0]
+    # share mask: every regime keeps >= min_obs observations, fixed thresholds excluded
+    qs = np.arange(1.0, 11.0)
+    grid = np.arange(1.0, 11.0)
+    m = share_mask(grid, qs, [5.0], 2, "right")
+    assert grid[m].tolist() == [2.0, 3.0, 7.0, 8.0]  # regimes (..g], (g..5], (5..] of >= 2 obs
+    m = share_mask(grid, qs, [5.0], 2, "left")
+    assert grid[m].tolist() == [3.0, 7.0, 8.0, 9.0]  # [..g), [g..5), [5..)
+    assert share_mask(grid, qs, [], 2, "right").all()
+    # Hansen's trim in grid-index units: nn = #{grid < r}; drop nn - qn*trim <= i < nn + qn*trim
+    keep = hansen_trim_mask(grid, [5.0], qn=10, trim=0.2)
+    assert np.flatnonzero(~keep).tolist() == [1, 2, 3, 4]  # 1-based i = 2..5 (nn = 4, 2 <= i < 6)
