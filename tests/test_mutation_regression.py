@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis.regression import heterogeneity
+from analysis.regression import fe, heterogeneity
 
 from test_regression_mechanisms import mech_panel
 
@@ -410,3 +410,78 @@ def test_threshold_grid_helpers_by_definition():
     # Hansen's trim in grid-index units: nn = #{grid < r}; drop nn - qn*trim <= i < nn + qn*trim
     keep = hansen_trim_mask(grid, [5.0], qn=10, trim=0.2)
     assert np.flatnonzero(~keep).tolist() == [1, 2, 3, 4]  # 1-based i = 2..5 (nn = 4, 2 <= i < 6)
+
+
+# --------------------------------------------------------------------------- wild bootstrap
+def test_wild_bootstrap_p_values_enumeration_and_report_by_definition():
+    """Symmetric p = mean(|t*| > |t|), equal-tailed p = 2 min(mean(t* <= t), mean(t* > t))
+    (boottest); enumeration when 2^G < B uses every sign vector exactly once; the report."""
+    import itertools
+
+    from analysis.errors import SpecificationError
+    from analysis.regression.fe import _estimate
+    from analysis.regression.wild_bootstrap import _WCRCore, wild_bootstrap
+
+    from test_regression_fe import small_panel
+
+    d = small_panel(n=30, T=6, seed=8)
+    a = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=199, seed=11, h0=-0.3)
+    tb, t = a.t_boot, a.t_stat
+    assert len(tb) == 199 and a.n_draws == 199 and a.stats["n_draws"] == 199
+    assert a.p_value == np.mean(np.abs(tb) > abs(t)) == a.stats["p_wcr"]
+    p_eq = 2 * min(np.mean(tb <= t), np.mean(tb > t))
+    assert a.p_value_equal_tailed == p_eq == a.stats["p_wcr_equal_tailed"]
+    f = fe("y ~ x1 + x2", d)
+    assert t == pytest.approx((f.params["x2"] + 0.3) / f.std_errors["x2"], rel=1e-10)
+    assert a.std_errors["x2"] == pytest.approx(f.std_errors["x2"], rel=1e-10)
+    assert a.stats["clusters"] == 30 == a.n_clusters and a.stats["N"] == len(d)
+    row = a.boot_frame().iloc[0]
+    assert row.term == "x2" and row.h0 == -0.3 and row.statistic == t and row.p_value_wcr == a.p_value
+    assert row.p_value_wcr_equal_tailed == p_eq and row.n_draws == 199 and row.clusters == 30
+    assert row.weights == "rademacher" and row.estimate == f.params["x2"]
+    assert a.settings["bootstrap"] == (
+        "wild cluster restricted bootstrap (WCR-11, null beta[x2] = -0.3 imposed), rademacher weights, "
+        "B = 199, clusters: county (G = 30); symmetric p-value mean(|t*| > |t|)")
+    assert a.settings["seed"] == 11 and a.seed == 11
+    k = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=99, seed=1, keep_draws=False, fe="year")
+    assert k.t_boot is None and k.settings["nested_fe"] == "none"
+    gen = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=99, seed=np.random.default_rng(1))
+    assert gen.settings["seed"] == "Generator" and gen.seed is None
+    # enumeration: province has 7 clusters, 2^7 = 128 < 199
+    e = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=199, seed=1, cluster="province")
+    _, inn = _estimate("y ~ x1 + x2", d, cluster="province")
+    core = _WCRCore(inn["X"], inn["y"], 1, 0.0, inn["fe_codes"], inn["cluster_codes"][0], inn["info"]["factor"])
+    V = np.array(list(itertools.product([-1.0, 1.0], repeat=7))).T
+    np.testing.assert_allclose(e.t_boot, core.t_boot(V), rtol=1e-12)
+    assert e.enumerated and e.n_draws == 128
+    assert e.settings["bootstrap"].endswith("B = 128 (all 2^G sign vectors enumerated), clusters: province (G = 7); "
+                                            "symmetric p-value mean(|t*| > |t|)")
+    assert e.settings["nested_fe"] == "county"  # counties nest in provinces, years do not
+    # 2^G == B is not enumerated (strict <), and webb weights never are
+    assert not wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=128, seed=1, cluster="province").enumerated
+    with pytest.raises(SpecificationError, match=r"^n_draws=98 is too small"):
+        wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=98)
+    assert wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=99, seed=0).n_draws == 99
+    with pytest.raises(SpecificationError, match=r"^wild_bootstrap takes one cluster variable"):
+        wild_bootstrap("y ~ x1 + x2", d, "x2", cluster=["county"])
+    with pytest.raises(SpecificationError, match=r"^param='x9' is not a coefficient of 'y ~ x1 \+ x2'; "
+                       r"coefficients: \['x1', 'x2'\]\.$"):
+        wild_bootstrap("y ~ x1 + x2", d, "x9")
+
+
+def test_wild_bootstrap_core_limits_non_nested_levels():
+    from analysis.errors import SpecificationError
+    from analysis.regression.fe import _estimate
+    from analysis.regression.wild_bootstrap import _WCRCore, _nested
+
+    from test_regression_fe import small_panel
+
+    d = small_panel(n=14, T=6, seed=2)
+    _, inn = _estimate("y ~ x1 + x2", d)
+    args = (inn["X"], inn["y"], 1, 0.0, inn["fe_codes"], inn["cluster_codes"][0], inn["info"]["factor"])
+    assert _WCRCore(*args, max_levels=6).L == 6  # the six years are not nested in counties
+    with pytest.raises(SpecificationError, match=r"have 6 levels \(more than 5\); cluster at a level"):
+        _WCRCore(*args, max_levels=5)
+    assert _nested(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]))
+    assert _nested(np.array([0, 0, 0, 0]), np.array([0, 0, 1, 1])) is False
+    assert _nested(np.array([0, 1, 2, 3]), np.array([0, 0, 1, 1]))
