@@ -485,3 +485,53 @@ def test_wild_bootstrap_core_limits_non_nested_levels():
     assert _nested(np.array([0, 0, 1, 1]), np.array([0, 0, 1, 1]))
     assert _nested(np.array([0, 0, 0, 0]), np.array([0, 0, 1, 1])) is False
     assert _nested(np.array([0, 1, 2, 3]), np.array([0, 0, 1, 1]))
+
+
+# --------------------------------------------------------------------------- moderation
+def test_moderation_curve_grid_bands_and_settings():
+    """Default curve: `grid` points between the 1% and 99% moderator quantiles; bands from t(df);
+    the settings state the centring; a time-invariant moderator gets a note."""
+    from analysis.errors import SpecificationError
+    from analysis.regression import moderation
+
+    d = mech_panel(seed=5)
+    r = moderation(d, "out2", "policy", "z", controls=["x1"], grid=7)
+    me = r.marginal_effects
+    lo, hi = np.quantile(d.z, [0.01, 0.99])
+    np.testing.assert_allclose(me.moderator, np.linspace(lo, hi, 7), rtol=1e-14)
+    b, V = r.fit.params, r.fit.cov
+    dz = me.moderator.to_numpy() - d.z.mean()
+    est = b["policy_c"] + b["policy_c:z_c"] * dz
+    var = V.loc["policy_c", "policy_c"] + dz**2 * V.loc["policy_c:z_c", "policy_c:z_c"] \
+        + 2 * dz * V.loc["policy_c", "policy_c:z_c"]
+    np.testing.assert_allclose(me.effect, est, rtol=1e-12)
+    np.testing.assert_allclose(me.std_error, np.sqrt(var), rtol=1e-12)
+    qv = stats.t(r.fit.df_resid).ppf(0.975)
+    np.testing.assert_allclose(me.ci_low, est - qv * np.sqrt(var), rtol=1e-12)
+    np.testing.assert_allclose(me.ci_high, est + qv * np.sqrt(var), rtol=1e-12)
+    assert r.interaction_se == r.fit.std_errors["policy_c:z_c"]
+    assert r.centres == {"policy": pytest.approx(d.policy.mean()), "z": pytest.approx(d.z.mean())}
+    one = r.effect_at(30.0)
+    assert one["moderator"] == 30.0 and one["effect"] == pytest.approx(b["policy_c"] + b["policy_c:z_c"] * (30 - d.z.mean()))
+    q = moderation(d, "out2", "policy", "z", grid=3, range_quantiles=(0.25, 0.75), alpha=0.1)
+    np.testing.assert_allclose(q.marginal_effects.moderator, np.linspace(*np.quantile(d.z, [0.25, 0.75]), 3),
+                               rtol=1e-14)
+    half = (q.marginal_effects.ci_high - q.marginal_effects.effect) / q.marginal_effects.std_error
+    np.testing.assert_allclose(half, stats.t(q.fit.df_resid).ppf(0.95), rtol=1e-10)
+    s = r.settings
+    zbar, xbar = d.z.mean(), d.policy.mean()
+    assert s["centring"] == f"policy - {xbar:.6g}, z - {zbar:.6g} (sample means)"
+    assert s["marginal_effect"] == f"dout2/dpolicy = b[policy_c] + b[policy_c:z_c] * (z - {zbar:.6g}); delta-method SEs"
+    assert "note" not in s and r.vcov_type == r.fit.vcov_type and r.rows.n_used == len(d)
+    # a county-level moderator is absorbed by the county effects
+    dc = d.assign(zc_level=d.groupby("county").z.transform("mean"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rc = moderation(dc, "out2", "policy", "zc_level")
+    assert rc.settings["note"].startswith("zc_level is absorbed by the fixed effects")
+    with pytest.raises(SpecificationError, match=r"already has a column named 'policy_c'"):
+        moderation(d.assign(policy_c=d.x1), "out2", "policy", "z", controls=["policy_c"])
+    with pytest.raises(SpecificationError, match=r"^the interaction pol x z could not be estimated \(collinear with the fixed effects\?\): coefficients \[.z_c.\]\.$"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            moderation(d.assign(pol=1.0), "out2", "pol", "z")  # x - xbar = 0: no interaction
