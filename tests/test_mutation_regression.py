@@ -535,3 +535,57 @@ def test_moderation_curve_grid_bands_and_settings():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             moderation(d.assign(pol=1.0), "out2", "pol", "z")  # x - xbar = 0: no interaction
+
+
+# --------------------------------------------------------------------------- threshold report
+def test_threshold_report_settings_regimes_and_rows():
+    """What threshold() reports besides the estimates: settings, regime table, time dummies,
+    Hansen's dropped rows, stats; F and MSE by definition for both df conventions."""
+    from test_threshold import brute_ssr, hansen_panel
+
+    from analysis.regression.threshold import threshold
+
+    df = hansen_panel(n=30, T=5, seed=6)
+    gen = np.random.default_rng(0)
+    r = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=25, seed=gen, time_effects=True, vcov="iid")
+    s = r.settings
+    assert s["seed"] == "Generator" and s["closed"] == "q <= gamma" and s["df"] == "n(T-1)"
+    assert s["fixed_effects"] == ["county", "year"] and s["cluster"] is None and s["vcov"] == "iid"
+    assert s["grid"] == 25 and s["grid_method"] == "quantile" and s["grid_points"] == len(r.extra["search_grid"])
+    assert s["trim"] == [0.05] and s["n_boot"] == [0] and s["transform"] == "xthreg" and s["ci_grid"] == "full"
+    assert s["balanced"] is True and s["refine"] is True and s["bootstrap_null"] == "reestimate"
+    assert s["vcov_description"] == "conventional (xtreg, fe; xthreg default): s^2 = SSR/(nT-n-K)"
+    assert list(r.params.index) == ["x0", "year=2011", "year=2012", "year=2013", "year=2014",
+                                    "r0_regime0", "r0_regime1"]
+    assert r.model == "Panel threshold regression (Hansen 1999), 1 threshold(s), xthreg transform"
+    assert r.df_resid == 150 - 30 - 7
+    g = r.thresholds[0]
+    reg = r.regimes
+    assert reg.regime.tolist() == [0, 1] and reg.lower.tolist() == [-np.inf, g] and reg.upper.tolist() == [g, np.inf]
+    assert reg.n_obs.tolist() == [int((df.q <= g).sum()), int((df.q > g).sum())]
+    assert r.stats["n_entities"] == 30 and r.stats["T"] == 5 and r.stats["N"] == 150
+    assert r.stats["ssr_linear"] == pytest.approx(brute_ssr(df.assign(**{f"d{t}": (df.year == t) * 1.0 for t in
+                                                                        range(2011, 2015)}),
+                                                            "y", ["r0"], ["x0", "d2011", "d2012", "d2013", "d2014"],
+                                                            "q", []), rel=1e-10)
+    yd = df.y - df.groupby("county").y.transform("mean")
+    assert r.stats["r2_within"] == pytest.approx(1 - r.stats["ssr"] / float(yd @ yd), rel=1e-12)
+    f = r.f_table.iloc[0]
+    assert f.test == "Single" and f.n_boot == 0 and np.isnan(f.p_value) and np.isnan(f.crit5)
+    assert f.mse == pytest.approx(f.rss / (150 - 30), rel=1e-12)
+    assert f.F == pytest.approx((r.stats["ssr_linear"] - f.rss) / f.mse, rel=1e-12)
+    nt = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=25, df="nT", closed="left",
+                   grid_method="hansen", refine=False, n_thresholds=2, seed=4)
+    assert nt.settings["df"] == "nT" and nt.settings["closed"] == "q < gamma" and nt.settings["seed"] == 4
+    assert nt.f_table.mse.iloc[0] == pytest.approx(nt.f_table.rss.iloc[0] / 150, rel=1e-12)
+    assert list(nt.threshold_table.stage) == ["Th-1", "Th-2"] and nt.settings["cluster"] == "county"
+    assert list(nt.f_table.test) == ["Single", "Double"]
+    assert nt.df_resid == 29 and nt.settings["vcov_description"].startswith("cluster-robust by county")
+    h = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=[-0.5, 0.0, 0.5], transform="hansen",
+                  vcov="iid")
+    assert h.settings["grid"] == "explicit" and h.settings["grid_points"] == 3
+    assert h.rows.n_used == 120 and h.rows.dropped == {"last period of each unit (Hansen's transform)": 30}
+    assert h.df_resid == 120 - 2 - 1 and h.stats["N"] == 120
+    assert h.settings["closed"] == "q < gamma" and h.settings["ci_grid"] == "search"
+    assert h.settings["vcov_description"].startswith("conventional: s^2 = SSR/(n(T-1)-K) on Hansen")
+    assert h.f_table.mse.iloc[0] == pytest.approx(h.f_table.rss.iloc[0] / 120, rel=1e-12)
