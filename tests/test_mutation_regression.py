@@ -306,7 +306,9 @@ def test_threshold_summary_and_plot_contents(two_threshold_fit):
     assert res.threshold_table.to_string(index=False, float_format=lambda v: f"{v:.6g}") in text
     assert "threshold-effect tests (bootstrap p-values):" in text
     assert res.f_table.to_string(index=False, float_format=lambda v: f"{v:.6g}") in text
-    fig = plot_lr(res, lang="en", stages=["Th-1", "Th-22"])
+    with plt.rc_context():
+        fig = plot_lr(res, lang="en", stages=["Th-1", "Th-22"])
+        assert plt.rcParams["font.sans-serif"] == ["DejaVu Sans"]  # the English style, no CJK font
     assert len(fig.axes) == 2 and tuple(fig.get_size_inches()) == pytest.approx((8.4, 3.4))
     est = res.threshold_table.set_index("stage")["estimate"]
     for ax, st in zip(fig.axes, ["Th-1", "Th-22"]):
@@ -323,6 +325,9 @@ def test_threshold_summary_and_plot_contents(two_threshold_fit):
     plt.close(fig)
     fig = res.plot(lang="zh")  # every stage by default
     assert [ax.get_title() for ax in fig.axes] == [f"似然比统计量（{s}）" for s in ("Th-1", "Th-21", "Th-22")]
+    plt.close(fig)
+    fig = plot_lr(res)  # Chinese by default
+    assert fig.axes[0].get_title() == "似然比统计量（Th-1）" and fig.axes[0].get_ylabel() == "LR"
     plt.close(fig)
 
 
