@@ -594,3 +594,41 @@ def test_threshold_report_settings_regimes_and_rows():
     assert h.settings["closed"] == "q < gamma" and h.settings["ci_grid"] == "search"
     assert h.settings["vcov_description"].startswith("conventional: s^2 = SSR/(n(T-1)-K) on Hansen")
     assert h.f_table.mse.iloc[0] == pytest.approx(h.f_table.rss.iloc[0] / 120, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- mediation
+def test_mediation_table_stats_and_settings_by_definition():
+    """Bootstrap columns of table() (sd with ddof 1, percentile CIs at alpha/2), Sobel z, stats and
+    settings of mediation(), checked against their definitions on the returned draws."""
+    from analysis.regression import mediation
+
+    d = mech_panel(n=40, T=6, seed=3)
+    r = mediation(d, "out", "policy", "med", controls=["x1"], n_draws=60, seed=7, alpha=0.1)
+    t = r.table().set_index("path")
+    assert list(t.index) == ["total", "a", "b", "direct", "indirect"]
+    for p in t.index:
+        draws = r.boot[p].to_numpy()
+        assert t.loc[p, "boot_se"] == pytest.approx(np.std(draws, ddof=1), rel=1e-12)
+        assert t.loc[p, "boot_ci_low"] == pytest.approx(np.quantile(draws, 0.05), rel=1e-12)
+        assert t.loc[p, "boot_ci_high"] == pytest.approx(np.quantile(draws, 0.95), rel=1e-12)
+    p = r.params
+    assert r.sobel["z"] == pytest.approx(p["indirect"] / r.std_errors["indirect"], rel=1e-12)
+    assert r.stats["proportion_mediated"] == pytest.approx(p["indirect"] / p["total"], rel=1e-12)
+    assert r.proportion_mediated == pytest.approx(p["indirect"] / p["total"], rel=1e-12)
+    assert r.stats["identity_gap"] == pytest.approx(p["total"] - p["direct"] - p["indirect"], abs=1e-12)
+    assert r.stats["N"] == len(d) and r.n_draws == 60 and len(r.boot) == 60 and r.seed == 7
+    ci = r.conf_int()
+    z = stats.norm.ppf(0.95)
+    assert ci.loc["indirect"].tolist() == pytest.approx([p["indirect"] - z * r.std_errors["indirect"],
+                                                         p["indirect"] + z * r.std_errors["indirect"]], rel=1e-12)
+    tq = stats.t(r.df_resid).ppf(0.95)
+    assert ci.loc["a"].tolist() == pytest.approx([p["a"] - tq * r.std_errors["a"], p["a"] + tq * r.std_errors["a"]],
+                                                 rel=1e-12)
+    s = r.settings
+    assert s["controls"] == "x1" and s["fixed_effects"] == "county, year" and s["treatment"] == "policy"
+    assert s["bootstrap"] == ("county-cluster pairs bootstrap, 60 draws, percentile CIs, seed=7, "
+                              "vectorised (per-cluster cross-products)")
+    assert s["indirect_se"].startswith("Sobel (1982) delta method")
+    n0 = mediation(d, "out", "policy", "med", n_draws=0)
+    assert n0.settings["bootstrap"] == "not run" and n0.settings["controls"] == "none" and n0.boot is None
+    assert "boot_se" not in n0.table().columns and n0.n_draws == 0
