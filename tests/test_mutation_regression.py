@@ -632,3 +632,64 @@ def test_mediation_table_stats_and_settings_by_definition():
     n0 = mediation(d, "out", "policy", "med", n_draws=0)
     assert n0.settings["bootstrap"] == "not run" and n0.settings["controls"] == "none" and n0.boot is None
     assert "boot_se" not in n0.table().columns and n0.n_draws == 0
+
+
+# --------------------------------------------------------------------------- estimation sample
+def test_prepare_sample_parsing_and_row_accounting():
+    """Formula parsing and the per-reason row report of prepare_sample (the first missing variable in
+    formula order, non-finite values as missing, zero weights, singletons as reghdfe)."""
+    from analysis.errors import ColumnError, NegativeValueError, NonNumericError, SpecificationError
+    from analysis.regression._sample import (_split_top, as_tuple, drop_singletons, parse_formula,
+                                             prepare_sample)
+
+    assert as_tuple(None) == () and as_tuple(False) == () and as_tuple("a + b+0") == ("a", "b")
+    assert as_tuple(["a ", 1]) == ("a", "1")
+    assert _split_top("a + f(b + c) + d", "+") == ["a", "f(b + c)", "d"]
+    p = parse_formula("y ~ x1 + np.log(x2) | county + year")
+    assert (p.lhs, p.rhs, p.terms, p.fe, p.depvar) == ("y", "x1 + np.log(x2)", ["x1", "np.log(x2)"],
+                                                       ("county", "year"), "y")
+    assert parse_formula("y ~ x").fe is None
+    for bad, msg in [("y x", r"^formula='y x' is not a formula"), ("y ~ x | a | b", r"has 2 '\|' parts"),
+                     (" ~ x", r"has no dependent variable"), ("y ~ ", r"has no regressors right of '~'")]:
+        with pytest.raises(SpecificationError, match=msg):
+            parse_formula(bad)
+    assert drop_singletons([]).size == 0
+    # a chain: dropping the singleton county makes a year a singleton, and so on
+    c = np.array([0, 0, 1, 1, 2])
+    t = np.array([0, 1, 1, 2, 2])
+    assert drop_singletons([c, t]).tolist() == [False, False, False, False, False]
+    assert drop_singletons([np.array([0, 0, 1, 1])]).tolist() == [True] * 4
+    d = mech_panel(n=10, T=4, seed=1)
+    d.loc[[0], "x1"] = np.nan
+    d.loc[[1], "out"] = np.inf
+    d.loc[[2], "x1"] = -np.inf
+    d["w"] = 1.0
+    d.loc[[5, 6], "w"] = 0.0
+    s = prepare_sample(d, "out ~ x1 + policy", ("county", "year"), weights="w", singletons=False)
+    assert s.rows.dropped == {"missing out": 1, "missing x1": 2, "zero weight": 2}
+    assert s.rows.n_input == 40 and s.rows.n_used == 35 and len(s.frame) == 35
+    assert list(s.frame.columns) == ["out", "x1", "policy", "county", "year", "w"]
+    assert s.variables == ["out", "x1", "policy"] and s.fe == ("county", "year")
+    s1 = prepare_sample(d.drop(index=[4, 5, 6, 7]), "out ~ policy", ("county",))
+    assert s1.rows.dropped == {"missing out": 1}
+    d1 = d.drop(index=[5, 6, 7])  # county 1 keeps a single row: a singleton
+    s2 = prepare_sample(d1, "out ~ policy", ("county",))
+    assert s2.rows.dropped["singleton groups (dropped as reghdfe does)"] == 1
+    assert prepare_sample(d1, "out ~ policy", ("county",), singletons=False).rows.n_used == len(d1) - 1
+    with pytest.raises(NegativeValueError, match=r"^weights column 'w' is negative in row 3; weights must be >= 0\.$"):
+        prepare_sample(d.assign(w=np.where(d.index == 3, -1.0, 1.0)), "out ~ x1", (), weights="w")
+    with pytest.raises(ColumnError, match=r"^column 'X1' \(in the formula\) is not in data\. Did you mean 'x1'\?"):
+        prepare_sample(d, "out ~ X1", ())
+    with pytest.raises(ColumnError, match=r"^column 'prov' \(fixed effect, cluster, panel key or weights\)"):
+        prepare_sample(d, "out ~ x1", ("prov",))
+    with pytest.raises(ColumnError, match=r"^dependent variable 'np.log\(nope\)' is not a column"):
+        prepare_sample(d, "np.log(nope) ~ x1", ())
+    with pytest.raises(NonNumericError, match=r"^column 'region' is not numeric \(dtype \w+; non-numeric cells "
+                       r"in rows 0, 1, 2, 3, 4, 5, 6, 7 and 32 more\)\. Convert it with pd\.to_numeric"):
+        prepare_sample(d, "out ~ region", ())
+    with pytest.raises(SpecificationError, match=r"^no rows left to estimate 'out ~ x1'"):
+        prepare_sample(d.assign(x1=np.nan), "out ~ x1", ())
+    with pytest.raises(SpecificationError, match=r"^data must be a pandas DataFrame"):
+        prepare_sample(d.to_numpy(), "out ~ x1", ())
+    fe_inter = prepare_sample(d, "out ~ x1", ("county^region",), singletons=False)
+    assert fe_inter.fe_codes[0].max() + 1 == 10
