@@ -693,3 +693,20 @@ def test_prepare_sample_parsing_and_row_accounting():
         prepare_sample(d.to_numpy(), "out ~ x1", ())
     fe_inter = prepare_sample(d, "out ~ x1", ("county^region",), singletons=False)
     assert fe_inter.fe_codes[0].max() + 1 == 10
+
+
+# --------------------------------------------------------------------------- fe
+def test_fe_names_every_collinear_regressor_and_cites_reghdfe():
+    from analysis.regression.fe import REFERENCE, CollinearityWarning
+
+    from test_regression_fe import small_panel
+
+    d = small_panel(seed=15)
+    d["c1"] = d.county.astype(int) % 5
+    d["c2"] = d.county.astype(int) % 3
+    with pytest.warns(CollinearityWarning, match=r"^2 regressor\(s\) dropped because .*\(county, year\): c1, c2\. "
+                      r"They have no coefficient"):
+        r = fe("y ~ x1 + c1 + c2", d)
+    assert r.settings["collinear_dropped"] == "c1, c2" and list(r.params.index) == ["x1"]
+    assert r.reference == REFERENCE and "reghdfe" in r.reference
+    assert fe("y ~ x1", d, fe=None).reference == REFERENCE
