@@ -393,6 +393,8 @@ def test_threshold_grid_helpers_by_definition():
             lr_critical_value(a)
     q = np.arange(1.0, 101.0)
     assert threshold_grid(q, trim=0.0, grid=2).tolist() == [1.0, 100.0]
+    ints = threshold_grid(np.arange(1, 101), trim=0.1, grid=5)  # integer input: float candidates (docstring)
+    assert ints.dtype == np.float64 and ints.tolist() == [10.0, 31.0, 50.0, 70.0, 90.0]
     with pytest.raises(SpecificationError, match=r"^grid=1: at least 2 grid points"):
         threshold_grid(q, grid=1)
     with pytest.raises(SpecificationError, match=r"^trim=0\.5 must be in \[0, 0\.5\)"):
