@@ -383,7 +383,7 @@ def test_threshold_input_errors_exact():
 
 def test_threshold_grid_helpers_by_definition():
     from analysis.errors import SpecificationError
-    from analysis.regression.threshold._grid import (hansen_trim_mask, lr_critical_value, regime_codes,
+    from analysis.regression.threshold._grid import (ci_grid, hansen_trim_mask, lr_critical_value, regime_codes,
                                                       share_mask, threshold_grid)
 
     for a in (0.05, 0.1, 0.01, 0.5):
@@ -395,6 +395,8 @@ def test_threshold_grid_helpers_by_definition():
     assert threshold_grid(q, trim=0.0, grid=2).tolist() == [1.0, 100.0]
     ints = threshold_grid(np.arange(1, 101), trim=0.1, grid=5)  # integer input: float candidates (docstring)
     assert ints.dtype == np.float64 and ints.tolist() == [10.0, 31.0, 50.0, 70.0, 90.0]
+    pts = ci_grid(np.arange(1, 101), ints)  # every observed value from 10 to 90, as floats
+    assert pts.dtype == np.float64 and pts.tolist() == [float(v) for v in range(10, 91)]
     with pytest.raises(SpecificationError, match=r"^grid=1: at least 2 grid points"):
         threshold_grid(q, grid=1)
     with pytest.raises(SpecificationError, match=r"^trim=0\.5 must be in \[0, 0\.5\)"):
