@@ -350,7 +350,8 @@ def test_threshold_input_errors_exact():
         threshold(df, "y", "q", "r0", controls=["x0", "x0"], n_draws=0)
     bad = df.assign(r0=df.r0.astype(object))
     bad.loc[[2, 5], "r0"] = "n/a"
-    with pytest.raises(NonNumericError, match=r"^column 'r0' must be numeric; non-numeric cells in rows 2, 5\. "):
+    with pytest.raises(NonNumericError, match=r"^column 'r0' must be numeric; non-numeric cells in rows 2, 5\. "
+                       r"Convert it with pd\.to_numeric or fix those cells\.$"):
         threshold(bad, "y", "q", "r0", n_draws=0)
     miss = df.copy()
     miss.loc[[1], "y"] = np.nan
