@@ -364,6 +364,8 @@ def test_threshold_input_errors_exact():
     with pytest.raises(UnbalancedPanelError, match=r"^10 county value\(s\) are observed in a single period \(x110101 "
                        r"\(1 periods\), .*x110108 \(1 periods\) and 2 more\)"):
         threshold(one, "y", "q", "r0", n_draws=0)
+    two = df.drop(index=[0, 1])  # a unit with two periods has within variation: kept (n_draws=0)
+    assert threshold(two, "y", "q", "r0", n_draws=0, grid=10).rows.n_used == len(df) - 2
     unb = df.drop(index=[0])
     with pytest.raises(UnbalancedPanelError, match=r"The panel is unbalanced: 1 of 12 county values lack some of "
                        r"the 4 periods 2010-2013: 110101 \(3 periods\)\. Balance"):
