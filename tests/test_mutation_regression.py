@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from test_regression_mechanisms import mech_panel
 
 from analysis.regression import fe, heterogeneity
-
-from test_regression_mechanisms import mech_panel
 
 
 # --------------------------------------------------------------------------- heterogeneity
@@ -336,8 +335,13 @@ def test_threshold_input_errors_exact():
     """Every input error names the column/rows/units and the fix (messages pinned end to end)."""
     from test_threshold import hansen_panel
 
-    from analysis.errors import (ColumnError, MissingValueError, NonNumericError, SpecificationError,
-                                 UnbalancedPanelError)
+    from analysis.errors import (
+        ColumnError,
+        MissingValueError,
+        NonNumericError,
+        SpecificationError,
+        UnbalancedPanelError,
+    )
     from analysis.regression.threshold import threshold
     from analysis.regression.threshold._inputs import _n_boot_list, _trim_list
 
@@ -386,8 +390,14 @@ def test_threshold_input_errors_exact():
 
 def test_threshold_grid_helpers_by_definition():
     from analysis.errors import SpecificationError
-    from analysis.regression.threshold._grid import (ci_grid, hansen_trim_mask, lr_critical_value, regime_codes,
-                                                      share_mask, threshold_grid)
+    from analysis.regression.threshold._grid import (
+        ci_grid,
+        hansen_trim_mask,
+        lr_critical_value,
+        regime_codes,
+        share_mask,
+        threshold_grid,
+    )
 
     for a in (0.05, 0.1, 0.01, 0.5):
         assert lr_critical_value(a) == pytest.approx(-2 * np.log(1 - np.sqrt(1 - a)), rel=1e-15)
@@ -430,11 +440,11 @@ def test_wild_bootstrap_p_values_enumeration_and_report_by_definition():
     (boottest); enumeration when 2^G < B uses every sign vector exactly once; the report."""
     import itertools
 
+    from test_regression_fe import small_panel
+
     from analysis.errors import SpecificationError
     from analysis.regression.fe import _estimate
     from analysis.regression.wild_bootstrap import _WCRCore, wild_bootstrap
-
-    from test_regression_fe import small_panel
 
     d = small_panel(n=30, T=6, seed=8)
     a = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=199, seed=11, h0=-0.3)
@@ -482,11 +492,11 @@ def test_wild_bootstrap_p_values_enumeration_and_report_by_definition():
 
 
 def test_wild_bootstrap_core_limits_non_nested_levels():
+    from test_regression_fe import small_panel
+
     from analysis.errors import SpecificationError
     from analysis.regression.fe import _estimate
-    from analysis.regression.wild_bootstrap import _WCRCore, _nested
-
-    from test_regression_fe import small_panel
+    from analysis.regression.wild_bootstrap import _nested, _WCRCore
 
     d = small_panel(n=14, T=6, seed=2)
     _, inn = _estimate("y ~ x1 + x2", d)
@@ -543,7 +553,8 @@ def test_moderation_curve_grid_bands_and_settings():
     assert rc.settings["note"].startswith("zc_level is absorbed by the fixed effects")
     with pytest.raises(SpecificationError, match=r"already has a column named 'policy_c'"):
         moderation(d.assign(policy_c=d.x1), "out2", "policy", "z", controls=["policy_c"])
-    with pytest.raises(SpecificationError, match=r"^the interaction pol x z could not be estimated \(collinear with the fixed effects\?\): coefficients \[.z_c.\]\.$"):
+    with pytest.raises(SpecificationError, match=r"^the interaction pol x z could not be estimated \(collinear with "
+                       r"the fixed effects\?\): coefficients \[.z_c.\]\.$"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             moderation(d.assign(pol=1.0), "out2", "pol", "z")  # x - xbar = 0: no interaction
@@ -646,8 +657,7 @@ def test_prepare_sample_parsing_and_row_accounting():
     """Formula parsing and the per-reason row report of prepare_sample (the first missing variable in
     formula order, non-finite values as missing, zero weights, singletons as reghdfe)."""
     from analysis.errors import ColumnError, NegativeValueError, NonNumericError, SpecificationError
-    from analysis.regression._sample import (_split_top, as_tuple, drop_singletons, parse_formula,
-                                             prepare_sample)
+    from analysis.regression._sample import _split_top, as_tuple, drop_singletons, parse_formula, prepare_sample
 
     assert as_tuple(None) == () and as_tuple(False) == () and as_tuple("a + b+0") == ("a", "b")
     assert as_tuple(["a ", 1]) == ("a", "1")
@@ -704,9 +714,9 @@ def test_prepare_sample_parsing_and_row_accounting():
 
 # --------------------------------------------------------------------------- fe
 def test_fe_names_every_collinear_regressor_and_cites_reghdfe():
-    from analysis.regression.fe import REFERENCE, CollinearityWarning
-
     from test_regression_fe import small_panel
+
+    from analysis.regression.fe import REFERENCE, CollinearityWarning
 
     d = small_panel(seed=15)
     d["c1"] = d.county.astype(int) % 5
