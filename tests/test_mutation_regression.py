@@ -727,3 +727,22 @@ def test_fe_names_every_collinear_regressor_and_cites_reghdfe():
     assert r.settings["collinear_dropped"] == "c1, c2" and list(r.params.index) == ["x1"]
     assert r.reference == REFERENCE and "reghdfe" in r.reference
     assert fe("y ~ x1", d, fe=None).reference == REFERENCE
+
+
+def test_threshold_hansen_transform_trims_second_stage_in_grid_index_units():
+    """transform="hansen": the second search drops the grid points within qn*trim grid indices of the
+    first threshold (Hansen's GAUSS code, pdR::ptm), not a share of the observations."""
+    from test_threshold import hansen_panel
+
+    from analysis.regression.threshold import threshold
+    from analysis.regression.threshold._grid import hansen_trim_mask
+
+    df = hansen_panel(n=30, T=5, seed=21)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=0, grid=40, trim=0.1,
+                    transform="hansen", vcov="iid", refine=False)
+    grid = res.extra["search_grid"]
+    g1 = res.threshold_table.estimate.iloc[0]
+    keep = hansen_trim_mask(grid, [g1], 40, 0.1)
+    assert (~keep).sum() == 8  # nn - 4 <= i < nn + 4
+    got = set(res.lr_curve.loc[res.lr_curve.stage == "Th-2", "gamma"])
+    assert got == set(grid[keep]) - {g1}
