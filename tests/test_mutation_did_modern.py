@@ -237,3 +237,73 @@ def test_honest_plot_elements():
     assert one.plot(lang="en", ax=ax) is fig
     assert np.allclose(ax.containers[0].lines[0].get_xdata(), [0.1 - 1.0])
     plt.close(fig)
+
+
+# ---- aggregation.event_study and the aggregate table (aggregation.py) --------------------------
+def test_cs_event_study_covariance_and_pretrend(cs_reg):
+    r = cs_reg
+    es = r.event_study()
+    dyn = r.aggregate("dynamic")
+    n = dyn.influence.shape[0]
+    psi = dyn.influence[:, :-1]
+    V = psi.T @ psi / n**2
+    # analytic: the event-time covariance is Psi'Psi / n^2 and its diagonal the table's SEs
+    np.testing.assert_allclose(es.event_vcov.to_numpy(), V, rtol=1e-10, atol=1e-16)
+    np.testing.assert_allclose(np.sqrt(np.diag(V)), dyn.table["std_error"], rtol=1e-10)
+    assert es.event_time["event_time"].tolist() == [-3, -2, -1, 0, 1, 2, 3]
+    assert es.reference_period is None        # varying base: no fixed reference period
+    # pre-trend entry: the analytic Wald test of the pre-period ATT(g,t), F = chi2 / df
+    assert es.pretrend["stat"] == r.wald["stat"] and es.pretrend["df"] == r.wald["df"] == 5
+    assert es.pretrend["F"] == pytest.approx(r.wald["stat"] / 5, rel=1e-12)
+    assert es.pretrend["p_value"] == es.pretrend["F_p_value"] == r.wald["p_value"]
+    # overall: the simple aggregation, normal interval
+    simple = r.aggregate("simple").overall.iloc[0]
+    for k in ("estimate", "std_error", "ci_low", "ci_high"):
+        assert es.overall[k] == pytest.approx(float(simple[k]), abs=1e-12)
+    assert es.extra["dynamic"]["estimate"].iloc[0] == dyn.overall["estimate"].iloc[0]
+    # with the bootstrap: bootstrap SEs on the diagonal, the analytic correlations off it
+    esb = r.event_study(n_draws=299, seed=8)
+    dynb = r.aggregate("dynamic", n_draws=299, seed=8)
+    Vb = esb.event_vcov.to_numpy()
+    np.testing.assert_allclose(np.sqrt(np.diag(Vb)), dynb.table["std_error"], rtol=1e-10)
+    d = np.sqrt(np.diag(V))
+    np.testing.assert_allclose(Vb / np.outer(np.sqrt(np.diag(Vb)), np.sqrt(np.diag(Vb))), V / np.outer(d, d),
+                               rtol=1e-9, atol=1e-12)
+    # the uniform band's critical value is the bootstrap one (not 1.96)
+    t = esb.event_time
+    np.testing.assert_allclose((t["ci_high"] - t["estimate"]) / t["std_error"], dynb.crit_val, rtol=1e-10)
+    assert dynb.crit_val > 2.0
+
+
+def test_cs_universal_base_reference_row(mpdta):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = callaway_santanna(mpdta, "lemp", "first.treat", entity="countyreal", time="year", method="reg",
+                              base_period="universal")
+    dyn = r.aggregate("dynamic")
+    ref = dyn.table.set_index("event_time").loc[-1]
+    assert ref["estimate"] == 0.0 and np.isnan(ref["std_error"])    # the normalisation, SE reported NA
+    assert np.all(np.isfinite(dyn.table.loc[dyn.table["event_time"] != -1, "std_error"]))
+    es = r.event_study()
+    assert es.reference_period == -1
+    assert -1 not in es.event_time["event_time"].tolist()
+    assert es.event_time["event_time"].tolist() == [-4, -3, -2, 0, 1, 2, 3]
+
+
+def test_cs_aggregate_terms_and_settings(cs_reg):
+    r = cs_reg
+    for kind, prefix, key in (("dynamic", "e", "event_time"), ("group", "g", "group"), ("calendar", "t", "time")):
+        a = r.aggregate(kind)
+        assert list(a.params.index) == ["did"] + [f"{prefix}={v}" for v in a.table[key]]
+        np.testing.assert_array_equal(a.params.to_numpy()[1:], a.table["estimate"].to_numpy())
+        np.testing.assert_array_equal(a.std_errors.to_numpy()[1:], a.table["std_error"].to_numpy())
+        assert a.params["did"] == a.overall["estimate"].iloc[0]
+        assert a.settings["aggregation"] == kind and a.vcov_type == "cluster"
+        assert a.model == f"Callaway-Sant'Anna aggregation: {kind}"
+        assert a.influence.shape == (r.influence.shape[0], len(a.table) + 1)
+    assert r.aggregate("group").table["group"].tolist() == [2004, 2006, 2007]
+    assert r.aggregate("calendar").table["time"].tolist() == [2004, 2005, 2006, 2007]
+    s = r.aggregate("simple")
+    assert s.table is None and list(s.params.index) == ["did"]
+    b = r.aggregate("simple", n_draws=99, seed=1)
+    assert b.vcov_type == "bootstrap" and b.settings["se"] == "multiplier bootstrap (Mammen)"
