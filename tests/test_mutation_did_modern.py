@@ -307,3 +307,132 @@ def test_cs_aggregate_terms_and_settings(cs_reg):
     assert s.table is None and list(s.params.index) == ["did"]
     b = r.aggregate("simple", n_draws=99, seed=1)
     assert b.vcov_type == "bootstrap" and b.settings["se"] == "multiplier bootstrap (Mammen)"
+
+
+# ---- the 2x2 estimators (two_by_two.py) -----------------------------------------------------------
+def test_two_by_two_trimming_keeps_treated_units():
+    """DRDID trims comparison units with propensity score >= 0.995 but keeps every treated unit
+    (``trim.ps[D == 0] <- ps < trim.level``). Here 13 treated units have scores in [0.995, 0.997):
+    ATT and influence function equal moderndid's ``std_ipw_did_panel`` / ``drdid_panel`` / ``reg_did_panel``
+    (a port of R DRDID) to 1e-7 (its logit stops at a looser tolerance: observed differences 6e-9)."""
+    md = pytest.importorskip("moderndid")
+    from analysis.did.callaway_santanna.two_by_two import _logit, _two_by_two
+
+    n = 300
+    x1 = np.linspace(-2.5, 3.2, n)
+    rng = np.random.default_rng(5)
+    d = (rng.random(n) < 1 / (1 + np.exp(-(-1 + 2.2 * x1)))).astype(float)
+    x = np.c_[np.ones(n), x1]
+    y0 = x1 + rng.normal(size=n)
+    y1 = y0 + 0.5 * x1 + 1.0 * d + rng.normal(size=n)
+    ps = _logit(d, x, np.ones(n))
+    assert np.sum((d == 1) & (ps >= 0.995)) == 13 and ps.max() < 0.999
+    for meth, f in (("ipw", md.std_ipw_did_panel), ("dr", md.drdid_panel), ("reg", md.reg_did_panel)):
+        att, psi = _two_by_two(y1 - y0, d, x, np.ones(n), meth)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = f(y1, y0, d, x, influence_func=True)
+        assert abs(att - m.att) < 1e-7, meth
+        assert np.max(np.abs(psi - m.att_inf_func)) < 1e-7, meth
+
+
+# ---- Callaway-Sant'Anna input checks and row report (estimation.py) -----------------------------
+def _csq(d, **kw):
+    return callaway_santanna(d, "lemp", "first.treat", entity="countyreal", time="year", **kw)
+
+
+def test_cs_input_errors_name_the_problem(mpdta):
+    from analysis.errors import ColumnError, MissingValueError, NonNumericError, TreatmentTimingError
+
+    with pytest.raises(SpecificationError, match="pandas DataFrame"):
+        _csq(mpdta.to_numpy())
+    bad = mpdta.astype({"lemp": object})
+    bad.loc[bad.index[4], "lemp"] = "n/a"
+    with pytest.raises(NonNumericError, match=r"'lemp' has non-numeric values in row 4;"):
+        _csq(bad)
+    with pytest.raises(MissingValueError, match="data has no rows"):
+        _csq(mpdta.iloc[:0])
+    with pytest.raises(MissingValueError, match="missing in every row"):
+        _csq(mpdta.assign(lemp=np.nan))
+    nokey = mpdta.copy()
+    nokey.loc[nokey.index[2], "year"] = np.nan
+    with pytest.raises(ColumnError, match="row 2;"):
+        _csq(nokey)
+    for bad_w, err, msg in ((np.nan, MissingValueError, "'w' is missing in row 0;"),
+                            (-1.0, SpecificationError, "negative values in rows 0, 1, 2, 3, 4")):
+        d = mpdta.assign(w=1.0)
+        d.loc[d.index[:5] if bad_w == -1.0 else d.index[:1], "w"] = bad_w
+        with pytest.raises(err, match=msg):
+            _csq(d, weights="w")
+    vary = mpdta.assign(w=1.0)
+    vary.loc[vary.index[0], "w"] = 2.0
+    with pytest.raises(SpecificationError, match="'w' varies within row 8001;"):
+        _csq(vary, weights="w")
+    for a in (-1, 0.5):
+        with pytest.raises(SpecificationError, match="non-negative integer"):
+            _csq(mpdta, anticipation=a)
+    with pytest.raises(TreatmentTimingError, match="no treated units"):
+        _csq(mpdta.assign(**{"first.treat": 0}))
+    with pytest.raises(TreatmentTimingError, match="varies within"):
+        b2 = mpdta.copy()
+        b2.loc[b2.index[0], "first.treat"] = 2006
+        _csq(b2)
+
+
+def test_cs_row_report_and_sample_rules(mpdta):
+    # numeric strings are converted, not rejected
+    s = _csq(mpdta.astype({"lemp": str}), method="reg")
+    ref = _csq(mpdta, method="reg")
+    np.testing.assert_allclose(s.att_gt["att"], ref.att_gt["att"], rtol=1e-12)
+    assert ref.stats == {"N_units": 500, "N_periods": 5, "N_cohorts": 3, "pretrend_wald": ref.wald["stat"],
+                         "pretrend_df": 5, "pretrend_p": ref.wald["p_value"]}
+    assert ref.settings["cluster"] == "countyreal" and ref.cluster == ("countyreal",)
+    assert ref.settings["n_draws"] == 0 and ref.vcov_type == "cluster"
+    assert ref.rows.n_input == 2500 and ref.rows.n_used == 2500 and ref.rows.dropped == {}
+    # a missing control drops that row (then the unit, for balance) and says so
+    mx = mpdta.copy()
+    mx.loc[mx.index[10], "lpop"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = _csq(mx, controls=["lpop"])
+    assert r.rows.dropped == {"missing control": 1, "unit not observed in every period (balancing)": 4}
+    # a unit treated in the first period is dropped with a warning
+    early = mpdta.copy()
+    first = early["countyreal"] == early["countyreal"].iloc[0]
+    early.loc[first, "first.treat"] = 2003
+    with pytest.warns(UserWarning, match="dropped 1 units already treated in the first period"):
+        r = _csq(early, method="reg")
+    assert r.rows.dropped == {"unit treated in the first period": 5} and r.stats["N_units"] == 499
+    # with anticipation = 1, adoption in the second period is also "already treated"
+    early.loc[first, "first.treat"] = 2004
+    n04 = early.loc[early["first.treat"] == 2004, "countyreal"].nunique()
+    with pytest.warns(UserWarning, match=f"dropped {n04} units already treated"):
+        r = _csq(early, method="reg", anticipation=1)
+    assert r.rows.dropped == {"unit treated in the first period": 5 * n04} and n04 == 21
+    # adoption after the last period: never treated in the sample (the shared rule), noted in settings
+    late = mpdta.copy()
+    late.loc[first, "first.treat"] = 2009
+    r = _csq(late, method="reg")
+    assert "adoption after last period" in r.settings
+    assert r.unit_group[0] == np.inf and r.att_gt["n_control"].iloc[0] == ref.att_gt["n_control"].iloc[0] + 1
+
+
+def test_cs_no_never_treated_uses_last_cohort(mpdta):
+    d = mpdta[mpdta["first.treat"] > 0]
+    with pytest.warns(UserWarning, match=r"last cohort \(2007\) serves as the comparison group and periods from "
+                                         r"2007 on are dropped"):
+        r = _csq(d, method="reg")
+    n07 = int((d["year"] >= 2007).sum())
+    assert r.rows.dropped == {"period at or after the last cohort's adoption (no never-treated units)": n07}
+    assert r.att_gt["time"].max() == 2006 and sorted(r.att_gt["group"].unique()) == [2004, 2006]
+    # by hand: ATT(2004, 2004) = mean change 2003->2004 of cohort 2004 minus that of cohort 2007
+    w = d.pivot(index="countyreal", columns="year", values="lemp")
+    g = d.groupby("countyreal")["first.treat"].first()
+    dy = w[2004] - w[2003]
+    by_hand = dy[g == 2004].mean() - dy[g == 2007].mean()
+    assert abs(r.att_gt.set_index(["group", "time"]).loc[(2004, 2004), "att"] - by_hand) < 1e-12
+    # with not-yet-treated controls the last cohort stays treated; periods from 2007 on still dropped
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # no warning about the comparison group
+        rn = _csq(d, method="reg", control="notyet")
+    assert rn.att_gt["time"].max() == 2006
