@@ -436,3 +436,114 @@ def test_cs_no_never_treated_uses_last_cohort(mpdta):
         warnings.simplefilter("error")   # no warning about the comparison group
         rn = _csq(d, method="reg", control="notyet")
     assert rn.att_gt["time"].max() == 2006
+
+
+# ---- Sun-Abraham and imputation: input rules, row report, assembled outputs ----------------------
+def _stag(n=120, T=8, seed=3, never=True):
+    """Staggered panel: cohorts 2013/2015 (and never treated), effect 1 + 0.5 e."""
+    rng = np.random.default_rng(seed)
+    years = np.arange(2010, 2010 + T)
+    g = rng.choice([0, 2013, 2015] if never else [2013, 2015], size=n)
+    G, yr = np.repeat(g, T), np.tile(years, n)
+    te = np.where((G > 0) & (yr >= G), 1.0 + 0.5 * (yr - G), 0.0)
+    y = np.repeat(rng.normal(size=n), T) + 0.1 * (yr - 2010) + te + rng.normal(0, 0.3, n * T)
+    return pd.DataFrame({"county": np.repeat([f"c{i:03d}" for i in range(n)], T), "year": yr, "g": G, "y": y,
+                         "prov": np.repeat([f"p{i % 9}" for i in range(n)], T)})
+
+
+def test_sun_abraham_rules_and_outputs():
+    from analysis.did.sun_abraham import sun_abraham
+    from analysis.errors import MissingValueError, TreatmentTimingError
+
+    d = _stag()
+    bad = d.copy()
+    bad.loc[3, "prov"] = None
+    with pytest.raises(MissingValueError, match="cluster column 'prov' is missing in row 3;"):
+        sun_abraham(bad, "y", "g", cluster="prov")
+    with pytest.raises(TreatmentTimingError, match="no treated units"):
+        sun_abraham(d.assign(g=0), "y", "g")
+    one = d.assign(g=np.where(d["g"] == 2015, 2013, d["g"]))
+    with pytest.raises(TreatmentTimingError, match="at least two treated cohorts"):
+        sun_abraham(one, "y", "g", control="last")
+    # always-treated units (adoption in the first period) are dropped and counted
+    at = d.copy()
+    at.loc[at["county"] == "c000", "g"] = 2010
+    r = sun_abraham(at, "y", "g")
+    assert r.rows.dropped == {"always-treated unit (adopted in or before the first period)": 8}
+    assert r.rows.n_used == len(d) - 8
+    # no never-treated units: the last cohort is the control; its periods from adoption on dropped
+    nv = d[d["g"] > 0]
+    r = sun_abraham(nv, "y", "g")
+    assert r.settings["control"] == "last-treated cohort (2015)"
+    assert r.rows.dropped == {"period at or after the control cohort's adoption": int((nv["year"] >= 2015).sum())}
+    # the overall ATT: post-period cells weighted by their observation counts (fixest agg = "att")
+    r = sun_abraham(d, "y", "g", cluster="prov")
+    ce = r.extra["cohort_effects"]
+    post = ce[ce["rel"] >= 0]
+    w = post["n_obs"] / post["n_obs"].sum()
+    assert r.overall["estimate"] == pytest.approx(float(w @ post["estimate"]), abs=1e-12)
+    V = r.extra["cohort_vcov"].to_numpy()[np.ix_(post.index, post.index)]
+    assert r.overall["std_error"] == pytest.approx(float(np.sqrt(w @ V @ w)), rel=1e-12)
+    # IW weights: shares of each cohort's observations at each relative period
+    for rel, grp in ce.groupby("rel"):
+        assert grp["weight"].to_numpy() == pytest.approx((grp["n_obs"] / grp["n_obs"].sum()).to_numpy(), abs=1e-15)
+    assert r.stats["N_cells"] == len(ce) and r.stats["N_clusters"] == 9 and r.settings["cluster"] == "prov"
+    assert r.settings["ref_periods"] == [-1]
+    # window: only these event times are reported (their cells are still estimated)
+    rw = sun_abraham(d, "y", "g", window=(-2, 1))
+    assert rw.event_time["event_time"].tolist() == [-2, 0, 1]
+    assert np.isnan(rw.extra["cohort_effects"].set_index(["cohort", "rel"]).loc[(2013, 3), "weight"])
+    # more reference periods: -1 always, plus the ones given
+    r2 = sun_abraham(d, "y", "g", ref_periods=(-3,))
+    assert r2.settings["ref_periods"] == [-3, -1]
+    assert -3 not in r2.event_time["event_time"].tolist() and -1 not in r2.event_time["event_time"].tolist()
+    # pre-trend test: the pre-period event times (below the smallest reference period)
+    assert r2.pretrend["df"] == int((r2.event_time["event_time"] < -3).sum())
+
+
+def test_imputation_rules_and_outputs():
+    from analysis.did.imputation import imputation
+    from analysis.errors import MissingValueError, TreatmentTimingError
+
+    d = _stag()
+    bad = d.copy()
+    bad.loc[5, "prov"] = None
+    with pytest.raises(MissingValueError, match="cluster column 'prov' is missing in row 5;"):
+        imputation(bad, "y", "g", cluster="prov")
+    with pytest.raises(TreatmentTimingError, match="no treated units"):
+        imputation(d.assign(g=0), "y", "g")
+    with pytest.raises(SpecificationError, match=r"horizons \[9\] have no imputed treated observations"):
+        imputation(d, "y", "g", horizons=[0, 9])
+    # without never-treated units, periods from 2015 on have no untreated observation: not imputable
+    nv = d[d["g"] > 0]
+    with pytest.warns(UserWarning, match=f"{int((nv['year'] >= 2015).sum())} treated observations cannot be imputed"):
+        r = imputation(nv, "y", "g")
+    assert r.rows.dropped == {"treated observation not imputable (no untreated obs. of its unit or period)":
+                              int((nv["year"] >= 2015).sum())}
+    r = imputation(d, "y", "g", pretrends=2)
+    tau = r.extra["tau_it"]
+    assert list(tau.columns) == ["county", "year", "cohort", "horizon", "tau"]
+    assert len(tau) == r.stats["N_treated"] == int(((d["g"] > 0) & (d["year"] >= d["g"])).sum())
+    assert r.stats["N_untreated"] + r.stats["N_treated"] == r.stats["N"] == len(d)
+    # overall: equal weights on every imputed treated observation; horizons: equal weights within h
+    assert r.overall["estimate"] == pytest.approx(float(tau["tau"].mean()), abs=1e-12)
+    ev = r.event_time.set_index("event_time")
+    for h, grp in tau.groupby("horizon"):
+        assert ev.loc[h, "estimate"] == pytest.approx(float(grp["tau"].mean()), abs=1e-12)
+        assert r.extra["horizon_counts"][h] == len(grp)
+    # the leads of the pre-trend test at negative event times, uncorrelated with the horizons
+    assert r.event_time["event_time"].tolist() == [-2, -1, 0, 1, 2, 3, 4]
+    assert np.all(r.event_vcov.loc[[-2, -1], [0, 1, 2, 3, 4]].to_numpy() == 0)
+    assert r.pretrend["df"] == 2 and r.reference_period is None
+    assert r.settings["se"].endswith("cohort x horizon residual groups, leave-out; normal inference")
+    r0 = imputation(d, "y", "g", leave_out=False)
+    assert "leave-out" not in r0.settings["se"] and r0.settings["leave_out"] is False
+    # normal (not t) intervals
+    from scipy import stats
+
+    z = stats.norm.ppf(0.975)
+    assert r.overall["ci_high"] == pytest.approx(r.overall["estimate"] + z * r.overall["std_error"], abs=1e-12)
+    # a singleton cohort x horizon group: its residual is not leave-out adjusted, with a warning
+    single = d[~((d["g"] == 2015) & (d["year"] == 2017) & (d["county"] != d.loc[d["g"] == 2015, "county"].iloc[0]))]
+    with pytest.warns(UserWarning, match="alone in their cohort x horizon group"):
+        imputation(single, "y", "g")
