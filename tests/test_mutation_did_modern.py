@@ -547,3 +547,72 @@ def test_imputation_rules_and_outputs():
     single = d[~((d["g"] == 2015) & (d["year"] == 2017) & (d["county"] != d.loc[d["g"] == 2015, "county"].iloc[0]))]
     with pytest.warns(UserWarning, match="alone in their cohort x horizon group"):
         imputation(single, "y", "g")
+
+
+# ---- HonestDiD building blocks and argument handling (honest.py) --------------------------------
+@pytest.mark.parametrize("n_pre,n_post", [(1, 1), (2, 3), (4, 2), (3, 1)])
+def test_honest_sd_matrices_second_differences(n_pre, n_post):
+    """delta = s d + L u: L maps the second differences u of the path (0 at the reference period 0,
+    0 at period 1) to delta; s is the event time."""
+    from analysis.did.honest import _sd_matrices
+
+    s, L = _sd_matrices(n_pre, n_post)
+    assert s.tolist() == list(range(-n_pre, 0)) + list(range(1, n_post + 1))
+    assert L.shape == (n_pre + n_post, n_pre + n_post - 1)
+    u = np.random.default_rng(n_pre * 10 + n_post).normal(size=L.shape[1])
+    delta = L @ u
+    path = np.r_[delta[:n_pre], 0.0, delta[n_pre:]]
+    np.testing.assert_allclose(np.diff(path, 2), u, atol=1e-12)
+    assert delta[n_pre] == 0.0     # period 1: the slope is carried by s, not by L
+
+
+def test_folded_normal_quantile_by_definition():
+    from scipy import stats
+
+    from analysis.did.honest import folded_normal_quantile
+
+    for b, alpha in ((0.0, 0.05), (-2.0, 0.05), (0.7, 0.10), (5.0, 0.01)):
+        c = folded_normal_quantile(b, alpha)
+        assert stats.norm.cdf(c - abs(b)) - stats.norm.cdf(-c - abs(b)) == pytest.approx(1 - alpha, abs=1e-12)
+    assert folded_normal_quantile(0.0, 0.10) == pytest.approx(stats.norm.ppf(0.95), abs=1e-12)
+
+
+def test_honest_arguments_and_defaults():
+    from scipy import stats
+
+    from analysis.did.honest import flci, honest_did, rm_confidence_set
+
+    b = np.array([0.01, -0.02, 0.0, 0.5, 0.6])
+    S = np.diag([1.0, 1.0, 1.0, 4.0, 4.0]) * 1e-2
+    with pytest.raises(SpecificationError, match="n_pre \\+ n_post elements"):
+        flci(b, S, 2, 2, 0.1)
+    with pytest.raises(SpecificationError, match="at least one pre-period"):
+        flci(b[3:], S[3:, 3:], 0, 2, 0.1)
+    with pytest.raises(SpecificationError, match="at least two pre-period"):
+        rm_confidence_set(b[2:], S[2:, 2:], 1, 2, 0.5)
+    with pytest.raises(SpecificationError, match="betahat=, sigma= and n_pre="):
+        honest_did(betahat=b, sigma=S)
+    with pytest.raises(SpecificationError, match="l_vec has 3 elements; there are 2 post periods"):
+        honest_did(betahat=b, sigma=S, n_pre=3, l_vec=[1, 0, 0])
+    h = honest_did(betahat=b, sigma=S, n_pre=3)
+    sd0 = 0.2   # sqrt(4e-2), first post period
+    z = stats.norm.ppf(0.975)
+    assert h.original["estimate"] == 0.5 and h.original["std_error"] == pytest.approx(sd0, rel=1e-12)
+    assert h.original["ci_low"] == pytest.approx(0.5 - z * sd0, rel=1e-12) == h.original["lb"]
+    assert h.original["ub"] == pytest.approx(0.5 + z * sd0, rel=1e-12) and h.original["se"] == h.original["std_error"]
+    np.testing.assert_allclose(h.table["M"], np.linspace(0, 2 * sd0, 6), rtol=1e-12)
+    assert h.table["method"].eq("FLCI").all() and h.table["Delta"].eq("DeltaSD").all()
+    assert h.settings["n_pre"] == 3 and h.settings["n_post"] == 2 and h.settings["l_vec"] == [1.0, 0.0]
+    assert h.seed is None and h.rows.n_input == 5
+    # alpha is passed on: a 90% FLCI at M = 0 is the normal 90% interval of the trend-adjusted estimate
+    h90 = honest_did(betahat=b, sigma=S, n_pre=3, m_values=[0.0], alpha=0.10)
+    r0 = flci(b, S, 3, 2, 0.0, alpha=0.10)
+    assert h90.table["ub"].iloc[0] - h90.table["lb"].iloc[0] == pytest.approx(2 * stats.norm.ppf(0.95) * r0["sd"],
+                                                                               rel=1e-10)
+    hr = honest_did(betahat=b, sigma=S, n_pre=3, method="relative_magnitude", seed=4)
+    assert hr.table["M"].tolist() == [0.5, 1.0, 1.5, 2.0]
+    assert hr.table["method"].eq("C-LF").all() and hr.table["Delta"].eq("DeltaRM").all() and hr.seed == 4
+    # l_vec weights the post periods
+    ha = honest_did(betahat=b, sigma=S, n_pre=3, l_vec=[0.5, 0.5], m_values=[0.0])
+    assert ha.original["estimate"] == pytest.approx(0.55, abs=1e-15)
+    assert ha.original["std_error"] == pytest.approx(np.sqrt(0.25 * 0.04 * 2), rel=1e-12)
