@@ -252,6 +252,10 @@ def test_cs_event_study_covariance_and_pretrend(cs_reg):
     np.testing.assert_allclose(np.sqrt(np.diag(V)), dyn.table["std_error"], rtol=1e-10)
     assert es.event_time["event_time"].tolist() == [-3, -2, -1, 0, 1, 2, 3]
     assert es.reference_period is None        # varying base: no fixed reference period
+    assert es.estimator == "Callaway-Sant'Anna (reg, never)"
+    assert es.overall["description"] == "ATT over all treated unit-periods (aggte simple)"
+    assert r.event_study(overall="dynamic").overall["description"] == ("average of the event-time effects e >= 0 "
+                                                                       "(aggte dynamic)")
     # pre-trend entry: the analytic Wald test of the pre-period ATT(g,t), F = chi2 / df
     assert es.pretrend["stat"] == r.wald["stat"] and es.pretrend["df"] == r.wald["df"] == 5
     assert es.pretrend["F"] == pytest.approx(r.wald["stat"] / 5, rel=1e-12)
