@@ -620,3 +620,28 @@ def test_honest_arguments_and_defaults():
     ha = honest_did(betahat=b, sigma=S, n_pre=3, l_vec=[0.5, 0.5], m_values=[0.0])
     assert ha.original["estimate"] == pytest.approx(0.55, abs=1e-15)
     assert ha.original["std_error"] == pytest.approx(np.sqrt(0.25 * 0.04 * 2), rel=1e-12)
+
+
+def test_cs_skipped_cells_and_non_integer_periods(mpdta):
+    # a covariate that separates cohort 2004 from the never treated: its cells cannot be estimated by
+    # ipw/dr (overlap), are reported with the reason, and are NA (aggregation then needs na_rm=True)
+    d = mpdta.assign(sep=np.where(mpdta["first.treat"] == 2004, 5.0, 0.0) + 0.01 * mpdta["countyreal"] % 7)
+    with pytest.warns(UserWarning, match=r"ATT\(2004,2004\) not estimated: "):
+        r = _csq(d, controls=["sep"], method="ipw")
+    sk = r.settings["skipped_cells"]
+    assert [(g, t) for g, t, _ in sk] == [(2004.0, t) for t in (2004.0, 2005.0, 2006.0, 2007.0)]
+    tab = r.att_gt.set_index(["group", "time"])
+    assert tab.loc[2004, "att"].isna().all() and tab.loc[2006, "att"].notna().all()
+    assert np.all(np.isnan(r.influence[:, (r.att_gt["group"] == 2004).to_numpy()]))
+    with pytest.raises(SpecificationError, match="na_rm=True"):
+        r.aggregate("simple")
+    # the outcome regression is still defined there (it does not use the propensity score)
+    rr = _csq(d, controls=["sep"], method="reg")
+    assert "skipped_cells" not in rr.settings and rr.att_gt["att"].notna().all()
+    # periods that are not whole numbers stay as they are (no rounding to int)
+    h = mpdta.assign(year=mpdta["year"] + 0.5,
+                     **{"first.treat": np.where(mpdta["first.treat"] > 0, mpdta["first.treat"] + 0.5, 0)})
+    rh = _csq(h, method="reg")
+    assert rh.att_gt["time"].tolist()[:4] == [2004.5, 2005.5, 2006.5, 2007.5]
+    assert rh.att_gt["group"].iloc[0] == 2004.5 and rh.att_gt["event_time"].iloc[0] == 0.0
+    np.testing.assert_allclose(rh.att_gt["att"], _csq(mpdta, method="reg").att_gt["att"], rtol=1e-12)
