@@ -393,6 +393,9 @@ def test_cs_row_report_and_sample_rules(mpdta):
     assert ref.settings["cluster"] == "countyreal" and ref.cluster == ("countyreal",)
     assert ref.settings["n_draws"] == 0 and ref.vcov_type == "cluster"
     assert ref.rows.n_input == 2500 and ref.rows.n_used == 2500 and ref.rows.dropped == {}
+    assert ref.settings["panel"] == "balanced (units not observed in every period dropped)"
+    assert list(ref.std_errors.index) == [f"ATT({g},{t})" for g, t in zip(ref.att_gt["group"], ref.att_gt["time"])]
+    assert ref.std_errors.index[0] == "ATT(2004,2004)"
     # a missing control drops that row (then the unit, for balance) and says so
     mx = mpdta.copy()
     mx.loc[mx.index[10], "lpop"] = np.nan
@@ -417,7 +420,8 @@ def test_cs_row_report_and_sample_rules(mpdta):
     late = mpdta.copy()
     late.loc[first, "first.treat"] = 2009
     r = _csq(late, method="reg")
-    assert "adoption after last period" in r.settings
+    assert r.settings["adoption after last period"] == ("1 countyreal(s) adopting after the last period (2007) treated "
+                                                        "as never treated within the sample (adoption years [2009])")
     assert r.unit_group[0] == np.inf and r.att_gt["n_control"].iloc[0] == ref.att_gt["n_control"].iloc[0] + 1
 
 
@@ -645,3 +649,17 @@ def test_cs_skipped_cells_and_non_integer_periods(mpdta):
     assert rh.att_gt["time"].tolist()[:4] == [2004.5, 2005.5, 2006.5, 2007.5]
     assert rh.att_gt["group"].iloc[0] == 2004.5 and rh.att_gt["event_time"].iloc[0] == 0.0
     np.testing.assert_allclose(rh.att_gt["att"], _csq(mpdta, method="reg").att_gt["att"], rtol=1e-12)
+
+
+def test_cs_bootstrap_alpha_reaches_the_critical_value(mpdta):
+    """With n_draws, the uniform band's critical value is the (1 - alpha) quantile of the sup-t
+    statistic for the alpha given (not 0.05): the bootstrap of the influence functions, seed alike."""
+    from analysis.did.callaway_santanna import multiplier_bootstrap
+
+    r = _csq(mpdta, method="reg", n_draws=299, seed=6, alpha=0.10)
+    bt = multiplier_bootstrap(r.influence, 299, 0.10, seed=6)
+    assert r.crit_val == pytest.approx(bt["crit_val"], rel=1e-12)
+    np.testing.assert_allclose(r.att_gt["std_error"], bt["se"], rtol=1e-12)
+    assert r.crit_val < multiplier_bootstrap(r.influence, 299, 0.05, seed=6)["crit_val"]
+    t = r.att_gt
+    np.testing.assert_allclose((t["band_high"] - t["att"]) / t["std_error"], bt["crit_val"], rtol=1e-10)
