@@ -522,6 +522,19 @@ def test_imputation_rules_and_outputs():
         imputation(d.assign(g=0), "y", "g")
     with pytest.raises(SpecificationError, match=r"horizons \[9\] have no imputed treated observations"):
         imputation(d, "y", "g", horizons=[0, 9])
+    from analysis.errors import ColumnError
+
+    for kw, miss in (({"y": "nope"}, "nope"), ({"cluster": "state"}, "state"), ({"controls": ["x9"]}, "x9")):
+        args = {"y": "y", **kw}
+        with pytest.raises(ColumnError, match=f"column\\(s\\) \\['{miss}'\\] not found"):
+            imputation(d, args.pop("y"), "g", **args)
+    # anticipation: treated observations start one period before adoption (h = -1); the default
+    # horizons are still h >= 0 even when h = 0 is the only one
+    last = d[(d["g"] == 0) | (d["g"] == 2015)].assign(g=lambda f: np.where(f["g"] > 0, 2017, 0))
+    ra = imputation(last, "y", "g", anticipation=1)
+    assert ra.event_time["event_time"].tolist() == [0]
+    assert sorted(ra.extra["tau_it"]["horizon"].unique()) == [-1, 0]
+    assert ra.overall["description"] == "ATT over all imputed treated observations"
     # without never-treated units, periods from 2015 on have no untreated observation: not imputable
     nv = d[d["g"] > 0]
     with pytest.warns(UserWarning, match=f"{int((nv['year'] >= 2015).sum())} treated observations cannot be imputed"):
