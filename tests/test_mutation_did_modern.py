@@ -496,6 +496,24 @@ def test_sun_abraham_rules_and_outputs():
     for rel, grp in ce.groupby("rel"):
         assert grp["weight"].to_numpy() == pytest.approx((grp["n_obs"] / grp["n_obs"].sum()).to_numpy(), abs=1e-15)
     assert r.stats["N_cells"] == len(ce) and r.stats["N_clusters"] == 9 and r.settings["cluster"] == "prov"
+    assert r.stats["N"] == len(d) and r.estimator == "Sun-Abraham (IW)" and r.reference_period == -1
+    assert r.overall["description"] == "post-period cells weighted by observations (fixest agg='att')"
+    assert r.settings["se"] == "CRV1 (reghdfe small-sample rules), t(G-1) inference"
+    assert r.settings["control"] == "never-treated units" and r.settings["variance"] == "fixed"
+    names = [f"cohort={c:g}:rel={int(e)}" for c, e in zip(ce["cohort"], ce["rel"])]
+    assert list(r.extra["cohort_vcov"].index) == names
+    np.testing.assert_allclose(ce["std_error"], np.sqrt(np.diag(r.extra["cohort_vcov"].to_numpy())), rtol=1e-12)
+    # t(G - 1) intervals for the overall estimate (9 clusters: t(8))
+    from scipy import stats
+
+    tq = stats.t(r.df_resid).ppf(0.975)
+    assert r.df_resid == 8
+    assert r.overall["ci_low"] == pytest.approx(r.overall["estimate"] - tq * r.overall["std_error"], abs=1e-12)
+    # event-time estimates: the IW average of the cohort effects with those weights
+    ev = r.event_time.set_index("event_time")
+    for rel, grp in ce.groupby("rel"):
+        if rel != -1:
+            assert ev.loc[int(rel), "estimate"] == pytest.approx(float(grp["weight"] @ grp["estimate"]), abs=1e-12)
     assert r.settings["ref_periods"] == [-1]
     # window: only these event times are reported (their cells are still estimated)
     rw = sun_abraham(d, "y", "g", window=(-2, 1))
