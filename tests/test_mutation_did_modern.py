@@ -694,3 +694,31 @@ def test_cs_bootstrap_alpha_reaches_the_critical_value(mpdta):
     assert r.crit_val < multiplier_bootstrap(r.influence, 299, 0.05, seed=6)["crit_val"]
     t = r.att_gt
     np.testing.assert_allclose((t["band_high"] - t["att"]) / t["std_error"], bt["crit_val"], rtol=1e-10)
+
+
+def test_honest_event_study_moments():
+    from analysis.did._common import EventStudyResult
+    from analysis.did.honest import event_study_moments
+
+    rel = np.array([-3, -2, -1, 0, 1])
+    est = np.array([0.1, 0.2, 0.0, 0.5, 0.7])
+    A = np.random.default_rng(1).normal(size=(5, 5))
+    V = A @ A.T / 10
+    V[2, :] = V[:, 2] = 0.0            # the reference period: a fixed zero
+    es = EventStudyResult.from_estimates("x", rel, est, vcov=V)
+    b, S, npre, npost, r = event_study_moments(es)
+    keep = [0, 1, 3, 4]
+    np.testing.assert_array_equal(b, est[keep])
+    np.testing.assert_array_equal(S, V[np.ix_(keep, keep)])
+    assert (npre, npost, r.tolist()) == (2, 2, [-3, -2, 0, 1])
+    # another reference period: -2 excluded, -1 is then a post period
+    es2 = EventStudyResult.from_estimates("x", rel, est, vcov=V + np.eye(5))
+    b2, _, npre2, npost2, r2 = event_study_moments(es2, reference_period=-2)
+    assert (npre2, npost2, r2.tolist()) == (1, 3, [-3, -1, 0, 1]) and b2.tolist() == [0.1, 0.0, 0.5, 0.7]
+    with pytest.raises(SpecificationError, match="event-time table and its covariance"):
+        event_study_moments(EventStudyResult.from_estimates("x", rel, est, se=np.ones(5)))
+    gap = EventStudyResult.from_estimates("x", [-3, -1, 0, 2], est[:4], vcov=np.eye(4))
+    with pytest.raises(SpecificationError, match=r"consecutive around the reference period -1; got \[-3, 0, 2\]"):
+        event_study_moments(gap)
+    with pytest.raises(SpecificationError, match="pre-period"):
+        event_study_moments(EventStudyResult.from_estimates("x", [-1, 0, 1], est[:3], vcov=np.eye(3)))
