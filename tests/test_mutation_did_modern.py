@@ -501,7 +501,8 @@ def test_sun_abraham_rules_and_outputs():
     assert r.settings["se"] == "CRV1 (reghdfe small-sample rules), t(G-1) inference"
     assert r.settings["control"] == "never-treated units" and r.settings["variance"] == "fixed"
     names = [f"cohort={c:g}:rel={int(e)}" for c, e in zip(ce["cohort"], ce["rel"])]
-    assert list(r.extra["cohort_vcov"].index) == names
+    assert list(r.extra["cohort_vcov"].index) == names and list(r.extra["cohort_vcov"].columns) == names
+    assert r.rows.n_input == len(d) and r.rows.n_used == len(d)
     np.testing.assert_allclose(ce["std_error"], np.sqrt(np.diag(r.extra["cohort_vcov"].to_numpy())), rtol=1e-12)
     # t(G - 1) intervals for the overall estimate (9 clusters: t(8))
     from scipy import stats
@@ -509,6 +510,7 @@ def test_sun_abraham_rules_and_outputs():
     tq = stats.t(r.df_resid).ppf(0.975)
     assert r.df_resid == 8
     assert r.overall["ci_low"] == pytest.approx(r.overall["estimate"] - tq * r.overall["std_error"], abs=1e-12)
+    assert r.overall["ci_high"] == pytest.approx(r.overall["estimate"] + tq * r.overall["std_error"], abs=1e-12)
     # event-time estimates: the IW average of the cohort effects with those weights
     ev = r.event_time.set_index("event_time")
     for rel, grp in ce.groupby("rel"):
