@@ -724,3 +724,18 @@ def test_honest_event_study_moments():
         event_study_moments(gap)
     with pytest.raises(SpecificationError, match="pre-period"):
         event_study_moments(EventStudyResult.from_estimates("x", [-1, 0, 1], est[:3], vcov=np.eye(3)))
+
+
+def test_rm_confidence_set_empty_and_given_grid():
+    """A grid far from the estimate: nothing accepted, bounds NA, the grid and its (all False) flags
+    returned; a grid around it: the accepted points' min and max are the bounds."""
+    from analysis.did.honest import rm_confidence_set
+
+    b = np.array([0.01, -0.02, 0.0, 0.5, 0.6])
+    S = np.diag([1.0, 1.0, 1.0, 4.0, 4.0]) * 1e-4
+    far = rm_confidence_set(b, S, 3, 2, 0.5, grid=np.linspace(5.0, 6.0, 11), sims=200)
+    assert np.isnan(far["lb"]) and np.isnan(far["ub"])
+    assert far["accept"].dtype == bool and not far["accept"].any() and len(far["grid"]) == 11
+    near = rm_confidence_set(b, S, 3, 2, 0.5, grid=np.linspace(0.0, 1.0, 101), sims=200)
+    acc = near["grid"][near["accept"]]
+    assert near["lb"] == acc.min() and near["ub"] == acc.max() and near["lb"] < 0.5 < near["ub"]
