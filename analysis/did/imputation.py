@@ -201,7 +201,8 @@ def imputation(
         hs = np.array(sorted(int(h) for h in horizons))
         missing = set(hs) - set(avail)
         if missing:
-            raise SpecificationError(f"horizons {sorted(missing)} have no imputed treated observations; available: {avail.tolist()}.")
+            raise SpecificationError(f"horizons {sorted(int(h) for h in missing)} have no imputed treated observations; "
+                                     f"available: {avail.tolist()}.")
     W1 = np.zeros((len(i1), 1 + len(hs)))
     W1[:, 0] = 1.0 / len(i1)
     for k, h in enumerate(hs):

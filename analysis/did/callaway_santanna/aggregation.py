@@ -269,7 +269,9 @@ def event_study(res, overall: str = "simple", **kwargs):
     rel = tab["event_time"].to_numpy()[keep]
     Vk = V[np.ix_(keep, keep)]
     se = tab["std_error"].to_numpy()[keep]
-    if res.settings.get("n_draws"):
+    # bootstrap SEs when the aggregation ran the bootstrap: n_draws of the estimation, or n_draws= given here
+    boot = agg.vcov_type == "bootstrap"
+    if boot:
         # bootstrap SEs on the diagonal, analytic correlations off it
         d = np.sqrt(np.diag(Vk))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -292,7 +294,7 @@ def event_study(res, overall: str = "simple", **kwargs):
                  "ci_low": float(ov["ci_low"]), "ci_high": float(ov["ci_high"]), "description": desc},
         reference_period=ref if res.settings.get("base_period") == "universal" else None,
         alpha=agg.alpha,
-        crit=agg.crit_val if res.settings.get("n_draws") else None,
+        crit=agg.crit_val if boot else None,
         pretrend=pre,
         rows=res.rows,
         settings=dict(agg.settings),
