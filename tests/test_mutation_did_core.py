@@ -114,3 +114,84 @@ def test_bacon_plot_markers_colours_labels(bacon_always):
     for i, coll in enumerate(ax.collections[1:5]):
         np.testing.assert_allclose(coll.get_facecolor()[0], to_rgba(f"C{i}", 0.85))
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------
+# event_study
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def es_panel():
+    return staggered_panel(n_units=80, years=range(2010, 2018), cohorts=(2013, 2015), seed=12)
+
+
+def test_event_study_overall_settings_stats_by_definition(es_panel):
+    from analysis.did import event_study
+
+    d = es_panel
+    res = event_study(d, "y", "adoption", leads=3, lags=2)
+    post = res.event_time[res.event_time["event_time"] >= 0]
+    # overall = simple average of the post coefficients; its SE = sqrt(w'Vw), w = 1/3 on each
+    assert res.overall["estimate"] == pytest.approx(post["estimate"].mean(), abs=1e-12)
+    V = res.event_vcov.loc[post["event_time"], post["event_time"]].to_numpy()
+    assert res.overall["std_error"] == pytest.approx(np.sqrt(V.sum()) / 3, rel=1e-12)
+    assert res.overall["description"] == "simple average of the post-period event-time coefficients"
+    assert res.vcov_type == "cluster"
+    assert res.reference.startswith("TWFE event study (Schmidheiny and Siegloch 2023); matches pyfixest")
+    assert res.settings == {
+        "y": "y", "adoption": "adoption", "window": "[-3, 2]", "reference period": -1, "endpoints": "binned",
+        "base group": "never-treated units", "fixed effects": "county + year", "controls": [],
+        "se": "CRV1 clustered by county, reghdfe small-sample factor G/(G-1)(N-1)/(N-K), t(G-1) inference"}
+    assert res.stats["clusters"] == 80 and res.stats["N"] == len(d)
+    assert res.stats["treated units"] == int(d.groupby("county")["adoption"].first().notna().sum())
+    # within R2 = 1 - SSR / SST of the two-way demeaned outcome, by dummy regressions (lstsq)
+    U = pd.get_dummies(d["county"], dtype=float).to_numpy()
+    T = pd.get_dummies(d["year"], dtype=float).to_numpy()[:, 1:]
+    Z = np.column_stack([U, T])
+    y = d["y"].to_numpy(float)
+    rel = d["year"] - d["adoption"]
+    E = np.column_stack([np.where(rel.isna(), 0.0, (rel <= -3) if k == -3 else (rel >= 2) if k == 2 else rel == k)
+                         for k in (-3, -2, 0, 1, 2)])
+    ZE = np.column_stack([Z, E])
+    ssr = float(np.sum((y - ZE @ np.linalg.lstsq(ZE, y, rcond=None)[0]) ** 2))
+    sst = float(np.sum((y - Z @ np.linalg.lstsq(Z, y, rcond=None)[0]) ** 2))
+    assert res.stats["r2_within"] == pytest.approx(1 - ssr / sst, rel=1e-8)  # lstsq vs demeaning rounding
+    # scale-free: an outcome in small units (SST < 1) has the same within R2
+    small = event_study(d.assign(y=d["y"] * 1e-3), "y", "adoption", leads=3, lags=2)
+    assert small.stats["r2_within"] == pytest.approx(res.stats["r2_within"], rel=1e-8)
+
+
+def test_event_study_window_errors_and_lags_zero(es_panel):
+    from analysis.did import event_study
+    from analysis.errors import SpecificationError, TreatmentTimingError
+
+    d = es_panel
+    with pytest.raises(SpecificationError, match=r"no observations for \['event_time<=-6'\]: narrow the window"):
+        event_study(d, "y", "adoption", leads=6, lags=2)
+    with pytest.raises(SpecificationError, match=r"lags=-1 must be >= 0\."):
+        event_study(d, "y", "adoption", leads=3, lags=-1)
+    r0 = event_study(d, "y", "adoption", leads=3, lags=0)  # lags=0: one binned post dummy
+    assert list(r0.event_time["event_time"]) == [-3, -2, 0]
+    allt = d.assign(adoption=d["adoption"].fillna(2017))
+    with pytest.raises(TreatmentTimingError, match=r"Use a heterogeneity-robust estimator with not-yet-treated "
+                                                   r"controls \(e\.g\. callaway_santanna\) instead\.$"):
+        event_study(allt, "y", "adoption")
+
+
+def test_event_study_reports_collinear_control(es_panel):
+    from analysis.did import event_study
+    from analysis.regression.fe import CollinearityWarning
+
+    d = es_panel.assign(size=es_panel["county"].str[-2:].astype(float))  # constant within county
+    with pytest.warns(CollinearityWarning):
+        res = event_study(d, "y", "adoption", leads=3, lags=2, controls=["x1", "size"])
+    assert res.settings["collinear_dropped"] == "size (constant within the fixed effects (zero after demeaning))"
+    assert res.settings["controls"] == ["x1", "size"]
+
+
+def test_event_time_dummies_keep_the_index():
+    from analysis.did.event_study import event_time_dummies
+
+    rel = pd.Series([-2.0, 0.0, np.nan, 1.0], index=[10, 11, 12, 13])
+    D, ks, labels = event_time_dummies(rel, leads=2, lags=1)
+    assert list(D.index) == [10, 11, 12, 13]
+    assert D.to_numpy().tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 0], [0, 0, 1]]
