@@ -195,3 +195,89 @@ def test_event_time_dummies_keep_the_index():
     D, ks, labels = event_time_dummies(rel, leads=2, lags=1)
     assert list(D.index) == [10, 11, 12, 13]
     assert D.to_numpy().tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 0], [0, 0, 1]]
+
+
+# --------------------------------------------------------------------------------------------
+# long_difference
+# --------------------------------------------------------------------------------------------
+def _ld_frame():
+    """8 units in 2 provinces, 2010 and 2020, pilot on units b, d, f, h."""
+    units = list("abcdefgh")
+    d = pd.DataFrame({"county": np.repeat(units, 2), "year": [2010, 2020] * 8})
+    d["y"] = [1.0, 2.0, 1.0, 3.5, 2.0, 2.5, 1.0, 1.4, 3.0, 3.1, 2.0, 2.9, 1.5, 1.7, 1.2, 2.2]
+    d["pilot"] = np.repeat([0, 1] * 4, 2)
+    d["province"] = np.repeat(["P1"] * 4 + ["P2"] * 4, 2)
+    return d
+
+
+def test_long_difference_bad_input_messages():
+    from analysis.did import long_difference
+    from analysis.errors import NonNumericError, SpecificationError, YearRangeError
+
+    d = _ld_frame()
+    kw = dict(fe=None, cluster=None, vcov="hetero")
+    with pytest.raises(SpecificationError, match=r"^transform='growth' is not one of 'level', 'log'\.$"):
+        long_difference(d, "y", "pilot", transform="growth", **kw)
+    with pytest.raises(YearRangeError, match=r"^pre=2015 is not a value of column 'year' .*pass one of them\.$"):
+        long_difference(d, "y", "pilot", pre=2015, **kw)
+    # text in the 0/1 column: the same 0/1 error (not a pandas parsing error); at most 5 values listed
+    bad = d.assign(pilot=d["pilot"].astype(object))
+    bad.loc[:5, "pilot"] = ["yes", "no", "2", "3", "4", "5"]
+    with pytest.raises(NonNumericError, match=r"must be 0/1; found \['2', '3', '4', '5', 'no'\] in"):
+        long_difference(bad, "y", "pilot", **kw)
+    dup_post = pd.concat([d, d.iloc[[1]]], ignore_index=True)
+    with pytest.raises(SpecificationError, match=r"appear more than once in the post period \(year = 2020\)"):
+        long_difference(dup_post, "y", "pilot", **kw)
+    dup_pre = pd.concat([d, d.iloc[[0]]], ignore_index=True)
+    with pytest.raises(SpecificationError, match=r"appear more than once in the pre period \(year = 2010\)"):
+        long_difference(dup_pre, "y", "pilot", **kw)
+    zero_post = d.copy()
+    zero_post.loc[3, "y"] = 0.0  # unit b, 2020: log(0) is undefined
+    with pytest.raises(NonNumericError, match=r"needs 'y' > 0; county \['b'\] have values <= 0"):
+        long_difference(zero_post, "y", "pilot", transform="log", **kw)
+
+
+def test_long_difference_text_outcome_is_reported_as_missing():
+    """A non-numeric outcome value ('n/a' in a CSV) is a missing value: the unit is dropped and counted."""
+    from analysis.did import long_difference
+
+    d = _ld_frame()
+    d["y"] = d["y"].astype(object)
+    d.loc[0, "y"] = "n/a"  # unit a, pre
+    d.loc[5, "y"] = "n/a"  # unit c, post
+    r = long_difference(d, "y", "pilot", fe=None, cluster=None, vcov="hetero")
+    assert r.rows.dropped["no pre-period value"] == 1 and r.rows.dropped["no post-period value"] == 1
+    assert r.rows.n_used == 6
+    ch = {"b": 2.5, "d": 0.4, "f": 0.9, "h": 1.0, "e": 0.1, "g": 0.2}
+    want = np.mean([ch[u] for u in "bdfh"]) - np.mean([ch[u] for u in "eg"])
+    assert r.params["did"] == pytest.approx(want, abs=1e-12)
+    # vcov="hetero" is passed on: HC1 of the change regression (statsmodels, same OLS: rounding only)
+    import statsmodels.api as sm
+
+    units = list("bdfheg")
+    X = sm.add_constant(np.array([1.0 if u in "bdfh" else 0.0 for u in units]))
+    hc1 = sm.OLS(np.array([ch[u] for u in units]), X).fit(cov_type="HC1").bse[1]
+    assert r.std_errors["did"] == pytest.approx(hc1, rel=1e-10)
+    r_iid = long_difference(d, "y", "pilot", fe=None, cluster=None, vcov="iid")
+    iid = sm.OLS(np.array([ch[u] for u in units]), X).fit().bse[1]
+    assert r_iid.std_errors["did"] == pytest.approx(iid, rel=1e-10)
+
+
+def test_long_difference_log_with_nullable_missing_value():
+    """A nullable (Float64) outcome with <NA> in a unit's pre row: that unit is dropped and counted, not an error."""
+    from analysis.did import long_difference
+
+    d = _ld_frame()
+    d["y"] = d["y"].astype("Float64")
+    d.loc[0, "y"] = pd.NA
+    r = long_difference(d, "y", "pilot", transform="log", fe=None, cluster=None, vcov="hetero")
+    assert r.rows.dropped["no pre-period value"] == 1 and r.rows.n_used == 7
+
+
+def test_long_difference_period_error_lists_plain_years():
+    """Bug fixed (issue 15 review): the message listed numpy scalars, '[np.int64(2010), np.int64(2020)]'."""
+    from analysis.did import long_difference
+    from analysis.errors import YearRangeError
+
+    with pytest.raises(YearRangeError, match=r"\(periods: \[2010, 2020\]\); pass one of them\.$"):
+        long_difference(_ld_frame(), "y", "pilot", post=2021, fe=None, cluster=None, vcov="hetero")
