@@ -281,3 +281,20 @@ def test_long_difference_period_error_lists_plain_years():
 
     with pytest.raises(YearRangeError, match=r"\(periods: \[2010, 2020\]\); pass one of them\.$"):
         long_difference(_ld_frame(), "y", "pilot", post=2021, fe=None, cluster=None, vcov="hetero")
+
+
+def test_long_difference_settings_changes_and_text_periods():
+    from analysis.did import long_difference
+
+    d = _ld_frame()
+    r = long_difference(d, "y", "pilot", fe=None, cluster=None, vcov="hetero")
+    assert {k: r.settings[k] for k in ("pre", "post", "transform", "treat", "controls", "rows")} == {
+        "pre": 2010, "post": 2020, "transform": "level", "treat": "pilot", "controls": [],
+        "rows": "units (one change per unit)"}
+    ch = r.extra["changes"].set_index("county")
+    np.testing.assert_allclose(ch["d_y"].to_numpy(), d.groupby("county")["y"].diff().dropna().to_numpy(), atol=1e-12)
+    assert ch["did"].tolist() == [0.0, 1.0] * 4
+    # periods written as text ('2010', '2020') stay text in stats
+    rt = long_difference(d.assign(year=d["year"].astype(str)), "y", "pilot", fe=None, cluster=None, vcov="hetero")
+    assert rt.stats["pre"] == "2010" and rt.stats["post"] == "2020"
+    assert rt.params["did"] == pytest.approx(r.params["did"], abs=1e-12)
