@@ -298,3 +298,38 @@ def test_long_difference_settings_changes_and_text_periods():
     rt = long_difference(d.assign(year=d["year"].astype(str)), "y", "pilot", fe=None, cluster=None, vcov="hetero")
     assert rt.stats["pre"] == "2010" and rt.stats["post"] == "2020"
     assert rt.params["did"] == pytest.approx(r.params["did"], abs=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# placebo
+# --------------------------------------------------------------------------------------------
+def test_fake_timing_without_fake_treated_rows_raises():
+    """Every treated unit's last pre year is missing: a one-year shift leaves no fake-treated row."""
+    from analysis.did import fake_timing_test
+    from analysis.errors import SpecificationError
+
+    d = staggered_panel(n_units=40, cohorts=(2014,), seed=3)
+    d.loc[d["adoption"].notna() & (d["year"] == 2013), "y"] = np.nan
+    with pytest.raises(SpecificationError, match=r"^shift=-1 leaves no fake-treated rows inside the sample"):
+        fake_timing_test(d, "y", adoption="adoption", shift=-1)
+    r = fake_timing_test(d, "y", adoption="adoption", shift=-2)  # 2012 rows are fake treated
+    assert np.isfinite(r.params["did"])
+
+
+def test_fake_timing_and_placebo_outcome_result_fields():
+    from analysis.did import fake_timing_test, placebo_outcome_test
+
+    d = staggered_panel(n_units=60, seed=8)
+    r = fake_timing_test(d, "y", adoption="adoption", shift=-2, controls=["x1"])
+    assert r.model == "Fake-timing placebo (adoption -2 years)"
+    assert r.vcov_type == "cluster" and r.cluster == ("county",) and r.n_clusters == 60
+    assert r.settings["shift"] == -2 and r.settings["controls"] == ["x1"]
+    assert r.settings["fixed effects"] == "county + year"
+    assert r.settings["se"] == "CRV1 clustered by county, reghdfe small-sample factor"
+    # the covariance is kept: its diagonal gives the reported standard errors
+    assert list(r.cov.index) == ["did", "x1"]
+    np.testing.assert_allclose(np.sqrt(np.diag(r.cov.to_numpy())), r.std_errors.to_numpy(), rtol=1e-14)
+    p = placebo_outcome_test(d, ["x2"], treat="treat", controls=["x1"])
+    assert p.settings == {"treatment": "treat", "controls": ["x1"], "fixed effects": "county + year",
+                          "se": "CRV1 clustered by county, reghdfe small-sample factor"}
+    assert p.model == "Placebo-outcome DiD" and p.vcov_type == "cluster"
