@@ -333,3 +333,28 @@ def test_fake_timing_and_placebo_outcome_result_fields():
     assert p.settings == {"treatment": "treat", "controls": ["x1"], "fixed effects": "county + year",
                           "se": "CRV1 clustered by county, reghdfe small-sample factor"}
     assert p.model == "Placebo-outcome DiD" and p.vcov_type == "cluster"
+
+
+def test_placebo_plot_labels_and_truth_line():
+    from analysis.did import placebo_outcome_test, placebo_test
+
+    d = staggered_panel(n_units=40, seed=9)
+    r = placebo_test(d, "y", adoption="adoption", n_draws=60, seed=1, progress=False)
+    fig = r.plot(lang="en", truth=0.5)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Kernel density" in labels and "Simulated truth = 0.5000" in labels
+    truth = [ln for ln in ax.lines if np.allclose(ln.get_xdata(), 0.5)]
+    assert len(truth) == 1 and truth[0].get_linestyle() == ":" and truth[0].get_color() == "C2"
+    assert ax.get_ylabel() == "Density" and ax.get_xlabel() == "Placebo coefficient"
+    plt.close(fig)
+    fig = r.plot(lang="zh", truth=0.5)
+    ax = fig.axes[0]
+    assert "模拟真值 = 0.5000" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_ylabel() == "密度"
+    plt.close(fig)
+    fig = r.plot(lang="en")  # no truth: no truth line
+    assert not any(t.get_text().startswith("Simulated truth") for t in fig.axes[0].get_legend().get_texts())
+    plt.close(fig)
+    p = placebo_outcome_test(d, ["x2"], adoption="adoption")
+    assert p.reference == "placebo outcomes (outcomes the policy cannot affect)"
