@@ -358,3 +358,15 @@ def test_placebo_plot_labels_and_truth_line():
     plt.close(fig)
     p = placebo_outcome_test(d, ["x2"], adoption="adoption")
     assert p.reference == "placebo outcomes (outcomes the policy cannot affect)"
+
+
+def test_placebo_one_sided_pvalues_and_settings():
+    from analysis.did import placebo_test
+
+    d = staggered_panel(n_units=40, seed=9, effect=0.0)
+    r = placebo_test(d, "y", adoption="adoption", n_draws=99, seed=3, progress=False)
+    # one-sided randomization p-values by definition, counting the actual assignment as one draw
+    assert r.p_value_lower == (1 + int(np.sum(r.draws <= r.actual))) / 100
+    assert r.p_value_upper == (1 + int(np.sum(r.draws >= r.actual))) / 100
+    assert r.settings["p-value"] == "two-sided c/B (ritest) and (1+c)/(B+1)"
+    assert r.settings["scheme"] == "units" and r.settings["n_draws"] == 99 and r.settings["seed"] == 3
