@@ -370,3 +370,59 @@ def test_placebo_one_sided_pvalues_and_settings():
     assert r.p_value_upper == (1 + int(np.sum(r.draws >= r.actual))) / 100
     assert r.settings["p-value"] == "two-sided c/B (ritest) and (1+c)/(B+1)"
     assert r.settings["scheme"] == "units" and r.settings["n_draws"] == 99 and r.settings["seed"] == 3
+
+
+# --------------------------------------------------------------------------------------------
+# did/_common: resolve_adoption, EventStudyResult table/summary/plot
+# --------------------------------------------------------------------------------------------
+def test_resolve_adoption_needs_a_treatment_and_uses_entity_and_time():
+    from analysis.did._common import resolve_adoption
+    from analysis.errors import SpecificationError
+
+    d = pd.DataFrame({"unit": list("aaabbbccc"), "period": [1, 2, 3] * 3, "adopt": [2] * 3 + [0] * 3 + [3] * 3})
+    d["d"] = ((d["period"] >= d["adopt"]) & (d["adopt"] > 0)).astype(int)
+    with pytest.raises(SpecificationError, match=r"^give the treatment: treat="):
+        resolve_adoption(d, "unit", "period")
+    only = resolve_adoption(d, "unit", "period", adoption="adopt")
+    both = resolve_adoption(d, "unit", "period", treat="d", adoption="adopt")
+    want = {"a": 2.0, "b": np.nan, "c": 3.0}
+    for g in (only, both):
+        assert g.to_dict()["a"] == 2.0 and np.isnan(g.to_dict()["b"]) and g.to_dict()["c"] == 3.0
+    assert set(both.index) == set(want)
+
+
+def _es_result(estimator="TWFE event study"):
+    from analysis.did._common import EventStudyResult
+
+    V = np.diag([0.01, 0.04, 0.09])
+    return EventStudyResult.from_estimates(
+        estimator, [-2, 0, 1], [0.1, 0.5, 0.7], vcov=V, df_resid=30,
+        overall={"estimate": 0.6, "std_error": 0.1, "description": "mean of post"})
+
+
+def test_event_table_reference_row_and_summary():
+    res = _es_result()
+    tab = res.event_table()
+    assert list(tab.columns) == ["event_time", "estimate", "std_error", "ci_low", "ci_high", "label"]
+    assert tab["event_time"].tolist() == [-2, -1, 0, 1] and list(tab.index) == [0, 1, 2, 3]
+    ref = tab[tab["event_time"] == -1].iloc[0]
+    assert ref["estimate"] == 0.0 and ref["std_error"] == 0.0 and ref["label"] == "reference"
+    assert "overall (mean of post): 0.6 (std_error 0.1)" in res.summary()
+
+
+def test_plot_event_study_elements():
+    res = _es_result(estimator="")
+    fig = res.plot(lang="en", color="C5", truth={-2: 0.0, 0: 0.5, 1: 0.6})
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Years relative to adoption" and ax.get_ylabel() == "Estimated effect (95% CI)"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Estimate" in labels and "Simulated truth" in labels
+    data_line = ax.containers[0].lines[0]
+    assert data_line.get_linestyle() == "None" and data_line.get_marker() == "o"
+    assert data_line.get_linewidth() == 1.2 and data_line.get_color() == "C5"
+    np.testing.assert_allclose(data_line.get_xdata(), [-2, -1, 0, 1])  # the reference period is drawn
+    ref = [ln for ln in ax.lines if ln.get_markerfacecolor() == "white"]
+    assert len(ref) == 1 and ref[0].get_color() == "C5" and list(ref[0].get_xdata()) == [-1.0]
+    truth = [ln for ln in ax.lines if ln.get_color() == "C3"]
+    assert len(truth) == 1 and list(truth[0].get_xdata()) == [-2.0, 0.0, 1.0]
+    plt.close(fig)
