@@ -426,3 +426,48 @@ def test_plot_event_study_elements():
     truth = [ln for ln in ax.lines if ln.get_color() == "C3"]
     assert len(truth) == 1 and list(truth[0].get_xdata()) == [-2.0, 0.0, 1.0]
     plt.close(fig)
+
+
+def test_common_input_checks_messages():
+    from analysis.did._common import (adoption_from_treatment, adoption_per_unit, check_columns, check_pre_period,
+                                      drop_missing, relative_time)
+    from analysis.errors import NonNumericError, SpecificationError, TreatmentTimingError
+
+    with pytest.raises(SpecificationError, match=r"^data must be a pandas DataFrame .*got list\.$"):
+        check_columns([1, 2], ["a"])
+    with pytest.raises(NonNumericError, match=r"column 'y' has non-numeric values in "):
+        drop_missing(pd.DataFrame({"y": ["1", "abc"]}), ["y"])
+    # 9 units switching off: 8 listed then ' ...'
+    d = pd.DataFrame({"county": np.repeat(np.arange(9), 3), "year": np.tile([1, 2, 3], 9), "d": [0, 1, 0] * 9})
+    with pytest.raises(TreatmentTimingError, match=r"0, 1, 2, 3, 4, 5, 6, 7 \.\.\.\. These .*or drop those units\.$"):
+        adoption_from_treatment(d, "d")
+    ok = d.assign(d=[0, 1, 1] * 9)
+    assert adoption_from_treatment(ok, "d").name == "adoption"
+    vary = pd.DataFrame({"county": ["a", "a"], "year": [1, 2], "g": [2, 3]})
+    with pytest.raises(TreatmentTimingError, match=r"varies within 1 county\(s\): a\. It must be one year"):
+        adoption_per_unit(vary, "g")
+    # default time column 'year'; 9 treated units adopting in their first year: 8 listed then ' ...'
+    panel = pd.DataFrame({"county": np.repeat(np.arange(9), 2), "year": np.tile([2010, 2011], 9)})
+    g = pd.Series(2010.0, index=np.arange(9))
+    with pytest.raises(TreatmentTimingError, match=r"first observed year\): 0, 1, 2, 3, 4, 5, 6, 7 \.\.\.\. Their"):
+        check_pre_period(g, panel)
+    assert relative_time(panel, g).name == "event_time"
+
+
+def test_fe_ols_keeps_a_small_scale_column_and_wald_without_df():
+    import warnings
+
+    from scipy import stats as sst
+
+    from analysis.demean import FixedEffects
+    from analysis.did._common import fe_ols, wald_test
+
+    df = staggered_panel(n_units=40, years=range(2010, 2016), cohorts=(2013,), seed=7)
+    X = np.column_stack([df["treat"], df["x1"] * 1e-12])  # a control in tiny units is not 'constant'
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = fe_ols(df["y"].to_numpy(), X, ["treat", "x1_small"], FixedEffects(df[["county", "year"]]),
+                     df["county"].to_numpy())
+    assert not fit.dropped and np.isfinite(fit.params).all()
+    out = wald_test(np.array([1.0, 2.0]), np.eye(2))
+    assert out["F_p_value"] == pytest.approx(sst.chi2.sf(5.0, 2), rel=1e-12)
