@@ -121,7 +121,7 @@ def long_difference(
     fe_cols = [fe] if isinstance(fe, str) else list(fe or [])
     cl_cols = [c for c in ([cluster] if isinstance(cluster, str) else list(cluster or [])) if "+" not in c]
     check_columns(data, [outcome, treat, entity, time, *controls, *fe_cols, *cl_cols])
-    periods = sorted(pd.unique(data[time].dropna()))
+    periods = sorted(v.item() if isinstance(v, np.generic) else v for v in pd.unique(data[time].dropna()))
     pre = periods[0] if pre is None else pre
     post = periods[-1] if post is None else post
     for name, value in (("pre", pre), ("post", post)):
