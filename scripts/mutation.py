@@ -70,7 +70,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "did_treatment": ("analysis/did/_treatment.py",
                       ["tests/test_vocabulary.py", "tests/test_did_event_bacon.py", "tests/test_mutation_did_core.py"]),
     "did_compare": ("analysis/did/compare.py",
-                    ["tests/test_did_event_bacon.py", "tests/test_did_sa_imputation.py", "tests/test_mutation_did_core.py"]),
+                    ["tests/test_did_event_bacon.py", "tests/test_did_sa_imputation.py",
+                     "tests/test_mutation_did_core.py"]),
     "placebo": ("analysis/did/placebo.py", ["tests/test_did_placebo.py", "tests/test_mutation_did_core.py"]),
     "long_difference": ("analysis/did/long_difference.py",
                         ["tests/test_did_long_difference.py", "tests/test_mutation_did_core.py"]),
@@ -253,6 +254,10 @@ def run_one(name: str) -> dict[str, int]:
         names = _mutant_names(work, env)
         if only:
             names = [n for n in names if any(fnmatch.fnmatch(n, g) for g in only)]
+        if not names:
+            # an empty list would make `mutmut run` mutate everything: refuse instead
+            raise SystemExit(f"{name}: no mutant matches MUTATION_ONLY={' '.join(only)!r} (mutmut names a "
+                             "function f as x_f and a private _f as x__f, e.g. 'analysis.regression.fe.x__estimate*')")
         rng = random.Random(int(os.environ.get("MUTATION_SEED", "20261206")))
         only = sorted(rng.sample(names, min(sample, len(names))))
         print(f"{name}: sampled {len(only)} of {len(names)} mutants (seed {rng_seed()})")
