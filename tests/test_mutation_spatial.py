@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _spatial_support import lattice_weights
+from _spatial_support import lattice_weights, simulate_sdm
 from analysis.errors import ColumnError, MissingValueError, SpecificationError
 from analysis.spatial import getis_ord, local_moran, moran_by_year
 from analysis.spatial import autocorrelation as ac
@@ -328,3 +328,36 @@ def test_local_result_fields():
     if getattr(gres, "settings", None) is not None:
         assert gres.model == "Getis-Ord G" and gres.settings == {"n_draws": 0, "alpha": 0.05}
         assert ac.getis_ord(y, w, n_draws=0).model == "Getis-Ord G*"
+
+
+# ================================================================ lm_tests (issue 15, wave 4)
+# Expected values: the same call on the same panel with the default column names (the renamed
+# columns must give identical statistics: exact equality, same arithmetic in the same order).
+def _renamed(df):
+    return df.rename(columns={"county": "unit", "year": "period"})
+
+
+def test_lm_tests_uses_the_named_entity_and_time_columns():
+    from analysis.spatial import lm_tests
+
+    w = lattice_weights(5, 5)
+    df = simulate_sdm(w, T=4, seed=21)
+    ref = lm_tests(df, "y", ["x1", "x2"], w)
+    out = lm_tests(_renamed(df), "y", ["x1", "x2"], w, entity="unit", time="period")
+    pd.testing.assert_frame_equal(out.table, ref.table)
+    assert out.model == "LM tests for spatial dependence"
+    assert {k: out.settings[k] for k in ("y", "controls", "effects")} == {
+        "y": "y", "controls": ["x1", "x2"], "effects": "twoways"}
+    assert out.rows.n_used == 100 and "N=25, T=4" in out.settings["note"]
+
+
+def test_sdm_tests_fits_with_the_named_columns_and_records_its_settings():
+    from analysis.spatial import sdm_tests
+
+    w = lattice_weights(5, 5)
+    df = simulate_sdm(w, T=4, seed=22)
+    ref = sdm_tests(df, "y", ["x1", "x2"], w, effects="twoways")
+    out = sdm_tests(_renamed(df), "y", ["x1", "x2"], w, effects="twoways", entity="unit", time="period")
+    pd.testing.assert_frame_equal(out.table, ref.table)
+    assert out.settings["tested"] == "W*x1, W*x2"
+    assert "Elhorst (2014)" in out.reference and "section 3.5" in out.reference
