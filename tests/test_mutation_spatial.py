@@ -433,3 +433,33 @@ def test_fit_sac_covariance_is_the_inverse_observed_information():
     ld = lambda r: np.sum(np.log(np.abs(1 - r * ev)))  # noqa: E731
     assert ll == pytest.approx(-0.5 * n * np.log(2 * np.pi * s2) - n / 2 + T * (ld(rho) + ld(lam)), rel=1e-10)
     assert abs(rho - 0.3) < 0.15 and abs(lam - 0.3) < 0.25  # SEs ~0.05 and ~0.07 (fit_sac docstring)
+
+
+# ================================================================ effects
+def test_safe_cholesky_repairs_by_the_eigenvalue_floor():
+    """xsmle v1.3.7 repair: eigenvalues <= 0 set to the floor, V rebuilt as X Lambda X'. Expected
+    factors by hand from a rotation with known eigenvalues; 1e-12: float round-off on O(1) entries."""
+    from analysis.spatial.effects import safe_cholesky
+
+    c, s = np.cos(0.3), np.sin(0.3)
+    Q = np.array([[c, -s], [s, c]])
+    V = Q @ np.diag([0.5, -1.0]) @ Q.T  # one negative eigenvalue and one in (0, 1)
+    L, bad = safe_cholesky(V, floor=1e-6)
+    assert bad == 1
+    assert np.allclose(L @ L.T, Q @ np.diag([0.5, 1e-6]) @ Q.T, atol=1e-12)
+    # an exact zero eigenvalue (a parameter with no variance) is repaired too: <= 0, not < 0
+    L0, bad0 = safe_cholesky(np.diag([4.0, 0.0]))
+    assert bad0 == 1 and np.allclose(L0, np.diag([2.0, np.sqrt(1e-9)]), atol=1e-15)
+    # a positive definite matrix is factored as it is
+    L1, bad1 = safe_cholesky(np.array([[4, 2], [2, 2]]))
+    assert bad1 == 0 and np.allclose(L1, [[2.0, 0.0], [1.0, 1.0]], atol=1e-15)
+
+
+def test_simulate_effects_names_the_bad_number_of_draws():
+    from analysis.errors import SpecificationError
+    from analysis.spatial import simulate_effects
+
+    params = pd.Series({"x": 1.0, "rho": 0.3, "sigma2": 1.0})
+    cov = pd.DataFrame(np.eye(3) * 0.01, index=params.index, columns=params.index)
+    with pytest.raises(SpecificationError, match=r"n_draws=1 must be at least 2"):
+        simulate_effects(params, cov, ["x"], np.array([1.0, -1.0]), n_draws=1)
