@@ -463,3 +463,39 @@ def test_simulate_effects_names_the_bad_number_of_draws():
     cov = pd.DataFrame(np.eye(3) * 0.01, index=params.index, columns=params.index)
     with pytest.raises(SpecificationError, match=r"n_draws=1 must be at least 2"):
         simulate_effects(params, cov, ["x"], np.array([1.0, -1.0]), n_draws=1)
+
+
+def test_simulate_effects_aligns_the_covariance_to_the_parameters():
+    """A covariance whose rows and columns are in another order than the parameters gives the same
+    draws (both axes are aligned by name): exact equality, the same numbers in the same order."""
+    from analysis.spatial import simulate_effects
+
+    params = pd.Series({"x": 1.0, "W*x": 0.5, "rho": 0.4, "sigma2": 1.0})
+    V = np.diag([0.01, 0.02, 0.002, 0.05])
+    V[0, 1] = V[1, 0] = 0.005
+    cov = pd.DataFrame(V, index=params.index, columns=params.index)
+    rev = list(params.index[::-1])
+    ev = np.array([1.0, 0.5, -0.5, -1.0])
+    a, _ = simulate_effects(params, cov, ["x"], ev, theta_names=["W*x"], n_draws=50, seed=4)
+    b, _ = simulate_effects(params, cov.loc[rev, rev], ["x"], ev, theta_names=["W*x"], n_draws=50, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("alpha, q", [(0.05, 1.959963984540054), (0.10, 1.6448536269514722)])
+def test_simulate_effects_interval_and_test_columns_by_definition(alpha, q):
+    """ci = estimate -/+ z_(1 - alpha/2) se (normal quantiles written out), statistic = estimate/se,
+    p = 2 (1 - Phi(|z|)); se = SD of the draws (ddof 1). 1e-12: the same formula, float round-off."""
+    from scipy import stats as st
+
+    from analysis.spatial import simulate_effects
+
+    params = pd.Series({"x": 1.0, "W*x": 0.5, "rho": 0.4, "sigma2": 1.0})
+    cov = pd.DataFrame(np.diag([0.01, 0.02, 0.002, 0.05]), index=params.index, columns=params.index)
+    ev = np.array([1.0, 0.5, -0.5, -1.0])
+    tab, info = simulate_effects(params, cov, ["x"], ev, theta_names=["W*x"], n_draws=80, seed=2, alpha=alpha)
+    assert list(tab["effect"]) == ["direct", "indirect", "total"] and info["n_used"] == 80
+    assert np.allclose(tab["ci_low"], tab["estimate"] - q * tab["std_error"], atol=1e-12)
+    assert np.allclose(tab["ci_high"], tab["estimate"] + q * tab["std_error"], atol=1e-12)
+    assert np.allclose(tab["statistic"], tab["estimate"] / tab["std_error"], atol=1e-12)
+    assert np.allclose(tab["p_value"], 2 * st.norm.sf(np.abs(tab["statistic"])), atol=1e-12)
+    assert (tab["std_error"] > 0).all()
