@@ -499,3 +499,32 @@ def test_simulate_effects_interval_and_test_columns_by_definition(alpha, q):
     assert np.allclose(tab["statistic"], tab["estimate"] / tab["std_error"], atol=1e-12)
     assert np.allclose(tab["p_value"], 2 * st.norm.sf(np.abs(tab["statistic"])), atol=1e-12)
     assert (tab["std_error"] > 0).all()
+
+
+def test_simulate_effects_info_and_clipped_draws():
+    """info reports draws used and dropped; with clip=True the draws of rho outside rho_bounds are
+    dropped: the draws are phi + L z with z from default_rng(seed) (replayed here), so the count is exact."""
+    from analysis.spatial import simulate_effects
+
+    params = pd.Series({"x": 1.0, "W*x": 0.5, "rho": 0.4, "sigma2": 1.0})
+    V = np.diag([0.01, 0.02, 0.002, 0.05])
+    cov = pd.DataFrame(V, index=params.index, columns=params.index)
+    ev = np.array([1.0, 0.5, -0.5, -1.0])
+    _, info = simulate_effects(params, cov, ["x"], ev, theta_names=["W*x"], n_draws=80, seed=2)
+    assert info == {"n_draws": 80, "n_used": 80, "n_dropped_rho": 0, "repaired_eigenvalues": 0,
+                    "point": "plugin", "seed": 2}
+    _, info_g = simulate_effects(params, cov, ["x"], ev, theta_names=["W*x"], n_draws=5,
+                                 seed=np.random.default_rng(2), point="simmean")
+    assert info_g["seed"] == "Generator" and info_g["point"] == "simmean"
+    tab, info = simulate_effects(params, cov, ["x"], ev, theta_names=["W*x"], n_draws=80, seed=2,
+                                 clip=True, rho_bounds=(0.35, 0.45))
+    z = np.random.default_rng(2).standard_normal((80, 4))
+    rho = 0.4 + z[:, 2] * np.sqrt(0.002)
+    keep = (rho > 0.35) & (rho < 0.45)
+    assert 0 < (~keep).sum() < 80  # the box binds for some draws
+    assert info["n_used"] == keep.sum() and info["n_dropped_rho"] == (~keep).sum()
+    direct = 1.0 + z[keep, 0] * 0.1  # beta draws; direct effect of each kept draw by effects_point
+    from analysis.spatial import effects_point
+
+    d, _, _ = effects_point(np.c_[direct], np.c_[0.5 + z[keep, 1] * np.sqrt(0.02)], rho[keep], ev)
+    assert tab.loc[0, "std_error"] == pytest.approx(np.std(d[:, 0], ddof=1), rel=1e-12)
