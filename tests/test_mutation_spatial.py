@@ -528,3 +528,26 @@ def test_simulate_effects_info_and_clipped_draws():
 
     d, _, _ = effects_point(np.c_[direct], np.c_[0.5 + z[keep, 1] * np.sqrt(0.02)], rho[keep], ev)
     assert tab.loc[0, "std_error"] == pytest.approx(np.std(d[:, 0], ddof=1), rel=1e-12)
+
+
+def test_effects_point_without_row_standardisation_against_dense_derivatives():
+    """A W that is not row-standardised (binary rook lattice scaled by its largest eigenvalue): the
+    total effect is iota' S iota / N and the direct tr(S)/N with S = (I - rho W)^-1 (beta I + theta W)
+    formed densely, for two draws at once; 1e-10: dense solves on O(1) numbers."""
+    from analysis.errors import SpecificationError
+    from analysis.spatial import effects_point
+
+    r, c = np.divmod(np.arange(16), 4)
+    A = (np.abs(r[:, None] - r) + np.abs(c[:, None] - c) == 1).astype(float)
+    W = A / np.max(np.linalg.eigvalsh(A))
+    ev = np.linalg.eigvalsh(W)
+    beta, theta, rho = np.array([[1.0, -0.5], [0.8, 0.2]]), np.array([[0.3, 0.0], [0.1, 0.4]]), np.array([0.4, -0.2])
+    d, i, t = effects_point(beta, theta, rho, ev, row_standardised=False, w_dense=W)
+    for s in range(2):
+        for k in range(2):
+            S = np.linalg.solve(np.eye(16) - rho[s] * W, beta[s, k] * np.eye(16) + theta[s, k] * W)
+            assert d[s, k] == pytest.approx(np.trace(S) / 16, abs=1e-10)
+            assert t[s, k] == pytest.approx(S.sum() / 16, abs=1e-10)
+            assert i[s, k] == pytest.approx(S.sum() / 16 - np.trace(S) / 16, abs=1e-10)
+    with pytest.raises(SpecificationError, match="w_dense"):
+        effects_point(beta, theta, rho, ev, row_standardised=False)
