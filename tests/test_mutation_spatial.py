@@ -551,3 +551,102 @@ def test_effects_point_without_row_standardisation_against_dense_derivatives():
             assert i[s, k] == pytest.approx(S.sum() / 16 - np.trace(S) / 16, abs=1e-10)
     with pytest.raises(SpecificationError, match="w_dense"):
         effects_point(beta, theta, rho, ev, row_standardised=False)
+
+
+# ================================================================ weights
+def _path_w(n=4):
+    """A path 0 - 1 - ... - (n-1) with binary weights, ids '0'..'n-1'."""
+    from analysis.spatial import weights_from_matrix
+
+    A = np.zeros((n, n))
+    for i in range(n - 1):
+        A[i, i + 1] = A[i + 1, i] = 1.0
+    return A, weights_from_matrix(A, [str(i) for i in range(n)])
+
+
+def test_weights_summary_and_repr():
+    w = lattice_weights(3, 3)  # queen 3 x 3: corners 3, edges 5, centre 8 neighbours = 40 links
+    s = w.summary()
+    assert {k: s[k] for k in ("kind", "n", "n_links", "min_neighbours", "max_neighbours", "islands_attached",
+                              "connected_components", "symmetric_similar")} == {
+        "kind": "queen", "n": 9, "n_links": 40, "min_neighbours": 3, "max_neighbours": 8,
+        "islands_attached": 0, "connected_components": 1, "symmetric_similar": True}
+    assert s["mean_neighbours"] == pytest.approx(40 / 9, abs=1e-15)
+    assert "mean neighbours=4.44" in repr(w)
+
+
+def test_subset_redoes_earlier_island_attachments():
+    """Unit 3 has no neighbour and is attached to its nearest unit (2) on the coordinates given; a
+    subset keeps only the original links, so unit 3 is alone again and islands='raise' raises."""
+    from analysis.errors import WeightsMatrixError
+    from analysis.spatial import weights_from_matrix
+
+    A = np.zeros((4, 4))
+    A[0, 1] = A[1, 0] = A[1, 2] = A[2, 1] = 1.0
+    ids = ["0", "1", "2", "3"]
+    w = weights_from_matrix(A, ids, lon=[100.0, 100.1, 100.2, 100.35], lat=[30.0, 30.0, 30.0, 30.0],
+                            attach_islands=True)
+    assert w.islands[["island", "attached_to"]].values.tolist() == [["3", "2"]]
+    with pytest.raises(WeightsMatrixError, match=r"1 units have no neighbour within the subset \(3\)"):
+        w.subset(ids, islands="raise")
+    d = w.subset(ids, islands="drop")
+    assert d.ids == ["0", "1", "2"] and d.params["dropped_islands"] == ["3"] and d.params["islands"] == "drop"
+
+
+def test_subset_drop_leaves_out_the_lone_units():
+    _, w = _path_w(4)
+    out = w.subset(["0", "1", "3"], islands="drop")
+    assert out.ids == ["0", "1"] and out.params["dropped_islands"] == ["3"]
+    assert np.allclose(out.full(), [[0.0, 1.0], [1.0, 0.0]], atol=0)
+
+
+def test_subset_attach_uses_the_frame_coordinates():
+    """islands='attach' on frame counties: the lone unit is linked to its nearest unit of the subset
+    by great-circle distance between the frame's centroids (checked here from the frame itself)."""
+    from analysis.datasets import load_counties
+    from analysis.spatial import great_circle_km, weights_from_matrix
+
+    fr = load_counties().set_index("adcode")
+    every = [str(i) for i in fr.index[:5]]
+    A = np.zeros((5, 5))
+    for i in range(4):
+        A[i, i + 1] = A[i + 1, i] = 1.0  # a path; without unit 3, unit 4 is alone
+    w = weights_from_matrix(A, every)
+    ids = [every[0], every[1], every[2], every[4]]
+    out = w.subset(ids, islands="attach")
+    lon, lat = fr.loc[ids, "lon"].astype(float).to_numpy(), fr.loc[ids, "lat"].astype(float).to_numpy()
+    d = great_circle_km(lon[3], lat[3], lon[:3], lat[:3])
+    assert out.islands[["island", "attached_to"]].values.tolist() == [[ids[3], ids[int(np.argmin(d))]]]
+    assert out.islands["distance_km"].iloc[0] == pytest.approx(float(np.min(d)), rel=1e-9)
+
+
+def test_check_ids_message_names_both_sides_and_the_fix():
+    from analysis.errors import WeightsMatrixError
+
+    _, w = _path_w(3)
+    with pytest.raises(WeightsMatrixError) as e:
+        w.check_ids(["0", "1", "9"], what="the values")
+    msg = str(e.value)
+    assert "1 units of the values are not in W (row 9); 1 units of W are not in the values (row 2)" in msg
+    assert msg.endswith("or drop the extra units from the panel.")
+
+
+def test_as_spatial_weights_from_libpysal_and_from_a_pair():
+    """A libpysal W keeps its own transform after the call; the stored base is the original (binary)
+    weights; rows follow ``ids`` when given. A (matrix, ids) pair is wrapped with those ids."""
+    from libpysal.weights import lat2W
+
+    from analysis.spatial import as_spatial_weights
+
+    lw = lat2W(2, 3)
+    lw.transform = "r"
+    w = as_spatial_weights(lw)
+    assert lw.transform == "R"
+    A = lat2W(2, 3).full()[0]
+    assert np.array_equal(w.base.toarray(), A) and w.ids == [str(i) for i in range(6)]
+    assert np.allclose(w.full(), A / A.sum(1, keepdims=True), atol=1e-15)
+    order = ["5", "4", "3", "2", "1", "0"]
+    wr = as_spatial_weights(lat2W(2, 3), ids=[5, 4, 3, 2, 1, 0])
+    assert wr.ids == order and np.array_equal(wr.base.toarray(), A[::-1, ::-1])
+    wp = as_spatial_weights((A, list("abcdef")))
+    assert wp.ids == list("abcdef") and np.allclose(wp.full(), w.full(), atol=0)
