@@ -650,3 +650,23 @@ def test_as_spatial_weights_from_libpysal_and_from_a_pair():
     assert wr.ids == order and np.array_equal(wr.base.toarray(), A[::-1, ::-1])
     wp = as_spatial_weights((A, list("abcdef")))
     assert wp.ids == list("abcdef") and np.allclose(wp.full(), w.full(), atol=0)
+
+
+def test_knn_weights_when_a_unit_is_nobodys_neighbour():
+    """d is eight degrees east of c: its two nearest are c and b, but it is no one's neighbour, so
+    its column is empty and the matrix must still be N x N (written out by hand)."""
+    from analysis.spatial import knn_weights
+
+    counties = pd.DataFrame({"adcode": ["a", "b", "c", "d"], "lon": [100.0, 101.0, 102.0, 110.0], "lat": [30.0] * 4})
+    w = knn_weights(counties, k=2)
+    assert np.array_equal(w.full(), [[0, .5, .5, 0], [.5, 0, .5, 0], [.5, .5, 0, 0], [0, .5, .5, 0]])
+    assert w.kind == "knn" and w.params == {"k": 2}
+
+
+def test_economic_weights_without_island_attachment_reports_an_empty_island_table():
+    from analysis.spatial import economic_weights
+
+    counties = pd.DataFrame({"adcode": ["a", "b", "c"], "lon": [100.0, 100.5, 101.0], "lat": [30.0] * 3})
+    w = economic_weights(pd.Series({"a": 1.0, "b": 2.0, "c": 4.0}), counties, cutoff_km=60.0, attach_islands=False)
+    assert list(w.islands.columns) == ["island", "attached_to", "distance_km"] and len(w.islands) == 0
+    assert w.kind == "economic" and w.full()[1].tolist() == pytest.approx([2 / 3, 0.0, 1 / 3], abs=1e-12)
