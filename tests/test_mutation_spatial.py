@@ -670,3 +670,18 @@ def test_economic_weights_without_island_attachment_reports_an_empty_island_tabl
     w = economic_weights(pd.Series({"a": 1.0, "b": 2.0, "c": 4.0}), counties, cutoff_km=60.0, attach_islands=False)
     assert list(w.islands.columns) == ["island", "attached_to", "distance_km"] and len(w.islands) == 0
     assert w.kind == "economic" and w.full()[1].tolist() == pytest.approx([2 / 3, 0.0, 1 / 3], abs=1e-12)
+
+
+def test_economic_weights_floor_default_and_equal_gdp():
+    """Default floor = 1e-3 x mean |g_i - g_j| over linked pairs (all three pairs lie within 150 km:
+    (1 + 1 + 2 + 2 + 3 + 3)/6 = 2); with
+    equal GDP everywhere there is no positive difference and the floor is 1, so W is the
+    inverse-distance W."""
+    from analysis.spatial import distance_weights, economic_weights
+
+    counties = pd.DataFrame({"adcode": ["a", "b", "c"], "lon": [100.0, 100.5, 101.2], "lat": [30.0] * 3})
+    w = economic_weights(pd.Series({"a": 1.0, "b": 2.0, "c": 4.0}), counties, cutoff_km=150.0)
+    assert w.params["floor"] == pytest.approx(1e-3 * (1 + 1 + 2 + 2 + 3 + 3) / 6, rel=1e-12)
+    flat = economic_weights(pd.Series({"a": 5.0, "b": 5.0, "c": 5.0}), counties, cutoff_km=150.0)
+    assert flat.params["floor"] == 1.0
+    assert np.allclose(flat.full(), distance_weights(counties, cutoff_km=150.0).full(), atol=1e-12)
