@@ -685,3 +685,14 @@ def test_economic_weights_floor_default_and_equal_gdp():
     flat = economic_weights(pd.Series({"a": 5.0, "b": 5.0, "c": 5.0}), counties, cutoff_km=150.0)
     assert flat.params["floor"] == 1.0
     assert np.allclose(flat.full(), distance_weights(counties, cutoff_km=150.0).full(), atol=1e-12)
+
+
+def test_distance_weights_default_is_inverse_distance():
+    """Default power 1: row b weighs a and c as 1/d_ab : 1/d_bc (great-circle distances recomputed)."""
+    from analysis.spatial import distance_weights, great_circle_km
+
+    counties = pd.DataFrame({"adcode": ["a", "b", "c"], "lon": [100.0, 100.5, 101.5], "lat": [30.0] * 3})
+    w = distance_weights(counties)
+    dab, dbc = great_circle_km(100.0, 30.0, 100.5, 30.0), great_circle_km(100.5, 30.0, 101.5, 30.0)
+    want = np.array([1 / dab, 0.0, 1 / dbc]) / (1 / dab + 1 / dbc)
+    assert np.allclose(w.full()[1], want, atol=1e-12) and w.params["power"] == 1.0
