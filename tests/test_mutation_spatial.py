@@ -696,3 +696,39 @@ def test_distance_weights_default_is_inverse_distance():
     dab, dbc = great_circle_km(100.0, 30.0, 100.5, 30.0), great_circle_km(100.5, 30.0, 101.5, 30.0)
     want = np.array([1 / dab, 0.0, 1 / dbc]) / (1 / dab + 1 / dbc)
     assert np.allclose(w.full()[1], want, atol=1e-12) and w.params["power"] == 1.0
+
+
+def test_cardinalities_and_empty_island_table_follow_the_ids():
+    A, w = _path_w(3)
+    assert w.cardinalities.to_dict() == {"0": 1, "1": 2, "2": 1}
+    assert list(w.islands.columns) == ["island", "attached_to", "distance_km"] and len(w.islands) == 0
+
+
+@pytest.mark.parametrize("twin_first", [True, False])
+def test_island_on_the_same_centroid_is_attached_to_its_twin(twin_first):
+    """An island whose centroid coincides with another unit's: the nearest-neighbour query may list
+    either of the two first (distance 0 tie); the island must be linked to its twin, never to itself."""
+    from analysis.spatial import weights_from_matrix
+
+    A = np.zeros((4, 4))
+    A[0, 1] = A[1, 0] = A[1, 2] = A[2, 1] = 1.0  # 0 - 1 - 2 linked, 3 alone
+    lon = [100.0, 101.0, 102.0, 102.0]  # d sits on c
+    ids = ["a", "b", "c", "d"]
+    if not twin_first:  # the island before its twin in the matrix order
+        perm = [0, 1, 3, 2]
+        A, lon, ids = A[np.ix_(perm, perm)], [lon[p] for p in perm], [ids[p] for p in perm]
+    w = weights_from_matrix(A, ids, lon=lon, lat=[30.0] * 4, attach_islands=True)
+    assert w.islands[["island", "attached_to"]].values.tolist() == [["d", "c"]]
+    assert w.islands["distance_km"].iloc[0] == 0.0 and np.all(np.diag(w.full()) == 0)
+
+
+def test_edges_report_file_flagged_and_newly_attached_islands_together():
+    """An edge flagged attached_island=1 in the file (d-c) and a county with no edge at all (e,
+    attached here to its nearest, d): both are listed, file-flagged first."""
+    from analysis.spatial import weights_from_edges
+
+    counties = pd.DataFrame({"adcode": list("abcde"), "lon": [100.0, 101.0, 102.0, 103.0, 103.5], "lat": [30.0] * 5})
+    edges = pd.DataFrame({"adcode_a": ["a", "b", "d"], "adcode_b": ["b", "c", "c"], "attached_island": [0, 0, 1]})
+    w = weights_from_edges(edges, counties)
+    got = w.islands[["island", "attached_to", "source"]].values.tolist()
+    assert got == [["d", "c", "edge file (attached_island=1)"], ["e", "d", "attached here"]]
