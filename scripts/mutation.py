@@ -69,7 +69,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "autocorrelation": ("analysis/spatial/autocorrelation.py",
                         ["tests/test_mutation_spatial.py", "tests/test_spatial_autocorrelation.py",
                          "tests/test_bad_input.py"]),
-    "spatial_weights": ("analysis/spatial/weights.py", ["tests/test_spatial_weights.py"]),
+    "spatial_weights": ("analysis/spatial/weights.py", ["tests/test_spatial_weights.py", "tests/test_mutation_spatial.py"]),
     "panel_models": ("analysis/spatial/panel_models.py",
                      ["tests/test_spatial_panel.py", "tests/test_spatial_recovery.py",
                       "tests/test_spatial_published.py"]),
