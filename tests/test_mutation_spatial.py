@@ -261,6 +261,14 @@ def test_constant_series_warning_points_at_the_caller():
         with pytest.warns(RuntimeWarning) as rec:
             fn(np.zeros(9), w, n_draws=9, seed=1)
         assert rec[0].filename == __file__, fn.__name__
+    with pytest.warns(RuntimeWarning) as rec:
+        moran(np.zeros(9), w, n_draws=9, seed=1)
+    assert rec[0].filename == __file__, "moran"
+    panel = pd.DataFrame({"county": w.ids * 2, "year": [2020] * 9 + [2021] * 9,
+                          "v": np.r_[np.zeros(9), np.arange(9.0)]})
+    with pytest.warns(RuntimeWarning) as rec:
+        moran_by_year(panel, "v", w, n_draws=9, seed=1)
+    assert rec[0].filename == __file__, "moran_by_year"
 
 
 def test_local_moran_alpha_boundary_and_errors():
@@ -732,3 +740,15 @@ def test_edges_report_file_flagged_and_newly_attached_islands_together():
     w = weights_from_edges(edges, counties)
     got = w.islands[["island", "attached_to", "source"]].values.tolist()
     assert got == [["d", "c", "edge file (attached_island=1)"], ["e", "d", "attached here"]]
+
+
+def test_moran_by_year_does_not_use_the_deprecated_keyword_itself():
+    """Bug found by the mutation review (wave 4): moran_by_year called moran(permutations=...), so every
+    call warned the user, once per year, about a keyword the user never passed."""
+    w = lattice_weights(3, 3)
+    panel = pd.DataFrame({"county": w.ids * 2, "year": [2020] * 9 + [2021] * 9,
+                          "v": np.r_[np.arange(9.0)[::-1], np.arange(9.0)]})
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        moran_by_year(panel, "v", w, n_draws=9, seed=1)
+    assert [str(r.message) for r in rec] == []
