@@ -752,3 +752,19 @@ def test_moran_by_year_does_not_use_the_deprecated_keyword_itself():
         warnings.simplefilter("always")
         moran_by_year(panel, "v", w, n_draws=9, seed=1)
     assert [str(r.message) for r in rec] == []
+
+
+def test_local_tables_are_indexed_by_unit_id():
+    """Both local tables are indexed by W's ids under the name 'id' (to_frame() turns it into the
+    first column), in W's order, for defined and undefined (constant) values."""
+    w = lattice_weights(3, 3)
+    y = np.arange(9.0)
+    for fn, cols in ((getis_ord, ["id", "value", "G", "z", "p_norm", "p_sim", "hotspot"]),
+                     (local_moran, ["id", "value", "Is", "z", "lag", "p_sim", "quadrant", "cluster"])):
+        res = fn(y, w, n_draws=0)
+        assert res.table.index.name == "id" and list(res.table.index) == w.ids, fn.__name__
+        assert list(res.to_frame().columns) == cols, fn.__name__
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            const = fn(np.zeros(9), w, n_draws=0)
+        assert const.table.index.name == "id" and list(const.table.index) == w.ids, fn.__name__
