@@ -766,5 +766,7 @@ def test_local_tables_are_indexed_by_unit_id():
         assert list(res.to_frame().columns) == cols, fn.__name__
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            const = fn(np.zeros(9), w, n_draws=0)
+            const = fn(np.zeros(9), w, n_draws=0, seed=7)
         assert const.table.index.name == "id" and list(const.table.index) == w.ids, fn.__name__
+        assert const.seed == 7 and const.reference == res.reference and const.model == res.model, fn.__name__
+        assert ("Getis and Ord" if fn is getis_ord else "Anselin (1995)") in const.reference
