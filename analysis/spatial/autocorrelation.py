@@ -285,7 +285,7 @@ def moran_by_year(panel: pd.DataFrame, column: str, w, n_draws: int = 999, seed=
         s = pd.Series(pd.to_numeric(g[column], errors="coerce").to_numpy(), index=g[entity].astype(str))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            r = moran(s, w, permutations=permutations, seed=rng)
+            r = moran(s, w, n_draws=permutations, seed=rng)
         note = r.settings.get("undefined", "")
         if note:
             undefined.append(t)
