@@ -161,12 +161,14 @@ def _as_frame(U) -> pd.DataFrame:
     if isinstance(U, pd.DataFrame):
         frame = U
     else:
-        arr = np.asarray(U, dtype=float)
+        # no dtype=float: booleans and (numeric) strings are rejected below, as in a DataFrame,
+        # instead of silently becoming 1.0/0.0 or parsed numbers; None in an object array is NaN
+        arr = np.asarray(U)
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2:
             raise SpecificationError("U must be a DataFrame or a 2-D array (rows x subsystems).")
-        frame = pd.DataFrame(arr, columns=[f"U{i + 1}" for i in range(arr.shape[1])])
+        frame = pd.DataFrame(arr, columns=[f"U{i + 1}" for i in range(arr.shape[1])]).infer_objects()
     if frame.shape[1] < 2:
         raise SpecificationError(
             f"coupling needs at least two subsystems (got {frame.shape[1]}: {list(frame.columns)}); "
