@@ -109,7 +109,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                     ["tests/test_disparity.py", "tests/test_mutation_disparity.py"]),
     "indicators_system": ("analysis/indicators/system.py",
                           ["tests/test_indicators_system.py", "tests/test_indicators_panel.py"]),
-    "kde": ("analysis/disparity/kde.py", ["tests/test_disparity.py"]),
+    "kde": ("analysis/disparity/kde.py", ["tests/test_disparity.py", "tests/test_mutation_disparity.py"]),
     "spatial_null": ("analysis/disparity/spatial_null.py", ["tests/test_geodetector_spatial.py"]),
     "geodetector": ("analysis/disparity/geodetector.py",
                     ["tests/test_disparity.py", "tests/test_geodetector_spatial.py",

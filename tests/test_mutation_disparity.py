@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.disparity import dagum_gini, dagum_gini_panel, theil
+from analysis.disparity import bandwidth, dagum_gini, dagum_gini_panel, kde_panel, plot_kde_ridges, theil
 from analysis.errors import ColumnError, MissingValueError, NegativeValueError, SpecificationError
 
 # 1e-12: sums of at most a few dozen terms of order 1 (rounding only)
@@ -982,3 +982,84 @@ def test_spatial_markov_lists_eight_of_nine_islands():
     with pytest.raises(WeightsMatrixError, match=r"^W has islands \['u02', 'u03', 'u04', 'u05', 'u06', 'u07', 'u08', "
                                                  r"'u09'\]: attach"):
         spatial_markov(panel, "v", wi, k=2)
+
+
+# --- kernel density (kde.py) ----------------------------------------------------------------------
+def _kde_panel_data():
+    return pd.DataFrame({"year": [2010, 2010, 2010, 2020, 2020, 2020, 2020],
+                         "v": [0.1, 0.4, 0.5, 0.3, 0.7, 0.8, 1.2]})
+
+
+def test_kde_messages_default_grid_and_index():
+    with pytest.raises(SpecificationError, match="^a numeric bandwidth must be positive\\.$"):
+        bandwidth([1.0, 2.0], 0.0)
+    with pytest.raises(SpecificationError,
+                       match="^bandwidth rule 'normal' is not 'silverman', 'scott' or a number\\.$"):
+        bandwidth([1.0, 2.0, 4.0], "normal")
+    df = _kde_panel_data()
+    bad = df.assign(v=[0.1, np.nan, 0.5, 0.3, 0.7, 0.8, 1.2])
+    with pytest.raises(MissingValueError, match="^'v' is missing at .*1.*; fill or drop first\\.$"):
+        kde_panel(bad, "v")
+    out = kde_panel(df, "v")
+    # default grid: 200 points per year from min - 3h to max + 3h; one RangeIndex over the years
+    assert out.groupby("year").size().tolist() == [200, 200]
+    h = bandwidth(df["v"])
+    assert out["x"].iloc[0] == pytest.approx(0.1 - 3 * h, abs=1e-15)
+    assert out["x"].iloc[199] == pytest.approx(1.2 + 3 * h, abs=1e-15)
+    pd.testing.assert_index_equal(out.index, pd.RangeIndex(400))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_plot_kde_ridges_draws_each_year_at_its_offset(lang):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    dens = kde_panel(_kde_panel_data(), "v", n_grid=50)
+    h = dens.attrs["bandwidth"]
+    fig = plot_kde_ridges(dens, lang=lang, overlap=0.25)
+    try:
+        ax = fig.axes[0]
+        np.testing.assert_array_equal(fig.get_size_inches(), [6.5, 5.0])
+        step = dens["density"].max() * (1 - 0.25)
+        cmap = matplotlib.colormaps["viridis"]
+        assert len(ax.lines) == 2 and len(ax.collections) == 2 and len(ax.texts) == 2
+        for i, year in enumerate([2010, 2020]):
+            d = dens[dens["year"] == year]
+            line = ax.lines[i]
+            np.testing.assert_array_equal(line.get_xdata(), d["x"].to_numpy())
+            np.testing.assert_allclose(line.get_ydata(), i * step + d["density"].to_numpy(), rtol=0, atol=1e-15)
+            assert to_rgba(line.get_color()) == (0.0, 0.0, 0.0, 1.0) and line.get_linewidth() == 0.5
+            band = ax.collections[i]
+            verts = band.get_paths()[0].vertices
+            # the band runs from the baseline i * step up to the curve: lowest point on the baseline,
+            # highest on the peak of that year's curve, and spans the grid in x
+            assert verts[:, 1].min() == pytest.approx(i * step, abs=1e-15)
+            assert verts[:, 1].max() == pytest.approx(i * step + d["density"].max(), abs=1e-15)
+            assert verts[:, 0].min() == d["x"].min() and verts[:, 0].max() == d["x"].max()
+            np.testing.assert_allclose(band.get_facecolor()[0], [*cmap(float(i))[:3], 0.7], atol=1e-12)
+            assert band.get_linewidth()[0] == 0
+            txt = ax.texts[i]
+            assert txt.get_text() == str(year) and txt.get_fontsize() == 8 and txt.get_va() == "bottom"
+            assert txt.get_position() == pytest.approx((d["x"].min(), i * step + step * 0.1), abs=1e-15)
+        assert list(ax.get_yticks()) == []
+        title = {"en": f"Kernel density by year (Gaussian kernel, h = {h:.4f})",
+                 "zh": f"核密度演进（高斯核，带宽 h = {h:.4f}）"}[lang]
+        assert ax.get_title() == title
+        assert ax.get_xlabel() == {"en": "value", "zh": "数值"}[lang]
+        # three years: the middle colour is the middle of the map (i / (years - 1))
+        three = pd.concat([dens, dens[dens["year"] == 2020].assign(year=2030)], ignore_index=True)
+        fig3 = plot_kde_ridges(three, lang=lang, label="U")
+        np.testing.assert_allclose(fig3.axes[0].collections[1].get_facecolor()[0], [*cmap(0.5)[:3], 0.7],
+                                   atol=1e-12)
+        assert fig3.axes[0].get_xlabel() == "U"
+        plt.close(fig3)
+        # no bandwidth recorded: the title says nan
+        bare = dens.copy()
+        bare.attrs = {}
+        fig4 = plot_kde_ridges(bare, lang="en")
+        assert fig4.axes[0].get_title() == "Kernel density by year (Gaussian kernel, h = nan)"
+        plt.close(fig4)
+    finally:
+        plt.close(fig)
