@@ -7,14 +7,17 @@ is an exact value of the definition; tolerances are written as numbers with thei
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
 from analysis.disparity import bandwidth, dagum_gini, dagum_gini_panel, kde_panel, plot_kde_ridges, theil
-from analysis.errors import ColumnError, MissingValueError, NegativeValueError, SpecificationError
+from analysis.errors import (ColumnError, MissingValueError, NegativeValueError, SpecificationError,
+                             WeightsMatrixError)
 
 # 1e-12: sums of at most a few dozen terms of order 1 (rounding only)
 TOL = 1e-12
@@ -1063,3 +1066,77 @@ def test_plot_kde_ridges_draws_each_year_at_its_offset(lang):
         plt.close(fig4)
     finally:
         plt.close(fig)
+
+
+# --- Moran spectral randomization (spatial_null.py) ------------------------------------------------
+def _lattice3():
+    """Queen contiguity on a 3 x 3 lattice, ids u0..u8 row by row (u4 the centre)."""
+    from libpysal.weights import lat2W
+
+    from analysis.spatial import weights_from_matrix
+
+    w = lat2W(3, 3, rook=False)
+    return weights_from_matrix(sparse.csr_matrix(w.full()[0]), [f"u{i}" for i in range(9)], kind="queen")
+
+
+def test_subset_weights_rows_order_and_messages():
+    from analysis.disparity.spatial_null import subset_weights
+    from analysis.spatial.weights import SpatialWeights
+
+    sw = _lattice3()
+    # the centre touches both corners, the corners do not touch: rows re-standardised on the subset
+    want = np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(subset_weights(sw, ["u4", "u0", "u8"]).toarray(), want)
+    # without the unstandardised base, the row-standardised matrix is subset (same result)
+    nobase = SpatialWeights(w=sw.w, ids=sw.ids, kind="queen", base=None)
+    np.testing.assert_allclose(subset_weights(nobase, ["u4", "u0", "u8"]).toarray(), want, atol=1e-15)
+    unknown = [f"z{i}" for i in range(9)]
+    with pytest.raises(WeightsMatrixError, match="^" + re.escape(
+            f"9 ids of the data are not in W ({unknown[:8]} ...); build W for the same counties "
+            "(e.g. analysis.spatial.queen_weights()).") + "$"):
+        subset_weights(sw, unknown)
+    with pytest.raises(WeightsMatrixError, match=re.escape("1 ids of the data are not in W (['z0']); build")):
+        subset_weights(sw, ["u0", "z0"])
+    with pytest.raises(WeightsMatrixError, match="^the id column has duplicates; the spatial null needs one "
+                                                 "row per unit\\.$"):
+        subset_weights(sw, ["u0", "u1", "u0"])
+    with pytest.raises(WeightsMatrixError, match="^" + re.escape(
+            "2 units have no neighbour among the rows used (['u0', 'u8']); the spatial null needs every "
+            "unit linked. Attach islands when building W or drop them.") + "$"):
+        subset_weights(sw, ["u0", "u8"])
+
+
+class _Signs:
+    """A generator stand-in whose ``choice`` returns one fixed sign for every MEM and draw."""
+
+    def __init__(self, sign):
+        self.sign = sign
+
+    def choice(self, values, size):
+        assert sorted(values.tolist()) == [-1.0, 1.0]
+        return np.full(size, self.sign)
+
+
+def test_msr_draws_with_fixed_signs_and_mem_basis_spectrum():
+    from analysis.disparity.spatial_null import mem_basis, msr_draws
+
+    sw = _lattice3()
+    y = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0])
+    lam, U = mem_basis(sw.base)
+    # all signs +1 give y back; all -1 mirror y about its mean (y = ybar + U a exactly)
+    np.testing.assert_allclose(msr_draws(y, U, 2, _Signs(1.0)), np.column_stack([y, y]), atol=1e-12)
+    np.testing.assert_allclose(msr_draws(y, U, 1, _Signs(-1.0))[:, 0], 2 * y.mean() - y, atol=1e-12)
+    assert msr_draws(y, U, 3, np.random.default_rng(0)).shape == (9, 3)
+    # the eigenvalues are those of H (W + W')/2 H without the constant's, largest first
+    B = sw.base.toarray()
+    H = np.eye(9) - 1 / 9
+    ev = np.sort(np.linalg.eigvalsh(H @ (B + B.T) / 2 @ H))[::-1]
+    const = int(np.argmin(np.abs(ev)))  # the constant has eigenvalue 0 ...
+    other = np.delete(ev, const)        # ... remove one zero (others may be zero too)
+    np.testing.assert_allclose(lam, other, atol=1e-10)
+    assert list(lam) == sorted(lam, reverse=True)
+    np.testing.assert_allclose(U.T @ U, np.eye(8), atol=1e-10)
+    np.testing.assert_allclose(U.sum(axis=0), 0, atol=1e-10)
+    np.testing.assert_allclose(U @ np.diag(lam) @ U.T, H @ (B + B.T) / 2 @ H, atol=1e-10)
+    with pytest.raises(SpecificationError, match="^the spatial null needs at least 3 units\\.$"):
+        mem_basis(sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]])))
