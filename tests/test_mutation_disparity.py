@@ -1140,3 +1140,24 @@ def test_msr_draws_with_fixed_signs_and_mem_basis_spectrum():
     np.testing.assert_allclose(U @ np.diag(lam) @ U.T, H @ (B + B.T) / 2 @ H, atol=1e-10)
     with pytest.raises(SpecificationError, match="^the spatial null needs at least 3 units\\.$"):
         mem_basis(sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]])))
+
+
+def test_mem_basis_small_and_many_matrices_through_the_cache():
+    from analysis.disparity.spatial_null import mem_basis
+
+    def path(n):  # units on a line, binary contiguity
+        A = np.zeros((n, n))
+        i = np.arange(n - 1)
+        A[i, i + 1] = A[i + 1, i] = 1.0
+        return A
+
+    first = mem_basis(sparse.csr_matrix(path(3)))   # 3 units are enough
+    for rounds in range(2):  # seven matrices: more than the cache holds, then all again
+        for n in range(3, 10):
+            A = path(n)
+            lam, U = mem_basis(sparse.csr_matrix(A))
+            H = np.eye(n) - 1 / n
+            assert U.shape == (n, n - 1)
+            np.testing.assert_allclose(U @ np.diag(lam) @ U.T, H @ A @ H, atol=1e-10)
+    again = mem_basis(sparse.csr_matrix(path(3)))
+    np.testing.assert_allclose(again[0], first[0], atol=1e-12)
