@@ -1161,3 +1161,21 @@ def test_mem_basis_small_and_many_matrices_through_the_cache():
             np.testing.assert_allclose(U @ np.diag(lam) @ U.T, H @ A @ H, atol=1e-10)
     again = mem_basis(sparse.csr_matrix(path(3)))
     np.testing.assert_allclose(again[0], first[0], atol=1e-12)
+
+
+def test_factor_detector_msr_p_value_counts_the_draws_at_or_above_q():
+    from analysis.disparity import msr_q_test
+
+    sw = _lattice3()
+    ids = [f"u{i}" for i in range(9)]
+    # a weak factor: some null draws reach its q, so p = (1 + #{q* >= q}) / (B + 1) is above 1/(B + 1)
+    d = pd.DataFrame({"adcode": ids, "y": [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0],
+                      "x": [0, 1, 0, 1, 0, 1, 0, 1, 1]})
+    B = 99
+    out = factor_detector(d, "y", ["x"], w=sw, n_perm=B, seed=4)
+    q_obs, q_null = msr_q_test(d["y"].to_numpy(), [d["x"].to_numpy()], sw.sparse, B, 4)
+    reach = int(np.sum(q_null[0] >= q_obs[0] - 1e-12))
+    assert 0 < reach < B
+    assert out["p_value"].iloc[0] == (1 + reach) / (B + 1)
+    assert out["q"].iloc[0] == pytest.approx(q_loops(d["y"], d["x"])[0], abs=TOL)
+    assert out.attrs["n_perm"] == B and out.attrs["seed"] == 4 and out.attrs["pvalue"] == "msr"
