@@ -873,3 +873,77 @@ def test_summary_text_layout():
         assert line.split() == [row["subsystem"], row["column"], row["direction"], f"{row['weight']:.6f}",
                                 f"{row['weight_within']:.6f}"]
     assert lines[8].split() == ["count", "18.000000"]
+
+
+# --- IndexResult.obstacles / unshifted_z (index.py) -----------------------------------------------
+def obstacle_loops(z, F):
+    """O_ij = F_j (1 - z_ij)_+ / sum_j F_j (1 - z_ij)_+ with F per row (a DataFrame like z)."""
+    num = F * (1 - z).clip(lower=0)
+    return num.div(num.sum(axis=1), axis=0)
+
+
+def test_unshifted_z_undoes_shift_and_rescale():
+    d = panel4()
+    plain = build_index(d, SYS2)
+    shifted = build_index(d, SYS2, shift=0.01)
+    rescaled = build_index(d, SYS2, rescale=0.1)
+    np.testing.assert_allclose(shifted.z.to_numpy(), plain.z.to_numpy() + 0.01, rtol=0, atol=TOL)
+    np.testing.assert_allclose(rescaled.z.to_numpy(), 0.1 + 0.8 * plain.z.to_numpy(), rtol=0, atol=TOL)
+    for r in (plain, shifted, rescaled):
+        np.testing.assert_allclose(r.unshifted_z().to_numpy(), plain.z.to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_obstacles_within_subsystem_weights_pooled_and_per_year():
+    d = panel4()
+    sub = {"a": "s1", "b": "s1", "c": "s2", "d": "s2"}
+    labels = {"a": ("A", "甲"), "b": ("B", "乙"), "c": ("C", "丙"), "d": ("D", "丁")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scope='year' on a panel warns
+        per_year = build_index(d, SYS2, scope="year")
+    for r in (build_index(d, SYS2, rescale=0.05), per_year):
+        z = r.unshifted_z()
+        if r.weight_matrix is not None:
+            w = r.weight_matrix.reindex(columns=list("abcd"))
+        else:
+            w = pd.DataFrame([r.weight[list("abcd")].to_numpy()] * len(z), index=z.index, columns=list("abcd"))
+        within = w.copy()
+        for cols in (["a", "b"], ["c", "d"]):
+            within[cols] = w[cols].div(w[cols].sum(axis=1), axis=0)
+        for arg, Wk, how in [
+                (False, None, None), (None, None, None),
+                (True, {"s1": 0.5, "s2": 0.5}, "equal subsystem weights 1/K"),
+                ({"s2": 3, "s1": 1}, {"s2": 3.0, "s1": 1.0}, "user-given subsystem weights")]:
+            o = r.obstacles(top_k=2, by_subsystem_weight=arg)
+            F = w if Wk is None else within * np.array([Wk[sub[c]] for c in "abcd"])
+            want = obstacle_loops(z, F)
+            np.testing.assert_allclose(o.indicator.to_numpy(), want.to_numpy(), rtol=0, atol=1e-12)
+            np.testing.assert_allclose(o.subsystem["s1"], want["a"] + want["b"], rtol=0, atol=1e-12)
+            if how is None:
+                assert o.settings["factor"] == "w_j"
+            else:
+                assert o.settings["factor"] == f"within-subsystem weight x W_k ({how}: {Wk})"
+            top = o.top
+            assert list(top.columns[:2]) == ["county", "year"] and top["rank"].max() == 2
+            assert len(top) == 2 * len(z)
+            first = top.iloc[0]
+            assert first["county"] == d["county"].iloc[0] and first["year"] == d["year"].iloc[0]
+            assert (first["label"], first["label_zh"]) == labels[first["indicator"]]
+            assert first["subsystem"] == sub[first["indicator"]]
+    r = build_index(d, SYS2)
+    with pytest.raises(SpecificationError, match=r"^by_subsystem_weight has no weight for subsystem\(s\) \['s2'\]; "
+                                                 r"give one weight per subsystem \(\['s1', 's2'\]\)\.$"):
+        r.obstacles(by_subsystem_weight={"s1": 1.0})
+    with pytest.raises(SpecificationError, match=r"^by_subsystem_weight='yes' must be False, True \(equal subsystem "
+                                                 r"weights\) or a mapping \{subsystem: weight\}\.$"):
+        r.obstacles(by_subsystem_weight="yes")
+    assert r.obstacles().settings["top_k"] == 3   # the default top_k
+
+
+def test_obstacles_zero_weight_subsystem_gets_zero_within_weight():
+    # fixed weights with a whole subsystem at 0: its within weights are 0/0 -> 0, so with W_k it adds nothing
+    d = panel4()
+    r = build_index(d, SYS2, weights={"a": 0.6, "b": 0.4, "c": 0.0, "d": 0.0})
+    z = r.unshifted_z()
+    o = r.obstacles(top_k=1, by_subsystem_weight=True)
+    F = pd.DataFrame([[0.6, 0.4, 0.0, 0.0]] * len(z), index=z.index, columns=list("abcd"))
+    np.testing.assert_allclose(o.indicator.to_numpy(), obstacle_loops(z, F).to_numpy(), rtol=0, atol=1e-12)
