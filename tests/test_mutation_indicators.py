@@ -947,3 +947,149 @@ def test_obstacles_zero_weight_subsystem_gets_zero_within_weight():
     o = r.obstacles(top_k=1, by_subsystem_weight=True)
     F = pd.DataFrame([[0.6, 0.4, 0.0, 0.0]] * len(z), index=z.index, columns=list("abcd"))
     np.testing.assert_allclose(o.indicator.to_numpy(), obstacle_loops(z, F).to_numpy(), rtol=0, atol=1e-12)
+
+
+# --- indicator systems (system.py) ------------------------------------------------------------------
+from analysis.errors import NonNumericError  # noqa: E402
+from analysis.indicators import load_system, system_from_dict  # noqa: E402
+
+
+def _ind(column, direction="+", **kw):
+    return dict({"column": column, "label": column.upper(), "label_zh": "中" + column, "direction": direction}, **kw)
+
+
+def _sub(key, *inds):
+    return {"key": key, "label": key.title(), "label_zh": "子" + key, "indicators": list(inds)}
+
+
+def _exact(msg):
+    import re
+    return "^" + re.escape(msg) + "$"
+
+
+def test_system_dimensions_alias_views_and_subset():
+    s = system_from_dict({"name": "n", "label": "Lab", "source": "paper", "extra": 1,
+                          "dimensions": [_sub("s1", _ind("a"), _ind("b", "cost")),
+                                         _sub("s2", _ind("c", "moderate", target="5", unit="%"))]})
+    assert (s.name, s.label, s.label_zh, s.source, dict(s.meta)) == ("n", "Lab", "Lab", "paper", {"extra": 1})
+    assert s.subsystem_keys == ["s1", "s2"] and s.columns == ["a", "b", "c"]
+    assert s.directions == {"a": "+", "b": "-", "c": "moderate"} and s.targets == {"c": 5.0}
+    assert s.subsystem_of == {"a": "s1", "b": "s1", "c": "s2"} and s.fixed_weights is None
+    assert s.subsystem_labels() == {"s1": ("S1", "子s1"), "s2": ("S2", "子s2")}
+    assert s.subsystems[0].name("zh") == "子s1" and s.subsystems[0].name() == "S1"
+    assert s.indicators[2].name("zh") == "中c" and s.indicators[2].name("en") == "C"
+    f = s.to_frame()
+    assert f.to_dict("records")[2] == {"subsystem": "s2", "subsystem_label": "S2", "subsystem_label_zh": "子s2",
+                                       "column": "c", "label": "C", "label_zh": "中c", "unit": "%",
+                                       "direction": "moderate", "target": 5.0, "fixed_weight": None}
+    assert f["unit"].tolist() == ["", "", "%"]
+    sub = s.subset(["s2", "s1"])
+    assert sub.subsystem_keys == ["s2", "s1"] and sub.columns == ["c", "a", "b"] and sub.name == "n"
+    with pytest.raises(SpecificationError, match=_exact("unknown subsystem(s) ['s9'] in system 'n'; it has ['s1', 's2'].")):
+        s.subset(["s9"])
+    # the name comes from the spec, then the argument, then "custom"; label_zh falls back to label
+    assert system_from_dict({"subsystems": [_sub("s", _ind("a"))]}, name="arg").name == "arg"
+    t = system_from_dict({"subsystems": [_sub("s", _ind("a"))]})
+    assert (t.name, t.label, t.label_zh) == ("custom", "custom", "custom")
+    assert system_from_dict({"label_zh": "中文", "subsystems": [_sub("s", _ind("a"))]}).label_zh == "中文"
+    # a subsystem may give its key as name
+    named = system_from_dict({"subsystems": [{"name": "k", "label": "K", "label_zh": "K", "indicators": [_ind("a")]}]})
+    assert named.subsystem_keys == ["k"]
+
+
+@pytest.mark.parametrize("spec, msg", [
+    ([1], "an indicator system must be a mapping with a 'subsystems' list."),
+    ({"name": "x", "subsystems": []}, "indicator system 'x': 'subsystems' must be a non-empty list of "
+                                      "{key, label, label_zh, indicators: [...]} entries."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a")), 3]}, "indicator system 'x': subsystem #2 is not a mapping."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a")), _sub("s", _ind("b"))]},
+     "indicator system 'x', subsystem 's': duplicate subsystem key 's'."),
+    ({"name": "x", "subsystems": [{"label": "L", "label_zh": "L", "indicators": [_ind("a")]}]},
+     "x: subsystem #1: 'key' is missing; every entry needs key."),
+    ({"name": "x", "subsystems": [{"key": "s", "label": " ", "label_zh": "L", "indicators": [_ind("a")]}]},
+     "indicator system 'x', subsystem 's': 'label' is missing; every entry needs label."),
+    ({"name": "x", "subsystems": [_sub("s")]},
+     "indicator system 'x', subsystem 's' has no indicator. Every subsystem needs at least one indicator "
+     "(or remove the subsystem)."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a"), "b")]}, "indicator system 'x', subsystem 's': indicator #2 is "
+                                                              "not a mapping."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a"), _ind("a"))]},
+     "indicator system 'x': duplicate indicator 'a' (in subsystems 's' and 's'). Each column may appear once."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", None))]},
+     "indicator system 'x', subsystem 's', indicator 'a': direction is missing or not a string (got None). Use "
+     "\"+\" (larger is better), \"-\" (smaller is better) or moderate with a target; quote the signs in YAML."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", ["-"]))]},
+     "indicator system 'x', subsystem 's', indicator 'a': direction is missing or not a string (got ['-']). Use "
+     "\"+\" (larger is better), \"-\" (smaller is better) or moderate with a target; quote the signs in YAML."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", "up"))]},
+     "indicator system 'x', subsystem 's', indicator 'a': invalid direction 'up'. Use \"+\", \"-\" or "
+     "\"moderate\" (with target:)."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", "moderate"))]},
+     "indicator system 'x', subsystem 's', indicator 'a': direction 'moderate' needs a numeric 'target'."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", "moderate", target="mid"))]},
+     "indicator system 'x', subsystem 's', indicator 'a': target 'mid' is not a number."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", "+", target=3))]},
+     "indicator system 'x', subsystem 's', indicator 'a': a target is only meaningful for direction 'moderate' "
+     "(got direction '+' with target 3)."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", weight="w"))]},
+     "indicator system 'x', subsystem 's', indicator 'a': weight 'w' is not a number."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", weight=-0.5), _ind("b", weight=1.5))]},
+     "indicator system 'x', subsystem 's', indicator 'a': weight -0.5 is negative."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", weight=0.5), _ind("b"), _ind("c"))]},
+     "indicator system 'x': fixed weights are given for some indicators but not for b, c. Give a weight for "
+     "every indicator or for none."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", weight=0.5), _ind("b", weight=0.4))]},
+     "indicator system 'x': fixed weights sum to 0.9, not 1. Rescale them so that they sum to one."),
+])
+def test_system_from_dict_messages(spec, msg):
+    with pytest.raises(SpecificationError, match=_exact(msg)):
+        system_from_dict(spec)
+
+
+def test_system_directions_weights_and_columns_against_data(tmp_path):
+    aliases = {"positive": "+", " Benefit ": "+", "正向": "+", "1": "+", "+1": "+", "negative": "-", "−": "-",
+               "cost": "-", "负": "-", "-1": "-", "target": "moderate", "适度": "moderate"}
+    for raw, want in aliases.items():
+        kw = {"target": 1} if want == "moderate" else {}
+        assert system_from_dict({"subsystems": [_sub("s", _ind("a", raw, **kw))]}).directions == {"a": want}
+    # weights summing to one within 1e-6 are accepted as they are
+    s = system_from_dict({"subsystems": [_sub("s", _ind("a", weight="0.3"), _ind("b", weight=0.7 + 5e-7))]})
+    assert s.fixed_weights.tolist() == [0.3, 0.7 + 5e-7]
+    assert system_from_dict({"subsystems": [_sub("s", _ind("a", weight=0), _ind("b", weight=1))]}).fixed_weights.tolist() == [0.0, 1.0]
+    with pytest.raises(SpecificationError, match=_exact(
+            "indicator system 'custom', subsystem 's', indicator 'a': unknown key(s) ['colour']; allowed: column, "
+            "label, label_zh, unit, direction, target, weight, note. In YAML flow style {...}, quote values that "
+            "contain commas (\"beds per 1,000\").")):
+        system_from_dict({"subsystems": [_sub("s", _ind("a", colour="red"))]})
+    sysd = {"name": "x", "subsystems": [_sub("s", _ind("a"), _ind("b"))]}
+    data = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["1", "x", None, "y"], "k": 1})
+    with pytest.raises(NonNumericError, match=_exact(
+            "indicator column 'b' is not numeric (dtype str); rows 1, 3 hold non-numbers (e.g. ['x', 'y']). "
+            "Clean them or convert with pd.to_numeric(..., errors='coerce') and decide how to handle the "
+            "resulting missing cells.")):
+        load_system(sysd, data=data)
+    with pytest.raises(NonNumericError, match="indicator column 'b' is not numeric \\(dtype bool\\)"):
+        load_system(sysd, data=data.assign(b=True))
+    with pytest.raises(ColumnError, match=_exact(
+            "indicator system 'x' names column(s) b, c that are not in the data. Rename the data columns (the data "
+            "has e.g. a, k) or edit the YAML's 'column' entries.")):
+        load_system({"name": "x", "subsystems": [_sub("s", _ind("a"), _ind("b"), _ind("c"))]}, data=data[["a", "k"]])
+    load_system(sysd, data=data.assign(b=[1, 2, 3, 4]))  # integer columns are numeric
+    # YAML files: by path (name = file stem), shipped by name, errors
+    p = tmp_path / "mine.yaml"
+    p.write_text("subsystems:\n  - key: s\n    label: S\n    label_zh: S\n    indicators:\n"
+                 "      - {column: a, label: A, label_zh: A, direction: \"-\"}\n", encoding="utf-8")
+    got = load_system(p)
+    assert got.name == "mine" and got.directions == {"a": "-"}
+    assert load_system(str(p)).name == "mine"
+    assert load_system(got) is got
+    assert load_system("urban_rural_two").name == "urban_rural_two"
+    with pytest.raises(SpecificationError, match=_exact(
+            "no indicator system file 'nope': give a YAML path or one of the shipped names "
+            "['county_uri', 'urban_rural_two'].")):
+        load_system("nope")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [1, 2\n", encoding="utf-8")
+    with pytest.raises(SpecificationError, match="(?s)^" + __import__("re").escape(f"{bad}: not valid YAML (")
+                       + ".*\\)\\. Note that directions must be quoted: direction: \"-\"\\.$"):
+        load_system(bad)
