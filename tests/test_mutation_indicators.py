@@ -1093,3 +1093,17 @@ def test_system_directions_weights_and_columns_against_data(tmp_path):
     with pytest.raises(SpecificationError, match="(?s)^" + __import__("re").escape(f"{bad}: not valid YAML (")
                        + ".*\\)\\. Note that directions must be quoted: direction: \"-\"\\.$"):
         load_system(bad)
+
+
+def test_build_index_explicit_weights_in_a_list_and_nan_scores_are_float():
+    d = panel4(seed=2)
+    r = build_index(d, SYS2, weights=["equal", {"a": 0.4, "b": 0.3, "c": 0.2, "d": 0.1}], combine="linear",
+                    alpha=[0.5, 0.5])
+    t = r.weights.set_index("column")
+    # a non-string member of the list is named by its position (w2: the second entry)
+    np.testing.assert_allclose(t["weight_equal"], [0.25] * 4, rtol=0, atol=TOL)
+    np.testing.assert_allclose(t["weight_w2"], [0.4, 0.3, 0.2, 0.1], rtol=0, atol=TOL)
+    np.testing.assert_allclose(r.weight[list("abcd")], [0.325, 0.275, 0.225, 0.175], rtol=0, atol=TOL)
+    with pytest.warns(RuntimeWarning, match="its score U is NaN"):
+        z = build_index(d, SYS2, weights={"a": 0.5, "b": 0.5, "c": 0.0, "d": 0.0})
+    assert z.U["s2"].dtype == np.float64 and z.U["s2"].isna().all()
