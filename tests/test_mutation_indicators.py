@@ -973,6 +973,7 @@ def test_system_dimensions_alias_views_and_subset():
                                          _sub("s2", _ind("c", "moderate", target="5", unit="%"))]})
     assert (s.name, s.label, s.label_zh, s.source, dict(s.meta)) == ("n", "Lab", "Lab", "paper", {"extra": 1})
     assert s.subsystem_keys == ["s1", "s2"] and s.columns == ["a", "b", "c"]
+    assert repr(s) == "IndicatorSystem('n': s1(2), s2(1))"
     assert s.directions == {"a": "+", "b": "-", "c": "moderate"} and s.targets == {"c": 5.0}
     assert s.subsystem_of == {"a": "s1", "b": "s1", "c": "s2"} and s.fixed_weights is None
     assert s.subsystem_labels() == {"s1": ("S1", "子s1"), "s2": ("S2", "子s2")}
