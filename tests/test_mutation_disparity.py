@@ -1179,3 +1179,11 @@ def test_factor_detector_msr_p_value_counts_the_draws_at_or_above_q():
     assert out["p_value"].iloc[0] == (1 + reach) / (B + 1)
     assert out["q"].iloc[0] == pytest.approx(q_loops(d["y"], d["x"])[0], abs=TOL)
     assert out.attrs["n_perm"] == B and out.attrs["seed"] == 4 and out.attrs["pvalue"] == "msr"
+
+
+def test_beta_cross_section_result_labels():
+    res = beta_convergence(conv_panel(), "v", kind="cross_section")
+    assert res.vcov_type == "hetero"          # HC1, stated in the result
+    assert res.model == "absolute β-convergence (cross-section)" and res.outcome == "growth of ln v"
+    assert res.reference == "Barro & Sala-i-Martin (1992), J. Political Economy 100(2)"
+    assert list(res.params.index) == ["constant", "ln_initial"] and res.df_resid == 45 - 2
