@@ -1187,3 +1187,15 @@ def test_beta_cross_section_result_labels():
     assert res.model == "absolute β-convergence (cross-section)" and res.outcome == "growth of ln v"
     assert res.reference == "Barro & Sala-i-Martin (1992), J. Political Economy 100(2)"
     assert list(res.params.index) == ["constant", "ln_initial"] and res.df_resid == 45 - 2
+
+
+def test_beta_panel_nickell_warning_below_ten_years_only():
+    d = conv_panel()
+    for last, warned in ((2009, False), (2008, True)):  # 10 years: no warning; 9 years: warning
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            beta_convergence(d[d["year"] <= last], "v", fe=("county",), cluster=None)
+        nickell = [w for w in rec if "Nickell" in str(w.message)]
+        assert bool(nickell) is warned
+        if warned:
+            assert str(nickell[0].message).startswith("only 9 years:")
