@@ -1199,3 +1199,11 @@ def test_beta_panel_nickell_warning_below_ten_years_only():
         assert bool(nickell) is warned
         if warned:
             assert str(nickell[0].message).startswith("only 9 years:")
+
+
+@pytest.mark.stack_frames  # mutmut's trampoline adds a frame: deselected under mutmut
+def test_beta_panel_warnings_point_at_the_caller():
+    d = conv_panel()
+    with pytest.warns(UserWarning, match="Nickell") as rec:
+        beta_convergence(d[d["year"] <= 2004], "v", fe=("county",), cluster=None)
+    assert [w.filename for w in rec if "Nickell" in str(w.message)] == [__file__]
