@@ -1198,7 +1198,15 @@ def test_beta_panel_nickell_warning_below_ten_years_only():
         nickell = [w for w in rec if "Nickell" in str(w.message)]
         assert bool(nickell) is warned
         if warned:
-            assert str(nickell[0].message).startswith("only 9 years:")
+            assert str(nickell[0].message) == (
+                "only 9 years: the within (county FE) estimate of β in a dynamic panel is biased towards −1 "
+                "(Nickell 1981), so the convergence speed is overstated. Prefer the cross-section form, long "
+                "differences or system GMM.")
+    # the panel keys reach the regression: a repeated county-year is an error, not a silent extra row
+    from analysis.errors import DuplicateKeyError
+
+    with pytest.raises(DuplicateKeyError, match=r"^2 rows share a \(county, year\) key, e\.g\. \(c00, 2005\)"):
+        beta_convergence(pd.concat([d, d.iloc[[5]]], ignore_index=True), "v")
 
 
 @pytest.mark.stack_frames  # mutmut's trampoline adds a frame: deselected under mutmut
