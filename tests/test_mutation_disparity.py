@@ -1207,6 +1207,14 @@ def test_beta_panel_nickell_warning_below_ten_years_only():
 
     with pytest.raises(DuplicateKeyError, match=r"^2 rows share a \(county, year\) key, e\.g\. \(c00, 2005\)"):
         beta_convergence(pd.concat([d, d.iloc[[5]]], ignore_index=True), "v")
+    dt = pd.concat([d, d.iloc[[5]]], ignore_index=True).rename(columns={"year": "t"})
+    with pytest.raises(DuplicateKeyError, match=r"^2 rows share a \(county, t\) key"):
+        beta_convergence(dt, "v", time="t", fe=("county", "t"))
+    # cluster=None reaches the regression (no clustering), the default clusters by county
+    iid = beta_convergence(d, "v", fe=(), cluster=None)
+    clustered = beta_convergence(d, "v", fe=())
+    assert iid.cluster == () and clustered.cluster == ("county",)
+    assert iid.std_errors["ln_v"] != clustered.std_errors["ln_v"]
 
 
 @pytest.mark.stack_frames  # mutmut's trampoline adds a frame: deselected under mutmut
