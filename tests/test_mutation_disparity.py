@@ -1223,3 +1223,33 @@ def test_beta_panel_warnings_point_at_the_caller():
     with pytest.warns(UserWarning, match="Nickell") as rec:
         beta_convergence(d[d["year"] <= 2004], "v", fe=("county",), cluster=None)
     assert [w.filename for w in rec if "Nickell" in str(w.message)] == [__file__]
+
+
+def _overshooting_panel():
+    """ln y_t+1 = 0.5 - 0.2 ln y_t exactly: growth = 0.5 - 1.2 ln y_t, so beta = -1.2 <= -1."""
+    rows = []
+    for i, start in enumerate([0.1, 0.6, 1.3, 2.0]):
+        ln = start
+        for t in range(2000, 2006):
+            rows.append({"county": f"c{i}", "year": t, "v": math.exp(ln)})
+            ln = 0.5 - 0.2 * ln
+    return pd.DataFrame(rows)
+
+
+def test_beta_panel_half_life_and_undefined_speed():
+    d = conv_panel()
+    res = beta_convergence(d, "v", fe=(), cluster=None)
+    theta = -math.log(1 + res.stats["beta"])
+    assert res.stats["half_life"] == pytest.approx(math.log(2) / theta, rel=1e-12)
+    with pytest.warns(UserWarning, match=r"^β = -1\.2000 ≤ −1, so the speed θ = −ln\(1 \+ β\) is undefined: the "
+                                         r"short-T bias of the within estimator at work\.$"):
+        over = beta_convergence(_overshooting_panel(), "v", fe=(), cluster=None)
+    assert over.stats["beta"] == pytest.approx(-1.2, abs=1e-12)
+    assert math.isnan(over.stats["speed"]) and math.isnan(over.stats["half_life"])
+
+
+@pytest.mark.stack_frames  # mutmut's trampoline adds a frame: deselected under mutmut
+def test_beta_undefined_speed_warning_points_at_the_caller():
+    with pytest.warns(UserWarning, match="undefined") as rec:
+        beta_convergence(_overshooting_panel(), "v", fe=(), cluster=None)
+    assert [w.filename for w in rec if "undefined" in str(w.message)] == [__file__]
