@@ -18,9 +18,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.coupling import (C_STAGES, D_CLASSES, ClassTable, TraditionalCouplingWarning,
-                               coupling_coordination, coupling_degree, obstacle_degree,
-                               relative_development)
+from analysis.coupling import (
+    C_STAGES,
+    D_CLASSES,
+    ClassTable,
+    TraditionalCouplingWarning,
+    coupling_coordination,
+    coupling_degree,
+    obstacle_degree,
+    relative_development,
+)
 from analysis.errors import ScaleError, SpecificationError
 
 #: the formulas below are evaluated in a different order than the package (sums of pairs, products

@@ -16,8 +16,7 @@ import pytest
 from scipy import sparse
 
 from analysis.disparity import bandwidth, dagum_gini, dagum_gini_panel, kde_panel, plot_kde_ridges, theil
-from analysis.errors import (ColumnError, MissingValueError, NegativeValueError, SpecificationError,
-                             WeightsMatrixError)
+from analysis.errors import ColumnError, MissingValueError, NegativeValueError, SpecificationError, WeightsMatrixError
 
 # 1e-12: sums of at most a few dozen terms of order 1 (rounding only)
 TOL = 1e-12
@@ -313,7 +312,7 @@ def test_dagum_panel_tidy_and_errors():
 # --- Markov chains ---------------------------------------------------------------------------------
 from analysis.disparity import markov_chain, spatial_markov  # noqa: E402
 from analysis.disparity.markov import panel_matrix  # noqa: E402
-from analysis.errors import UnbalancedPanelError, WeightsMatrixError  # noqa: E402
+from analysis.errors import UnbalancedPanelError  # noqa: E402
 
 
 def lognormal_panel(n=30, years=6, seed=3):
@@ -591,8 +590,13 @@ def test_beta_panel_gaps_controls_and_warnings():
 # --- geographical detector (numeric core: discretize, q, F, p, interaction, risk, ecological) -------
 from scipy import stats as sps  # noqa: E402
 
-from analysis.disparity import (discretize, ecological_detector, factor_detector, interaction_detector,  # noqa: E402
-                                risk_detector)
+from analysis.disparity import (  # noqa: E402
+    discretize,
+    ecological_detector,
+    factor_detector,
+    interaction_detector,
+    risk_detector,
+)
 from analysis.disparity.geodetector import _interaction_type, _q_stats  # noqa: E402
 
 

@@ -15,10 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import (ColumnError, ConstantColumnError, MissingValueError, NegativeValueError,
-                             SpecificationError)
-from analysis.indicators import (ConstantColumnWarning, combine_weights, critic, critic_weights, cv,
-                                 cv_weights, entropy, entropy_weights)
+from analysis.errors import ColumnError, ConstantColumnError, MissingValueError, NegativeValueError, SpecificationError
+from analysis.indicators import (
+    ConstantColumnWarning,
+    combine_weights,
+    critic,
+    critic_weights,
+    cv,
+    cv_weights,
+    entropy,
+    entropy_weights,
+)
 from analysis.indicators.weights import check_weights, equal_weights, fixed_weights
 
 # 1e-12: sums over a few dozen terms of order 1 (rounding only)
