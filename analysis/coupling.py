@@ -250,7 +250,8 @@ def coupling_degree(arr: np.ndarray, model: str = "wang") -> np.ndarray:
         if model == "traditional":
             gm = np.exp(np.log(np.where(arr > 0, arr, 1.0)).mean(axis=1))
             gm = np.where((arr > 0).all(axis=1), gm, 0.0)
-            C = gm / arr.mean(axis=1)
+            # gm > 0 only: a zero score gives C = 0 (the mean of a subnormal and 0 underflows to 0)
+            C = np.where(gm > 0, gm / arr.mean(axis=1), 0.0)
         elif model == "wang":
             s = np.sort(arr, axis=1)
             coef = 2 * np.arange(n) - n + 1

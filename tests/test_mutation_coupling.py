@@ -472,3 +472,13 @@ def test_array_input_numeric_object_and_int_arrays_still_accepted():
     ints = coupling_coordination(np.array([[0, 1], [1, 1]])).frame
     floats = coupling_coordination(np.array([[0.0, 1.0], [1.0, 1.0]])).frame
     pd.testing.assert_frame_equal(ints, floats)
+
+
+def test_traditional_c_with_a_zero_and_a_subnormal_score_is_zero():
+    # found by hypothesis (test_c_and_d_in_unit_interval): the mean of (5e-324, 0) underflows to 0,
+    # so gm / mean was 0/0 = NaN; a zero score makes the geometric mean, and so C, exactly 0
+    with pytest.warns(TraditionalCouplingWarning):
+        f = coupling_coordination(np.array([[5e-324, 0.0], [0.0, 0.3]]), model="traditional").frame
+    assert f["C"].tolist() == [0.0, 0.0] and f["D"].tolist() == [0.0, 0.0]
+    # both subnormal and equal: perfectly coupled
+    assert coupling_degree(np.array([[5e-324, 5e-324]]), "traditional").tolist() == [1.0]
