@@ -161,12 +161,14 @@ def _as_frame(U) -> pd.DataFrame:
     if isinstance(U, pd.DataFrame):
         frame = U
     else:
-        arr = np.asarray(U, dtype=float)
+        # no dtype=float: booleans and (numeric) strings are rejected below, as in a DataFrame,
+        # instead of silently becoming 1.0/0.0 or parsed numbers; None in an object array is NaN
+        arr = np.asarray(U)
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2:
             raise SpecificationError("U must be a DataFrame or a 2-D array (rows x subsystems).")
-        frame = pd.DataFrame(arr, columns=[f"U{i + 1}" for i in range(arr.shape[1])])
+        frame = pd.DataFrame(arr, columns=[f"U{i + 1}" for i in range(arr.shape[1])]).infer_objects()
     if frame.shape[1] < 2:
         raise SpecificationError(
             f"coupling needs at least two subsystems (got {frame.shape[1]}: {list(frame.columns)}); "
@@ -248,7 +250,8 @@ def coupling_degree(arr: np.ndarray, model: str = "wang") -> np.ndarray:
         if model == "traditional":
             gm = np.exp(np.log(np.where(arr > 0, arr, 1.0)).mean(axis=1))
             gm = np.where((arr > 0).all(axis=1), gm, 0.0)
-            C = gm / arr.mean(axis=1)
+            # gm > 0 only: a zero score gives C = 0 (the mean of a subnormal and 0 underflows to 0)
+            C = np.where(gm > 0, gm / arr.mean(axis=1), 0.0)
         elif model == "wang":
             s = np.sort(arr, axis=1)
             coef = 2 * np.arange(n) - n + 1

@@ -18,8 +18,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.coupling import (C_STAGES, D_CLASSES, ClassTable, TraditionalCouplingWarning,
-                               coupling_coordination, coupling_degree, obstacle_degree)
+from analysis.coupling import (
+    C_STAGES,
+    D_CLASSES,
+    ClassTable,
+    TraditionalCouplingWarning,
+    coupling_coordination,
+    coupling_degree,
+    obstacle_degree,
+    relative_development,
+)
 from analysis.errors import ScaleError, SpecificationError
 
 #: the formulas below are evaluated in a different order than the package (sums of pairs, products
@@ -434,3 +442,43 @@ def test_coupling_degree_default_model_and_final_clip():
     # traditional with equal U = 0.01: exp(mean log U) / mean U = 1 + 4e-16 in floating point,
     # clipped to 1
     assert coupling_degree(np.array([[0.01, 0.01]]), "traditional").tolist() == [1.0]
+
+
+# ---- _as_frame: non-numeric arrays (the open mutants 4 and 6 of the first review) ----------------
+@pytest.mark.parametrize("U, bad", [
+    (np.array([[True, False], [False, True]]), "['U1', 'U2']"),       # boolean scores
+    (np.array([["0.2", "0.4"], ["0.3", "0.5"]]), "['U1', 'U2']"),     # numeric strings
+    (np.array([[0.2, "x"], [0.3, 0.5]], dtype=object), "['U2']"),     # one text column
+])
+def test_array_input_that_is_not_numeric_is_rejected_naming_the_column(U, bad):
+    # a DataFrame with a bool or str column is rejected; a plain array of the same cells must not be
+    # converted silently (True -> 1.0 would be a top score, "0.2" a string parsed behind the user's back)
+    with pytest.raises(SpecificationError, match=re.escape(f"column(s) {bad}")):
+        coupling_coordination(U)
+    with pytest.raises(SpecificationError, match=re.escape(f"column(s) {bad}")):
+        relative_development(U)
+
+
+def test_array_input_numeric_object_and_int_arrays_still_accepted():
+    # None in an object array is a missing score (NaN row, as for np.nan); integer 0/1 are numbers
+    obj = np.array([[0.2, None], [0.3, 0.5]], dtype=object)
+    ref = np.array([[0.2, np.nan], [0.3, 0.5]])
+    with pytest.warns(RuntimeWarning, match="1 row"):
+        got = coupling_coordination(obj).frame["D"].to_numpy()
+    with pytest.warns(RuntimeWarning, match="1 row"):
+        want = coupling_coordination(ref).frame["D"].to_numpy()
+    assert np.isnan(got[0]) and np.isnan(want[0])
+    assert got[1] == want[1]
+    ints = coupling_coordination(np.array([[0, 1], [1, 1]])).frame
+    floats = coupling_coordination(np.array([[0.0, 1.0], [1.0, 1.0]])).frame
+    pd.testing.assert_frame_equal(ints, floats)
+
+
+def test_traditional_c_with_a_zero_and_a_subnormal_score_is_zero():
+    # found by hypothesis (test_c_and_d_in_unit_interval): the mean of (5e-324, 0) underflows to 0,
+    # so gm / mean was 0/0 = NaN; a zero score makes the geometric mean, and so C, exactly 0
+    with pytest.warns(TraditionalCouplingWarning):
+        f = coupling_coordination(np.array([[5e-324, 0.0], [0.0, 0.3]]), model="traditional").frame
+    assert f["C"].tolist() == [0.0, 0.0] and f["D"].tolist() == [0.0, 0.0]
+    # both subnormal and equal: perfectly coupled
+    assert coupling_degree(np.array([[5e-324, 5e-324]]), "traditional").tolist() == [1.0]

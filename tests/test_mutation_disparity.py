@@ -7,14 +7,16 @@ is an exact value of the definition; tolerances are written as numbers with thei
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 
-from analysis.disparity import dagum_gini, dagum_gini_panel, theil
-from analysis.errors import ColumnError, MissingValueError, NegativeValueError, SpecificationError
+from analysis.disparity import bandwidth, dagum_gini, dagum_gini_panel, kde_panel, plot_kde_ridges, theil
+from analysis.errors import ColumnError, MissingValueError, NegativeValueError, SpecificationError, WeightsMatrixError
 
 # 1e-12: sums of at most a few dozen terms of order 1 (rounding only)
 TOL = 1e-12
@@ -310,7 +312,7 @@ def test_dagum_panel_tidy_and_errors():
 # --- Markov chains ---------------------------------------------------------------------------------
 from analysis.disparity import markov_chain, spatial_markov  # noqa: E402
 from analysis.disparity.markov import panel_matrix  # noqa: E402
-from analysis.errors import UnbalancedPanelError, WeightsMatrixError  # noqa: E402
+from analysis.errors import UnbalancedPanelError  # noqa: E402
 
 
 def lognormal_panel(n=30, years=6, seed=3):
@@ -588,8 +590,13 @@ def test_beta_panel_gaps_controls_and_warnings():
 # --- geographical detector (numeric core: discretize, q, F, p, interaction, risk, ecological) -------
 from scipy import stats as sps  # noqa: E402
 
-from analysis.disparity import (discretize, ecological_detector, factor_detector, interaction_detector,  # noqa: E402
-                                risk_detector)
+from analysis.disparity import (  # noqa: E402
+    discretize,
+    ecological_detector,
+    factor_detector,
+    interaction_detector,
+    risk_detector,
+)
 from analysis.disparity.geodetector import _interaction_type, _q_stats  # noqa: E402
 
 
@@ -982,3 +989,271 @@ def test_spatial_markov_lists_eight_of_nine_islands():
     with pytest.raises(WeightsMatrixError, match=r"^W has islands \['u02', 'u03', 'u04', 'u05', 'u06', 'u07', 'u08', "
                                                  r"'u09'\]: attach"):
         spatial_markov(panel, "v", wi, k=2)
+
+
+# --- kernel density (kde.py) ----------------------------------------------------------------------
+def _kde_panel_data():
+    return pd.DataFrame({"year": [2010, 2010, 2010, 2020, 2020, 2020, 2020],
+                         "v": [0.1, 0.4, 0.5, 0.3, 0.7, 0.8, 1.2]})
+
+
+def test_kde_messages_default_grid_and_index():
+    with pytest.raises(SpecificationError, match="^a numeric bandwidth must be positive\\.$"):
+        bandwidth([1.0, 2.0], 0.0)
+    with pytest.raises(SpecificationError,
+                       match="^bandwidth rule 'normal' is not 'silverman', 'scott' or a number\\.$"):
+        bandwidth([1.0, 2.0, 4.0], "normal")
+    df = _kde_panel_data()
+    bad = df.assign(v=[0.1, np.nan, 0.5, 0.3, 0.7, 0.8, 1.2])
+    with pytest.raises(MissingValueError, match="^'v' is missing at .*1.*; fill or drop first\\.$"):
+        kde_panel(bad, "v")
+    out = kde_panel(df, "v")
+    # default grid: 200 points per year from min - 3h to max + 3h; one RangeIndex over the years
+    assert out.groupby("year").size().tolist() == [200, 200]
+    h = bandwidth(df["v"])
+    assert out["x"].iloc[0] == pytest.approx(0.1 - 3 * h, abs=1e-15)
+    assert out["x"].iloc[199] == pytest.approx(1.2 + 3 * h, abs=1e-15)
+    pd.testing.assert_index_equal(out.index, pd.RangeIndex(400))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_plot_kde_ridges_draws_each_year_at_its_offset(lang):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    dens = kde_panel(_kde_panel_data(), "v", n_grid=50)
+    h = dens.attrs["bandwidth"]
+    fig = plot_kde_ridges(dens, lang=lang, overlap=0.25)
+    try:
+        ax = fig.axes[0]
+        np.testing.assert_array_equal(fig.get_size_inches(), [6.5, 5.0])
+        step = dens["density"].max() * (1 - 0.25)
+        cmap = matplotlib.colormaps["viridis"]
+        assert len(ax.lines) == 2 and len(ax.collections) == 2 and len(ax.texts) == 2
+        for i, year in enumerate([2010, 2020]):
+            d = dens[dens["year"] == year]
+            line = ax.lines[i]
+            np.testing.assert_array_equal(line.get_xdata(), d["x"].to_numpy())
+            np.testing.assert_allclose(line.get_ydata(), i * step + d["density"].to_numpy(), rtol=0, atol=1e-15)
+            assert to_rgba(line.get_color()) == (0.0, 0.0, 0.0, 1.0) and line.get_linewidth() == 0.5
+            band = ax.collections[i]
+            verts = band.get_paths()[0].vertices
+            # the band runs from the baseline i * step up to the curve: lowest point on the baseline,
+            # highest on the peak of that year's curve, and spans the grid in x
+            assert verts[:, 1].min() == pytest.approx(i * step, abs=1e-15)
+            assert verts[:, 1].max() == pytest.approx(i * step + d["density"].max(), abs=1e-15)
+            assert verts[:, 0].min() == d["x"].min() and verts[:, 0].max() == d["x"].max()
+            np.testing.assert_allclose(band.get_facecolor()[0], [*cmap(float(i))[:3], 0.7], atol=1e-12)
+            assert band.get_linewidth()[0] == 0
+            txt = ax.texts[i]
+            assert txt.get_text() == str(year) and txt.get_fontsize() == 8 and txt.get_va() == "bottom"
+            assert txt.get_position() == pytest.approx((d["x"].min(), i * step + step * 0.1), abs=1e-15)
+        assert list(ax.get_yticks()) == []
+        title = {"en": f"Kernel density by year (Gaussian kernel, h = {h:.4f})",
+                 "zh": f"核密度演进（高斯核，带宽 h = {h:.4f}）"}[lang]
+        assert ax.get_title() == title
+        assert ax.get_xlabel() == {"en": "value", "zh": "数值"}[lang]
+        # three years: the middle colour is the middle of the map (i / (years - 1))
+        three = pd.concat([dens, dens[dens["year"] == 2020].assign(year=2030)], ignore_index=True)
+        fig3 = plot_kde_ridges(three, lang=lang, label="U")
+        np.testing.assert_allclose(fig3.axes[0].collections[1].get_facecolor()[0], [*cmap(0.5)[:3], 0.7],
+                                   atol=1e-12)
+        assert fig3.axes[0].get_xlabel() == "U"
+        plt.close(fig3)
+        # no bandwidth recorded: the title says nan
+        bare = dens.copy()
+        bare.attrs = {}
+        fig4 = plot_kde_ridges(bare, lang="en")
+        assert fig4.axes[0].get_title() == "Kernel density by year (Gaussian kernel, h = nan)"
+        plt.close(fig4)
+    finally:
+        plt.close(fig)
+
+
+# --- Moran spectral randomization (spatial_null.py) ------------------------------------------------
+def _lattice3():
+    """Queen contiguity on a 3 x 3 lattice, ids u0..u8 row by row (u4 the centre)."""
+    from libpysal.weights import lat2W
+
+    from analysis.spatial import weights_from_matrix
+
+    w = lat2W(3, 3, rook=False)
+    return weights_from_matrix(sparse.csr_matrix(w.full()[0]), [f"u{i}" for i in range(9)], kind="queen")
+
+
+def test_subset_weights_rows_order_and_messages():
+    from analysis.disparity.spatial_null import subset_weights
+    from analysis.spatial.weights import SpatialWeights
+
+    sw = _lattice3()
+    # the centre touches both corners, the corners do not touch: rows re-standardised on the subset
+    want = np.array([[0.0, 0.5, 0.5], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(subset_weights(sw, ["u4", "u0", "u8"]).toarray(), want)
+    # without the unstandardised base, the row-standardised matrix is subset (same result)
+    nobase = SpatialWeights(w=sw.w, ids=sw.ids, kind="queen", base=None)
+    np.testing.assert_allclose(subset_weights(nobase, ["u4", "u0", "u8"]).toarray(), want, atol=1e-15)
+    unknown = [f"z{i}" for i in range(9)]
+    with pytest.raises(WeightsMatrixError, match="^" + re.escape(
+            f"9 ids of the data are not in W ({unknown[:8]} ...); build W for the same counties "
+            "(e.g. analysis.spatial.queen_weights()).") + "$"):
+        subset_weights(sw, unknown)
+    with pytest.raises(WeightsMatrixError, match=re.escape("1 ids of the data are not in W (['z0']); build")):
+        subset_weights(sw, ["u0", "z0"])
+    with pytest.raises(WeightsMatrixError, match="^the id column has duplicates; the spatial null needs one "
+                                                 "row per unit\\.$"):
+        subset_weights(sw, ["u0", "u1", "u0"])
+    with pytest.raises(WeightsMatrixError, match="^" + re.escape(
+            "2 units have no neighbour among the rows used (['u0', 'u8']); the spatial null needs every "
+            "unit linked. Attach islands when building W or drop them.") + "$"):
+        subset_weights(sw, ["u0", "u8"])
+
+
+class _Signs:
+    """A generator stand-in whose ``choice`` returns one fixed sign for every MEM and draw."""
+
+    def __init__(self, sign):
+        self.sign = sign
+
+    def choice(self, values, size):
+        assert sorted(values.tolist()) == [-1.0, 1.0]
+        return np.full(size, self.sign)
+
+
+def test_msr_draws_with_fixed_signs_and_mem_basis_spectrum():
+    from analysis.disparity.spatial_null import mem_basis, msr_draws
+
+    sw = _lattice3()
+    y = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0])
+    lam, U = mem_basis(sw.base)
+    # all signs +1 give y back; all -1 mirror y about its mean (y = ybar + U a exactly)
+    np.testing.assert_allclose(msr_draws(y, U, 2, _Signs(1.0)), np.column_stack([y, y]), atol=1e-12)
+    np.testing.assert_allclose(msr_draws(y, U, 1, _Signs(-1.0))[:, 0], 2 * y.mean() - y, atol=1e-12)
+    assert msr_draws(y, U, 3, np.random.default_rng(0)).shape == (9, 3)
+    # the eigenvalues are those of H (W + W')/2 H without the constant's, largest first
+    B = sw.base.toarray()
+    H = np.eye(9) - 1 / 9
+    ev = np.sort(np.linalg.eigvalsh(H @ (B + B.T) / 2 @ H))[::-1]
+    const = int(np.argmin(np.abs(ev)))  # the constant has eigenvalue 0 ...
+    other = np.delete(ev, const)        # ... remove one zero (others may be zero too)
+    np.testing.assert_allclose(lam, other, atol=1e-10)
+    assert list(lam) == sorted(lam, reverse=True)
+    np.testing.assert_allclose(U.T @ U, np.eye(8), atol=1e-10)
+    np.testing.assert_allclose(U.sum(axis=0), 0, atol=1e-10)
+    np.testing.assert_allclose(U @ np.diag(lam) @ U.T, H @ (B + B.T) / 2 @ H, atol=1e-10)
+    with pytest.raises(SpecificationError, match="^the spatial null needs at least 3 units\\.$"):
+        mem_basis(sparse.csr_matrix(np.array([[0.0, 1.0], [1.0, 0.0]])))
+
+
+def test_mem_basis_small_and_many_matrices_through_the_cache():
+    from analysis.disparity.spatial_null import mem_basis
+
+    def path(n):  # units on a line, binary contiguity
+        A = np.zeros((n, n))
+        i = np.arange(n - 1)
+        A[i, i + 1] = A[i + 1, i] = 1.0
+        return A
+
+    first = mem_basis(sparse.csr_matrix(path(3)))   # 3 units are enough
+    for rounds in range(2):  # seven matrices: more than the cache holds, then all again
+        for n in range(3, 10):
+            A = path(n)
+            lam, U = mem_basis(sparse.csr_matrix(A))
+            H = np.eye(n) - 1 / n
+            assert U.shape == (n, n - 1)
+            np.testing.assert_allclose(U @ np.diag(lam) @ U.T, H @ A @ H, atol=1e-10)
+    again = mem_basis(sparse.csr_matrix(path(3)))
+    np.testing.assert_allclose(again[0], first[0], atol=1e-12)
+
+
+def test_factor_detector_msr_p_value_counts_the_draws_at_or_above_q():
+    from analysis.disparity import msr_q_test
+
+    sw = _lattice3()
+    ids = [f"u{i}" for i in range(9)]
+    # a weak factor: some null draws reach its q, so p = (1 + #{q* >= q}) / (B + 1) is above 1/(B + 1)
+    d = pd.DataFrame({"adcode": ids, "y": [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0],
+                      "x": [0, 1, 0, 1, 0, 1, 0, 1, 1]})
+    B = 99
+    out = factor_detector(d, "y", ["x"], w=sw, n_perm=B, seed=4)
+    q_obs, q_null = msr_q_test(d["y"].to_numpy(), [d["x"].to_numpy()], sw.sparse, B, 4)
+    reach = int(np.sum(q_null[0] >= q_obs[0] - 1e-12))
+    assert 0 < reach < B
+    assert out["p_value"].iloc[0] == (1 + reach) / (B + 1)
+    assert out["q"].iloc[0] == pytest.approx(q_loops(d["y"], d["x"])[0], abs=TOL)
+    assert out.attrs["n_perm"] == B and out.attrs["seed"] == 4 and out.attrs["pvalue"] == "msr"
+
+
+def test_beta_cross_section_result_labels():
+    res = beta_convergence(conv_panel(), "v", kind="cross_section")
+    assert res.vcov_type == "hetero"          # HC1, stated in the result
+    assert res.model == "absolute β-convergence (cross-section)" and res.outcome == "growth of ln v"
+    assert res.reference == "Barro & Sala-i-Martin (1992), J. Political Economy 100(2)"
+    assert list(res.params.index) == ["constant", "ln_initial"] and res.df_resid == 45 - 2
+
+
+def test_beta_panel_nickell_warning_below_ten_years_only():
+    d = conv_panel()
+    for last, warned in ((2009, False), (2008, True)):  # 10 years: no warning; 9 years: warning
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            beta_convergence(d[d["year"] <= last], "v", fe=("county",), cluster=None)
+        nickell = [w for w in rec if "Nickell" in str(w.message)]
+        assert bool(nickell) is warned
+        if warned:
+            assert str(nickell[0].message) == (
+                "only 9 years: the within (county FE) estimate of β in a dynamic panel is biased towards −1 "
+                "(Nickell 1981), so the convergence speed is overstated. Prefer the cross-section form, long "
+                "differences or system GMM.")
+    # the panel keys reach the regression: a repeated county-year is an error, not a silent extra row
+    from analysis.errors import DuplicateKeyError
+
+    with pytest.raises(DuplicateKeyError, match=r"^2 rows share a \(county, year\) key, e\.g\. \(c00, 2005\)"):
+        beta_convergence(pd.concat([d, d.iloc[[5]]], ignore_index=True), "v")
+    dt = pd.concat([d, d.iloc[[5]]], ignore_index=True).rename(columns={"year": "t"})
+    with pytest.raises(DuplicateKeyError, match=r"^2 rows share a \(county, t\) key"):
+        beta_convergence(dt, "v", time="t", fe=("county", "t"))
+    # cluster=None reaches the regression (no clustering), the default clusters by county
+    iid = beta_convergence(d, "v", fe=(), cluster=None)
+    clustered = beta_convergence(d, "v", fe=())
+    assert iid.cluster == () and clustered.cluster == ("county",)
+    assert iid.std_errors["ln_v"] != clustered.std_errors["ln_v"]
+
+
+@pytest.mark.stack_frames  # mutmut's trampoline adds a frame: deselected under mutmut
+def test_beta_panel_warnings_point_at_the_caller():
+    d = conv_panel()
+    with pytest.warns(UserWarning, match="Nickell") as rec:
+        beta_convergence(d[d["year"] <= 2004], "v", fe=("county",), cluster=None)
+    assert [w.filename for w in rec if "Nickell" in str(w.message)] == [__file__]
+
+
+def _overshooting_panel():
+    """ln y_t+1 = 0.5 - 0.2 ln y_t exactly: growth = 0.5 - 1.2 ln y_t, so beta = -1.2 <= -1."""
+    rows = []
+    for i, start in enumerate([0.1, 0.6, 1.3, 2.0]):
+        ln = start
+        for t in range(2000, 2006):
+            rows.append({"county": f"c{i}", "year": t, "v": math.exp(ln)})
+            ln = 0.5 - 0.2 * ln
+    return pd.DataFrame(rows)
+
+
+def test_beta_panel_half_life_and_undefined_speed():
+    d = conv_panel()
+    res = beta_convergence(d, "v", fe=(), cluster=None)
+    theta = -math.log(1 + res.stats["beta"])
+    assert res.stats["half_life"] == pytest.approx(math.log(2) / theta, rel=1e-12)
+    with pytest.warns(UserWarning, match=r"^β = -1\.2000 ≤ −1, so the speed θ = −ln\(1 \+ β\) is undefined: the "
+                                         r"short-T bias of the within estimator at work\.$"):
+        over = beta_convergence(_overshooting_panel(), "v", fe=(), cluster=None)
+    assert over.stats["beta"] == pytest.approx(-1.2, abs=1e-12)
+    assert math.isnan(over.stats["speed"]) and math.isnan(over.stats["half_life"])
+
+
+@pytest.mark.stack_frames  # mutmut's trampoline adds a frame: deselected under mutmut
+def test_beta_undefined_speed_warning_points_at_the_caller():
+    with pytest.warns(UserWarning, match="undefined") as rec:
+        beta_convergence(_overshooting_panel(), "v", fe=(), cluster=None)
+    assert [w.filename for w in rec if "undefined" in str(w.message)] == [__file__]

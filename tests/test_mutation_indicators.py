@@ -15,10 +15,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.errors import (ColumnError, ConstantColumnError, MissingValueError, NegativeValueError,
-                             SpecificationError)
-from analysis.indicators import (ConstantColumnWarning, combine_weights, critic, critic_weights, cv,
-                                 cv_weights, entropy, entropy_weights)
+from analysis.errors import ColumnError, ConstantColumnError, MissingValueError, NegativeValueError, SpecificationError
+from analysis.indicators import (
+    ConstantColumnWarning,
+    combine_weights,
+    critic,
+    critic_weights,
+    cv,
+    cv_weights,
+    entropy,
+    entropy_weights,
+)
 from analysis.indicators.weights import check_weights, equal_weights, fixed_weights
 
 # 1e-12: sums over a few dozen terms of order 1 (rounding only)
@@ -873,3 +880,238 @@ def test_summary_text_layout():
         assert line.split() == [row["subsystem"], row["column"], row["direction"], f"{row['weight']:.6f}",
                                 f"{row['weight_within']:.6f}"]
     assert lines[8].split() == ["count", "18.000000"]
+
+
+# --- IndexResult.obstacles / unshifted_z (index.py) -----------------------------------------------
+def obstacle_loops(z, F):
+    """O_ij = F_j (1 - z_ij)_+ / sum_j F_j (1 - z_ij)_+ with F per row (a DataFrame like z)."""
+    num = F * (1 - z).clip(lower=0)
+    return num.div(num.sum(axis=1), axis=0)
+
+
+def test_unshifted_z_undoes_shift_and_rescale():
+    d = panel4()
+    plain = build_index(d, SYS2)
+    shifted = build_index(d, SYS2, shift=0.01)
+    rescaled = build_index(d, SYS2, rescale=0.1)
+    np.testing.assert_allclose(shifted.z.to_numpy(), plain.z.to_numpy() + 0.01, rtol=0, atol=TOL)
+    np.testing.assert_allclose(rescaled.z.to_numpy(), 0.1 + 0.8 * plain.z.to_numpy(), rtol=0, atol=TOL)
+    for r in (plain, shifted, rescaled):
+        np.testing.assert_allclose(r.unshifted_z().to_numpy(), plain.z.to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_obstacles_within_subsystem_weights_pooled_and_per_year():
+    d = panel4()
+    sub = {"a": "s1", "b": "s1", "c": "s2", "d": "s2"}
+    labels = {"a": ("A", "甲"), "b": ("B", "乙"), "c": ("C", "丙"), "d": ("D", "丁")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scope='year' on a panel warns
+        per_year = build_index(d, SYS2, scope="year")
+    for r in (build_index(d, SYS2, rescale=0.05), per_year):
+        z = r.unshifted_z()
+        if r.weight_matrix is not None:
+            w = r.weight_matrix.reindex(columns=list("abcd"))
+        else:
+            w = pd.DataFrame([r.weight[list("abcd")].to_numpy()] * len(z), index=z.index, columns=list("abcd"))
+        within = w.copy()
+        for cols in (["a", "b"], ["c", "d"]):
+            within[cols] = w[cols].div(w[cols].sum(axis=1), axis=0)
+        for arg, Wk, how in [
+                (False, None, None), (None, None, None),
+                (True, {"s1": 0.5, "s2": 0.5}, "equal subsystem weights 1/K"),
+                ({"s2": 3, "s1": 1}, {"s2": 3.0, "s1": 1.0}, "user-given subsystem weights")]:
+            o = r.obstacles(top_k=2, by_subsystem_weight=arg)
+            F = w if Wk is None else within * np.array([Wk[sub[c]] for c in "abcd"])
+            want = obstacle_loops(z, F)
+            np.testing.assert_allclose(o.indicator.to_numpy(), want.to_numpy(), rtol=0, atol=1e-12)
+            np.testing.assert_allclose(o.subsystem["s1"], want["a"] + want["b"], rtol=0, atol=1e-12)
+            if how is None:
+                assert o.settings["factor"] == "w_j"
+            else:
+                assert o.settings["factor"] == f"within-subsystem weight x W_k ({how}: {Wk})"
+            top = o.top
+            assert list(top.columns[:2]) == ["county", "year"] and top["rank"].max() == 2
+            assert len(top) == 2 * len(z)
+            first = top.iloc[0]
+            assert first["county"] == d["county"].iloc[0] and first["year"] == d["year"].iloc[0]
+            assert (first["label"], first["label_zh"]) == labels[first["indicator"]]
+            assert first["subsystem"] == sub[first["indicator"]]
+    r = build_index(d, SYS2)
+    with pytest.raises(SpecificationError, match=r"^by_subsystem_weight has no weight for subsystem\(s\) \['s2'\]; "
+                                                 r"give one weight per subsystem \(\['s1', 's2'\]\)\.$"):
+        r.obstacles(by_subsystem_weight={"s1": 1.0})
+    with pytest.raises(SpecificationError, match=r"^by_subsystem_weight='yes' must be False, True \(equal subsystem "
+                                                 r"weights\) or a mapping \{subsystem: weight\}\.$"):
+        r.obstacles(by_subsystem_weight="yes")
+    assert r.obstacles().settings["top_k"] == 3   # the default top_k
+
+
+def test_obstacles_zero_weight_subsystem_gets_zero_within_weight():
+    # fixed weights with a whole subsystem at 0: its within weights are 0/0 -> 0, so with W_k it adds nothing
+    d = panel4()
+    r = build_index(d, SYS2, weights={"a": 0.6, "b": 0.4, "c": 0.0, "d": 0.0})
+    z = r.unshifted_z()
+    o = r.obstacles(top_k=1, by_subsystem_weight=True)
+    F = pd.DataFrame([[0.6, 0.4, 0.0, 0.0]] * len(z), index=z.index, columns=list("abcd"))
+    np.testing.assert_allclose(o.indicator.to_numpy(), obstacle_loops(z, F).to_numpy(), rtol=0, atol=1e-12)
+
+
+# --- indicator systems (system.py) ------------------------------------------------------------------
+from analysis.errors import NonNumericError  # noqa: E402
+from analysis.indicators import load_system, system_from_dict  # noqa: E402
+
+
+def _ind(column, direction="+", **kw):
+    return dict({"column": column, "label": column.upper(), "label_zh": "中" + column, "direction": direction}, **kw)
+
+
+def _sub(key, *inds):
+    return {"key": key, "label": key.title(), "label_zh": "子" + key, "indicators": list(inds)}
+
+
+def _exact(msg):
+    import re
+    return "^" + re.escape(msg) + "$"
+
+
+def test_system_dimensions_alias_views_and_subset():
+    s = system_from_dict({"name": "n", "label": "Lab", "source": "paper", "extra": 1,
+                          "dimensions": [_sub("s1", _ind("a"), _ind("b", "cost")),
+                                         _sub("s2", _ind("c", "moderate", target="5", unit="%"))]})
+    assert (s.name, s.label, s.label_zh, s.source, dict(s.meta)) == ("n", "Lab", "Lab", "paper", {"extra": 1})
+    assert s.subsystem_keys == ["s1", "s2"] and s.columns == ["a", "b", "c"]
+    assert repr(s) == "IndicatorSystem('n': s1(2), s2(1))"
+    assert s.directions == {"a": "+", "b": "-", "c": "moderate"} and s.targets == {"c": 5.0}
+    assert s.subsystem_of == {"a": "s1", "b": "s1", "c": "s2"} and s.fixed_weights is None
+    assert s.subsystem_labels() == {"s1": ("S1", "子s1"), "s2": ("S2", "子s2")}
+    assert s.subsystems[0].name("zh") == "子s1" and s.subsystems[0].name() == "S1"
+    assert s.indicators[2].name("zh") == "中c" and s.indicators[2].name("en") == "C"
+    f = s.to_frame()
+    assert f.to_dict("records")[2] == {"subsystem": "s2", "subsystem_label": "S2", "subsystem_label_zh": "子s2",
+                                       "column": "c", "label": "C", "label_zh": "中c", "unit": "%",
+                                       "direction": "moderate", "target": 5.0, "fixed_weight": None}
+    assert f["unit"].tolist() == ["", "", "%"]
+    sub = s.subset(["s2", "s1"])
+    assert sub.subsystem_keys == ["s2", "s1"] and sub.columns == ["c", "a", "b"] and sub.name == "n"
+    with pytest.raises(SpecificationError, match=_exact("unknown subsystem(s) ['s9'] in system 'n'; it has ['s1', 's2'].")):
+        s.subset(["s9"])
+    # the name comes from the spec, then the argument, then "custom"; label_zh falls back to label
+    assert system_from_dict({"subsystems": [_sub("s", _ind("a"))]}, name="arg").name == "arg"
+    t = system_from_dict({"subsystems": [_sub("s", _ind("a"))]})
+    assert (t.name, t.label, t.label_zh) == ("custom", "custom", "custom")
+    assert system_from_dict({"label_zh": "中文", "subsystems": [_sub("s", _ind("a"))]}).label_zh == "中文"
+    # a subsystem may give its key as name
+    named = system_from_dict({"subsystems": [{"name": "k", "label": "K", "label_zh": "K", "indicators": [_ind("a")]}]})
+    assert named.subsystem_keys == ["k"]
+
+
+@pytest.mark.parametrize("spec, msg", [
+    ([1], "an indicator system must be a mapping with a 'subsystems' list."),
+    ({"name": "x", "subsystems": []}, "indicator system 'x': 'subsystems' must be a non-empty list of "
+                                      "{key, label, label_zh, indicators: [...]} entries."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a")), 3]}, "indicator system 'x': subsystem #2 is not a mapping."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a")), _sub("s", _ind("b"))]},
+     "indicator system 'x', subsystem 's': duplicate subsystem key 's'."),
+    ({"name": "x", "subsystems": [{"label": "L", "label_zh": "L", "indicators": [_ind("a")]}]},
+     "x: subsystem #1: 'key' is missing; every entry needs key."),
+    ({"name": "x", "subsystems": [{"key": "s", "label": " ", "label_zh": "L", "indicators": [_ind("a")]}]},
+     "indicator system 'x', subsystem 's': 'label' is missing; every entry needs label."),
+    ({"name": "x", "subsystems": [_sub("s")]},
+     "indicator system 'x', subsystem 's' has no indicator. Every subsystem needs at least one indicator "
+     "(or remove the subsystem)."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a"), "b")]}, "indicator system 'x', subsystem 's': indicator #2 is "
+                                                              "not a mapping."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a"), _ind("a"))]},
+     "indicator system 'x': duplicate indicator 'a' (in subsystems 's' and 's'). Each column may appear once."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", None))]},
+     "indicator system 'x', subsystem 's', indicator 'a': direction is missing or not a string (got None). Use "
+     "\"+\" (larger is better), \"-\" (smaller is better) or moderate with a target; quote the signs in YAML."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", ["-"]))]},
+     "indicator system 'x', subsystem 's', indicator 'a': direction is missing or not a string (got ['-']). Use "
+     "\"+\" (larger is better), \"-\" (smaller is better) or moderate with a target; quote the signs in YAML."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", "up"))]},
+     "indicator system 'x', subsystem 's', indicator 'a': invalid direction 'up'. Use \"+\", \"-\" or "
+     "\"moderate\" (with target:)."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", "moderate"))]},
+     "indicator system 'x', subsystem 's', indicator 'a': direction 'moderate' needs a numeric 'target'."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", "moderate", target="mid"))]},
+     "indicator system 'x', subsystem 's', indicator 'a': target 'mid' is not a number."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", "+", target=3))]},
+     "indicator system 'x', subsystem 's', indicator 'a': a target is only meaningful for direction 'moderate' "
+     "(got direction '+' with target 3)."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", weight="w"))]},
+     "indicator system 'x', subsystem 's', indicator 'a': weight 'w' is not a number."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", weight=-0.5), _ind("b", weight=1.5))]},
+     "indicator system 'x', subsystem 's', indicator 'a': weight -0.5 is negative."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", weight=0.5), _ind("b"), _ind("c"))]},
+     "indicator system 'x': fixed weights are given for some indicators but not for b, c. Give a weight for "
+     "every indicator or for none."),
+    ({"name": "x", "subsystems": [_sub("s", _ind("a", weight=0.5), _ind("b", weight=0.4))]},
+     "indicator system 'x': fixed weights sum to 0.9, not 1. Rescale them so that they sum to one."),
+])
+def test_system_from_dict_messages(spec, msg):
+    with pytest.raises(SpecificationError, match=_exact(msg)):
+        system_from_dict(spec)
+
+
+def test_system_directions_weights_and_columns_against_data(tmp_path):
+    aliases = {"positive": "+", " Benefit ": "+", "正向": "+", "1": "+", "+1": "+", "negative": "-", "−": "-",
+               "cost": "-", "负": "-", "-1": "-", "target": "moderate", "适度": "moderate"}
+    for raw, want in aliases.items():
+        kw = {"target": 1} if want == "moderate" else {}
+        assert system_from_dict({"subsystems": [_sub("s", _ind("a", raw, **kw))]}).directions == {"a": want}
+    # weights summing to one within 1e-6 are accepted as they are
+    s = system_from_dict({"subsystems": [_sub("s", _ind("a", weight="0.3"), _ind("b", weight=0.7 + 5e-7))]})
+    assert s.fixed_weights.tolist() == [0.3, 0.7 + 5e-7]
+    assert system_from_dict({"subsystems": [_sub("s", _ind("a", weight=0), _ind("b", weight=1))]}).fixed_weights.tolist() == [0.0, 1.0]
+    with pytest.raises(SpecificationError, match=_exact(
+            "indicator system 'custom', subsystem 's', indicator 'a': unknown key(s) ['colour']; allowed: column, "
+            "label, label_zh, unit, direction, target, weight, note. In YAML flow style {...}, quote values that "
+            "contain commas (\"beds per 1,000\").")):
+        system_from_dict({"subsystems": [_sub("s", _ind("a", colour="red"))]})
+    sysd = {"name": "x", "subsystems": [_sub("s", _ind("a"), _ind("b"))]}
+    data = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["1", "x", None, "y"], "k": 1})
+    with pytest.raises(NonNumericError, match=_exact(
+            "indicator column 'b' is not numeric (dtype str); rows 1, 3 hold non-numbers (e.g. ['x', 'y']). "
+            "Clean them or convert with pd.to_numeric(..., errors='coerce') and decide how to handle the "
+            "resulting missing cells.")):
+        load_system(sysd, data=data)
+    with pytest.raises(NonNumericError, match="indicator column 'b' is not numeric \\(dtype bool\\)"):
+        load_system(sysd, data=data.assign(b=True))
+    with pytest.raises(ColumnError, match=_exact(
+            "indicator system 'x' names column(s) b, c that are not in the data. Rename the data columns (the data "
+            "has e.g. a, k) or edit the YAML's 'column' entries.")):
+        load_system({"name": "x", "subsystems": [_sub("s", _ind("a"), _ind("b"), _ind("c"))]}, data=data[["a", "k"]])
+    load_system(sysd, data=data.assign(b=[1, 2, 3, 4]))  # integer columns are numeric
+    # YAML files: by path (name = file stem), shipped by name, errors
+    p = tmp_path / "mine.yaml"
+    p.write_text("subsystems:\n  - key: s\n    label: S\n    label_zh: S\n    indicators:\n"
+                 "      - {column: a, label: A, label_zh: A, direction: \"-\"}\n", encoding="utf-8")
+    got = load_system(p)
+    assert got.name == "mine" and got.directions == {"a": "-"}
+    assert load_system(str(p)).name == "mine"
+    assert load_system(got) is got
+    assert load_system("urban_rural_two").name == "urban_rural_two"
+    with pytest.raises(SpecificationError, match=_exact(
+            "no indicator system file 'nope': give a YAML path or one of the shipped names "
+            "['county_uri', 'urban_rural_two'].")):
+        load_system("nope")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [1, 2\n", encoding="utf-8")
+    with pytest.raises(SpecificationError, match="(?s)^" + __import__("re").escape(f"{bad}: not valid YAML (")
+                       + ".*\\)\\. Note that directions must be quoted: direction: \"-\"\\.$"):
+        load_system(bad)
+
+
+def test_build_index_explicit_weights_in_a_list_and_nan_scores_are_float():
+    d = panel4(seed=2)
+    r = build_index(d, SYS2, weights=["equal", {"a": 0.4, "b": 0.3, "c": 0.2, "d": 0.1}], combine="linear",
+                    alpha=[0.5, 0.5])
+    t = r.weights.set_index("column")
+    # a non-string member of the list is named by its position (w2: the second entry)
+    np.testing.assert_allclose(t["weight_equal"], [0.25] * 4, rtol=0, atol=TOL)
+    np.testing.assert_allclose(t["weight_w2"], [0.4, 0.3, 0.2, 0.1], rtol=0, atol=TOL)
+    np.testing.assert_allclose(r.weight[list("abcd")], [0.325, 0.275, 0.225, 0.175], rtol=0, atol=TOL)
+    with pytest.warns(RuntimeWarning, match="its score U is NaN"):
+        z = build_index(d, SYS2, weights={"a": 0.5, "b": 0.5, "c": 0.0, "d": 0.0})
+    assert z.U["s2"].dtype == np.float64 and z.U["s2"].isna().all()
