@@ -39,17 +39,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build" / "mutation"
 
-#: tests/test_indicators_system.py without test_shipped_systems_match_simulation_md (it reads docs/,
-#: which the scratch copy does not have, so the stats run failed)
-INDICATOR_SYSTEM_TESTS = [f"tests/test_indicators_system.py::test_{t}" for t in (
-    "load_from_path_and_dict", "validation_errors", "unquoted_minus_in_yaml_says_quote", "unknown_name_lists_shipped",
-    "columns_checked_against_data", "moderate_indicator", "fixed_weights_from_yaml",
-    "subsystem_scores_compose_the_index", "weight_options_and_combinations", "constant_and_all_missing_columns",
-    "cv_rejects_negative_and_vector_topsis_rejects_moderate", "per_year_scope_warns_on_panel", "duplicate_keys",
-    "missing_cells_raise_with_columns_rows_and_fix", "missing_drop_and_interpolate_report_counts",
-    "topsis_method_in_unit_interval", "unknown_indicator_key_hints_at_commas",
-    "transform_fixed_index_for_counterfactuals", "obstacles_per_year_weights")]
-
 #: name -> (module to mutate, tests that cover it)
 MODULES: dict[str, tuple[str, list[str]]] = {
     "coupling": ("analysis/coupling.py", ["tests/test_coupling.py", "tests/test_mutation_coupling.py"]),
@@ -98,7 +87,8 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "autocorrelation": ("analysis/spatial/autocorrelation.py",
                         ["tests/test_mutation_spatial.py", "tests/test_spatial_autocorrelation.py",
                          "tests/test_bad_input.py"]),
-    "spatial_weights": ("analysis/spatial/weights.py", ["tests/test_spatial_weights.py", "tests/test_mutation_spatial.py"]),
+    "spatial_weights": ("analysis/spatial/weights.py",
+                        ["tests/test_spatial_weights.py", "tests/test_mutation_spatial.py"]),
     "panel_models": ("analysis/spatial/panel_models.py",
                      ["tests/test_spatial_panel.py", "tests/test_spatial_recovery.py",
                       "tests/test_spatial_published.py"]),
@@ -143,7 +133,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                ["tests/test_indicators_reference.py", "tests/test_indicators_system.py",
                 "tests/test_mutation_indicators.py"]),
     "indicators_index": ("analysis/indicators/index.py",
-                         [*INDICATOR_SYSTEM_TESTS, "tests/test_indicators_panel.py",
+                         ["tests/test_indicators_system.py", "tests/test_indicators_panel.py",
                           "tests/test_indicators_reference.py", "tests/test_mutation_indicators.py"]),
     "theil": ("analysis/disparity/theil.py", ["tests/test_disparity.py", "tests/test_mutation_disparity.py"]),
     "dagum": ("analysis/disparity/dagum.py", ["tests/test_disparity.py", "tests/test_mutation_disparity.py"]),
@@ -151,7 +141,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "convergence": ("analysis/disparity/convergence.py",
                     ["tests/test_disparity.py", "tests/test_mutation_disparity.py"]),
     "indicators_system": ("analysis/indicators/system.py",
-                          [*INDICATOR_SYSTEM_TESTS, "tests/test_indicators_panel.py",
+                          ["tests/test_indicators_system.py", "tests/test_indicators_panel.py",
                            "tests/test_indicators_reference.py", "tests/test_mutation_indicators.py"]),
     "kde": ("analysis/disparity/kde.py", ["tests/test_disparity.py", "tests/test_mutation_disparity.py"]),
     "spatial_null": ("analysis/disparity/spatial_null.py",
@@ -170,7 +160,7 @@ def _pyproject(module: str, tests: list[str], preload: str) -> str:
         f'only_mutate = ["{module}"]\n'
         f"pytest_add_cli_args_test_selection = [{sel}]\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x", "-p", "no:randomly", "-m", "not stack_frames"]\n'
-        'also_copy = ["data", "tests"]\n'
+        'also_copy = ["data", "tests", "docs"]\n'
         "use_git_change_detection = false\n"
         # Fork server without test collection: forking after collection (which starts polars' and
         # numba's thread pools through pyfixest) left each mutant's child deadlocked until the wall
@@ -249,8 +239,9 @@ def run_one(name: str) -> dict[str, int]:
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
-    for d in ("analysis", "tests", "data"):
-        shutil.copytree(ROOT / d, work / d, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for d in ("analysis", "tests", "data", "docs"):  # docs/: a test of the indicator systems reads it
+        shutil.copytree(ROOT / d, work / d,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_build", "_executed"))
     target = work / module
     target.write_text(undecorate(target.read_text()))
     sel = os.environ.get("MUTATION_TESTS", "").split() or [t for t in tests if (ROOT / t.split("::")[0]).exists()]
