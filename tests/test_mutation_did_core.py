@@ -471,3 +471,68 @@ def test_fe_ols_keeps_a_small_scale_column_and_wald_without_df():
     assert not fit.dropped and np.isfinite(fit.params).all()
     out = wald_test(np.array([1.0, 2.0]), np.eye(2))
     assert out["F_p_value"] == pytest.approx(sst.chi2.sf(5.0, 2), rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# compare (compare_estimators, plot_comparison, static_twfe): survivors of the lead's 20-mutant sample
+# --------------------------------------------------------------------------------------------
+def _compare_panel(seed=3):
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["y"] = 0.5 * ((d["adoption"] > 0) & (d["year"] >= 2013)) + rng.normal(scale=0.1, size=len(d))
+    return d
+
+
+def test_compare_estimators_keeps_the_event_times_asked_and_float_truth():
+    from analysis.did import compare_estimators, run_estimators
+
+    results = run_estimators(_compare_panel(), "y", "adoption", which=("TWFE", "Sun-Abraham"))
+    full = compare_estimators(results)
+    tab = compare_estimators(results, truth_event={0: 0.5, 1: 0.5}, truth_overall=0.5, event_times=[0, 1])
+    events = tab[tab["term"] != "overall"]
+    assert sorted(set(events["event_time"])) == [0.0, 1.0] and len(events) == 4  # 2 estimators x 2 event times
+    assert len(full[full["term"] != "overall"]) > len(events)
+    assert tab["truth"].dtype == np.float64 and tab["truth"].tolist() == [0.5] * len(tab)
+    # truth for event times only: the overall rows' truth is NaN (a float column), not None
+    ev_only = compare_estimators(results, truth_event={0: 0.5})
+    assert ev_only["truth"].dtype == np.float64
+    assert ev_only.loc[ev_only["term"] == "overall", "truth"].isna().all()
+    assert ev_only.loc[ev_only["term"] == "overall", "covered"].isna().all()
+    # the kept rows are the full table's rows, unchanged
+    key = ["estimator", "term"]
+    merged = events.merge(full, on=key, suffixes=("", "_full"))
+    assert np.array_equal(merged["estimate"], merged["estimate_full"])
+
+
+def test_plot_comparison_draws_on_the_given_axes_with_english_title_and_window():
+    from analysis.did import plot_comparison, run_estimators
+
+    results = run_estimators(_compare_panel(), "y", "adoption", which=("TWFE", "Sun-Abraham"))
+    fig, ax = plt.subplots()
+    out = plot_comparison(results, lang="en", ax=ax)  # no event_times: the full window, no x-limits set
+    assert out is fig and len(ax.lines) + len(ax.collections) > 0
+    assert ax.get_title() == "Event-study estimates by estimator"
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    plot_comparison(results, lang="en", ax=ax, event_times=[-2, -1, 0, 1])
+    assert ax.get_xlim() == pytest.approx((-2.6, 1.6), abs=1e-12)
+    plt.close(fig)
+
+
+def test_static_twfe_drops_rows_with_a_missing_cluster_and_reports_them():
+    from analysis.did import static_twfe
+
+    d = _compare_panel()
+    d["prefecture"] = (d["county"] // 4).astype(float)
+    d.loc[[0, 7, 100], "prefecture"] = np.nan
+    res = static_twfe(d, "y", "adoption", cluster="prefecture")
+    kept = static_twfe(d.drop(index=[0, 7, 100]), "y", "adoption", cluster="prefecture")
+    assert res.rows.n_used == len(d) - 3 and res.rows.dropped == {"missing prefecture": 3}
+    assert float(res.params["did"]) == float(kept.params["did"])
+    assert res.settings["controls"] == [] and res.settings["cluster"] == "prefecture"
+    # t(G-1) inference (reghdfe with a cluster): G = 10 prefectures, all with a kept row
+    assert res.df_resid == d["prefecture"].nunique() - 1 == 9
+    overall = res.as_overall()
+    ci = res.conf_int().loc["did"]
+    assert (overall["ci_low"], overall["ci_high"]) == (float(ci["ci_low"]), float(ci["ci_high"]))
