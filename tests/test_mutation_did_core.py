@@ -536,3 +536,52 @@ def test_static_twfe_drops_rows_with_a_missing_cluster_and_reports_them():
     overall = res.as_overall()
     ci = res.conf_int().loc["did"]
     assert (overall["ci_low"], overall["ci_high"]) == (float(ci["ci_low"]), float(ci["ci_high"]))
+
+
+# --------------------------------------------------------------------------------------------
+# _treatment (the treat=/adoption= converters): survivors of the lead's full run (99 mutants)
+# --------------------------------------------------------------------------------------------
+def _treatment_frame():
+    return pd.DataFrame({"county": list("aaabbbccc"), "year": [2010, 2011, 2012] * 3,
+                         "adoption": [2011.0] * 3 + [np.nan] * 3 + [2012.0] * 3})
+
+
+def test_treatment_column_by_definition_with_default_names():
+    from analysis.did._treatment import treatment_column
+
+    d = _treatment_frame()
+    got = treatment_column(d, "adoption")  # default entity="county", time="year"
+    # 1{year >= adoption}; 0 for the never-treated county b
+    assert got.dtype == np.float64 and got.tolist() == [0, 1, 1, 0, 0, 0, 0, 0, 1]
+    d2 = d.astype({"year": object})
+    d2.loc[4, "year"] = "n/a"  # a year that is not a number: the row's treatment is unknown (NaN), not 0
+    out = treatment_column(d2.iloc[[0, 1, 2, 4]], "adoption")
+    assert out.dtype == np.float64 and out.iloc[:3].tolist() == [0, 1, 1] and np.isnan(out.iloc[3])
+
+
+def test_adoption_column_by_definition_with_default_names():
+    from analysis.did._treatment import adoption_column
+
+    d = _treatment_frame()
+    d["d"] = ((d["year"] >= d["adoption"]) & d["adoption"].notna()).astype(int)
+    got = adoption_column(d, "d")  # default entity="county", time="year"
+    assert got.dtype == np.float64
+    assert got.iloc[[0, 6]].tolist() == [2011.0, 2012.0] and got.iloc[3:6].isna().all()
+
+
+def test_free_name_appends_underscores_until_unused():
+    from analysis.did._treatment import _free_name
+
+    d = pd.DataFrame(columns=["adoption_treated", "adoption_treated_"])
+    assert _free_name(d, "adoption_treated") == "adoption_treated__"
+    assert _free_name(d, "other") == "other"
+
+
+def test_treatment_converters_use_the_time_column_given():
+    from analysis.did._treatment import adoption_column, treatment_column
+
+    d = _treatment_frame().rename(columns={"county": "unit", "year": "yr"})
+    d["year"] = 1999  # a column named like the default must not be read
+    assert treatment_column(d, "adoption", entity="unit", time="yr").tolist() == [0, 1, 1, 0, 0, 0, 0, 0, 1]
+    d["d"] = treatment_column(d, "adoption", entity="unit", time="yr")
+    assert adoption_column(d, "d", entity="unit", time="yr").iloc[[0, 6]].tolist() == [2011.0, 2012.0]
