@@ -770,3 +770,49 @@ def test_local_tables_are_indexed_by_unit_id():
         assert const.table.index.name == "id" and list(const.table.index) == w.ids, fn.__name__
         assert const.seed == 7 and const.reference == res.reference and const.model == res.model, fn.__name__
         assert ("Getis and Ord" if fn is getis_ord else "Anselin (1995)") in const.reference
+
+
+# ================================================================ panel_models (lead's 20-mutant sample)
+@pytest.fixture(scope="module")
+def sdm_panel():
+    w = lattice_weights(6, 5)
+    return simulate_sdm(w, T=8, seed=11), w
+
+
+def test_spatial_panel_bic_and_periods_by_definition(sdm_panel):
+    from analysis.spatial import spatial_panel
+
+    d, w = sdm_panel
+    res = spatial_panel(d, "y", ["x1", "x2"], w, model="sar", effects="entity", lee_yu=False, n_draws=0)
+    n, ll, aic = res.stats["n_obs"], res.stats["loglik"], res.stats["aic"]
+    k = (aic + 2 * ll) / 2  # parameters counted by the AIC = -2 ll + 2 k
+    assert k == round(k) and k >= 3
+    assert res.stats["bic"] == pytest.approx(-2 * ll + np.log(n) * k, rel=1e-12)
+    assert list(res.extra["periods"]) == sorted(d["year"].unique().tolist())
+
+
+def test_spatial_panel_sem_observed_information_covariance(sdm_panel):
+    """vcov='oim' for the SEM (the observed information branch): same asymptotic covariance as the
+    expected information, so at the estimates the two SEs agree within 25% on this panel (N=30, T=8)."""
+    from analysis.spatial import spatial_panel
+
+    d, w = sdm_panel
+    eim = spatial_panel(d, "y", ["x1", "x2"], w, model="sem", effects="entity", lee_yu=False, n_draws=0)
+    oim = spatial_panel(d, "y", ["x1", "x2"], w, model="sem", effects="entity", lee_yu=False, n_draws=0, vcov="oim")
+    assert np.array_equal(eim.params.to_numpy(), oim.params.to_numpy())
+    ratio = oim.std_errors / eim.std_errors
+    assert np.all(np.isfinite(ratio)) and np.all(np.abs(ratio - 1) < 0.25), ratio
+
+
+def test_spatial_panel_sac_residuals_and_tolerance(sdm_panel):
+    from analysis.spatial import spatial_panel
+
+    d, w = sdm_panel
+    res = spatial_panel(d, "y", ["x1", "x2"], w, model="sac", effects="entity", lee_yu=False, n_draws=0)
+    e = np.asarray(res.extra["residuals"], float)
+    # sigma2 of the ML fit is the mean squared residual of the filtered model
+    assert res.stats["sigma2"] == pytest.approx(float((e ** 2).mean()), rel=1e-8)
+    loose = spatial_panel(d, "y", ["x1", "x2"], w, model="sac", effects="entity", lee_yu=False, n_draws=0,
+                           tol=0.5)
+    assert loose.stats["loglik"] <= res.stats["loglik"] + 1e-9
+    assert abs(loose.stats["rho"] - res.stats["rho"]) + abs(loose.stats["lambda"] - res.stats["lambda"]) > 1e-6
