@@ -746,3 +746,25 @@ def test_threshold_hansen_transform_trims_second_stage_in_grid_index_units():
     assert (~keep).sum() == 8  # nn - 4 <= i < nn + 4
     got = set(res.lr_curve.loc[res.lr_curve.stage == "Th-2", "gamma"])
     assert got == set(grid[keep]) - {g1}
+
+
+def test_threshold_alpha_sets_the_intervals_and_extra_holds_the_f_table():
+    """alpha= reaches the result: the half-widths of the slope intervals for alpha 0.10 vs 0.05 are in
+    the ratio q(0.95)/q(0.975) of the fit's reference distribution (t with its residual df, else normal)."""
+    from scipy import stats
+
+    from test_threshold import hansen_panel
+
+    from analysis.regression.threshold import threshold
+
+    df = hansen_panel(n=30, T=4, seed=8)
+    kw = dict(controls=["x0"], n_draws=0, grid=12)
+    a05 = threshold(df, "y", "q", "r0", **kw)
+    a10 = threshold(df, "y", "q", "r0", alpha=0.10, **kw)
+    assert a10.alpha == 0.10 and a05.alpha == 0.05
+    t05, t10 = a05.to_frame().set_index("term"), a10.to_frame().set_index("term")
+    ratio = (t10["ci_high"] - t10["estimate"]) / (t05["ci_high"] - t05["estimate"])
+    dist = a05.df_resid
+    want = (stats.t.ppf(0.95, dist) / stats.t.ppf(0.975, dist)) if dist else stats.norm.ppf(0.95) / stats.norm.ppf(0.975)
+    np.testing.assert_allclose(ratio.to_numpy(), want, rtol=1e-9)
+    assert a05.extra["f_table"] is a05.f_table
