@@ -24,18 +24,9 @@ from analysis.spatial import spatial_did
 # spatial DiD
 # --------------------------------------------------------------------------------------------
 def _sdid_panel(w, T=8, rho=0.3, delta=1.0, phi=0.6, seed=0):
-    rng = np.random.default_rng(seed)
-    N = w.n
-    start = rng.choice([3, 5, 99], size=N, p=[0.3, 0.3, 0.4])
-    D = (np.arange(T)[:, None] >= start[None, :]).astype(float)
-    x = rng.standard_normal((T, N))
-    Wd = w.full()
-    A = np.linalg.inv(np.eye(N) - rho * Wd)
-    mu, al = rng.standard_normal(N), rng.standard_normal(T)
-    Y = np.array([A @ (delta * D[t] + phi * Wd @ D[t] + 0.5 * x[t] + 0.2 * Wd @ x[t] + mu + al[t]
-                       + 0.3 * rng.standard_normal(N)) for t in range(T)])
-    return pd.DataFrame({"county": np.tile(w.ids, T), "year": np.repeat(np.arange(2010, 2010 + T), N),
-                         "y": Y.ravel(), "treat": D.ravel(), "x": x.ravel()})
+    from test_spatial_did import _did_panel
+
+    return _did_panel(w, T=T, rho=rho, delta=delta, phi=phi, seed=seed, starts=(3, 5, 99), probs=(0.3, 0.3, 0.4))
 
 
 @pytest.fixture(scope="module")

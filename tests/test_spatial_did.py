@@ -10,10 +10,11 @@ from analysis.errors import TreatmentTimingError
 from analysis.spatial import effects_point, spatial_did
 
 
-def _did_panel(w, T=12, rho=0.3, delta=1.0, phi=0.6, seed=0):
+def _did_panel(w, T=12, rho=0.3, delta=1.0, phi=0.6, seed=0, starts=(4, 6, 8, 99), probs=(0.2, 0.2, 0.2, 0.4)):
+    """Staggered spatial DiD panel: adoption period drawn from ``starts`` (99 = never) with ``probs``."""
     rng = np.random.default_rng(seed)
     N = w.n
-    start = rng.choice([4, 6, 8, 99], size=N, p=[0.2, 0.2, 0.2, 0.4])
+    start = rng.choice(list(starts), size=N, p=list(probs))
     D = (np.arange(T)[:, None] >= start[None, :]).astype(float)
     x = rng.standard_normal((T, N))
     Wd = w.full()
