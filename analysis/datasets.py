@@ -269,11 +269,17 @@ def load_land_reform_pilots() -> pd.DataFrame:
     return pilots
 
 
+#: 0/1 programme indicators of the simulated panel (kept as int by :func:`load_county_panel`)
+PROGRAMME_DUMMIES = ("land_reform", "digital_pilot", "integration_zone")
+
+
 def load_county_panel(path: str | Path | None = None) -> pd.DataFrame:
     """The SIMULATED county panel (``data/synthetic/county_panel.csv.gz``).
 
     Schema and data-generating process: ``docs/simulation.md``. ``county`` is read as a 6-digit
-    str, ``year`` as int; ``land_reform_year`` and ``digital_pilot_year`` are nullable ints.
+    str, ``year`` as int; ``land_reform_year`` and ``digital_pilot_year`` are nullable ints; the 0/1
+    programme dummies (``land_reform``, ``digital_pilot``, ``integration_zone``) are int and every
+    measure is float64 (``gdp_pc`` and ``rural_income`` are stored rounded to whole yuan).
 
     Parameters
     ----------
@@ -300,6 +306,11 @@ def load_county_panel(path: str | Path | None = None) -> pd.DataFrame:
     for col in ("land_reform_year", "digital_pilot_year"):
         if col in panel.columns:
             panel[col] = pd.to_numeric(panel[col]).astype("Int64")
+    # measures are float64 even where the file rounds them to whole yuan (gdp_pc, rural_income), so
+    # arithmetic and assignment of non-integers or NaN keep their dtype; 0/1 programme dummies stay int
+    measures = [c for c in panel.columns if pd.api.types.is_integer_dtype(panel[c].dtype)
+                and c != "year" and not c.endswith("_year") and c not in PROGRAMME_DUMMIES]
+    panel[measures] = panel[measures].astype("float64")
     return panel
 
 

@@ -168,10 +168,26 @@ def test_panel_loaders_keep_types(tmp_path):
     assert got["county"].tolist() == ["110115"] and got["year"].dtype.kind == "i"
 
 
+def test_panel_loader_reads_whole_yuan_measures_as_float_and_keeps_dummies_int(tmp_path):
+    """gdp_pc and rural_income are stored rounded to whole yuan; they must not come back int64
+    (assigning 0.5 or NaN into them would upcast with a warning), while 0/1 dummies stay int."""
+    panel = pd.DataFrame({"county": ["010101", "110115"], "year": [2015, 2016], "gdp_pc": [59406, 63414],
+                          "land_reform": [0, 1], "digital_pilot_year": [np.nan, 2016]})
+    path = tmp_path / "p.csv.gz"
+    panel.to_csv(path, index=False)
+    got = datasets.load_county_panel(path)
+    assert str(got["gdp_pc"].dtype) == "float64" and got["gdp_pc"].tolist() == [59406.0, 63414.0]
+    assert got["land_reform"].dtype.kind == "i" and got["year"].dtype.kind == "i"
+    assert str(got["digital_pilot_year"].dtype) == "Int64"
+
+
 def test_shipped_panel_if_present():
     panel = datasets.load_county_panel()
     assert panel["county"].str.fullmatch(r"\d{6}").all()
     assert panel["year"].dtype.kind == "i"
+    measures = ["gdp_pc", "rural_income", "urbanization_rate", "population"]
+    assert (panel[measures].dtypes == "float64").all(), panel[measures].dtypes
+    assert set(panel["land_reform"].unique()) <= {0, 1} and panel["land_reform"].dtype.kind == "i"
     assert isinstance(datasets.load_truth(), dict)
 
 

@@ -219,6 +219,20 @@ def test_run_estimators_passes_twfe_kwargs_to_static_twfe():
     assert out["TWFE"].overall["se"] != pytest.approx(static_twfe(df, "y", "adoption")["se"], rel=1e-3)
 
 
+def test_run_estimators_imputation_has_three_leads_by_default_and_imp_kwargs_override_them():
+    from analysis.did import imputation, run_estimators
+
+    df = staggered_panel(n_units=80, years=range(2010, 2018), cohorts=(2013, 2015), seed=6)
+    out = run_estimators(df, "y", "adoption", which=("Imputation",))["Imputation"]
+    want = imputation(df, "y", "adoption", pretrends=3)
+    assert out.settings["pretrends"] == 3
+    pd.testing.assert_frame_equal(out.to_frame(), want.to_frame())
+    assert [t for t in out.to_frame()["term"] if t.startswith("event_time=-")] == [
+        "event_time=-3", "event_time=-2", "event_time=-1"]
+    none = run_estimators(df, "y", "adoption", which=("Imputation",), imp_kwargs={"pretrends": 0})["Imputation"]
+    assert not any(t.startswith("event_time=-") for t in none.to_frame()["term"])
+
+
 def test_shared_regression_drops_collinear_columns_and_keeps_the_rest_exact():
     from analysis.demean import FixedEffects
     from analysis.did._common import fe_ols

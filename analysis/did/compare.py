@@ -292,7 +292,11 @@ def run_estimators(data: pd.DataFrame, y: str, adoption: str, entity: str = "cou
     Callaway-Sant'Anna runs with ``control="never"``, ``base_period="universal"`` (so its
     pre-periods are comparable with the others and HonestDiD can use them) unless ``cs_kwargs``
     says otherwise. ``twfe_kwargs`` go to :func:`event_study`; its ``cluster``, ``controls`` and
-    ``alpha`` also to :func:`static_twfe` (kept in ``extra["static_twfe"]``). The treatment is
+    ``alpha`` also to :func:`static_twfe` (kept in ``extra["static_twfe"]``). The imputation
+    estimator runs with ``pretrends=3`` (Borusyak, Jaravel & Spiess 2024 Test 1 on three leads, so it
+    has pre-period estimates to plot beside the others) unless ``imp_kwargs`` says otherwise
+    (``imp_kwargs={"pretrends": 0}`` for none); a lead the panel cannot identify (e.g. one
+    pre-period only) comes back NaN with a ``CollinearityWarning``. The treatment is
     ``adoption`` (first treated year) or ``treat=`` (0/1, absorbing). Returns ``{name: EventStudyResult}``.
 
     Examples
