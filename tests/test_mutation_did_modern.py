@@ -739,3 +739,46 @@ def test_rm_confidence_set_empty_and_given_grid():
     near = rm_confidence_set(b, S, 3, 2, 0.5, grid=np.linspace(0.0, 1.0, 101), sims=200)
     acc = near["grid"][near["accept"]]
     assert near["lb"] == acc.min() and near["ub"] == acc.max() and near["lb"] < 0.5 < near["ub"]
+
+
+# ---- confirmatory sample, seed 20261207 (helper mutmodern2) --------------------------------------
+def test_multiplier_bootstrap_batches_bound_memory(monkeypatch):
+    """The draws are made in batches of floor(batch_bytes / (8 n)) rows (at least one), so the
+    (draws x n) multiplier matrix never exceeds batch_bytes; the results do not depend on the batch."""
+    from analysis.did.callaway_santanna import bootstrap as bs
+
+    shapes = []
+    real = bs.mammen_draws
+
+    def spy(rng, size):
+        shapes.append(size)
+        return real(rng, size)
+
+    monkeypatch.setattr(bs, "mammen_draws", spy)
+    psi = np.random.default_rng(3).normal(size=(150, 2))
+    full = bs.multiplier_bootstrap(psi, 30, seed=1)
+    assert shapes == [(30, 150)]          # default budget (64 MiB): one batch
+    shapes.clear()
+    out = bs.multiplier_bootstrap(psi, 30, seed=1, batch_bytes=8 * 150 * 7)
+    assert shapes == [(7, 150)] * 4 + [(2, 150)]
+    np.testing.assert_allclose(out["bres"], full["bres"], rtol=0, atol=1e-12)
+    shapes.clear()
+    bs.multiplier_bootstrap(psi, 3, seed=1, batch_bytes=8)   # below one row: one row at a time
+    assert shapes == [(1, 150)] * 3
+
+
+def test_multiplier_bootstrap_missing_column_stays_missing_with_clusters():
+    """A column with a missing influence-function value is NA with or without clustering (before the
+    fix the cluster means replaced the NaN by 0 and the column got a finite SE)."""
+    from analysis.did.callaway_santanna import multiplier_bootstrap
+
+    rng = np.random.default_rng(12)
+    psi = rng.normal(size=(120, 3))
+    psi[5, 1] = np.nan
+    cl = np.arange(120) % 10
+    out = multiplier_bootstrap(psi, 199, seed=2, cluster=cl)
+    assert np.isnan(out["se"][1]) and np.all(np.isnan(out["bres"][:, 1]))
+    keep = [0, 2]
+    se, crit, _ = _mboot_by_hand(psi[:, keep], 199, 0.05, 2, cl)
+    np.testing.assert_allclose(out["se"][keep], se, rtol=1e-12)
+    assert abs(out["crit_val"] - crit) < 1e-12
