@@ -782,3 +782,54 @@ def test_multiplier_bootstrap_missing_column_stays_missing_with_clusters():
     se, crit, _ = _mboot_by_hand(psi[:, keep], 199, 0.05, 2, cl)
     np.testing.assert_allclose(out["se"][keep], se, rtol=1e-12)
     assert abs(out["crit_val"] - crit) < 1e-12
+
+
+def test_cs_group_aggregation_with_a_cohort_without_post_cells(cs_reg):
+    """na_rm=True after every post cell of cohort 2006 is missing: that cohort keeps its pre cells,
+    so it is listed with an NA effect (mean of no cells) and the overall group ATT is the cohort-share
+    weighted mean of the other cohorts' effects (CS 2021 eq. 3.8 over the defined theta(g))."""
+    r = cs_reg
+    tab = r.att_gt.copy()
+    gone = (tab["group"] == 2006) & tab["post"]
+    tab.loc[gone, "att"] = np.nan
+    a = dataclasses.replace(r, att_gt=tab).aggregate("group", na_rm=True)
+    t = a.table.set_index("group")
+    assert np.isnan(t.loc[2006, "estimate"]) and np.isnan(t.loc[2006, "std_error"])
+    post = tab[tab["post"] & tab["att"].notna()]
+    theta = post.groupby("group")["att"].mean()
+    assert t.loc[[2004, 2007], "estimate"].to_numpy() == pytest.approx(theta.loc[[2004, 2007]].to_numpy(), abs=EPS)
+    size = pd.Series(r.unit_group).value_counts()
+    share = np.array([size[2004.0], size[2007.0]], dtype=float)
+    overall = float(theta.loc[[2004, 2007]].to_numpy() @ share / share.sum())
+    assert a.overall["estimate"].iloc[0] == pytest.approx(overall, abs=EPS)
+    assert np.isfinite(a.overall["std_error"].iloc[0])
+
+
+def test_cs_uniform_band_is_the_default_when_cband_is_not_recorded(cs_reg):
+    """R did's cband defaults to TRUE: a result whose settings do not record cband gets the bootstrap
+    sup-t band, not the pointwise one."""
+    r = cs_reg
+    settings = {k: v for k, v in r.settings.items() if k != "cband"}
+    a = dataclasses.replace(r, settings=settings).aggregate("dynamic", n_draws=299, seed=8)
+    b = r.aggregate("dynamic", n_draws=299, seed=8)
+    assert a.crit_val == b.crit_val > 2.0
+    t = a.table
+    np.testing.assert_allclose((t["band_high"] - t["estimate"]) / t["std_error"], b.crit_val, rtol=1e-10)
+    off = dataclasses.replace(r, settings={**r.settings, "cband": False}).aggregate("dynamic", n_draws=299, seed=8)
+    from scipy import stats
+
+    assert off.crit_val == pytest.approx(stats.norm.ppf(0.975), abs=1e-12)
+
+
+def test_cs_event_study_universal_base_drops_undefined_rows_too(mpdta):
+    """Universal base: the event-study view leaves out the reference period AND any event time whose
+    SE is undefined (here e = -4 made degenerate by zeroing its influence function)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = callaway_santanna(mpdta, "lemp", "first.treat", entity="countyreal", time="year", method="reg",
+                              base_period="universal")
+    psi = r.influence.copy()
+    psi[:, (r.att_gt["event_time"] == -4).to_numpy()] = 0.0
+    es = dataclasses.replace(r, influence=psi).event_study()
+    assert es.event_time["event_time"].tolist() == [-3, -2, 0, 1, 2, 3]
+    assert np.all(np.isfinite(es.event_time["std_error"]))
