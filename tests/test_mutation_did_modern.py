@@ -833,3 +833,51 @@ def test_cs_event_study_universal_base_drops_undefined_rows_too(mpdta):
     es = dataclasses.replace(r, influence=psi).event_study()
     assert es.event_time["event_time"].tolist() == [-3, -2, 0, 1, 2, 3]
     assert np.all(np.isfinite(es.event_time["std_error"]))
+
+
+def test_cs_cell_without_comparison_units_is_reported(mpdta):
+    """Not-yet-treated comparison without never-treated units (R did: periods from the last cohort's
+    adoption dropped): ATT(2007, 2006) has no comparison unit (every other cohort is treated by 2006),
+    so it is NA with an NA influence function and listed under skipped_cells with its (g, t); the
+    universal base period's cells are a fixed zero with a zero influence function."""
+    nv = mpdta[mpdta["first.treat"] > 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = _csq(nv, method="reg", control="notyet")
+    assert r.settings["skipped_cells"] == [(2007.0, 2006.0, "no treated or no comparison units")]
+    gone = ((r.att_gt["group"] == 2007) & (r.att_gt["time"] == 2006)).to_numpy()
+    assert r.att_gt.loc[gone, "n_control"].tolist() == [0] and np.isnan(r.att_gt.loc[gone, "att"]).all()
+    # n_treated: the cohort's units, counted from the data
+    size = nv.groupby("first.treat")["countyreal"].nunique()
+    assert r.att_gt["n_treated"].tolist() == [int(size[g]) for g in r.att_gt["group"]]
+    assert np.isnan(r.influence[:, gone]).all() and np.isfinite(r.influence[:, ~gone]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        u = _csq(mpdta, method="reg", base_period="universal")
+    fixed = (u.att_gt["time"] == u.att_gt["base_period"]).to_numpy()
+    assert fixed.sum() == 3 and np.all(u.att_gt.loc[fixed, "att"] == 0.0)
+    assert np.all(u.influence[:, fixed] == 0.0)
+
+
+def test_cs_singular_propensity_model_is_named(mpdta, monkeypatch):
+    """When the logit fit fails (singular Hessian, numpy LinAlgError) the ipw cells are skipped with
+    that reason; the failure is forced here so the test does not depend on LAPACK's pivot rounding."""
+    from analysis.did.callaway_santanna import estimation
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(estimation, "_logit", singular)
+    with pytest.warns(UserWarning, match=r"ATT\(2004,2004\) not estimated: propensity score model singular\."):
+        r = _csq(mpdta.assign(x=mpdta["countyreal"] % 7), method="ipw", controls=["x"])
+    assert r.settings["skipped_cells"] == [(g, t, "propensity score model singular")
+                                           for g, t in zip(r.att_gt["group"], r.att_gt["time"])]
+    assert r.att_gt["att"].isna().all()
+
+
+def test_cs_bad_choices_name_the_argument(mpdta):
+    for kw, msg in (({"control": "nevertreated"}, "control='nevertreated' is not one of 'never', 'notyet'"),
+                    ({"method": "ols"}, "method='ols' is not one of 'dr', 'ipw', 'reg'"),
+                    ({"base_period": "fixed"}, "base_period='fixed' is not one of 'varying', 'universal'")):
+        with pytest.raises(SpecificationError, match=f"^{msg}"):
+            _csq(mpdta, **kw)
