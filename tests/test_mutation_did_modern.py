@@ -881,3 +881,52 @@ def test_cs_bad_choices_name_the_argument(mpdta):
                     ({"base_period": "fixed"}, "base_period='fixed' is not one of 'varying', 'universal'")):
         with pytest.raises(SpecificationError, match=f"^{msg}"):
             _csq(mpdta, **kw)
+
+
+def test_imputation_missing_cluster_message_says_the_fix():
+    from analysis.did.imputation import imputation
+    from analysis.errors import MissingValueError
+
+    bad = _stag()
+    bad.loc[7, "prov"] = None
+    with pytest.raises(MissingValueError, match=r"^cluster column 'prov' is missing in row 7; give every row a "
+                                                r"cluster id\.$"):
+        imputation(bad, "y", "g", cluster="prov")
+
+
+def test_imputation_late_adopters_are_never_treated():
+    """Units adopting after the last sample period (2018 > 2017) are never treated in the sample (the
+    shared rule, R did): with one period of anticipation their 2017 row is NOT a treated observation,
+    so the results equal those with the units coded 0, and the recoding is noted in settings."""
+    from analysis.did._common import LATE_ADOPTION_KEY
+    from analysis.did.imputation import imputation
+
+    d = _stag()
+    never = d.loc[d["g"] == 0, "county"].unique()[:5]
+    late = d.assign(g=np.where(d["county"].isin(never), 2018, d["g"]))
+    r_late = imputation(late, "y", "g", anticipation=1)
+    r_zero = imputation(d, "y", "g", anticipation=1)
+    assert r_late.settings[LATE_ADOPTION_KEY].startswith("5 county(s) adopting after the last period (2017)")
+    assert LATE_ADOPTION_KEY not in r_zero.settings
+    assert r_late.stats["N_treated"] == r_zero.stats["N_treated"] == int(((d["g"] > 0) & (d["year"] >= d["g"] - 1)).sum())
+    np.testing.assert_allclose(r_late.event_time["estimate"], r_zero.event_time["estimate"], rtol=0, atol=1e-12)
+    assert r_late.overall["estimate"] == pytest.approx(r_zero.overall["estimate"], abs=1e-12)
+
+
+def test_imputation_period_with_a_single_untreated_observation_is_imputable():
+    """BJS step 3 needs one untreated observation of the unit and of the period. Without
+    never-treated units, 2014 has exactly one untreated observation (the lone 2015 adopter): the
+    2013 cohort's 2014 rows are imputed; only the rows from 2015 on (no untreated observation) are
+    dropped."""
+    from analysis.did.imputation import imputation
+
+    d = _stag(never=False)
+    keep15 = d.loc[d["g"] == 2015, "county"].unique()[0]
+    d = d[(d["g"] == 2013) | (d["county"] == keep15)].reset_index(drop=True)
+    n_drop = int(((d["year"] >= 2015)).sum())       # every unit is treated from 2015 on
+    with pytest.warns(UserWarning, match=f"^{n_drop} treated observations cannot be imputed"):
+        r = imputation(d, "y", "g")
+    assert r.rows.dropped == {"treated observation not imputable (no untreated obs. of its unit or period)": n_drop}
+    tau = r.extra["tau_it"]
+    assert sorted(tau["year"].unique()) == [2013, 2014]
+    assert r.stats["N_treated"] == int(((d["g"] == 2013) & d["year"].isin([2013, 2014])).sum())
