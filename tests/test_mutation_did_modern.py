@@ -930,3 +930,14 @@ def test_imputation_period_with_a_single_untreated_observation_is_imputable():
     tau = r.extra["tau_it"]
     assert sorted(tau["year"].unique()) == [2013, 2014]
     assert r.stats["N_treated"] == int(((d["g"] == 2013) & d["year"].isin([2013, 2014])).sum())
+
+
+def test_imputation_names_and_settings():
+    from analysis.did.imputation import imputation
+
+    d = _stag()
+    d["x"] = np.random.default_rng(4).normal(size=len(d))
+    r = imputation(d, "y", "g", controls=["x"], anticipation=1, pretrends=2, cluster="prov")
+    assert r.estimator == "Imputation (BJS)"
+    s = r.settings
+    assert (s["anticipation"], s["leave_out"], s["cluster"], s["controls"], s["pretrends"]) == (1, True, "prov", ["x"], 2)
