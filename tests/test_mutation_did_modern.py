@@ -941,3 +941,25 @@ def test_imputation_names_and_settings():
     assert r.estimator == "Imputation (BJS)"
     s = r.settings
     assert (s["anticipation"], s["leave_out"], s["cluster"], s["controls"], s["pretrends"]) == (1, True, "prov", ["x"], 2)
+
+
+def test_sun_abraham_panel_keys_named_like_pandas_index_columns():
+    """Keys named ``index`` and ``level_0`` (what pandas calls a reset index) are ordinary columns:
+    the results equal those with the usual names (the estimation sample's index is dropped, not
+    inserted as a column)."""
+    from analysis.did.sun_abraham import sun_abraham
+
+    d = _stag()
+    r = sun_abraham(d, "y", "g")
+    ri = sun_abraham(d.rename(columns={"county": "index", "year": "level_0"}), "y", "g", entity="index",
+                     time="level_0")
+    np.testing.assert_allclose(ri.event_time["estimate"], r.event_time["estimate"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ri.event_time["std_error"], r.event_time["std_error"], rtol=1e-10)
+
+
+def test_sun_abraham_provenance_fields():
+    from analysis.did.sun_abraham import sun_abraham
+
+    r = sun_abraham(_stag(), "y", "g", cluster="prov")
+    assert r.vcov_type == "cluster" and r.cluster == ("prov",) and r.n_clusters == 9
+    assert r.outcome == "y" and r.fixed_effects == ("county", "year")
