@@ -739,3 +739,227 @@ def test_rm_confidence_set_empty_and_given_grid():
     near = rm_confidence_set(b, S, 3, 2, 0.5, grid=np.linspace(0.0, 1.0, 101), sims=200)
     acc = near["grid"][near["accept"]]
     assert near["lb"] == acc.min() and near["ub"] == acc.max() and near["lb"] < 0.5 < near["ub"]
+
+
+# ---- confirmatory sample, seed 20261207 (helper mutmodern2) --------------------------------------
+def test_multiplier_bootstrap_batches_bound_memory(monkeypatch):
+    """The draws are made in batches of floor(batch_bytes / (8 n)) rows (at least one), so the
+    (draws x n) multiplier matrix never exceeds batch_bytes; the results do not depend on the batch."""
+    from analysis.did.callaway_santanna import bootstrap as bs
+
+    shapes = []
+    real = bs.mammen_draws
+
+    def spy(rng, size):
+        shapes.append(size)
+        return real(rng, size)
+
+    monkeypatch.setattr(bs, "mammen_draws", spy)
+    psi = np.random.default_rng(3).normal(size=(150, 2))
+    full = bs.multiplier_bootstrap(psi, 30, seed=1)
+    assert shapes == [(30, 150)]          # default budget (64 MiB): one batch
+    shapes.clear()
+    out = bs.multiplier_bootstrap(psi, 30, seed=1, batch_bytes=8 * 150 * 7)
+    assert shapes == [(7, 150)] * 4 + [(2, 150)]
+    np.testing.assert_allclose(out["bres"], full["bres"], rtol=0, atol=1e-12)
+    shapes.clear()
+    bs.multiplier_bootstrap(psi, 3, seed=1, batch_bytes=8)   # below one row: one row at a time
+    assert shapes == [(1, 150)] * 3
+
+
+def test_multiplier_bootstrap_missing_column_stays_missing_with_clusters():
+    """A column with a missing influence-function value is NA with or without clustering (before the
+    fix the cluster means replaced the NaN by 0 and the column got a finite SE)."""
+    from analysis.did.callaway_santanna import multiplier_bootstrap
+
+    rng = np.random.default_rng(12)
+    psi = rng.normal(size=(120, 3))
+    psi[5, 1] = np.nan
+    cl = np.arange(120) % 10
+    out = multiplier_bootstrap(psi, 199, seed=2, cluster=cl)
+    assert np.isnan(out["se"][1]) and np.all(np.isnan(out["bres"][:, 1]))
+    keep = [0, 2]
+    se, crit, _ = _mboot_by_hand(psi[:, keep], 199, 0.05, 2, cl)
+    np.testing.assert_allclose(out["se"][keep], se, rtol=1e-12)
+    assert abs(out["crit_val"] - crit) < 1e-12
+
+
+def test_cs_group_aggregation_with_a_cohort_without_post_cells(cs_reg):
+    """na_rm=True after every post cell of cohort 2006 is missing: that cohort keeps its pre cells,
+    so it is listed with an NA effect (mean of no cells) and the overall group ATT is the cohort-share
+    weighted mean of the other cohorts' effects (CS 2021 eq. 3.8 over the defined theta(g))."""
+    r = cs_reg
+    tab = r.att_gt.copy()
+    gone = (tab["group"] == 2006) & tab["post"]
+    tab.loc[gone, "att"] = np.nan
+    a = dataclasses.replace(r, att_gt=tab).aggregate("group", na_rm=True)
+    t = a.table.set_index("group")
+    assert np.isnan(t.loc[2006, "estimate"]) and np.isnan(t.loc[2006, "std_error"])
+    post = tab[tab["post"] & tab["att"].notna()]
+    theta = post.groupby("group")["att"].mean()
+    assert t.loc[[2004, 2007], "estimate"].to_numpy() == pytest.approx(theta.loc[[2004, 2007]].to_numpy(), abs=EPS)
+    size = pd.Series(r.unit_group).value_counts()
+    share = np.array([size[2004.0], size[2007.0]], dtype=float)
+    overall = float(theta.loc[[2004, 2007]].to_numpy() @ share / share.sum())
+    assert a.overall["estimate"].iloc[0] == pytest.approx(overall, abs=EPS)
+    assert np.isfinite(a.overall["std_error"].iloc[0])
+
+
+def test_cs_uniform_band_is_the_default_when_cband_is_not_recorded(cs_reg):
+    """R did's cband defaults to TRUE: a result whose settings do not record cband gets the bootstrap
+    sup-t band, not the pointwise one."""
+    r = cs_reg
+    settings = {k: v for k, v in r.settings.items() if k != "cband"}
+    a = dataclasses.replace(r, settings=settings).aggregate("dynamic", n_draws=299, seed=8)
+    b = r.aggregate("dynamic", n_draws=299, seed=8)
+    assert a.crit_val == b.crit_val > 2.0
+    t = a.table
+    np.testing.assert_allclose((t["band_high"] - t["estimate"]) / t["std_error"], b.crit_val, rtol=1e-10)
+    off = dataclasses.replace(r, settings={**r.settings, "cband": False}).aggregate("dynamic", n_draws=299, seed=8)
+    from scipy import stats
+
+    assert off.crit_val == pytest.approx(stats.norm.ppf(0.975), abs=1e-12)
+
+
+def test_cs_event_study_universal_base_drops_undefined_rows_too(mpdta):
+    """Universal base: the event-study view leaves out the reference period AND any event time whose
+    SE is undefined (here e = -4 made degenerate by zeroing its influence function)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = callaway_santanna(mpdta, "lemp", "first.treat", entity="countyreal", time="year", method="reg",
+                              base_period="universal")
+    psi = r.influence.copy()
+    psi[:, (r.att_gt["event_time"] == -4).to_numpy()] = 0.0
+    es = dataclasses.replace(r, influence=psi).event_study()
+    assert es.event_time["event_time"].tolist() == [-3, -2, 0, 1, 2, 3]
+    assert np.all(np.isfinite(es.event_time["std_error"]))
+
+
+def test_cs_cell_without_comparison_units_is_reported(mpdta):
+    """Not-yet-treated comparison without never-treated units (R did: periods from the last cohort's
+    adoption dropped): ATT(2007, 2006) has no comparison unit (every other cohort is treated by 2006),
+    so it is NA with an NA influence function and listed under skipped_cells with its (g, t); the
+    universal base period's cells are a fixed zero with a zero influence function."""
+    nv = mpdta[mpdta["first.treat"] > 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = _csq(nv, method="reg", control="notyet")
+    assert r.settings["skipped_cells"] == [(2007.0, 2006.0, "no treated or no comparison units")]
+    gone = ((r.att_gt["group"] == 2007) & (r.att_gt["time"] == 2006)).to_numpy()
+    assert r.att_gt.loc[gone, "n_control"].tolist() == [0] and np.isnan(r.att_gt.loc[gone, "att"]).all()
+    # n_treated: the cohort's units, counted from the data
+    size = nv.groupby("first.treat")["countyreal"].nunique()
+    assert r.att_gt["n_treated"].tolist() == [int(size[g]) for g in r.att_gt["group"]]
+    assert np.isnan(r.influence[:, gone]).all() and np.isfinite(r.influence[:, ~gone]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        u = _csq(mpdta, method="reg", base_period="universal")
+    fixed = (u.att_gt["time"] == u.att_gt["base_period"]).to_numpy()
+    assert fixed.sum() == 3 and np.all(u.att_gt.loc[fixed, "att"] == 0.0)
+    assert np.all(u.influence[:, fixed] == 0.0)
+
+
+def test_cs_singular_propensity_model_is_named(mpdta, monkeypatch):
+    """When the logit fit fails (singular Hessian, numpy LinAlgError) the ipw cells are skipped with
+    that reason; the failure is forced here so the test does not depend on LAPACK's pivot rounding."""
+    from analysis.did.callaway_santanna import estimation
+
+    def singular(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(estimation, "_logit", singular)
+    with pytest.warns(UserWarning, match=r"ATT\(2004,2004\) not estimated: propensity score model singular\."):
+        r = _csq(mpdta.assign(x=mpdta["countyreal"] % 7), method="ipw", controls=["x"])
+    assert r.settings["skipped_cells"] == [(g, t, "propensity score model singular")
+                                           for g, t in zip(r.att_gt["group"], r.att_gt["time"])]
+    assert r.att_gt["att"].isna().all()
+
+
+def test_cs_bad_choices_name_the_argument(mpdta):
+    for kw, msg in (({"control": "nevertreated"}, "control='nevertreated' is not one of 'never', 'notyet'"),
+                    ({"method": "ols"}, "method='ols' is not one of 'dr', 'ipw', 'reg'"),
+                    ({"base_period": "fixed"}, "base_period='fixed' is not one of 'varying', 'universal'")):
+        with pytest.raises(SpecificationError, match=f"^{msg}"):
+            _csq(mpdta, **kw)
+
+
+def test_imputation_missing_cluster_message_says_the_fix():
+    from analysis.did.imputation import imputation
+    from analysis.errors import MissingValueError
+
+    bad = _stag()
+    bad.loc[7, "prov"] = None
+    with pytest.raises(MissingValueError, match=r"^cluster column 'prov' is missing in row 7; give every row a "
+                                                r"cluster id\.$"):
+        imputation(bad, "y", "g", cluster="prov")
+
+
+def test_imputation_late_adopters_are_never_treated():
+    """Units adopting after the last sample period (2018 > 2017) are never treated in the sample (the
+    shared rule, R did): with one period of anticipation their 2017 row is NOT a treated observation,
+    so the results equal those with the units coded 0, and the recoding is noted in settings."""
+    from analysis.did._common import LATE_ADOPTION_KEY
+    from analysis.did.imputation import imputation
+
+    d = _stag()
+    never = d.loc[d["g"] == 0, "county"].unique()[:5]
+    late = d.assign(g=np.where(d["county"].isin(never), 2018, d["g"]))
+    r_late = imputation(late, "y", "g", anticipation=1)
+    r_zero = imputation(d, "y", "g", anticipation=1)
+    assert r_late.settings[LATE_ADOPTION_KEY].startswith("5 county(s) adopting after the last period (2017)")
+    assert LATE_ADOPTION_KEY not in r_zero.settings
+    assert r_late.stats["N_treated"] == r_zero.stats["N_treated"] == int(((d["g"] > 0) & (d["year"] >= d["g"] - 1)).sum())
+    np.testing.assert_allclose(r_late.event_time["estimate"], r_zero.event_time["estimate"], rtol=0, atol=1e-12)
+    assert r_late.overall["estimate"] == pytest.approx(r_zero.overall["estimate"], abs=1e-12)
+
+
+def test_imputation_period_with_a_single_untreated_observation_is_imputable():
+    """BJS step 3 needs one untreated observation of the unit and of the period. Without
+    never-treated units, 2014 has exactly one untreated observation (the lone 2015 adopter): the
+    2013 cohort's 2014 rows are imputed; only the rows from 2015 on (no untreated observation) are
+    dropped."""
+    from analysis.did.imputation import imputation
+
+    d = _stag(never=False)
+    keep15 = d.loc[d["g"] == 2015, "county"].unique()[0]
+    d = d[(d["g"] == 2013) | (d["county"] == keep15)].reset_index(drop=True)
+    n_drop = int(((d["year"] >= 2015)).sum())       # every unit is treated from 2015 on
+    with pytest.warns(UserWarning, match=f"^{n_drop} treated observations cannot be imputed"):
+        r = imputation(d, "y", "g")
+    assert r.rows.dropped == {"treated observation not imputable (no untreated obs. of its unit or period)": n_drop}
+    tau = r.extra["tau_it"]
+    assert sorted(tau["year"].unique()) == [2013, 2014]
+    assert r.stats["N_treated"] == int(((d["g"] == 2013) & d["year"].isin([2013, 2014])).sum())
+
+
+def test_imputation_names_and_settings():
+    from analysis.did.imputation import imputation
+
+    d = _stag()
+    d["x"] = np.random.default_rng(4).normal(size=len(d))
+    r = imputation(d, "y", "g", controls=["x"], anticipation=1, pretrends=2, cluster="prov")
+    assert r.estimator == "Imputation (BJS)"
+    s = r.settings
+    assert (s["anticipation"], s["leave_out"], s["cluster"], s["controls"], s["pretrends"]) == (1, True, "prov", ["x"], 2)
+
+
+def test_sun_abraham_panel_keys_named_like_pandas_index_columns():
+    """Keys named ``index`` and ``level_0`` (what pandas calls a reset index) are ordinary columns:
+    the results equal those with the usual names (the estimation sample's index is dropped, not
+    inserted as a column)."""
+    from analysis.did.sun_abraham import sun_abraham
+
+    d = _stag()
+    r = sun_abraham(d, "y", "g")
+    ri = sun_abraham(d.rename(columns={"county": "index", "year": "level_0"}), "y", "g", entity="index",
+                     time="level_0")
+    np.testing.assert_allclose(ri.event_time["estimate"], r.event_time["estimate"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ri.event_time["std_error"], r.event_time["std_error"], rtol=1e-10)
+
+
+def test_sun_abraham_provenance_fields():
+    from analysis.did.sun_abraham import sun_abraham
+
+    r = sun_abraham(_stag(), "y", "g", cluster="prov")
+    assert r.vcov_type == "cluster" and r.cluster == ("prov",) and r.n_clusters == 9
+    assert r.outcome == "y" and r.fixed_effects == ("county", "year")

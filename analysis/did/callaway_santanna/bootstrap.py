@@ -68,6 +68,8 @@ def multiplier_bootstrap(
     if psi.ndim == 1:
         psi = psi[:, None]
     rng = np.random.default_rng(seed)
+    # a column with a missing influence function is NA (also after the cluster means below)
+    missing = np.isnan(psi).any(axis=0)
     if cluster is not None:
         codes, inv = np.unique(np.asarray(cluster), return_inverse=True)
         counts = np.bincount(inv)
@@ -83,7 +85,7 @@ def multiplier_bootstrap(
         v = mammen_draws(rng, (stop - start, n))
         bres[start:stop] = v @ psi_c
     bres *= np.sqrt(n) / n
-    bres[:, np.isnan(psi).any(axis=0)] = np.nan
+    bres[:, missing] = np.nan
     col_ss = np.sum(bres**2, axis=0)
     ok = (~np.isnan(col_ss)) & (col_ss > EPS_SE)
     se = np.full(k, np.nan)
