@@ -223,6 +223,33 @@ def test_treatment_input_keeps_positional_calls_and_documents_the_other_form(tpa
         assert getattr(did, name).__treatment_input__ in ("treat", "adoption"), name
 
 
+def test_treatment_input_adds_the_other_form_as_an_optional_keyword_only_argument():
+    """The keyword the decorator adds, by its docstring: the other form, keyword-only, default None,
+    annotated ``str | None``, placed before ``**kwargs`` (where a keyword-only argument must go); a native
+    form other than treat/adoption is refused with a message naming the two."""
+    import inspect
+
+    from analysis.did._treatment import treatment_input
+
+    def est(data, y, adoption=None, entity="county", time="year", *, alpha=0.05, **kwargs):
+        return adoption, kwargs
+
+    wrapped = treatment_input("adoption")(est)
+    params = inspect.signature(wrapped).parameters
+    assert list(params) == ["data", "y", "adoption", "entity", "time", "alpha", "treat", "kwargs"]
+    treat = params["treat"]
+    assert (treat.kind, treat.default, treat.annotation) == (inspect.Parameter.KEYWORD_ONLY, None, "str | None")
+    assert str(inspect.signature(wrapped)).endswith("alpha=0.05, treat: 'str | None' = None, **kwargs)")
+    assert wrapped.__treatment_input__ == "adoption" and wrapped.__wrapped__ is est
+    # without **kwargs the keyword goes last; a function that already takes both forms is left as it is
+    last = treatment_input("treat")(lambda data, y, treat=None, entity="county", time="year": treat)
+    assert list(inspect.signature(last).parameters)[-1] == "adoption"
+    both = treatment_input("treat")(lambda data, y, treat=None, adoption=None, entity="county", time="year": 0)
+    assert list(inspect.signature(both).parameters) == ["data", "y", "treat", "adoption", "entity", "time"]
+    with pytest.raises(ValueError, match=r"native must be 'treat' or 'adoption', not 'year'"):
+        treatment_input("year")
+
+
 @pytest.mark.parametrize("name", ["callaway_santanna.aggregate", "synthetic_did", "synthetic_control"])
 def test_overall_term_is_did_and_att_still_reads_it(name, tpanel):
     """The treatment term is "did" everywhere; "ATT" (its old name here) reads the same numbers with a warning."""
