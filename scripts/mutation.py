@@ -206,7 +206,10 @@ THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
 
 #: decorators that mutmut 3.8.1 would make it skip the whole function; in the scratch copy they are
 #: applied by assignment after the definition instead (``f = deco(f)``: the same object at import)
-UNDECORATE = re.compile(r"^(property|lru_cache\b.*|treatment_input\b.*|renamed_kwargs\b.*|_friendly)$")
+#: (``functools.wraps(fn)`` on an inner ``wrapper``: else the body of treatment_input's wrapper, the
+#: treat=/adoption= conversion itself, is never mutated)
+UNDECORATE = re.compile(r"^(property|lru_cache\b.*|treatment_input\b.*|renamed_kwargs\b.*|_friendly"
+                        r"|functools\.wraps\(\w+\))$")
 #: decorators rewritten too, but only on a function that also carries one of :data:`UNDECORATE`
 #: (alone, mutmut 3.8.1 mutates a ``@classmethod``/``@staticmethod`` itself)
 UNDECORATE_WITH = re.compile(r"^(classmethod|staticmethod)$")
@@ -217,7 +220,8 @@ def undecorate(source: str) -> str:
 
     mutmut 3.8.1 does not mutate a decorated function (the decorator would wrap its trampoline),
     so without this the bodies of ``moran``, of every DiD estimator (``@treatment_input``) and of
-    every property were never mutated. Applying the decorator after the definition gives the same
+    every property were never mutated, nor an inner function under ``@functools.wraps(fn)`` (the
+    ``wrapper`` that :func:`analysis.did._treatment.treatment_input` returns). Applying the decorator after the definition gives the same
     object at import time; only functions whose decorators all match are rewritten.
     ``@classmethod``/``@staticmethod`` are rewritten with the others when the function also carries a
     decorator of :data:`UNDECORATE` (``@classmethod @renamed_kwargs(...) def f`` ->

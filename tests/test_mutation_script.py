@@ -73,6 +73,8 @@ def test_undecorate_applies_listed_decorators_by_assignment_and_keeps_others():
     assert '    c = classmethod(renamed_kwargs(old="new")(c))' in out
     assert "    t = staticmethod(lru_cache(maxsize=2)(t))" in out
     assert "@renamed_kwargs" not in out and "@lru_cache" not in out
+    # an inner function under functools.wraps (twice's wrapper): rewritten at its own indentation
+    assert "@functools.wraps" not in out and "\n    wrapper = functools.wraps(fn)(wrapper)\n    return wrapper" in out
     # alone (s), or with a decorator not in the list (m, g): left as written
     assert out.count("@staticmethod") == 1 and out.count("@classmethod") == 1 and out.count("@twice") == 2
     # the rewritten module defines the same objects
@@ -91,6 +93,7 @@ def test_undecorate_applies_listed_decorators_by_assignment_and_keeps_others():
         assert ns["D"].c(new=2) == ("D", 2) and ns["D"]().c() == ("D", 1)  # bound to the subclass
         assert ns["C"].t(1) == 7 and ns["C"]().t(2) == 8 and ns["C"].m() == 14
         assert ns["C"].c.__renamed_kwargs__ == {"old": "new"}
+        assert ns["g"].__name__ == "g" and ns["g"].__wrapped__() == 5  # functools.wraps applied
         with pytest.warns(DeprecationWarning):
             assert ns["f"](old=5) == 6
         with pytest.warns(DeprecationWarning):
@@ -115,7 +118,10 @@ def test_undecorate_on_every_module_in_the_table_compiles_and_removes_the_decora
         if "def from_estimates" in src:
             seen.add(name)
             assert "    from_estimates = classmethod(renamed_kwargs(" in out
-    assert seen == {"did_common"}
+        if "@functools.wraps(fn)" in src:
+            seen.add(name)
+            assert "        wrapper = functools.wraps(fn)(wrapper)\n" in out
+    assert seen == {"did_common", "did_treatment"}
 
 
 @pytest.mark.parametrize("k, n", [(0, 10), (8, 8), (46, 50), (17, 20), (1, 3)])
