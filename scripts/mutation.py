@@ -23,7 +23,9 @@ Usage::
 
 Decorated functions are rewritten in the scratch copy so that mutmut mutates them (:func:`undecorate`),
 ``@classmethod``/``@staticmethod`` included when they sit on top of a rewritten decorator
-(``EventStudyResult.from_estimates``: ``@classmethod @renamed_kwargs(...)``).
+(``EventStudyResult.from_estimates``: ``@classmethod @renamed_kwargs(...)``), and inner functions
+under ``@functools.wraps(fn)`` (the ``wrapper`` of ``treatment_input``, whose mutants mutmut names
+``x_treatment_input__mutmut_<n>`` like the factory's, so they fall under ``FRESH`` too).
 
 Fresh-process mode (import-time functions, table ``FRESH``). mutmut forks each mutant's child after
 the package is imported, and its trampoline reads ``MUTANT_UNDER_TEST`` only when the function is
@@ -36,7 +38,8 @@ in ``build/mutation/<name>/mutants`` in a NEW process with ``MUTANT_UNDER_TEST=<
 the import (the trampoline reads the variable at call time, so the import itself runs the mutant).
 Verdict: exit 0 -> survived; any other exit (failed test, failed import or collection) -> killed;
 killed at the timeout (MUTATION_FRESH_TIMEOUT seconds, default 60 s + 5 x the unmutated run) ->
-timeout (counted as killed). The unmutated code must pass the same command first. The verdicts
+timeout (counted as killed). The unmutated code must pass the same command first. The runs are
+one at a time (MUTATION_CHILDREN does not apply), each about as long as the tests. The verdicts
 replace mutmut's in ``results.txt`` (also in ``fresh_results.txt``), in the counts and in
 ``scores.tsv`` (scope "...; n in fresh processes"); ``MUTATION_FRESH=0`` switches the mode off.
 They combine with MUTATION_ONLY and MUTATION_SAMPLE (the sample is drawn from all the mutants)::
