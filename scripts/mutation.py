@@ -21,7 +21,30 @@ Usage::
         score without bias, Acree et al. 1979; L. Zhang, Hou, Hu, Xie & Mei 2010, ICSE "Is operator-based mutant
         selection superior to random mutant selection?")
 
-Decorated functions are rewritten in the scratch copy so that mutmut mutates them (:func:`undecorate`).
+Decorated functions are rewritten in the scratch copy so that mutmut mutates them (:func:`undecorate`),
+``@classmethod``/``@staticmethod`` included when they sit on top of a rewritten decorator
+(``EventStudyResult.from_estimates``: ``@classmethod @renamed_kwargs(...)``), and inner functions
+under ``@functools.wraps(fn)`` (the ``wrapper`` of ``treatment_input``, whose mutants mutmut names
+``x_treatment_input__mutmut_<n>`` like the factory's, so they fall under ``FRESH`` too).
+
+Fresh-process mode (import-time functions, table ``FRESH``). mutmut forks each mutant's child after
+the package is imported, and its trampoline reads ``MUTANT_UNDER_TEST`` only when the function is
+called; a function that runs at import (a decorator factory such as ``treatment_input``, which runs
+when ``analysis.did`` is imported) is therefore never called with its mutant switched on, and mutmut's
+"survived"/"timeout" for its mutants are artefacts. The mutants whose names match the module's
+``FRESH`` globs are left out of the mutmut run; each is run instead as
+``python -m pytest <the module's tests> -x -q -p no:cacheprovider -p no:randomly -m "not stack_frames"``
+in ``build/mutation/<name>/mutants`` in a NEW process with ``MUTANT_UNDER_TEST=<mutant>`` set before
+the import (the trampoline reads the variable at call time, so the import itself runs the mutant).
+Verdict: exit 0 -> survived; any other exit (failed test, failed import or collection) -> killed;
+killed at the timeout (MUTATION_FRESH_TIMEOUT seconds, default 60 s + 5 x the unmutated run) ->
+timeout (counted as killed). The unmutated code must pass the same command first. The runs are
+one at a time (MUTATION_CHILDREN does not apply), each about as long as the tests. The verdicts
+replace mutmut's in ``results.txt`` (also in ``fresh_results.txt``), in the counts and in
+``scores.tsv`` (scope "...; n in fresh processes"); ``MUTATION_FRESH=0`` switches the mode off.
+They combine with MUTATION_ONLY and MUTATION_SAMPLE (the sample is drawn from all the mutants)::
+
+    MUTATION_ONLY='analysis.did._treatment.x_treatment_input__mutmut_*' python scripts/mutation.py did_treatment
 """
 from __future__ import annotations
 
@@ -186,7 +209,13 @@ THREAD_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_N
 
 #: decorators that mutmut 3.8.1 would make it skip the whole function; in the scratch copy they are
 #: applied by assignment after the definition instead (``f = deco(f)``: the same object at import)
-UNDECORATE = re.compile(r"^(property|lru_cache\b.*|treatment_input\b.*|renamed_kwargs\b.*|_friendly)$")
+#: (``functools.wraps(fn)`` on an inner ``wrapper``: else the body of treatment_input's wrapper, the
+#: treat=/adoption= conversion itself, is never mutated)
+UNDECORATE = re.compile(r"^(property|lru_cache\b.*|treatment_input\b.*|renamed_kwargs\b.*|_friendly"
+                        r"|functools\.wraps\(\w+\))$")
+#: decorators rewritten too, but only on a function that also carries one of :data:`UNDECORATE`
+#: (alone, mutmut 3.8.1 mutates a ``@classmethod``/``@staticmethod`` itself)
+UNDECORATE_WITH = re.compile(r"^(classmethod|staticmethod)$")
 
 
 def undecorate(source: str) -> str:
@@ -194,8 +223,12 @@ def undecorate(source: str) -> str:
 
     mutmut 3.8.1 does not mutate a decorated function (the decorator would wrap its trampoline),
     so without this the bodies of ``moran``, of every DiD estimator (``@treatment_input``) and of
-    every property were never mutated. Applying the decorator after the definition gives the same
+    every property were never mutated, nor an inner function under ``@functools.wraps(fn)`` (the
+    ``wrapper`` that :func:`analysis.did._treatment.treatment_input` returns). Applying the decorator after the definition gives the same
     object at import time; only functions whose decorators all match are rewritten.
+    ``@classmethod``/``@staticmethod`` are rewritten with the others when the function also carries a
+    decorator of :data:`UNDECORATE` (``@classmethod @renamed_kwargs(...) def f`` ->
+    ``f = classmethod(renamed_kwargs(...)(f))`` in the class body); alone they are left to mutmut.
     """
     lines = source.splitlines(keepends=True)
     nodes = [n for n in ast.walk(ast.parse(source))
@@ -203,8 +236,10 @@ def undecorate(source: str) -> str:
     edits = []
     for n in nodes:
         decos = [ast.get_source_segment(source, d) for d in n.decorator_list]
-        if not all(d and UNDECORATE.match(d) for d in decos):
+        if not all(d and (UNDECORATE.match(d) or UNDECORATE_WITH.match(d)) for d in decos):
             continue
+        if not any(UNDECORATE.match(d) for d in decos):
+            continue  # only classmethod/staticmethod: mutmut handles these itself
         indent = " " * n.col_offset
         applied = n.name
         for d in reversed(decos):
@@ -233,6 +268,92 @@ def _mutant_names(work: Path, env: dict) -> list[str]:
     return [m.group(1) for line in res.stdout.splitlines() if (m := re.match(r"\s*(\S+):\s*\w", line))]
 
 
+def parse_results(text: str) -> dict[str, str]:
+    """``mutmut results --all true`` (or a ``results.txt``) -> {mutant name: status}."""
+    return {m.group(1): m.group(2).strip() for line in text.splitlines()
+            if (m := re.match(r"\s*(\S+):\s*(\w[\w ]*)$", line))}
+
+
+#: Import-time functions (see "fresh-process mode" in the module docstring): name -> mutant-name globs
+FRESH: dict[str, list[str]] = {
+    "did_treatment": ["analysis.did._treatment.x_treatment_input__mutmut_*"],
+}
+#: pytest options of a fresh-process run (those mutmut is given in :func:`_pyproject`)
+FRESH_PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-m", "not stack_frames"]
+
+
+def fresh_verdict(returncode: int | None) -> str:
+    """Verdict of one fresh-process run: ``None`` (timed out, process killed) -> "timeout" (counted as
+    killed, as mutmut counts it), exit 0 -> "survived", any other exit (a test failed, the import or the
+    collection failed) -> "killed"."""
+    if returncode is None:
+        return "timeout"
+    return "survived" if returncode == 0 else "killed"
+
+
+def _run_pytest(mutants: Path, tests: list[str], mutant: str, timeout: float) -> tuple[int | None, float]:
+    """pytest over ``tests`` in a new Python process in ``mutants`` with MUTANT_UNDER_TEST=``mutant`` set
+    from the start; (exit code or None when killed at ``timeout`` seconds, wall seconds)."""
+    import time
+
+    env = {**os.environ, **THREAD_ENV, "MUTANT_UNDER_TEST": mutant, "PYTHONPATH": str(mutants)}
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", *tests, *FRESH_PYTEST_ARGS], cwd=mutants, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        code: int | None = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)  # its own session: pytest and anything it started
+        proc.wait()
+        code = None
+    return code, time.monotonic() - start
+
+
+def run_fresh(mutants: Path, names: list[str], tests: list[str],
+              timeout: float | None = None, log=print) -> dict[str, str]:
+    """Fresh-process verdicts {mutant name: "killed" | "survived" | "timeout"} of ``names``.
+
+    The unmutated code runs first (``MUTANT_UNDER_TEST`` empty) and must pass, else SystemExit. The
+    timeout of each mutant is ``timeout`` seconds, default MUTATION_FRESH_TIMEOUT or
+    60 s + 5 x the unmutated run's wall time.
+    """
+    code, secs = _run_pytest(mutants, tests, "", timeout or 3600.0)
+    if code != 0:
+        raise SystemExit(f"fresh-process mode: the unmutated code fails its tests in {mutants} "
+                         f"(pytest exit {code}): {' '.join(tests)}")
+    if timeout is None:
+        timeout = float(os.environ.get("MUTATION_FRESH_TIMEOUT", 0)) or 60.0 + 5.0 * secs
+    log(f"fresh-process mode: unmutated run passed in {secs:.0f} s; {len(names)} mutants, timeout {timeout:.0f} s")
+    out = {}
+    for i, name in enumerate(names, 1):
+        code, secs = _run_pytest(mutants, tests, name, timeout)
+        out[name] = fresh_verdict(code)
+        log(f"  [{i}/{len(names)}] {name}: {out[name]} (exit {code}, {secs:.0f} s)")
+    return out
+
+
+def merge_fresh(statuses: dict[str, str], verdicts: dict[str, str]) -> dict[str, str]:
+    """mutmut's statuses with the fresh-process verdicts in place of its artefacts for those mutants."""
+    return {**statuses, **verdicts}
+
+
+def tally(statuses: dict[str, str], names: list[str] | None = None) -> dict[str, int]:
+    """Counts of each status over ``names`` (default: all)."""
+    counts: dict[str, int] = {}
+    for n in (statuses if names is None else names):
+        if n in statuses:
+            counts[statuses[n]] = counts.get(statuses[n], 0) + 1
+    return counts
+
+
+def score(counts: dict[str, int]) -> tuple[int, int]:
+    """(killed, survived): timeouts count as killed, "no tests" as survived; other statuses
+    ("not checked", "suspicious", ...) are left out."""
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    survived = counts.get("survived", 0) + counts.get("no tests", 0)
+    return killed, survived
+
+
 def run_one(name: str) -> dict[str, int]:
     module, tests = MODULES[name]
     work = OUT / name
@@ -252,8 +373,10 @@ def run_one(name: str) -> dict[str, int]:
     mutmut = [sys.executable, "-m", "mutmut"]
     only = os.environ.get("MUTATION_ONLY", "").split()
     sample = int(os.environ.get("MUTATION_SAMPLE", "0"))
-    if sample:
-        # generate every mutant and the test map without running a mutant, then draw the sample
+    fresh_globs = FRESH.get(name, []) if os.environ.get("MUTATION_FRESH", "1") != "0" else []
+    names: list[str] = []
+    if sample or fresh_globs:
+        # generate every mutant and the test map without running a mutant, then select
         subprocess.run(mutmut + ["run", "--max-children", children, "no-such-mutant-*"], cwd=work, check=False,
                        env=env, capture_output=True)
         names = _mutant_names(work, env)
@@ -263,25 +386,34 @@ def run_one(name: str) -> dict[str, int]:
             # an empty list would make `mutmut run` mutate everything: refuse instead
             raise SystemExit(f"{name}: no mutant matches MUTATION_ONLY={' '.join(only)!r} (mutmut names a "
                              "function f as x_f and a private _f as x__f, e.g. 'analysis.regression.fe.x__estimate*')")
-        rng = random.Random(int(os.environ.get("MUTATION_SEED", "20261206")))
-        only = sorted(rng.sample(names, min(sample, len(names))))
-        print(f"{name}: sampled {len(only)} of {len(names)} mutants (seed {rng_seed()})")
-    subprocess.run(mutmut + ["run", "--max-children", children, *only], cwd=work, check=False, env=env)
+        if sample:
+            pool = len(names)
+            names = sorted(random.Random(rng_seed()).sample(names, min(sample, pool)))
+            print(f"{name}: sampled {len(names)} of {pool} mutants (seed {rng_seed()})")
+    fresh = [n for n in names if any(fnmatch.fnmatch(n, g) for g in fresh_globs)]
+    if names:
+        rest = [n for n in names if n not in fresh]
+        if rest:
+            subprocess.run(mutmut + ["run", "--max-children", children, *rest], cwd=work, check=False, env=env)
+    else:
+        subprocess.run(mutmut + ["run", "--max-children", children, *only], cwd=work, check=False, env=env)
     res = subprocess.run(mutmut + ["results", "--all", "true"], cwd=work, capture_output=True, text=True, env=env)
-    (work / "results.txt").write_text(res.stdout)
-    counts: dict[str, int] = {}
-    for line in res.stdout.splitlines():
-        m = re.match(r"\s*(\S+):\s*(\w[\w ]*)$", line)
-        if m and (not sample or m.group(1) in only):
-            counts[m.group(2).strip()] = counts.get(m.group(2).strip(), 0) + 1
-    killed = counts.get("killed", 0) + counts.get("timeout", 0)
-    survived = counts.get("survived", 0) + counts.get("no tests", 0)
-    score = killed / (killed + survived) if killed + survived else float("nan")
+    statuses = parse_results(res.stdout)
+    if fresh:
+        verdicts = run_fresh(work / "mutants", fresh, sel)
+        statuses = merge_fresh(statuses, verdicts)  # mutmut never switched these mutants on
+        (work / "fresh_results.txt").write_text("".join(f"    {n}: {v}\n" for n, v in verdicts.items()))
+    (work / "results.txt").write_text("".join(f"    {n}: {v}\n" for n, v in statuses.items()))
+    counts = tally(statuses, names or None)
+    killed, survived = score(counts)
+    rate = killed / (killed + survived) if killed + survived else float("nan")
     lo, hi = _wilson(killed, killed + survived)
     scope = f"sample of {killed + survived} (seed {rng_seed()})" if sample else "all run"
+    if fresh:
+        scope += f"; {len(fresh)} in fresh processes"
     with open(OUT / "scores.tsv", "a") as fh:
-        fh.write(f"{name}\t{module}\t{killed}\t{survived}\t{score:.3f}\t{lo:.3f}\t{hi:.3f}\t{scope}\t{counts}\n")
-    print(f"{name}: {killed} killed, {survived} survived, score {score:.1%} "
+        fh.write(f"{name}\t{module}\t{killed}\t{survived}\t{rate:.3f}\t{lo:.3f}\t{hi:.3f}\t{scope}\t{counts}\n")
+    print(f"{name}: {killed} killed, {survived} survived, score {rate:.1%} "
           f"(95% CI {lo:.1%}-{hi:.1%}; {scope}) {counts}")
     return counts
 

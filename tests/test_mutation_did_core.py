@@ -585,3 +585,35 @@ def test_treatment_converters_use_the_time_column_given():
     assert treatment_column(d, "adoption", entity="unit", time="yr").tolist() == [0, 1, 1, 0, 0, 0, 0, 0, 1]
     d["d"] = treatment_column(d, "adoption", entity="unit", time="yr")
     assert adoption_column(d, "d", entity="unit", time="yr").iloc[[0, 6]].tolist() == [2011.0, 2012.0]
+
+
+# --------------------------------------------------------------------------------------------
+# EventStudyResult.from_estimates (mutated since scripts/mutation.py rewrites @classmethod +
+# @renamed_kwargs): survivors of the sample of 30 (seed 20261207)
+# --------------------------------------------------------------------------------------------
+def test_from_estimates_fields_by_definition():
+    from scipy import stats
+
+    from analysis.did._common import EventStudyResult
+
+    # a covariance with a tiny negative diagonal entry (rounding in a difference of covariances): SE 0, not NaN
+    V = np.array([[-1e-18, 0.0, 0.0], [0.0, 4.0, 1.0], [0.0, 1.0, 9.0]])
+    res = EventStudyResult.from_estimates("my estimator", [-1, 0, 1], [0.0, 1.0, 2.0], vcov=V, df_resid=20,
+                                          overall={"estimate": 1.5, "se": 0.5})
+    assert res.estimator == "my estimator"
+    assert res.std_errors.tolist() == [0.0, 2.0, 3.0] and res.event_time["std_error"].tolist() == [0.0, 2.0, 3.0]
+    labels = ["event_time=-1", "event_time=0", "event_time=1"]
+    assert list(res.cov.index) == labels and list(res.cov.columns) == labels
+    np.testing.assert_array_equal(res.cov.to_numpy(), V)
+    assert list(res.event_vcov.index) == [-1, 0, 1] and list(res.event_vcov.columns) == [-1, 0, 1]
+    # the overall number given with the deprecated "se": std_error filled in, and its t(20) interval
+    crit = stats.t(20).ppf(0.975)
+    ov = res.overall
+    assert ov["std_error"] == ov["se"] == 0.5
+    assert ov["ci_low"] == pytest.approx(1.5 - crit * 0.5, rel=1e-12)  # same formula, rounding only
+    assert ov["ci_high"] == pytest.approx(1.5 + crit * 0.5, rel=1e-12)
+    # standard errors given as integers are stored as floats, like those from a covariance
+    res2 = EventStudyResult.from_estimates("x", [0, 1], [1, 2], se=[1, 2])
+    assert res2.std_errors.dtype == np.float64 and res2.event_time["std_error"].dtype == np.float64
+    assert res2.event_time["ci_low"].tolist() == pytest.approx([1 - stats.norm.ppf(0.975), 2 - 2 * stats.norm.ppf(0.975)],
+                                                               rel=1e-12)

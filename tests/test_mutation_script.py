@@ -39,6 +39,25 @@ class C:
     def s():
         return 4
 
+    @classmethod
+    @renamed_kwargs(old="new")
+    def c(cls, new=1):
+        return (cls.__name__, new)
+
+    @staticmethod
+    @lru_cache(maxsize=2)
+    def t(x):
+        return x + 6
+
+    @classmethod
+    @twice
+    def m(cls):
+        return 7
+
+
+class D(C):
+    pass
+
 
 @twice
 def g():
@@ -48,38 +67,61 @@ def g():
 
 def test_undecorate_applies_listed_decorators_by_assignment_and_keeps_others():
     out = mutation.undecorate(SOURCE)
-    assert "@renamed_kwargs" not in out and 'f = renamed_kwargs(old="new")(f)' in out
+    assert 'f = renamed_kwargs(old="new")(f)' in out
     assert "@property" not in out and "    p = property(p)" in out
-    assert "@staticmethod" in out and "@twice" in out  # not in the list: left as written
+    # classmethod/staticmethod on top of a listed decorator: rewritten with it, in the class body
+    assert '    c = classmethod(renamed_kwargs(old="new")(c))' in out
+    assert "    t = staticmethod(lru_cache(maxsize=2)(t))" in out
+    assert "@renamed_kwargs" not in out and "@lru_cache" not in out
+    # an inner function under functools.wraps (twice's wrapper): rewritten at its own indentation
+    assert "@functools.wraps" not in out and "\n    wrapper = functools.wraps(fn)(wrapper)\n    return wrapper" in out
+    # alone (s), or with a decorator not in the list (m, g): left as written
+    assert out.count("@staticmethod") == 1 and out.count("@classmethod") == 1 and out.count("@twice") == 2
     # the rewritten module defines the same objects
+    from functools import lru_cache
+
     from analysis._compat import renamed_kwargs
 
-    before, after = {"renamed_kwargs": renamed_kwargs}, {"renamed_kwargs": renamed_kwargs}
+    before = {"renamed_kwargs": renamed_kwargs, "lru_cache": lru_cache}
+    after = dict(before)
     exec(SOURCE, before)
     exec(out, after)
     for ns in (before, after):
         assert ns["f"](new=2) == 3 and ns["C"]().p == 3 and ns["C"].s() == 4 and ns["g"]() == 10
         assert isinstance(ns["C"].__dict__["p"], property)
+        assert isinstance(ns["C"].__dict__["c"], classmethod) and isinstance(ns["C"].__dict__["t"], staticmethod)
+        assert ns["D"].c(new=2) == ("D", 2) and ns["D"]().c() == ("D", 1)  # bound to the subclass
+        assert ns["C"].t(1) == 7 and ns["C"]().t(2) == 8 and ns["C"].m() == 14
+        assert ns["C"].c.__renamed_kwargs__ == {"old": "new"}
+        assert ns["g"].__name__ == "g" and ns["g"].__wrapped__() == 5  # functools.wraps applied
         with pytest.warns(DeprecationWarning):
             assert ns["f"](old=5) == 6
+        with pytest.warns(DeprecationWarning):
+            assert ns["C"].c(old=5) == ("C", 5)
 
 
 def test_undecorate_on_every_module_in_the_table_compiles_and_removes_the_decorators():
-    """Every listed decorator is removed, except on a function that also carries one not in the list
-    (left whole, so mutmut still skips it: today only EventStudyResult.from_estimates, a classmethod)."""
+    """Every listed decorator is removed from every module in the table: no function that carries one is
+    left whole (EventStudyResult.from_estimates, @classmethod + @renamed_kwargs, was until the rewrite
+    took classmethod/staticmethod along), and what is left is only decorators mutmut handles or that
+    are not listed."""
     import ast
 
-    kept = []
+    seen = set()
     for name, (module, _) in mutation.MODULES.items():
-        out = mutation.undecorate((ROOT / module).read_text())
+        src = (ROOT / module).read_text()
+        out = mutation.undecorate(src)
         for node in ast.walk(ast.parse(out)):
             if isinstance(node, ast.FunctionDef) and node.decorator_list:
                 decos = [ast.get_source_segment(out, d) for d in node.decorator_list]
-                listed = [d for d in decos if mutation.UNDECORATE.match(d)]
-                if listed:
-                    assert len(listed) < len(decos), (name, node.name, decos)  # mixed: left as written
-                    kept.append(node.name)
-    assert kept == ["from_estimates"]
+                assert not any(mutation.UNDECORATE.match(d) for d in decos), (name, node.name, decos)
+        if "def from_estimates" in src:
+            seen.add(name)
+            assert "    from_estimates = classmethod(renamed_kwargs(" in out
+        if "@functools.wraps(fn)" in src:
+            seen.add(name)
+            assert "        wrapper = functools.wraps(fn)(wrapper)\n" in out
+    assert seen == {"did_common", "did_treatment"}
 
 
 @pytest.mark.parametrize("k, n", [(0, 10), (8, 8), (46, 50), (17, 20), (1, 3)])
@@ -90,3 +132,99 @@ def test_wilson_interval_matches_statsmodels(k, n):
     got = mutation._wilson(k, n)
     assert got == pytest.approx((lo, hi), abs=2e-4)  # z = 1.96 here, 1.959964 in statsmodels
     assert mutation._wilson(0, 0) != mutation._wilson(0, 0)  # (nan, nan) for an empty sample
+
+
+# ---- fresh-process mode (import-time mutants) ----
+
+def test_fresh_verdict_and_score_count_timeouts_as_killed():
+    assert mutation.fresh_verdict(None) == "timeout"
+    assert mutation.fresh_verdict(0) == "survived"
+    for code in (1, 2, 4, 5, -9):  # failed test, collection/import error, usage, nothing collected, signal
+        assert mutation.fresh_verdict(code) == "killed"
+    assert mutation.score({"killed": 3, "timeout": 2, "survived": 4, "no tests": 1, "not checked": 7}) == (5, 5)
+
+
+def test_fresh_verdicts_replace_mutmut_artefacts_in_the_counts():
+    """mutmut reports the never-switched-on import-time mutants as "timeout"/"survived"; the merged
+    statuses carry the fresh-process verdicts for those and mutmut's for the rest, and a sampled run
+    counts only the mutants of its sample."""
+    text = ("    pkg.mod.x_f__mutmut_1: killed\n    pkg.mod.x_f__mutmut_2: survived\n"
+            "    pkg.mod.x_f__mutmut_3: not checked\n"
+            "    pkg.mod.x_deco__mutmut_1: timeout\n    pkg.mod.x_deco__mutmut_2: survived\n"
+            "    pkg.mod.x_deco__mutmut_3: timeout\n    pkg.mod.xǁCǁm__mutmut_1: no tests\n")
+    statuses = mutation.parse_results(text)
+    assert len(statuses) == 7 and statuses["pkg.mod.x_f__mutmut_3"] == "not checked"
+    assert statuses["pkg.mod.xǁCǁm__mutmut_1"] == "no tests"
+    verdicts = {"pkg.mod.x_deco__mutmut_1": "survived", "pkg.mod.x_deco__mutmut_2": "killed",
+                "pkg.mod.x_deco__mutmut_3": "timeout"}
+    merged = mutation.merge_fresh(statuses, verdicts)
+    assert merged["pkg.mod.x_deco__mutmut_1"] == "survived" and merged["pkg.mod.x_deco__mutmut_2"] == "killed"
+    assert merged["pkg.mod.x_f__mutmut_2"] == "survived"
+    assert mutation.tally(merged) == {"killed": 2, "survived": 2, "not checked": 1, "timeout": 1, "no tests": 1}
+    assert mutation.score(mutation.tally(merged)) == (3, 3)  # mutmut's own counts would give (3, 2)
+    sample = ["pkg.mod.x_f__mutmut_1", "pkg.mod.x_deco__mutmut_1", "pkg.mod.x_deco__mutmut_2"]
+    assert mutation.tally(merged, sample) == {"killed": 2, "survived": 1}
+
+
+FAKE_MODULE = '''\
+import os
+
+MUT = os.environ.get("MUTANT_UNDER_TEST", "")
+
+
+def factory(k):  # runs at import, as treatment_input does
+    if MUT == "pkg.deco.x_factory__mutmut_1":
+        raise ValueError("mutant 1 breaks the import")
+    if MUT == "pkg.deco.x_factory__mutmut_3":
+        import time
+        time.sleep(300)
+    if MUT == "pkg.deco.x_factory__mutmut_2":
+        k = k + 1  # changes what the test sees
+
+    def deco(fn):
+        def wrapper(x):
+            return k * fn(x)
+        wrapper.__doc__ = None if MUT == "pkg.deco.x_factory__mutmut_4" else fn.__doc__  # nobody looks
+        return wrapper
+    return deco
+
+
+@factory(2)
+def double(x):
+    """x, doubled."""
+    return x
+'''
+
+
+@pytest.mark.slow
+def test_run_fresh_applies_the_mutant_at_import_in_a_new_process(tmp_path):
+    """A fake scratch copy whose decorator factory reads MUTANT_UNDER_TEST at import: an import error and
+    a changed result are killed, a hang is killed at the timeout, an invisible change survives."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "deco.py").write_text(FAKE_MODULE)
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_fake.py").write_text(
+        "from pkg.deco import double\n\n\ndef test_double():\n    assert double(3) == 6\n")
+    names = [f"pkg.deco.x_factory__mutmut_{i}" for i in (1, 2, 3, 4)]
+    lines = []
+    # 60 s: a fresh interpreter plus pytest start-up on a loaded 2-core machine, far below the 300 s hang
+    got = mutation.run_fresh(tmp_path, names, ["tests/test_fake.py"], timeout=60.0, log=lines.append)
+    assert got == dict(zip(names, ["killed", "killed", "timeout", "survived"]))
+    assert len(lines) == 5 and "unmutated run passed" in lines[0]
+    # the unmutated code must pass first
+    (tmp_path / "tests" / "test_fake.py").write_text(
+        "from pkg.deco import double\n\n\ndef test_double():\n    assert double(3) == 7\n")
+    with pytest.raises(SystemExit, match="unmutated code fails"):
+        mutation.run_fresh(tmp_path, names[:1], ["tests/test_fake.py"], timeout=60.0, log=lines.append)
+
+
+def test_fresh_globs_select_the_import_time_mutants_only():
+    """The treatment_input globs match its mutants and none of the converters' (which mutmut runs)."""
+    globs = mutation.FRESH["did_treatment"]
+    match = lambda n: any(__import__("fnmatch").fnmatch(n, g) for g in globs)  # noqa: E731
+    assert match("analysis.did._treatment.x_treatment_input__mutmut_1")
+    assert match("analysis.did._treatment.x_treatment_input__mutmut_35")
+    assert not match("analysis.did._treatment.x_treatment_column__mutmut_1")
+    assert not match("analysis.did._treatment.x_adoption_column__mutmut_3")
+    assert set(mutation.FRESH) <= set(mutation.MODULES)

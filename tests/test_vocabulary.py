@@ -223,6 +223,88 @@ def test_treatment_input_keeps_positional_calls_and_documents_the_other_form(tpa
         assert getattr(did, name).__treatment_input__ in ("treat", "adoption"), name
 
 
+def test_treatment_input_adds_the_other_form_as_an_optional_keyword_only_argument():
+    """The keyword the decorator adds, by its docstring: the other form, keyword-only, default None,
+    annotated ``str | None``, placed before ``**kwargs`` (where a keyword-only argument must go); a native
+    form other than treat/adoption is refused with a message naming the two."""
+    import inspect
+
+    from analysis.did._treatment import treatment_input
+
+    def est(data, y, adoption=None, entity="county", time="year", *, alpha=0.05, **kwargs):
+        return adoption, kwargs
+
+    wrapped = treatment_input("adoption")(est)
+    params = inspect.signature(wrapped).parameters
+    assert list(params) == ["data", "y", "adoption", "entity", "time", "alpha", "treat", "kwargs"]
+    treat = params["treat"]
+    assert (treat.kind, treat.default, treat.annotation) == (inspect.Parameter.KEYWORD_ONLY, None, "str | None")
+    assert str(inspect.signature(wrapped)).endswith("alpha=0.05, treat: 'str | None' = None, **kwargs)")
+    assert wrapped.__treatment_input__ == "adoption" and wrapped.__wrapped__ is est
+    # without **kwargs the keyword goes last; a function that already takes both forms is left as it is
+    last = treatment_input("treat")(lambda data, y, treat=None, entity="county", time="year": treat)
+    assert list(inspect.signature(last).parameters)[-1] == "adoption"
+    both = treatment_input("treat")(lambda data, y, treat=None, adoption=None, entity="county", time="year": 0)
+    assert list(inspect.signature(both).parameters) == ["data", "y", "treat", "adoption", "entity", "time"]
+    with pytest.raises(ValueError, match=r"native must be 'treat' or 'adoption', not 'year'"):
+        treatment_input("year")
+
+
+def test_treatment_input_passes_the_derived_column_under_a_new_name():
+    """What the wrapped estimator receives, by the decorator's docstring: given only the other form, a copy
+    of the data with the native column derived by treatment_column/adoption_column under
+    ``<adoption>_treated`` / ``<treat>_adoption`` (underscores added while the name is taken), read with
+    the entity and time columns given (by keyword or position); given both, the call as it was (after
+    the agreement check); given neither, SpecificationError."""
+    from analysis.did._treatment import adoption_column, treatment_column, treatment_input
+
+    @treatment_input("treat")
+    def t_est(data, y, treat=None, entity="county", time="year", **kwargs):
+        return data, treat, entity, time, kwargs
+
+    @treatment_input("adoption")
+    def a_est(data, y, adoption=None, entity="county", time="year"):
+        return data, adoption
+
+    @treatment_input("treat")
+    def both(data, y, treat=None, adoption=None, entity="county", time="year"):
+        return data, treat, adoption
+
+    d = pd.DataFrame({"county": list("aaabbbccc"), "year": [2010, 2011, 2012] * 3,
+                      "g": [2011.0] * 3 + [np.nan] * 3 + [2012.0] * 3, "y": np.arange(9.0)})
+    d["d"] = ((d["year"] >= d["g"]) & d["g"].notna()).astype(float)
+    before = d.copy()
+    data, name, *_ = t_est(d, "y", adoption="g")
+    assert name == "g_treated" and data["g_treated"].tolist() == d["d"].tolist()
+    pd.testing.assert_frame_equal(d, before)  # the caller's frame is not changed
+    data, name, *_ = t_est(d.assign(g_treated=0, g_treated_=0), "y", adoption="g")
+    assert name == "g_treated__" and data[name].tolist() == d["d"].tolist()
+    data, name = a_est(d, "y", treat="d")
+    pd.testing.assert_series_equal(data["d_adoption"], adoption_column(d, "d"), check_names=False)
+    assert name == "d_adoption" and data["d_adoption"].iloc[[0, 6]].tolist() == [2011.0, 2012.0]
+    # other entity and time columns, given by keyword and by position; other keywords passed on
+    e = d.rename(columns={"county": "unit", "year": "yr"}).assign(year=1999)
+    for call in (lambda: t_est(e, "y", adoption="g", entity="unit", time="yr", extra=1),
+                 lambda: t_est(e, "y", None, "unit", "yr", adoption="g", extra=1)):
+        data, name, entity, time, kwargs = call()
+        assert (name, entity, time, kwargs) == ("g_treated", "unit", "yr", {"extra": 1})
+        assert data[name].tolist() == treatment_column(e, "g", "unit", "yr").tolist() == d["d"].tolist()
+    # both forms: checked against each other, then passed on unchanged
+    data, name, *_ = t_est(d, "y", treat="d", adoption="g")
+    assert data is d and name == "d"
+    bad = d.assign(d=d["d"].where(d.index != 0, 1.0))
+    with pytest.raises(TreatmentTimingError):
+        t_est(bad, "y", treat="d", adoption="g")
+    with pytest.raises(TreatmentTimingError):
+        both(bad, "y", treat="d", adoption="g")
+    with pytest.raises(SpecificationError, match="give the treatment"):
+        t_est(d, "y")
+    # a function written with both keywords: the other one given alone is converted all the same
+    data, name, adoption = both(d, "y", adoption="g")
+    assert (name, adoption) == ("g_treated", "g") and data[name].tolist() == d["d"].tolist()
+    assert both(d, "y", treat="d")[1:] == ("d", None)
+
+
 @pytest.mark.parametrize("name", ["callaway_santanna.aggregate", "synthetic_did", "synthetic_control"])
 def test_overall_term_is_did_and_att_still_reads_it(name, tpanel):
     """The treatment term is "did" everywhere; "ATT" (its old name here) reads the same numbers with a warning."""
