@@ -354,6 +354,25 @@ def score(counts: dict[str, int]) -> tuple[int, int]:
     return killed, survived
 
 
+def unchecked_problem(name: str, counts: dict[str, int], tests: list[str]) -> str | None:
+    """Why the run gives no verdict for some selected mutants, or None.
+
+    When the module's tests fail on the unmutated scratch copy, mutmut stops after "failed to
+    collect stats" and leaves every mutant "not checked"; scoring that as 0 of 0 would write a
+    ``nan`` line as if the module had been run. Partly unchecked runs (stopped by hand) are named too.
+    """
+    unchecked = sum(v for k, v in counts.items() if k not in ("killed", "timeout", "survived", "no tests"))
+    if not unchecked:
+        return None
+    cmd = f"cd build/mutation/{name} && python -m pytest {' '.join(tests)} -x -q -m 'not stack_frames'"
+    if sum(score(counts)) == 0:
+        return (f"{name}: none of the {unchecked} selected mutants was checked: mutmut's first run of the "
+                f"module's tests on the unmutated copy failed (\"failed to collect stats\"). Run `{cmd}` to "
+                "see the failing test, fix it (or narrow MUTATION_TESTS), and run again; no score was written.")
+    return (f"{name}: {unchecked} of the selected mutants have no verdict ({counts}); the score below counts "
+            "only the checked ones.")
+
+
 def run_one(name: str) -> dict[str, int]:
     module, tests = MODULES[name]
     work = OUT / name
@@ -405,6 +424,11 @@ def run_one(name: str) -> dict[str, int]:
         (work / "fresh_results.txt").write_text("".join(f"    {n}: {v}\n" for n, v in verdicts.items()))
     (work / "results.txt").write_text("".join(f"    {n}: {v}\n" for n, v in statuses.items()))
     counts = tally(statuses, names or None)
+    problem = unchecked_problem(name, counts, sel)
+    if problem and sum(score(counts)) == 0:
+        raise SystemExit(problem)
+    if problem:
+        print(problem, file=sys.stderr)
     killed, survived = score(counts)
     rate = killed / (killed + survived) if killed + survived else float("nan")
     lo, hi = _wilson(killed, killed + survived)

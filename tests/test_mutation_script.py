@@ -144,6 +144,18 @@ def test_fresh_verdict_and_score_count_timeouts_as_killed():
     assert mutation.score({"killed": 3, "timeout": 2, "survived": 4, "no tests": 1, "not checked": 7}) == (5, 5)
 
 
+def test_a_run_with_no_checked_mutant_is_refused_and_a_partial_one_named():
+    """mutmut leaves every mutant "not checked" when the module's tests fail on the unmutated copy
+    (seen with mediation: a nan score line was written); the script must refuse, naming the command."""
+    tests = ["tests/test_a.py", "tests/test_b.py"]
+    msg = mutation.unchecked_problem("mediation", {"not checked": 50}, tests)
+    assert "none of the 50 selected mutants" in msg and "pytest tests/test_a.py tests/test_b.py" in msg
+    assert "no score was written" in msg
+    partial = mutation.unchecked_problem("fe", {"killed": 20, "survived": 3, "not checked": 7}, tests)
+    assert partial.startswith("fe: 7 of the selected") and "only the checked ones" in partial
+    assert mutation.unchecked_problem("fe", {"killed": 20, "timeout": 1, "survived": 3, "no tests": 2}, tests) is None
+
+
 def test_fresh_verdicts_replace_mutmut_artefacts_in_the_counts():
     """mutmut reports the never-switched-on import-time mutants as "timeout"/"survived"; the merged
     statuses carry the fresh-process verdicts for those and mutmut's for the rest, and a sampled run
