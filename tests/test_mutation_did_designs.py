@@ -745,3 +745,27 @@ def test_ddd_time_varying_group_names_the_units():
     with pytest.raises(SpecificationError, match=r"^group 'h' changes within 1 county\(s\) \(e\.g\. 0\); it must be "
                                         r"time-invariant: fix it at its pre-treatment value\.$"):
         triple_difference(moving, "y", "d", "h")
+
+
+# --------------------------------------------------------------------------------------------
+# confirmatory sample (seed 20261207): survivors of ddd
+# --------------------------------------------------------------------------------------------
+def test_ddd_time_varying_group_lists_at_most_five_units():
+    """Seven counties whose group changes: the message counts all 7 and names the first five
+    (0-4), no more (the ``units[:5]`` of the message)."""
+    df = _ddd_panel(seed=4)
+    moving = df.copy()
+    first_rows = moving.groupby("county").head(1).index[:7]   # first year of counties 0..6
+    moving.loc[first_rows, "h"] = 1 - moving.loc[first_rows, "h"]
+    with pytest.raises(SpecificationError, match=r"^group 'h' changes within 7 county\(s\) \(e\.g\. 0, 1, 2, 3, 4\); "):
+        triple_difference(moving, "y", "d", "h")
+
+
+def test_ddd_group_constant_among_pilots_full_message():
+    """Constant group among the pilot counties: the whole message, both halves."""
+    df = _ddd_panel()
+    pilot = df["d"].groupby(df["county"]).transform("max") == 1
+    const = df.assign(h=np.where(pilot, 1.0, df["h"]))
+    with pytest.raises(ConstantColumnError, match=r"^group 'h' does not vary among pilot countys: the triple "
+                                              r"difference needs high and low counties on both sides of the policy\.$"):
+        triple_difference(const, "y", "d", "h")
