@@ -769,3 +769,41 @@ def test_ddd_group_constant_among_pilots_full_message():
     with pytest.raises(ConstantColumnError, match=r"^group 'h' does not vary among pilot countys: the triple "
                                               r"difference needs high and low counties on both sides of the policy\.$"):
         triple_difference(const, "y", "d", "h")
+
+
+# survivors of synthetic_did (seed 20261207)
+def test_synthetic_did_cohort_table_columns_and_no_note_when_the_se_is_defined():
+    """extra['cohorts'] has exactly the documented columns (one row per cohort, Clarke et al. 2024
+    eq. 3 weights); a placebo SE is defined, so settings carry no 'se_note'."""
+    df = _syn_panel(seed=6)
+    r = synthetic_did(df, "y", "d", se="placebo", n_draws=2, seed=1)
+    tab = r.extra["cohorts"]
+    assert list(tab.columns) == ["cohort", "n_treated", "t_pre", "t_post", "estimate", "cells", "weight"]
+    assert tab["cohort"].tolist() == [2005] and tab["weight"].tolist() == [1.0]
+    assert "se_note" not in r.settings and np.isfinite(r.std_errors["did"])
+
+
+def test_synthetic_did_vcov_type_of_every_se_method():
+    """vcov_type is set by synthetic_did itself for every ``se`` (placebo -> randomization,
+    bootstrap -> bootstrap, jackknife and none -> other), not left to be guessed from settings."""
+    df = _syn_panel(seed=7)
+    got = {se: synthetic_did(df, "y", "d", se=se, n_draws=2, seed=0).vcov_type
+           for se in ("placebo", "bootstrap", "jackknife", "none")}
+    assert got == {"placebo": "randomization", "bootstrap": "bootstrap", "jackknife": "other", "none": "other"}
+
+
+def test_synth_panel_missing_outcome_in_a_nullable_boolean_column():
+    """A 0/1 outcome stored as pandas' nullable 'boolean' with one <NA>: the missing row is named in a
+    MissingValueError (not a numpy TypeError from the finiteness check)."""
+    df = _syn_panel(seed=8)
+    df["yb"] = pd.array(df["y"] > df["y"].median(), dtype="boolean")
+    df.loc[9, "yb"] = pd.NA
+    with pytest.raises(MissingValueError, match=r"outcome 'yb' is missing or not finite in row 9"):
+        synthetic_did(df, "yb", "d", se="none")
+
+
+def test_synth_panel_names_every_unit_treated_from_the_first_year():
+    df = _syn_panel(seed=5, cohorts=[0, 0, 5])
+    with pytest.raises(TreatmentTimingError, match=r"^2 county\(s\) are treated from the first year 2000 "
+                                              r"\(e\.g\. c00, c01\): there is no pre-period"):
+        synthetic_did(df, "y", "d", se="none")
