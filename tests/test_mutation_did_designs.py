@@ -807,3 +807,32 @@ def test_synth_panel_names_every_unit_treated_from_the_first_year():
     with pytest.raises(TreatmentTimingError, match=r"^2 county\(s\) are treated from the first year 2000 "
                                               r"\(e\.g\. c00, c01\): there is no pre-period"):
         synthetic_did(df, "y", "d", se="none")
+
+
+# survivors of _synth_core (seed 20261207)
+def test_placebo_draws_keep_a_fixed_time_weighting():
+    """Algorithm 4 refits keep the original options and weights: with the time weights held fixed
+    (update_lambda=False) at a non-uniform lambda, every placebo refit uses that lambda. Expected
+    draws by the explicit loop of the definition (same random stream, 1e-12)."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(12)
+    Y = rng.normal(size=(8, 6)).cumsum(axis=1)
+    n0, t0 = 6, 4
+    opt = replace(core.sdid_options(Y, n0, t0), update_lambda=False)
+    lam = np.array([0.1, 0.2, 0.3, 0.4])
+    fit = core.fit_block(Y, n0, t0, opt, lambda_=lam)
+    assert np.array_equal(fit.lambda_, lam)
+    got = core.placebo_draws(fit, Y, 4, np.random.default_rng(3))
+    r2 = np.random.default_rng(3)
+    exp = []
+    for _ in range(4):
+        ind = r2.permutation(n0)
+        om = core.sum_normalize(fit.omega[ind[:4]])
+        Yp = Y[ind]
+        w = core.fit_block(Yp, 4, t0, opt, om, lam).omega
+        # tau by definition: treated-minus-omega-weighted controls, post mean minus lam-weighted pre
+        row = np.concatenate([-w, np.full(2, 0.5)])
+        col = np.concatenate([-lam, np.full(2, 0.5)])
+        exp.append(row @ Yp @ col)
+    assert np.allclose(got, exp, atol=1e-12, rtol=0)
