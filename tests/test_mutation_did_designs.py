@@ -836,3 +836,13 @@ def test_placebo_draws_keep_a_fixed_time_weighting():
         col = np.concatenate([-lam, np.full(2, 0.5)])
         exp.append(row @ Yp @ col)
     assert np.allclose(got, exp, atol=1e-12, rtol=0)
+
+
+def test_noise_level_with_two_pre_periods():
+    """Two pre-periods give one first difference per control: the noise level (R synthdid's
+    sd(apply(Y[1:N0, 1:T0], 1, diff))) is the SD of those N0 differences, defined from T0 = 2
+    (NaN only for T0 < 2)."""
+    Y = np.array([[1.0, 2.5, 3.0], [0.0, -1.0, 2.0], [4.0, 4.5, 1.0], [2.0, 3.0, 9.0]])
+    d = Y[:3, 1] - Y[:3, 0]           # 1.5, -1.0, 0.5
+    assert core.noise_level(Y, 3, 2) == pytest.approx(np.sqrt(np.sum((d - d.mean()) ** 2) / 2), rel=1e-14)
+    assert np.isfinite(core.sdid_options(Y, 3, 2).zeta_omega)
