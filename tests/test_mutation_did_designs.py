@@ -846,3 +846,17 @@ def test_noise_level_with_two_pre_periods():
     d = Y[:3, 1] - Y[:3, 0]           # 1.5, -1.0, 0.5
     assert core.noise_level(Y, 3, 2) == pytest.approx(np.sqrt(np.sum((d - d.mean()) ** 2) / 2), rel=1e-14)
     assert np.isfinite(core.sdid_options(Y, 3, 2).zeta_omega)
+
+
+# survivors of synthetic_control (seed 20261207)
+def test_synthetic_control_alpha_sets_the_normal_interval():
+    """alpha reaches the result: the interval is estimate ± z_{1-alpha/2} SE (R synthdid's normal
+    interval), here alpha = 0.10, z = scipy norm.ppf(0.95) (1e-10: rounding)."""
+    from scipy import stats
+
+    df = _sc_panel(seed=4)
+    r = synthetic_control(df, "y", "d", se="placebo", n_draws=3, seed=1, permutation=False, alpha=0.10)
+    assert r.alpha == 0.10
+    ci = r.conf_int().loc["did"]
+    half = (ci["ci_high"] - ci["ci_low"]) / 2
+    assert half == pytest.approx(stats.norm.ppf(0.95) * r.std_errors["did"], rel=1e-10)
