@@ -860,3 +860,6 @@ def test_synthetic_control_alpha_sets_the_normal_interval():
     ci = r.conf_int().loc["did"]
     half = (ci["ci_high"] - ci["ci_low"]) / 2
     assert half == pytest.approx(stats.norm.ppf(0.95) * r.std_errors["did"], rel=1e-10)
+    # the reference names both sources as published (ADH 2010; R synthdid, Arkhangelsky et al. 2021)
+    assert r.reference == ("Abadie, Diamond and Hainmueller (2010) JASA 105(490):493-505 (in-space placebo, "
+                           "RMSPE ratio); weights and SEs as R synthdid sc_estimate / vcov (Arkhangelsky et al. 2021)")
