@@ -863,3 +863,19 @@ def test_synthetic_control_alpha_sets_the_normal_interval():
     # the reference names both sources as published (ADH 2010; R synthdid, Arkhangelsky et al. 2021)
     assert r.reference == ("Abadie, Diamond and Hainmueller (2010) JASA 105(490):493-505 (in-space placebo, "
                            "RMSPE ratio); weights and SEs as R synthdid sc_estimate / vcov (Arkhangelsky et al. 2021)")
+
+
+# survivors of spatial_did (seed 20261207)
+def test_spatial_did_controls_and_their_lags_enter_the_sdm(sdid_fit):
+    """By definition (Delgado and Florax 2015) the spatial DiD is the two-way FE SDM of y on D, X and
+    their spatial lags: the controls and W*controls are in the fit, and every coefficient equals a
+    direct spatial_panel SDM fit of that specification (1e-10: same optimiser, same data)."""
+    from analysis.spatial import spatial_panel
+
+    w, df, r = sdid_fit
+    assert {"treat", "x", "W*treat", "W*x"} <= set(r.sdm.params.index)
+    ref = spatial_panel(df, "y", ["treat", "x"], w, model="sdm", effects="twoways", n_draws=0,
+                        durbin=["treat", "x"])
+    common = ref.params.index
+    assert list(r.sdm.params.index) == list(common)
+    assert np.allclose(r.sdm.params.to_numpy(), ref.params.to_numpy(), atol=1e-10, rtol=0)
