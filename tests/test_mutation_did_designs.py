@@ -879,3 +879,12 @@ def test_spatial_did_controls_and_their_lags_enter_the_sdm(sdid_fit):
     common = ref.params.index
     assert list(r.sdm.params.index) == list(common)
     assert np.allclose(r.sdm.params.to_numpy(), ref.params.to_numpy(), atol=1e-10, rtol=0)
+
+
+def test_spatial_did_switch_off_message_names_the_fix(sdid_fit):
+    w, df, _ = sdid_fit
+    off = df.copy()
+    off.loc[off["county"] == w.ids[0], "treat"] = [0, 1, 1, 0, 1, 1, 1, 1]
+    with pytest.raises(TreatmentTimingError, match=r"; staggered adoption must be absorbing \(once 1, always 1\)\. "
+                                                   r"Pass check_absorbing=False to allow it\.$"):
+        spatial_did(off, "y", "treat", w, n_draws=0)
