@@ -888,3 +888,16 @@ def test_spatial_did_switch_off_message_names_the_fix(sdid_fit):
     with pytest.raises(TreatmentTimingError, match=r"; staggered adoption must be absorbing \(once 1, always 1\)\. "
                                                    r"Pass check_absorbing=False to allow it\.$"):
         spatial_did(off, "y", "treat", w, n_draws=0)
+
+
+def test_spatial_did_entity_effects_only(sdid_fit):
+    """effects='entity' (county FE only, Elhorst 2014 'spatial fixed effects') reaches the SDM: the
+    fit equals a direct entity-FE SDM and differs from the two-way default (1e-10)."""
+    from analysis.spatial import spatial_panel
+
+    w, df, r2 = sdid_fit
+    r = spatial_did(df, "y", "treat", w, controls=["x"], n_draws=0, effects="entity")
+    ref = spatial_panel(df, "y", ["treat", "x"], w, model="sdm", effects="entity", n_draws=0,
+                        durbin=["treat", "x"])
+    assert np.allclose(r.sdm.params.to_numpy(), ref.params.to_numpy(), atol=1e-10, rtol=0)
+    assert abs(r.sdm.params["rho"] - r2.sdm.params["rho"]) > 1e-4
