@@ -29,7 +29,7 @@ def _sdid_panel(w, T=8, rho=0.3, delta=1.0, phi=0.6, seed=0):
     return _did_panel(w, T=T, rho=rho, delta=delta, phi=phi, seed=seed, starts=(3, 5, 99), probs=(0.3, 0.3, 0.4))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # function scope: each test calls spatial_did itself, so mutmut maps every test to it
 def sdid_fit():
     w = lattice_weights(6, 6)
     df = _sdid_panel(w, seed=11)
@@ -79,6 +79,7 @@ def test_spatial_did_policy_table_rows_are_the_sdm_coefficients(sdid_fit):
     assert r.reference == r.sdm.reference + "; " + sdid_module._REFERENCE and "Delgado and Florax" in r.reference
     assert r.statistic_name == "z" and r.alpha == r.sdm.alpha
     assert r.rows.n_used == len(df)
+    assert r.outcome == "y" and r.sdm.outcome == "y"
 
 
 def test_spatial_did_with_draws_uses_the_effects_table(sdid_fit):
