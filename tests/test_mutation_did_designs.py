@@ -902,3 +902,53 @@ def test_spatial_did_entity_effects_only(sdid_fit):
                         durbin=["treat", "x"])
     assert np.allclose(r.sdm.params.to_numpy(), ref.params.to_numpy(), atol=1e-10, rtol=0)
     assert abs(r.sdm.params["rho"] - r2.sdm.params["rho"]) > 1e-4
+
+
+# --------------------------------------------------------------------------------------------
+# compare (did_compare): survivors of the confirmatory sample (seed 20261207)
+# --------------------------------------------------------------------------------------------
+def _cmp_panel(seed=5):
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["y"] = 0.5 * ((d["adoption"] > 0) & (d["year"] >= 2013)) + rng.normal(scale=0.1, size=len(d))
+    return d
+
+
+def test_compare_estimators_reads_the_legacy_se_key_of_overall():
+    """An overall dict written with the older key ``se`` (no ``std_error``): the table's std_error is
+    that value, not missing."""
+    from analysis.did import compare_estimators, run_estimators
+
+    res = run_estimators(_cmp_panel(), "y", "adoption", which=("TWFE",))
+    es = res["TWFE"]
+    legacy = {k: v for k, v in es.overall.items() if k != "std_error"}
+    assert "se" in legacy
+    es.overall = legacy
+    tab = compare_estimators({"TWFE": es})
+    row = tab[tab["term"] == "overall"].iloc[0]
+    assert row["std_error"] == legacy["se"] and tab["std_error"].dtype == np.float64
+
+
+def test_plot_comparison_window_keeps_each_reference_period_and_labels_the_truth():
+    """With event_times the results are rebuilt for the window; each keeps its own reference period:
+    TWFE's -1 is drawn as the one hollow marker, the imputation estimator has none (every pre-period
+    is estimated, reference_period None). The truth line is labelled 'Simulated truth' (en)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.did import plot_comparison, run_estimators
+
+    res = run_estimators(_cmp_panel(), "y", "adoption", which=("TWFE", "Imputation"))
+    assert res["TWFE"].reference_period == -1 and res["Imputation"].reference_period is None
+    fig, ax = plt.subplots()
+    plot_comparison(res, lang="en", ax=ax, truth_event={-1: 0.0, 0: 0.5, 1: 0.5}, event_times=[-2, -1, 0, 1])
+    hollow = [ln for ln in ax.lines if ln.get_markerfacecolor() in ("white", (1.0, 1.0, 1.0, 1.0))]
+    assert len(hollow) == 1
+    width = 0.6 / 2
+    assert hollow[0].get_xdata()[0] == pytest.approx(-1 - width / 2, abs=1e-12)  # TWFE is the left of two
+    labels = [ln.get_label() for ln in ax.lines]
+    assert "Simulated truth" in labels
+    plt.close(fig)
