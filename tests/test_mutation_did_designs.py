@@ -952,3 +952,17 @@ def test_plot_comparison_window_keeps_each_reference_period_and_labels_the_truth
     labels = [ln.get_label() for ln in ax.lines]
     assert "Simulated truth" in labels
     plt.close(fig)
+
+
+def test_static_twfe_alpha_sets_the_t_interval():
+    """alpha reaches the result: the interval is estimate ± t_{1-alpha/2, G-1} SE (reghdfe's CRV1
+    inference), alpha = 0.10, G = 40 counties (1e-10: rounding)."""
+    from scipy import stats
+
+    from analysis.did import static_twfe
+
+    r = static_twfe(_cmp_panel(), "y", "adoption", alpha=0.10)
+    assert r.alpha == 0.10
+    ov = r.as_overall()
+    half = (ov["ci_high"] - ov["ci_low"]) / 2
+    assert half == pytest.approx(stats.t.ppf(0.95, 39) * ov["std_error"], rel=1e-10)
