@@ -76,3 +76,34 @@ def test_sac_covariance_draws_record_and_settings():
     d = spatial_panel(df, "y", ["x1", "x2"], w, model="sac", effects="entity", lee_yu=False, n_draws=20, seed=3)
     assert d.extra["draws"]["n_draws"] == 20
     assert d.settings["effects draws"] == "20 (seed=3, point=plugin)"
+
+
+def test_bounds_fallback_when_w_has_no_negative_eigenvalue():
+    """The rho search interval is (1/omega_min + eps, 1/omega_max - eps); without a negative
+    eigenvalue (1/omega_min = -inf) the lower end falls back to -1 + eps, inside (-1, 1)."""
+    from analysis.spatial.panel_models import _bounds
+
+    class _W:
+        def __init__(self, lo, hi):
+            self._b = (lo, hi)
+
+        def rho_bounds(self):
+            return self._b
+
+    assert _bounds(_W(-np.inf, 1.0), eps=1e-7) == (-1.0 + 1e-7, 1.0 - 1e-7)
+    assert _bounds(_W(-2.5, 1.0), eps=1e-7) == (-2.5 + 1e-7, 1.0 - 1e-7)
+    assert _bounds(_W(-5e3, 1.0), eps=1e-7) == (-1e3 + 1e-7, 1.0 - 1e-7)
+
+
+def test_fixed_effects_and_elhorst_correction_are_recorded():
+    """The result names its fixed effects with the user's column names (entity, time or both), and
+    the two-way Elhorst correction is recorded with Elhorst's own option names (model=3, bc=1)."""
+    w = lattice_weights(5, 5)
+    df = simulate_sdm(w, T=6, seed=1).rename(columns={"county": "cty", "year": "yr"})
+    kw = dict(entity="cty", time="yr", n_draws=0)
+    assert spatial_panel(df, "y", ["x1", "x2"], w, model="sar", effects="time", **kw).fixed_effects == ("yr",)
+    assert spatial_panel(df, "y", ["x1", "x2"], w, model="sar", effects="entity", **kw).fixed_effects == ("cty",)
+    tw = spatial_panel(df, "y", ["x1", "x2"], w, model="sar", effects="twoways", lee_yu_method="elhorst", **kw)
+    assert tw.fixed_effects == ("cty", "yr")
+    assert tw.settings["correction"] == ("Lee-Yu (2010) two-way analytic correction as in Elhorst "
+                                         "sar_panel_FE/sem_panel_FE (model=3, bc=1)")
