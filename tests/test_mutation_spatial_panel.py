@@ -107,3 +107,21 @@ def test_fixed_effects_and_elhorst_correction_are_recorded():
     assert tw.fixed_effects == ("cty", "yr")
     assert tw.settings["correction"] == ("Lee-Yu (2010) two-way analytic correction as in Elhorst "
                                          "sar_panel_FE/sem_panel_FE (model=3, bc=1)")
+
+
+def test_sem_effects_settings_and_statistic_name():
+    """In the SEM the spatial dependence is in the error only, so a regressor has no spillover
+    (Elhorst 2014, section 2.3 / LeSage and Pace 2009): direct = total = beta with beta's SE,
+    indirect = 0. Settings record the Durbin terms ([] here, ['x1'] for an SDM with durbin=['x1']);
+    the statistics are z (ML, asymptotic normal)."""
+    w = lattice_weights(5, 5)
+    df = simulate_sdm(w, T=6, seed=23)
+    r = spatial_panel(df, "y", ["x1", "x2"], w, model="sem", effects="entity", lee_yu=False, n_draws=0)
+    eff = r.effects.set_index(["variable", "effect"])
+    for v in ("x1", "x2"):
+        assert eff.loc[(v, "direct"), "estimate"] == r.params[v] == eff.loc[(v, "total"), "estimate"]
+        assert eff.loc[(v, "direct"), "std_error"] == r.std_errors[v] == eff.loc[(v, "total"), "std_error"]
+        assert eff.loc[(v, "indirect"), "estimate"] == 0.0 and eff.loc[(v, "indirect"), "std_error"] == 0.0
+    assert r.settings["durbin"] == [] and r.statistic_name == "z"
+    sdm = spatial_panel(df, "y", ["x1", "x2"], w, model="sdm", effects="entity", n_draws=0, durbin=["x1"])
+    assert sdm.settings["durbin"] == ["x1"] and sdm.statistic_name == "z"
