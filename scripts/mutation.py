@@ -114,7 +114,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                         ["tests/test_spatial_weights.py", "tests/test_mutation_spatial.py"]),
     "panel_models": ("analysis/spatial/panel_models.py",
                      ["tests/test_spatial_panel.py", "tests/test_spatial_recovery.py",
-                      "tests/test_spatial_published.py"]),
+                      "tests/test_spatial_published.py", "tests/test_mutation_spatial_panel.py"]),
     "sac_panel": ("analysis/spatial/sac_panel.py", ["tests/test_spatial_panel.py", "tests/test_mutation_spatial.py"]),
     "spatial_effects": ("analysis/spatial/effects.py",
                         ["tests/test_spatial_panel.py", "tests/test_spatial_recovery.py",

@@ -29,7 +29,7 @@ def _sdid_panel(w, T=8, rho=0.3, delta=1.0, phi=0.6, seed=0):
     return _did_panel(w, T=T, rho=rho, delta=delta, phi=phi, seed=seed, starts=(3, 5, 99), probs=(0.3, 0.3, 0.4))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # function scope: each test calls spatial_did itself, so mutmut maps every test to it
 def sdid_fit():
     w = lattice_weights(6, 6)
     df = _sdid_panel(w, seed=11)
@@ -79,6 +79,7 @@ def test_spatial_did_policy_table_rows_are_the_sdm_coefficients(sdid_fit):
     assert r.reference == r.sdm.reference + "; " + sdid_module._REFERENCE and "Delgado and Florax" in r.reference
     assert r.statistic_name == "z" and r.alpha == r.sdm.alpha
     assert r.rows.n_used == len(df)
+    assert r.outcome == "y" and r.sdm.outcome == "y"
 
 
 def test_spatial_did_with_draws_uses_the_effects_table(sdid_fit):
@@ -745,3 +746,223 @@ def test_ddd_time_varying_group_names_the_units():
     with pytest.raises(SpecificationError, match=r"^group 'h' changes within 1 county\(s\) \(e\.g\. 0\); it must be "
                                         r"time-invariant: fix it at its pre-treatment value\.$"):
         triple_difference(moving, "y", "d", "h")
+
+
+# --------------------------------------------------------------------------------------------
+# confirmatory sample (seed 20261207): survivors of ddd
+# --------------------------------------------------------------------------------------------
+def test_ddd_time_varying_group_lists_at_most_five_units():
+    """Seven counties whose group changes: the message counts all 7 and names the first five
+    (0-4), no more (the ``units[:5]`` of the message)."""
+    df = _ddd_panel(seed=4)
+    moving = df.copy()
+    first_rows = moving.groupby("county").head(1).index[:7]   # first year of counties 0..6
+    moving.loc[first_rows, "h"] = 1 - moving.loc[first_rows, "h"]
+    with pytest.raises(SpecificationError, match=r"^group 'h' changes within 7 county\(s\) \(e\.g\. 0, 1, 2, 3, 4\); "):
+        triple_difference(moving, "y", "d", "h")
+
+
+def test_ddd_group_constant_among_pilots_full_message():
+    """Constant group among the pilot counties: the whole message, both halves."""
+    df = _ddd_panel()
+    pilot = df["d"].groupby(df["county"]).transform("max") == 1
+    const = df.assign(h=np.where(pilot, 1.0, df["h"]))
+    with pytest.raises(ConstantColumnError, match=r"^group 'h' does not vary among pilot countys: the triple "
+                                              r"difference needs high and low counties on both sides of the policy\.$"):
+        triple_difference(const, "y", "d", "h")
+
+
+# survivors of synthetic_did (seed 20261207)
+def test_synthetic_did_cohort_table_columns_and_no_note_when_the_se_is_defined():
+    """extra['cohorts'] has exactly the documented columns (one row per cohort, Clarke et al. 2024
+    eq. 3 weights); a placebo SE is defined, so settings carry no 'se_note'."""
+    df = _syn_panel(seed=6)
+    r = synthetic_did(df, "y", "d", se="placebo", n_draws=2, seed=1)
+    tab = r.extra["cohorts"]
+    assert list(tab.columns) == ["cohort", "n_treated", "t_pre", "t_post", "estimate", "cells", "weight"]
+    assert tab["cohort"].tolist() == [2005] and tab["weight"].tolist() == [1.0]
+    assert "se_note" not in r.settings and np.isfinite(r.std_errors["did"])
+
+
+def test_synthetic_did_vcov_type_of_every_se_method():
+    """vcov_type is set by synthetic_did itself for every ``se`` (placebo -> randomization,
+    bootstrap -> bootstrap, jackknife and none -> other), not left to be guessed from settings."""
+    df = _syn_panel(seed=7)
+    got = {se: synthetic_did(df, "y", "d", se=se, n_draws=2, seed=0).vcov_type
+           for se in ("placebo", "bootstrap", "jackknife", "none")}
+    assert got == {"placebo": "randomization", "bootstrap": "bootstrap", "jackknife": "other", "none": "other"}
+
+
+def test_synth_panel_missing_outcome_in_a_nullable_boolean_column():
+    """A 0/1 outcome stored as pandas' nullable 'boolean' with one <NA>: the missing row is named in a
+    MissingValueError (not a numpy TypeError from the finiteness check)."""
+    df = _syn_panel(seed=8)
+    df["yb"] = pd.array(df["y"] > df["y"].median(), dtype="boolean")
+    df.loc[9, "yb"] = pd.NA
+    with pytest.raises(MissingValueError, match=r"outcome 'yb' is missing or not finite in row 9"):
+        synthetic_did(df, "yb", "d", se="none")
+
+
+def test_synth_panel_names_every_unit_treated_from_the_first_year():
+    df = _syn_panel(seed=5, cohorts=[0, 0, 5])
+    with pytest.raises(TreatmentTimingError, match=r"^2 county\(s\) are treated from the first year 2000 "
+                                              r"\(e\.g\. c00, c01\): there is no pre-period"):
+        synthetic_did(df, "y", "d", se="none")
+
+
+# survivors of _synth_core (seed 20261207)
+def test_placebo_draws_keep_a_fixed_time_weighting():
+    """Algorithm 4 refits keep the original options and weights: with the time weights held fixed
+    (update_lambda=False) at a non-uniform lambda, every placebo refit uses that lambda. Expected
+    draws by the explicit loop of the definition (same random stream, 1e-12)."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(12)
+    Y = rng.normal(size=(8, 6)).cumsum(axis=1)
+    n0, t0 = 6, 4
+    opt = replace(core.sdid_options(Y, n0, t0), update_lambda=False)
+    lam = np.array([0.1, 0.2, 0.3, 0.4])
+    fit = core.fit_block(Y, n0, t0, opt, lambda_=lam)
+    assert np.array_equal(fit.lambda_, lam)
+    got = core.placebo_draws(fit, Y, 4, np.random.default_rng(3))
+    r2 = np.random.default_rng(3)
+    exp = []
+    for _ in range(4):
+        ind = r2.permutation(n0)
+        om = core.sum_normalize(fit.omega[ind[:4]])
+        Yp = Y[ind]
+        w = core.fit_block(Yp, 4, t0, opt, om, lam).omega
+        # tau by definition: treated-minus-omega-weighted controls, post mean minus lam-weighted pre
+        row = np.concatenate([-w, np.full(2, 0.5)])
+        col = np.concatenate([-lam, np.full(2, 0.5)])
+        exp.append(row @ Yp @ col)
+    assert np.allclose(got, exp, atol=1e-12, rtol=0)
+
+
+def test_noise_level_with_two_pre_periods():
+    """Two pre-periods give one first difference per control: the noise level (R synthdid's
+    sd(apply(Y[1:N0, 1:T0], 1, diff))) is the SD of those N0 differences, defined from T0 = 2
+    (NaN only for T0 < 2)."""
+    Y = np.array([[1.0, 2.5, 3.0], [0.0, -1.0, 2.0], [4.0, 4.5, 1.0], [2.0, 3.0, 9.0]])
+    d = Y[:3, 1] - Y[:3, 0]           # 1.5, -1.0, 0.5
+    assert core.noise_level(Y, 3, 2) == pytest.approx(np.sqrt(np.sum((d - d.mean()) ** 2) / 2), rel=1e-14)
+    assert np.isfinite(core.sdid_options(Y, 3, 2).zeta_omega)
+
+
+# survivors of synthetic_control (seed 20261207)
+def test_synthetic_control_alpha_sets_the_normal_interval():
+    """alpha reaches the result: the interval is estimate ± z_{1-alpha/2} SE (R synthdid's normal
+    interval), here alpha = 0.10, z = scipy norm.ppf(0.95) (1e-10: rounding)."""
+    from scipy import stats
+
+    df = _sc_panel(seed=4)
+    r = synthetic_control(df, "y", "d", se="placebo", n_draws=3, seed=1, permutation=False, alpha=0.10)
+    assert r.alpha == 0.10
+    ci = r.conf_int().loc["did"]
+    half = (ci["ci_high"] - ci["ci_low"]) / 2
+    assert half == pytest.approx(stats.norm.ppf(0.95) * r.std_errors["did"], rel=1e-10)
+    # the reference names both sources as published (ADH 2010; R synthdid, Arkhangelsky et al. 2021)
+    assert r.reference == ("Abadie, Diamond and Hainmueller (2010) JASA 105(490):493-505 (in-space placebo, "
+                           "RMSPE ratio); weights and SEs as R synthdid sc_estimate / vcov (Arkhangelsky et al. 2021)")
+
+
+# survivors of spatial_did (seed 20261207)
+def test_spatial_did_controls_and_their_lags_enter_the_sdm(sdid_fit):
+    """By definition (Delgado and Florax 2015) the spatial DiD is the two-way FE SDM of y on D, X and
+    their spatial lags: the controls and W*controls are in the fit, and every coefficient equals a
+    direct spatial_panel SDM fit of that specification (1e-10: same optimiser, same data)."""
+    from analysis.spatial import spatial_panel
+
+    w, df, r = sdid_fit
+    assert {"treat", "x", "W*treat", "W*x"} <= set(r.sdm.params.index)
+    ref = spatial_panel(df, "y", ["treat", "x"], w, model="sdm", effects="twoways", n_draws=0,
+                        durbin=["treat", "x"])
+    common = ref.params.index
+    assert list(r.sdm.params.index) == list(common)
+    assert np.allclose(r.sdm.params.to_numpy(), ref.params.to_numpy(), atol=1e-10, rtol=0)
+
+
+def test_spatial_did_switch_off_message_names_the_fix(sdid_fit):
+    w, df, _ = sdid_fit
+    off = df.copy()
+    off.loc[off["county"] == w.ids[0], "treat"] = [0, 1, 1, 0, 1, 1, 1, 1]
+    with pytest.raises(TreatmentTimingError, match=r"; staggered adoption must be absorbing \(once 1, always 1\)\. "
+                                                   r"Pass check_absorbing=False to allow it\.$"):
+        spatial_did(off, "y", "treat", w, n_draws=0)
+
+
+def test_spatial_did_entity_effects_only(sdid_fit):
+    """effects='entity' (county FE only, Elhorst 2014 'spatial fixed effects') reaches the SDM: the
+    fit equals a direct entity-FE SDM and differs from the two-way default (1e-10)."""
+    from analysis.spatial import spatial_panel
+
+    w, df, r2 = sdid_fit
+    r = spatial_did(df, "y", "treat", w, controls=["x"], n_draws=0, effects="entity")
+    ref = spatial_panel(df, "y", ["treat", "x"], w, model="sdm", effects="entity", n_draws=0,
+                        durbin=["treat", "x"])
+    assert np.allclose(r.sdm.params.to_numpy(), ref.params.to_numpy(), atol=1e-10, rtol=0)
+    assert abs(r.sdm.params["rho"] - r2.sdm.params["rho"]) > 1e-4
+
+
+# --------------------------------------------------------------------------------------------
+# compare (did_compare): survivors of the confirmatory sample (seed 20261207)
+# --------------------------------------------------------------------------------------------
+def _cmp_panel(seed=5):
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["y"] = 0.5 * ((d["adoption"] > 0) & (d["year"] >= 2013)) + rng.normal(scale=0.1, size=len(d))
+    return d
+
+
+def test_compare_estimators_reads_the_legacy_se_key_of_overall():
+    """An overall dict written with the older key ``se`` (no ``std_error``): the table's std_error is
+    that value, not missing."""
+    from analysis.did import compare_estimators, run_estimators
+
+    res = run_estimators(_cmp_panel(), "y", "adoption", which=("TWFE",))
+    es = res["TWFE"]
+    legacy = {k: v for k, v in es.overall.items() if k != "std_error"}
+    assert "se" in legacy
+    es.overall = legacy
+    tab = compare_estimators({"TWFE": es})
+    row = tab[tab["term"] == "overall"].iloc[0]
+    assert row["std_error"] == legacy["se"] and tab["std_error"].dtype == np.float64
+
+
+def test_plot_comparison_window_keeps_each_reference_period_and_labels_the_truth():
+    """With event_times the results are rebuilt for the window; each keeps its own reference period:
+    TWFE's -1 is drawn as the one hollow marker, the imputation estimator has none (every pre-period
+    is estimated, reference_period None). The truth line is labelled 'Simulated truth' (en)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.did import plot_comparison, run_estimators
+
+    res = run_estimators(_cmp_panel(), "y", "adoption", which=("TWFE", "Imputation"))
+    assert res["TWFE"].reference_period == -1 and res["Imputation"].reference_period is None
+    fig, ax = plt.subplots()
+    plot_comparison(res, lang="en", ax=ax, truth_event={-1: 0.0, 0: 0.5, 1: 0.5}, event_times=[-2, -1, 0, 1])
+    hollow = [ln for ln in ax.lines if ln.get_markerfacecolor() in ("white", (1.0, 1.0, 1.0, 1.0))]
+    assert len(hollow) == 1
+    width = 0.6 / 2
+    assert hollow[0].get_xdata()[0] == pytest.approx(-1 - width / 2, abs=1e-12)  # TWFE is the left of two
+    labels = [ln.get_label() for ln in ax.lines]
+    assert "Simulated truth" in labels
+    plt.close(fig)
+
+
+def test_static_twfe_alpha_sets_the_t_interval():
+    """alpha reaches the result: the interval is estimate ± t_{1-alpha/2, G-1} SE (reghdfe's CRV1
+    inference), alpha = 0.10, G = 40 counties (1e-10: rounding)."""
+    from scipy import stats
+
+    from analysis.did import static_twfe
+
+    r = static_twfe(_cmp_panel(), "y", "adoption", alpha=0.10)
+    assert r.alpha == 0.10
+    ov = r.as_overall()
+    half = (ov["ci_high"] - ov["ci_low"]) / 2
+    assert half == pytest.approx(stats.t.ppf(0.95, 39) * ov["std_error"], rel=1e-10)
