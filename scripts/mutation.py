@@ -94,7 +94,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
                       ["tests/test_vocabulary.py", "tests/test_did_event_bacon.py", "tests/test_mutation_did_core.py"]),
     "did_compare": ("analysis/did/compare.py",
                     ["tests/test_did_event_bacon.py", "tests/test_did_sa_imputation.py",
-                     "tests/test_mutation_did_core.py"]),
+                     "tests/test_mutation_did_core.py", "tests/test_mutation_did_designs.py"]),
     "placebo": ("analysis/did/placebo.py", ["tests/test_did_placebo.py", "tests/test_mutation_did_core.py"]),
     "long_difference": ("analysis/did/long_difference.py",
                         ["tests/test_did_long_difference.py", "tests/test_mutation_did_core.py"]),
