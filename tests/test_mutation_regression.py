@@ -768,3 +768,106 @@ def test_threshold_alpha_sets_the_intervals_and_extra_holds_the_f_table():
     want = (stats.t.ppf(0.95, dist) / stats.t.ppf(0.975, dist)) if dist else stats.norm.ppf(0.95) / stats.norm.ppf(0.975)
     np.testing.assert_allclose(ratio.to_numpy(), want, rtol=1e-9)
     assert a05.extra["f_table"] is a05.f_table
+
+
+# --------------------------------------------------------------------------- hausman: sigmamore (wave 5)
+def test_hausman_sigmamore_row_by_definition():
+    """Grunfeld `capital ~ inv + value`: V_FE - V_RE is not positive semi-definite (chi2 < 0), so the
+    classic row is flagged and Stata's `hausman fe re, sigmamore` row follows: both covariances use
+    the efficient (RE) estimator's disturbance variance s2_RE, V_FE = s2_RE (X~'X~)^-1 with X~ the
+    within deviations. Recomputed here with numpy: within OLS, and the RE GLS as OLS on the
+    quasi-demeaned data (theta from linearmodels' Swamy-Arora components, as the robust test by hand)."""
+    from linearmodels.panel import RandomEffects
+
+    from analysis.regression import hausman
+
+    g = _grunfeld()
+    r = hausman("capital ~ inv + value", g, entity="firm", method="classic")
+    p = g.set_index(["firm", "year"])
+    gid = p.index.get_level_values(0).to_numpy()
+    X = p[["inv", "value"]].to_numpy(float)
+    y = p.capital.to_numpy(float)
+    mX = pd.DataFrame(X).groupby(gid).transform("mean").to_numpy()
+    my = pd.Series(y).groupby(gid).transform("mean").to_numpy()
+    b_fe = np.linalg.lstsq(X - mX, y - my, rcond=None)[0]
+    re = RandomEffects(p.capital, p[["inv", "value"]].assign(const=1.0)).fit()
+    th = re.theta.reindex(p.index.get_level_values(0)).to_numpy().ravel()
+    Z = np.column_stack([X - th[:, None] * mX, 1 - th])
+    ys = y - th * my
+    b_re = np.linalg.lstsq(Z, ys, rcond=None)[0]
+    e = ys - Z @ b_re
+    s2_re = e @ e / (len(ys) - Z.shape[1])  # linearmodels / plm RE: e'e / (n - k)
+    V_re = s2_re * np.linalg.inv(Z.T @ Z)[:2, :2]
+    V_fe_sm = s2_re * np.linalg.inv((X - mX).T @ (X - mX))
+    d = b_fe - b_re[:2]
+    H = float(d @ np.linalg.solve(V_fe_sm - V_re, d))
+    assert len(r.tests) == 2
+    cl, sm = r.tests.iloc[0], r.tests.iloc[1]
+    assert cl.statistic < 0 and np.isnan(cl.p_value) and cl.decision.startswith("not valid")
+    assert cl.note.startswith("V_FE - V_RE not positive semi-definite")
+    assert sm.method == "classic, sigmamore (Stata hausman fe re, sigmamore)"
+    assert sm.statistic == pytest.approx(H, rel=1e-8)  # two least-squares solvers; cond(V) ~ 1e1
+    assert sm.df == 2 and sm.distribution == "chi2(2)" and sm.note == ""
+    assert sm.p_value == pytest.approx(stats.chi2.sf(H, 2), rel=1e-7)
+    assert sm.decision.startswith("reject RE") == (sm.p_value < 0.05)
+    # alpha reaches the sigmamore row's decision
+    strict = hausman("capital ~ inv + value", g, entity="firm", method="classic", alpha=1e-6)
+    assert strict.tests.iloc[1].decision.startswith("do not reject RE")
+    assert "valid" not in r.tests.columns
+    assert list(r.coefficients.columns) == ["FE", "FE_se", "RE", "RE_se", "difference", "sqrt(diag(V_FE - V_RE))"]
+    assert r.coefficients.loc["(Intercept)", "RE"] == pytest.approx(b_re[2], rel=1e-8)
+    assert r.coefficients["FE"].isna().tolist() == [True, False, False]
+
+
+# --------------------------------------------------------------------------- moderation (wave 5)
+def test_moderation_result_t_inference_and_driscoll_kraay():
+    """The result carries the fit's residual df (t inference in to_frame, as reghdfe); with
+    vcov='driscoll-kraay' the fit equals fe() on the centred variables with the same covariance."""
+    from analysis.regression import moderation
+
+    d = mech_panel(seed=5)
+    r = moderation(d, "out2", "policy", "z", controls=["x1"], grid=5)
+    assert r.df_resid == r.fit.df_resid and r.df_resid is not None
+    row = r.to_frame().set_index("term").loc["policy_c:z_c"]
+    t = row.estimate / row.std_error
+    assert row.p_value == pytest.approx(2 * stats.t.sf(abs(t), r.fit.df_resid), rel=1e-10)
+    dk = moderation(d, "out2", "policy", "z", controls=["x1"], vcov="driscoll-kraay", grid=5)
+    c = d.assign(pc=d.policy - d.policy.mean(), zc=d.z - d.z.mean())
+    c["pz"] = c.pc * c.zc
+    f = fe("out2 ~ pc + zc + pz + x1", c, vcov="driscoll-kraay")
+    assert dk.fit.params["policy_c:z_c"] == pytest.approx(f.params["pz"], rel=1e-9)
+    assert dk.fit.std_errors["policy_c:z_c"] == pytest.approx(f.std_errors["pz"], rel=1e-9)
+    assert dk.fit.std_errors["policy_c:z_c"] != pytest.approx(r.fit.std_errors["policy_c:z_c"], rel=1e-3)
+
+
+def test_moderation_plot_labels_bins_and_band():
+    """Plot contents: default language Chinese, the CI level in the band's label, a 40-bin grey
+    histogram of the moderator whose axis is stretched 4x (bars in the bottom quarter)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.regression import moderation
+    from analysis.regression.moderation import plot_marginal_effects
+
+    d = mech_panel(seed=6)
+    r = moderation(d, "out2", "policy", "z", grid=20, alpha=0.1)
+    fig = plot_marginal_effects(r)  # default lang: zh
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["90% 置信区间", "边际效应"]
+    assert ax.get_ylabel() == "policy 的边际效应" and ax.get_xlabel() == "z"
+    assert ax.get_title() == "policy 的边际效应随 z 的变化"
+    ax2 = fig.axes[1]
+    bars = ax2.patches
+    assert len(bars) == 40
+    counts, _ = np.histogram(r.moderator_values, bins=40)
+    np.testing.assert_array_equal([b.get_height() for b in bars], counts)
+    assert matplotlib.colors.to_rgb(bars[0].get_facecolor()) == pytest.approx(matplotlib.colors.to_rgb("grey"))
+    top = ax2.get_ylim()[1]
+    assert 4 * counts.max() <= top <= 4 * 1.05 * counts.max() + 1e-9  # autoscale margin 5%, times 4
+    plt.close(fig)
+    fig = plot_marginal_effects(moderation(d, "out2", "policy", "z", grid=5), lang="en")
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["95% CI", "marginal effect"]
+    plt.close(fig)
