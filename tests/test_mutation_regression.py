@@ -871,3 +871,51 @@ def test_moderation_plot_labels_bins_and_band():
     fig = plot_marginal_effects(moderation(d, "out2", "policy", "z", grid=5), lang="en")
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["95% CI", "marginal effect"]
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------- heterogeneity (wave 5)
+def test_heterogeneity_options_reach_the_fits_and_the_report():
+    """fe= reaches the subgroup fits; an interacted FE `year^prov` nested in the groups is kept as
+    it is (subgroup estimates = interacted coefficients); settings, reference, summary and the
+    exact messages."""
+    from analysis.errors import SpecificationError
+    from analysis.regression.heterogeneity import REFERENCE
+
+    d = mech_panel(n=60, seed=8)
+    r = heterogeneity("out ~ policy + x1", d, by="region", fe="county", test="both")
+    for g, fit in r.groups.items():
+        assert fit.fixed_effects == ("county",)
+        ref = fe("out ~ policy + x1", d[d.region == g], fe="county")
+        assert fit.params["policy"] == pytest.approx(ref.params["policy"], rel=1e-10)
+    assert r.settings["fixed_effects"] == "county"
+    assert r.settings["vcov"] == "cluster-robust (CRV1) by county, 20 clusters"
+    assert r.reference == REFERENCE and r.model == "Heterogeneity by region"
+    assert r.summary().endswith(r.tests.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    # a two-way FE nested in the groups: year x province, provinces within regions
+    d2 = d.assign(prov=d.region + (pd.factorize(d.county)[0] % 2).astype(str))
+    r2 = heterogeneity("out ~ policy + x1", d2, by="region", fe=("county", "year^prov"))
+    assert r2.interacted.fixed_effects == ("county", "year^prov")
+    for g, fit in r2.groups.items():
+        assert r2.interacted.params[f"policy__{g}"] == pytest.approx(fit.params["policy"], rel=1e-9)
+    with pytest.raises(SpecificationError, match=r"^test='sur' is not one of 'interaction', 'suest', 'both'\.$"):
+        heterogeneity("out ~ policy", d, by="region", test="sur")
+    with pytest.raises(SpecificationError, match=r"^heterogeneity\(\) needs bare column names as regressors; "
+                       r"'np\.log\(z\)' is not one\. Create the column first \(e\.g\. data\['log_x'\] = "
+                       r"np\.log\(data\['x'\]\)\)\.$"):
+        heterogeneity("out ~ np.log(z)", d, by="region")
+    with pytest.raises(SpecificationError, match=r"^terms \['z'\] are not regressors of 'out ~ policy' \(\['policy'\]\)\.$"):
+        heterogeneity("out ~ policy", d, by="region", terms="z")
+
+
+def test_heterogeneity_group_at_min_size_kept_and_suest_warning_text():
+    d = mech_panel(n=60, seed=8)
+    d.loc[d.county.isin(d.county.unique()[:4]), "region"] = "edge"  # 4 counties x 8 years = 32 rows
+    r = heterogeneity("out ~ policy", d, by="region", min_group_size=32)
+    assert "edge" in r.groups and "groups_left_out" not in r.settings
+    d3 = mech_panel(n=60, seed=9)
+    d3["grp"] = np.where(d3.year % 2 == 0, "even", "odd")
+    with pytest.warns(UserWarning) as rec:
+        heterogeneity("out ~ policy", d3, by="grp", test="suest")
+    msgs = [str(w.message) for w in rec if "span" in str(w.message)]
+    assert msgs == ["clusters 'county' span several 'grp' groups; the 'suest' test ignores their covariance. "
+                    "Use test='interaction'."]
