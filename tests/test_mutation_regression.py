@@ -919,3 +919,101 @@ def test_heterogeneity_group_at_min_size_kept_and_suest_warning_text():
     msgs = [str(w.message) for w in rec if "span" in str(w.message)]
     assert msgs == ["clusters 'county' span several 'grp' groups; the 'suest' test ignores their covariance. "
                     "Use test='interaction'."]
+
+
+# --------------------------------------------------------------------------- mediation (wave 5)
+def test_mediation_messages_keys_and_default_alpha():
+    """Exact messages of the shared argument checks, duplicate (entity, time) keys refused by both
+    estimators (also with a renamed entity column), the default alpha (0.05: 95% intervals)."""
+    from analysis.errors import DuplicateKeyError, SpecificationError
+    from analysis.regression import mediation, multiple_mediation
+    from analysis.regression.mediation import _MediationInputs
+
+    d = mech_panel(n=40, T=6, seed=3)
+    with pytest.raises(SpecificationError, match=r"^could not evaluate the outcome 'np\.log\(nope\)' \(name 'nope' is "
+                       r"not defined\); give a column name or an expression of columns such as "
+                       r"'np\.log\(rural_income\)'\.$"):
+        mediation(d, "np.log(nope)", "policy", "med", n_draws=0)
+    dup = pd.concat([d, d.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DuplicateKeyError, match=r"share a \(county, year\) key"):
+        mediation(dup, "out", "policy", "med", n_draws=0)
+    d2 = d.assign(med2=d.med + np.random.default_rng(0).normal(size=len(d))).rename(columns={"county": "cid"})
+    dup2 = pd.concat([d2, d2.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DuplicateKeyError, match=r"share a \(cid, year\) key"):
+        multiple_mediation(dup2, "out", "policy", ["med", "med2"], entity="cid", fe=("cid", "year"),
+                           cluster="cid", n_draws=50, seed=0)
+    r = mediation(d, "out", "policy", "med", n_draws=0)
+    assert r.alpha == 0.05
+    ci = r.conf_int().loc["a"]
+    half = stats.t(r.df_resid).ppf(0.975) * r.std_errors["a"]
+    assert ci.tolist() == pytest.approx([r.params["a"] - half, r.params["a"] + half], rel=1e-12)
+
+    class _Eq:
+        nobs = 5
+
+    inp = _MediationInputs(frame=d, sample=None, y="out", controls=[], fe_kw={})
+    with pytest.raises(SpecificationError, match=r"^equation 'a' used 5 rows, not the common 240; check for "
+                       r"singletons created by the controls\.$"):
+        inp.check_common({"a": _Eq()})
+
+
+@pytest.mark.parametrize("model", ["parallel", "serial"])
+def test_multiple_mediation_settings_reference_and_type(model):
+    """What multiple_mediation() reports besides the numbers: model label (Hayes 2018 model 4 or 6),
+    mediator order (an arrow chain for the serial model), reference, covariance type."""
+    from analysis.regression import multiple_mediation
+
+    d = mech_panel(n=40, T=6, seed=3)
+    d["med2"] = 0.5 * d.med + np.random.default_rng(1).normal(size=len(d))
+    r = multiple_mediation(d, "out", "policy", ["med", "med2"], model=model, controls=["x1"], n_draws=50, seed=4)
+    s = r.settings
+    assert s["model"] == {"parallel": "parallel (Hayes model 4)", "serial": "serial (Hayes model 6)"}[model]
+    assert s["mediators"] == {"parallel": "med, med2", "serial": "med -> med2"}[model]
+    assert s["controls"] == "x1" and s["fixed_effects"] == "county, year" and s["outcome"] == "out"
+    assert s["std_errors"] == "county-cluster pairs bootstrap SE, 50 joint draws, seed=4; percentile CIs in table()"
+    assert r.reference.startswith("Hayes (2018) models 4 and 6; Preacher and Hayes (2008) Behavior Research Methods 40(3); ")
+    assert r.vcov_type == "bootstrap" and r.n_boot == 50 and r.seed == 4
+    assert r.model == f"Multiple mediation with fixed effects ({model})"
+
+
+# --------------------------------------------------------------------------- fe (wave 5, seed 20261207 sample)
+def test_fe_multiway_psd_fix_warns_and_is_described():
+    """Two-way clustering whose covariance is not positive semi-definite (Cameron, Gelbach and Miller
+    2011): fe() warns and says so in settings['vcov']; the seed is searched as in test_mutation_vcov."""
+    rng_found = None
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        d = pd.DataFrame({"x1": rng.normal(size=12), "x2": rng.normal(size=12), "y": rng.normal(size=12),
+                          "a": np.repeat(np.arange(3), 4), "b": np.tile(np.arange(4), 3),
+                          "county": np.arange(12), "year": 2000})
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            r = fe("y ~ x1 + x2", d, fe=None, cluster=("a", "b"))
+        psd = [str(w.message) for w in rec if "positive semi-definite" in str(w.message)]
+        if psd:
+            rng_found = seed
+            break
+    assert rng_found is not None, "no non-PSD two-way example in 200 seeds"
+    assert psd == ["the multi-way clustered covariance was not positive semi-definite; negative eigenvalues "
+                   "were set to zero (Cameron, Gelbach and Miller 2011, as reghdfe)."]
+    assert r.settings["vcov"].endswith("; negative eigenvalues set to zero (Cameron-Gelbach-Miller fix)")
+    assert np.linalg.eigvalsh(r.cov.to_numpy()).min() >= -1e-12 * np.abs(r.cov.to_numpy()).max()
+
+
+def test_fe_collinearity_reported_once_and_vcov_choice_message():
+    """A collinear regressor gives one CollinearityWarning naming it, not also pyfixest's own note;
+    an unknown vcov= names the argument."""
+    from analysis.errors import SpecificationError
+    from analysis.regression.fe import CollinearityWarning
+    from test_regression_fe import small_panel
+
+    d = small_panel(seed=15)
+    d["c1"] = d.county.astype(int) % 5
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        fe("y ~ x1 + c1", d)
+    coll = [w for w in rec if "collinear" in str(w.message).lower()]
+    assert len(coll) == 1 and coll[0].category is CollinearityWarning
+    assert not [w for w in rec if str(w.message).startswith("pyfixest:")]
+    with pytest.raises(SpecificationError, match=r"^vcov='hc7' is not one of "):
+        fe("y ~ x1", d, vcov="hc7")
