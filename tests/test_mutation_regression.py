@@ -1049,3 +1049,33 @@ def test_wild_bootstrap_single_regressor_matches_wildboottest():
     core = _WCRCore(inn["X"], inn["y"], 0, 0.0, inn["fe_codes"], inn["cluster_codes"][0], inn["info"]["factor"])
     scale = np.sqrt(inn["info"]["factor"] / wb.ssc)
     np.testing.assert_allclose(core.t_boot(wb.v) * scale, wb.t_boot, rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- hausman (wave 5, seed 20261207 sample)
+def test_hausman_generalized_inverse_note_summary_and_duplicate_keys():
+    """A singular but positive semi-definite V_FE - V_RE: generalized inverse, df = rank, and the note
+    says so; summary() prints the tests and then the coefficient table; duplicate (firm, year) keys
+    are refused."""
+    from analysis.errors import DuplicateKeyError
+    from analysis.regression import hausman
+    from analysis.regression.hausman import _classic_row
+
+    d = pd.Series([0.3, 0.3], index=["a", "b"])
+    Vd = pd.DataFrame([[1.0, 1.0], [1.0, 1.0]], index=d.index, columns=d.index)  # rank 1
+    row = _classic_row(d, Vd, ["a", "b"], 0.05, "classic")
+    assert row["valid"] and row["df"] == 1 and row["distribution"] == "chi2(1)"
+    # pinv of [[1,1],[1,1]] = 2 u u' (u = (1,1)/sqrt 2) is u u' / 2 = [[1,1],[1,1]] / 4: d' pinv d = 0.6^2 / 4
+    assert row["statistic"] == pytest.approx(0.09, rel=1e-12)
+    assert row["note"] == "V_FE - V_RE not positive definite: generalized inverse, df = rank"
+    g = _grunfeld()
+    r = hausman("inv ~ value + capital", g, entity="firm")
+    assert r.tests.method.tolist() == ["classic (Hausman 1978; Stata hausman, plm phtest)",
+                                       "robust (auxiliary regression, Wooldridge 10.7.3; Stata xtoverid)"]
+    text = r.summary()
+    table = r.coefficients.to_string(float_format=lambda v: f"{v:.6g}")
+    assert text.endswith("\n" + table)
+    dup = pd.concat([g, g.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DuplicateKeyError, match=r"share a \(firm, year\) key"):
+        hausman("inv ~ value + capital", dup, entity="firm")
+    with pytest.raises(DuplicateKeyError, match=r"share a \(firm, yr\) key"):
+        hausman("inv ~ value + capital", dup.rename(columns={"year": "yr"}), entity="firm", time="yr")
