@@ -1079,3 +1079,35 @@ def test_hausman_generalized_inverse_note_summary_and_duplicate_keys():
         hausman("inv ~ value + capital", dup, entity="firm")
     with pytest.raises(DuplicateKeyError, match=r"share a \(firm, yr\) key"):
         hausman("inv ~ value + capital", dup.rename(columns={"year": "yr"}), entity="firm", time="yr")
+
+
+# --------------------------------------------------------------------------- moderation (wave 5, seed 20261207 sample)
+def test_moderation_result_fields_at_values_cluster_rows_and_plot_details():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.errors import DuplicateKeyError
+    from analysis.regression import moderation
+
+    d = mech_panel(seed=5)
+    r = moderation(d, "out2", "policy", "z", at=[10, 20])
+    assert r.vcov_type == r.fit.vcov_type and r.vcov_type is not None
+    assert r.stats == r.fit.stats and r.stats["N"] == len(d)
+    assert r.marginal_effects.moderator.dtype == float
+    dn = d.assign(cl=d.county.astype(object))
+    dn.loc[[3, 4], "cl"] = None
+    rc = moderation(dn, "out2", "policy", "z", cluster="cl")
+    assert rc.rows.dropped["missing cl"] == 2 and rc.rows.n_used == len(d) - 2
+    dup = pd.concat([d, d.iloc[[0]]], ignore_index=True).rename(columns={"year": "yr"})
+    with pytest.raises(DuplicateKeyError, match=r"share a \(county, yr\) key"):
+        moderation(dup, "out2", "policy", "z", time="yr", fe=("county", "yr"))
+    fig = r.plot(lang="en")
+    ax, ax2 = fig.axes[0], fig.axes[1]
+    zero = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(zero) == 1 and list(zero[0].get_ydata()) == [0, 0]
+    assert matplotlib.colors.to_rgb(zero[0].get_color()) == pytest.approx(matplotlib.colors.to_rgb("grey"))
+    assert ax2.patches[0].get_alpha() == 0.25
+    assert not any(gl.get_visible() for gl in ax2.get_xgridlines() + ax2.get_ygridlines())
+    plt.close(fig)
