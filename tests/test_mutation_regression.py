@@ -768,3 +768,346 @@ def test_threshold_alpha_sets_the_intervals_and_extra_holds_the_f_table():
     want = (stats.t.ppf(0.95, dist) / stats.t.ppf(0.975, dist)) if dist else stats.norm.ppf(0.95) / stats.norm.ppf(0.975)
     np.testing.assert_allclose(ratio.to_numpy(), want, rtol=1e-9)
     assert a05.extra["f_table"] is a05.f_table
+
+
+# --------------------------------------------------------------------------- hausman: sigmamore (wave 5)
+def test_hausman_sigmamore_row_by_definition():
+    """Grunfeld `capital ~ inv + value`: V_FE - V_RE is not positive semi-definite (chi2 < 0), so the
+    classic row is flagged and Stata's `hausman fe re, sigmamore` row follows: both covariances use
+    the efficient (RE) estimator's disturbance variance s2_RE, V_FE = s2_RE (X~'X~)^-1 with X~ the
+    within deviations. Recomputed here with numpy: within OLS, and the RE GLS as OLS on the
+    quasi-demeaned data (theta from linearmodels' Swamy-Arora components, as the robust test by hand)."""
+    from linearmodels.panel import RandomEffects
+
+    from analysis.regression import hausman
+
+    g = _grunfeld()
+    r = hausman("capital ~ inv + value", g, entity="firm", method="classic")
+    p = g.set_index(["firm", "year"])
+    gid = p.index.get_level_values(0).to_numpy()
+    X = p[["inv", "value"]].to_numpy(float)
+    y = p.capital.to_numpy(float)
+    mX = pd.DataFrame(X).groupby(gid).transform("mean").to_numpy()
+    my = pd.Series(y).groupby(gid).transform("mean").to_numpy()
+    b_fe = np.linalg.lstsq(X - mX, y - my, rcond=None)[0]
+    re = RandomEffects(p.capital, p[["inv", "value"]].assign(const=1.0)).fit()
+    th = re.theta.reindex(p.index.get_level_values(0)).to_numpy().ravel()
+    Z = np.column_stack([X - th[:, None] * mX, 1 - th])
+    ys = y - th * my
+    b_re = np.linalg.lstsq(Z, ys, rcond=None)[0]
+    e = ys - Z @ b_re
+    s2_re = e @ e / (len(ys) - Z.shape[1])  # linearmodels / plm RE: e'e / (n - k)
+    V_re = s2_re * np.linalg.inv(Z.T @ Z)[:2, :2]
+    V_fe_sm = s2_re * np.linalg.inv((X - mX).T @ (X - mX))
+    d = b_fe - b_re[:2]
+    H = float(d @ np.linalg.solve(V_fe_sm - V_re, d))
+    assert len(r.tests) == 2
+    cl, sm = r.tests.iloc[0], r.tests.iloc[1]
+    assert cl.statistic < 0 and np.isnan(cl.p_value) and cl.decision.startswith("not valid")
+    assert cl.note.startswith("V_FE - V_RE not positive semi-definite")
+    assert sm.method == "classic, sigmamore (Stata hausman fe re, sigmamore)"
+    assert sm.statistic == pytest.approx(H, rel=1e-8)  # two least-squares solvers; cond(V) ~ 1e1
+    assert sm.df == 2 and sm.distribution == "chi2(2)" and sm.note == ""
+    assert sm.p_value == pytest.approx(stats.chi2.sf(H, 2), rel=1e-7)
+    assert sm.decision.startswith("reject RE") == (sm.p_value < 0.05)
+    # alpha reaches the sigmamore row's decision
+    strict = hausman("capital ~ inv + value", g, entity="firm", method="classic", alpha=1e-6)
+    assert strict.tests.iloc[1].decision.startswith("do not reject RE")
+    assert "valid" not in r.tests.columns
+    assert list(r.coefficients.columns) == ["FE", "FE_se", "RE", "RE_se", "difference", "sqrt(diag(V_FE - V_RE))"]
+    assert r.coefficients.loc["(Intercept)", "RE"] == pytest.approx(b_re[2], rel=1e-8)
+    assert r.coefficients["FE"].isna().tolist() == [True, False, False]
+
+
+# --------------------------------------------------------------------------- moderation (wave 5)
+def test_moderation_result_t_inference_and_driscoll_kraay():
+    """The result carries the fit's residual df (t inference in to_frame, as reghdfe); with
+    vcov='driscoll-kraay' the fit equals fe() on the centred variables with the same covariance."""
+    from analysis.regression import moderation
+
+    d = mech_panel(seed=5)
+    r = moderation(d, "out2", "policy", "z", controls=["x1"], grid=5)
+    assert r.df_resid == r.fit.df_resid and r.df_resid is not None
+    row = r.to_frame().set_index("term").loc["policy_c:z_c"]
+    t = row.estimate / row.std_error
+    assert row.p_value == pytest.approx(2 * stats.t.sf(abs(t), r.fit.df_resid), rel=1e-10)
+    dk = moderation(d, "out2", "policy", "z", controls=["x1"], vcov="driscoll-kraay", grid=5)
+    c = d.assign(pc=d.policy - d.policy.mean(), zc=d.z - d.z.mean())
+    c["pz"] = c.pc * c.zc
+    f = fe("out2 ~ pc + zc + pz + x1", c, vcov="driscoll-kraay")
+    assert dk.fit.params["policy_c:z_c"] == pytest.approx(f.params["pz"], rel=1e-9)
+    assert dk.fit.std_errors["policy_c:z_c"] == pytest.approx(f.std_errors["pz"], rel=1e-9)
+    assert dk.fit.std_errors["policy_c:z_c"] != pytest.approx(r.fit.std_errors["policy_c:z_c"], rel=1e-3)
+
+
+def test_moderation_plot_labels_bins_and_band():
+    """Plot contents: default language Chinese, the CI level in the band's label, a 40-bin grey
+    histogram of the moderator whose axis is stretched 4x (bars in the bottom quarter)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.regression import moderation
+    from analysis.regression.moderation import plot_marginal_effects
+
+    d = mech_panel(seed=6)
+    r = moderation(d, "out2", "policy", "z", grid=20, alpha=0.1)
+    fig = plot_marginal_effects(r)  # default lang: zh
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["90% 置信区间", "边际效应"]
+    assert ax.get_ylabel() == "policy 的边际效应" and ax.get_xlabel() == "z"
+    assert ax.get_title() == "policy 的边际效应随 z 的变化"
+    ax2 = fig.axes[1]
+    bars = ax2.patches
+    assert len(bars) == 40
+    counts, _ = np.histogram(r.moderator_values, bins=40)
+    np.testing.assert_array_equal([b.get_height() for b in bars], counts)
+    assert matplotlib.colors.to_rgb(bars[0].get_facecolor()) == pytest.approx(matplotlib.colors.to_rgb("grey"))
+    top = ax2.get_ylim()[1]
+    assert 4 * counts.max() <= top <= 4 * 1.05 * counts.max() + 1e-9  # autoscale margin 5%, times 4
+    plt.close(fig)
+    fig = plot_marginal_effects(moderation(d, "out2", "policy", "z", grid=5), lang="en")
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["95% CI", "marginal effect"]
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- heterogeneity (wave 5)
+def test_heterogeneity_options_reach_the_fits_and_the_report():
+    """fe= reaches the subgroup fits; an interacted FE `year^prov` nested in the groups is kept as
+    it is (subgroup estimates = interacted coefficients); settings, reference, summary and the
+    exact messages."""
+    from analysis.errors import SpecificationError
+    from analysis.regression.heterogeneity import REFERENCE
+
+    d = mech_panel(n=60, seed=8)
+    r = heterogeneity("out ~ policy + x1", d, by="region", fe="county", test="both")
+    for g, fit in r.groups.items():
+        assert fit.fixed_effects == ("county",)
+        ref = fe("out ~ policy + x1", d[d.region == g], fe="county")
+        assert fit.params["policy"] == pytest.approx(ref.params["policy"], rel=1e-10)
+    assert r.settings["fixed_effects"] == "county"
+    assert r.settings["vcov"] == "cluster-robust (CRV1) by county, 20 clusters"
+    assert r.reference == REFERENCE and r.model == "Heterogeneity by region"
+    assert r.summary().endswith(r.tests.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    # a two-way FE nested in the groups: year x province, provinces within regions
+    d2 = d.assign(prov=d.region + (pd.factorize(d.county)[0] % 2).astype(str))
+    r2 = heterogeneity("out ~ policy + x1", d2, by="region", fe=("county", "year^prov"))
+    assert r2.interacted.fixed_effects == ("county", "year^prov")
+    for g, fit in r2.groups.items():
+        assert r2.interacted.params[f"policy__{g}"] == pytest.approx(fit.params["policy"], rel=1e-9)
+    with pytest.raises(SpecificationError, match=r"^test='sur' is not one of 'interaction', 'suest', 'both'\.$"):
+        heterogeneity("out ~ policy", d, by="region", test="sur")
+    with pytest.raises(SpecificationError, match=r"^heterogeneity\(\) needs bare column names as regressors; "
+                       r"'np\.log\(z\)' is not one\. Create the column first \(e\.g\. data\['log_x'\] = "
+                       r"np\.log\(data\['x'\]\)\)\.$"):
+        heterogeneity("out ~ np.log(z)", d, by="region")
+    with pytest.raises(SpecificationError, match=r"^terms \['z'\] are not regressors of 'out ~ policy' \(\['policy'\]\)\.$"):
+        heterogeneity("out ~ policy", d, by="region", terms="z")
+
+
+def test_heterogeneity_group_at_min_size_kept_and_suest_warning_text():
+    d = mech_panel(n=60, seed=8)
+    d.loc[d.county.isin(d.county.unique()[:4]), "region"] = "edge"  # 4 counties x 8 years = 32 rows
+    r = heterogeneity("out ~ policy", d, by="region", min_group_size=32)
+    assert "edge" in r.groups and "groups_left_out" not in r.settings
+    d3 = mech_panel(n=60, seed=9)
+    d3["grp"] = np.where(d3.year % 2 == 0, "even", "odd")
+    with pytest.warns(UserWarning) as rec:
+        heterogeneity("out ~ policy", d3, by="grp", test="suest")
+    msgs = [str(w.message) for w in rec if "span" in str(w.message)]
+    assert msgs == ["clusters 'county' span several 'grp' groups; the 'suest' test ignores their covariance. "
+                    "Use test='interaction'."]
+
+
+# --------------------------------------------------------------------------- mediation (wave 5)
+def test_mediation_messages_keys_and_default_alpha():
+    """Exact messages of the shared argument checks, duplicate (entity, time) keys refused by both
+    estimators (also with a renamed entity column), the default alpha (0.05: 95% intervals)."""
+    from analysis.errors import DuplicateKeyError, SpecificationError
+    from analysis.regression import mediation, multiple_mediation
+    from analysis.regression.mediation import _MediationInputs
+
+    d = mech_panel(n=40, T=6, seed=3)
+    with pytest.raises(SpecificationError, match=r"^could not evaluate the outcome 'np\.log\(nope\)' \(name 'nope' is "
+                       r"not defined\); give a column name or an expression of columns such as "
+                       r"'np\.log\(rural_income\)'\.$"):
+        mediation(d, "np.log(nope)", "policy", "med", n_draws=0)
+    dup = pd.concat([d, d.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DuplicateKeyError, match=r"share a \(county, year\) key"):
+        mediation(dup, "out", "policy", "med", n_draws=0)
+    d2 = d.assign(med2=d.med + np.random.default_rng(0).normal(size=len(d))).rename(columns={"county": "cid"})
+    dup2 = pd.concat([d2, d2.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DuplicateKeyError, match=r"share a \(cid, year\) key"):
+        multiple_mediation(dup2, "out", "policy", ["med", "med2"], entity="cid", fe=("cid", "year"),
+                           cluster="cid", n_draws=50, seed=0)
+    r = mediation(d, "out", "policy", "med", n_draws=0)
+    assert r.alpha == 0.05
+    ci = r.conf_int().loc["a"]
+    half = stats.t(r.df_resid).ppf(0.975) * r.std_errors["a"]
+    assert ci.tolist() == pytest.approx([r.params["a"] - half, r.params["a"] + half], rel=1e-12)
+
+    class _Eq:
+        nobs = 5
+
+    inp = _MediationInputs(frame=d, sample=None, y="out", controls=[], fe_kw={})
+    with pytest.raises(SpecificationError, match=r"^equation 'a' used 5 rows, not the common 240; check for "
+                       r"singletons created by the controls\.$"):
+        inp.check_common({"a": _Eq()})
+
+
+@pytest.mark.parametrize("model", ["parallel", "serial"])
+def test_multiple_mediation_settings_reference_and_type(model):
+    """What multiple_mediation() reports besides the numbers: model label (Hayes 2018 model 4 or 6),
+    mediator order (an arrow chain for the serial model), reference, covariance type."""
+    from analysis.regression import multiple_mediation
+
+    d = mech_panel(n=40, T=6, seed=3)
+    d["med2"] = 0.5 * d.med + np.random.default_rng(1).normal(size=len(d))
+    r = multiple_mediation(d, "out", "policy", ["med", "med2"], model=model, controls=["x1"], n_draws=50, seed=4)
+    s = r.settings
+    assert s["model"] == {"parallel": "parallel (Hayes model 4)", "serial": "serial (Hayes model 6)"}[model]
+    assert s["mediators"] == {"parallel": "med, med2", "serial": "med -> med2"}[model]
+    assert s["controls"] == "x1" and s["fixed_effects"] == "county, year" and s["outcome"] == "out"
+    assert s["std_errors"] == "county-cluster pairs bootstrap SE, 50 joint draws, seed=4; percentile CIs in table()"
+    assert r.reference.startswith("Hayes (2018) models 4 and 6; Preacher and Hayes (2008) Behavior Research Methods 40(3); ")
+    assert r.vcov_type == "bootstrap" and r.n_boot == 50 and r.seed == 4
+    assert r.model == f"Multiple mediation with fixed effects ({model})"
+
+
+# --------------------------------------------------------------------------- fe (wave 5, seed 20261207 sample)
+def test_fe_multiway_psd_fix_warns_and_is_described():
+    """Two-way clustering whose covariance is not positive semi-definite (Cameron, Gelbach and Miller
+    2011): fe() warns and says so in settings['vcov']; the seed is searched as in test_mutation_vcov."""
+    rng_found = None
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        d = pd.DataFrame({"x1": rng.normal(size=12), "x2": rng.normal(size=12), "y": rng.normal(size=12),
+                          "a": np.repeat(np.arange(3), 4), "b": np.tile(np.arange(4), 3),
+                          "county": np.arange(12), "year": 2000})
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            r = fe("y ~ x1 + x2", d, fe=None, cluster=("a", "b"))
+        psd = [str(w.message) for w in rec if "positive semi-definite" in str(w.message)]
+        if psd:
+            rng_found = seed
+            break
+    assert rng_found is not None, "no non-PSD two-way example in 200 seeds"
+    assert psd == ["the multi-way clustered covariance was not positive semi-definite; negative eigenvalues "
+                   "were set to zero (Cameron, Gelbach and Miller 2011, as reghdfe)."]
+    assert r.settings["vcov"].endswith("; negative eigenvalues set to zero (Cameron-Gelbach-Miller fix)")
+    assert np.linalg.eigvalsh(r.cov.to_numpy()).min() >= -1e-12 * np.abs(r.cov.to_numpy()).max()
+
+
+def test_fe_collinearity_reported_once_and_vcov_choice_message():
+    """A collinear regressor gives one CollinearityWarning naming it, not also pyfixest's own note;
+    an unknown vcov= names the argument."""
+    from analysis.errors import SpecificationError
+    from analysis.regression.fe import CollinearityWarning
+    from test_regression_fe import small_panel
+
+    d = small_panel(seed=15)
+    d["c1"] = d.county.astype(int) % 5
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        fe("y ~ x1 + c1", d)
+    coll = [w for w in rec if "collinear" in str(w.message).lower()]
+    assert len(coll) == 1 and coll[0].category is CollinearityWarning
+    assert not [w for w in rec if str(w.message).startswith("pyfixest:")]
+    with pytest.raises(SpecificationError, match=r"^vcov='hc7' is not one of "):
+        fe("y ~ x1", d, vcov="hc7")
+
+
+# --------------------------------------------------------------------------- wild bootstrap (wave 5, seed 20261207 sample)
+def test_wild_bootstrap_single_regressor_matches_wildboottest():
+    """With the tested coefficient the only regressor, the restricted residuals are y - h0 x (no
+    other regressor to partial out) after the FEs: t* equal wildboottest's on the same Rademacher
+    draws (its model with the FEs as dummies; scale for its small-sample factor as in
+    test_regression_wild_bootstrap). rtol 1e-9: two solvers of the same least squares."""
+    import wildboottest.wildboottest as wbt
+
+    from analysis.regression.fe import _estimate
+    from analysis.regression.wild_bootstrap import _WCRCore
+    from test_regression_fe import small_panel
+
+    d = small_panel(n=15, T=6, seed=4)
+    _, inn = _estimate("y ~ x2", d)
+    cl = pd.factorize(d.county, sort=True)[0]
+    X = np.column_stack([d.x2, pd.get_dummies(d.county).to_numpy(float),
+                         pd.get_dummies(d.year, drop_first=True).to_numpy(float)])
+    R = np.zeros(X.shape[1])
+    R[0] = 1.0
+    wb = wbt.WildboottestCL(X=X, Y=d.y.to_numpy(), cluster=cl, R=R, B=199, seed=3, parallel=False)
+    wb.get_weights("rademacher")
+    wb.get_scores(bootstrap_type="11", impose_null=True)
+    wb.get_numer()
+    wb.get_denom()
+    wb.get_tboot()
+    wb.get_vcov()
+    wb.get_tstat()
+    core = _WCRCore(inn["X"], inn["y"], 0, 0.0, inn["fe_codes"], inn["cluster_codes"][0], inn["info"]["factor"])
+    scale = np.sqrt(inn["info"]["factor"] / wb.ssc)
+    np.testing.assert_allclose(core.t_boot(wb.v) * scale, wb.t_boot, rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- hausman (wave 5, seed 20261207 sample)
+def test_hausman_generalized_inverse_note_summary_and_duplicate_keys():
+    """A singular but positive semi-definite V_FE - V_RE: generalized inverse, df = rank, and the note
+    says so; summary() prints the tests and then the coefficient table; duplicate (firm, year) keys
+    are refused."""
+    from analysis.errors import DuplicateKeyError
+    from analysis.regression import hausman
+    from analysis.regression.hausman import _classic_row
+
+    d = pd.Series([0.3, 0.3], index=["a", "b"])
+    Vd = pd.DataFrame([[1.0, 1.0], [1.0, 1.0]], index=d.index, columns=d.index)  # rank 1
+    row = _classic_row(d, Vd, ["a", "b"], 0.05, "classic")
+    assert row["valid"] and row["df"] == 1 and row["distribution"] == "chi2(1)"
+    # pinv of [[1,1],[1,1]] = 2 u u' (u = (1,1)/sqrt 2) is u u' / 2 = [[1,1],[1,1]] / 4: d' pinv d = 0.6^2 / 4
+    assert row["statistic"] == pytest.approx(0.09, rel=1e-12)
+    assert row["note"] == "V_FE - V_RE not positive definite: generalized inverse, df = rank"
+    g = _grunfeld()
+    r = hausman("inv ~ value + capital", g, entity="firm")
+    assert r.tests.method.tolist() == ["classic (Hausman 1978; Stata hausman, plm phtest)",
+                                       "robust (auxiliary regression, Wooldridge 10.7.3; Stata xtoverid)"]
+    text = r.summary()
+    table = r.coefficients.to_string(float_format=lambda v: f"{v:.6g}")
+    assert text.endswith("\n" + table)
+    dup = pd.concat([g, g.iloc[[0]]], ignore_index=True)
+    with pytest.raises(DuplicateKeyError, match=r"share a \(firm, year\) key"):
+        hausman("inv ~ value + capital", dup, entity="firm")
+    with pytest.raises(DuplicateKeyError, match=r"share a \(firm, yr\) key"):
+        hausman("inv ~ value + capital", dup.rename(columns={"year": "yr"}), entity="firm", time="yr")
+
+
+# --------------------------------------------------------------------------- moderation (wave 5, seed 20261207 sample)
+def test_moderation_result_fields_at_values_cluster_rows_and_plot_details():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.errors import DuplicateKeyError
+    from analysis.regression import moderation
+
+    d = mech_panel(seed=5)
+    r = moderation(d, "out2", "policy", "z", at=[10, 20])
+    assert r.vcov_type == r.fit.vcov_type and r.vcov_type is not None
+    assert r.stats == r.fit.stats and r.stats["N"] == len(d)
+    assert r.marginal_effects.moderator.dtype == float
+    dn = d.assign(cl=d.county.astype(object))
+    dn.loc[[3, 4], "cl"] = None
+    rc = moderation(dn, "out2", "policy", "z", cluster="cl")
+    assert rc.rows.dropped["missing cl"] == 2 and rc.rows.n_used == len(d) - 2
+    dup = pd.concat([d, d.iloc[[0]]], ignore_index=True).rename(columns={"year": "yr"})
+    with pytest.raises(DuplicateKeyError, match=r"share a \(county, yr\) key"):
+        moderation(dup, "out2", "policy", "z", time="yr", fe=("county", "yr"))
+    fig = r.plot(lang="en")
+    ax, ax2 = fig.axes[0], fig.axes[1]
+    zero = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(zero) == 1 and list(zero[0].get_ydata()) == [0, 0]
+    assert matplotlib.colors.to_rgb(zero[0].get_color()) == pytest.approx(matplotlib.colors.to_rgb("grey"))
+    assert ax2.patches[0].get_alpha() == 0.25
+    assert not any(gl.get_visible() for gl in ax2.get_xgridlines() + ax2.get_ygridlines())
+    plt.close(fig)

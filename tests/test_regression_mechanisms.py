@@ -171,7 +171,13 @@ def test_mediation_slow_bootstrap_path_agrees_with_fast(monkeypatch):
     med_mod = sys.modules["analysis.regression.mediation"]  # the package re-exports the function
     d = mech_panel(n=40, T=6, seed=12)
     fast = mediation(d, "out", "policy", "med", controls=["x1"], n_draws=5, seed=3)
-    monkeypatch.setattr(med_mod._fast_boot, "__defaults__", (0,))  # max_levels = 0: force the fallback
+    # the vectorised path declines (returns None, before drawing) above max_levels non-nested FE levels:
+    # 5 year dummies > 0. Replace it by a function that declines, so that mediation() takes the fallback
+    # (patching the module attribute, not __defaults__, also works under mutmut's trampolines)
+    fe_codes = [pd.factorize(d[c], sort=True)[0] for c in ("county", "year")]
+    assert med_mod._fast_boot(d, "out", "policy", "med", ["x1"], fe_codes, "county", 5,
+                              np.random.default_rng(3), max_levels=0) is None
+    monkeypatch.setattr(med_mod, "_fast_boot", lambda *args, **kwargs: None)
     slow = mediation(d, "out", "policy", "med", controls=["x1"], n_draws=5, seed=3)
     assert "weighted demeaning" in slow.settings["bootstrap"]
     np.testing.assert_allclose(slow.boot.to_numpy(), fast.boot.to_numpy(), rtol=1e-7)
