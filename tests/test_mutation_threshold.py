@@ -77,3 +77,17 @@ def test_threshold_result_plot_passes_the_language_on(loans_fit):
     assert [ax.get_title() for ax in fig.axes] == [f"LR statistic, {s}" for s in ("Th-1", "Th-21", "Th-22")]
     assert fig.axes[0].get_xlabel() == "threshold γ (loans)"
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------- threshold/_grid.py
+def test_threshold_grid_names_the_grid_method_option():
+    """An unknown grid method names the option the user set (threshold(grid_method=...)) and the choices."""
+    from analysis.errors import SpecificationError
+    from analysis.regression.threshold import threshold
+    from analysis.regression.threshold._grid import threshold_grid
+
+    msg = r"^grid_method='octiles' is not one of 'quantile', 'hansen'\.$"
+    with pytest.raises(SpecificationError, match=msg):
+        threshold_grid(np.arange(10.0), method="octiles")
+    with pytest.raises(SpecificationError, match=msg):
+        threshold(hansen_panel(n=6, T=3), "y", "q", "r0", n_draws=0, grid_method="octiles")
