@@ -91,3 +91,73 @@ def test_threshold_grid_names_the_grid_method_option():
         threshold_grid(np.arange(10.0), method="octiles")
     with pytest.raises(SpecificationError, match=msg):
         threshold(hansen_panel(n=6, T=3), "y", "q", "r0", n_draws=0, grid_method="octiles")
+
+
+# --------------------------------------------------------------------------- threshold/_search.py
+def test_threshold_second_stage_keeps_at_least_kr_plus_one_observations_per_regime():
+    """With trim=0 the share rule still needs k_r + 1 observations in every regime (a regime slope
+    from one observation is not identified after the within transform): the second search skips
+    every candidate that leaves a regime with a single observation (counted here directly)."""
+    from analysis.regression.threshold import threshold
+
+    df = hansen_panel(n=12, T=4, seed=14)
+    q = df["q"].to_numpy()
+    grid = np.sort(q)  # every observed value is a candidate
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=0, trim=0.0, grid=grid,
+                    refine=False, ci_grid="search")
+    g1 = res.threshold_table.estimate.iloc[0]
+
+    def counts(c):
+        lo, hi = min(g1, c), max(g1, c)
+        return [int((q <= lo).sum()), int(((q > lo) & (q <= hi)).sum()), int((q > hi).sum())]
+
+    got = set(res.lr_curve.loc[res.lr_curve.stage == "Th-2", "gamma"])
+    singles = [c for c in grid if c != g1 and min(counts(c)) == 1]
+    assert len(singles) >= 2  # the rule is exercised: such candidates exist in this grid
+    assert got.isdisjoint(singles)
+    assert all(min(counts(c)) >= 2 for c in got)
+    # and every candidate with >= 2 observations in each regime is searched
+    assert got == {c for c in grid if c != g1 and min(counts(c)) >= 2}
+
+
+def test_threshold_reestimating_bootstrap_redoes_the_first_search_in_every_draw():
+    """bootstrap_null="reestimate", second threshold (Hansen 1999, section 3.1; pdR): every draw
+    re-searches the first threshold on y*, then the second given it, F* = (S1* - S2*) / (S2* / n(T-1)),
+    here by explicit OLS per candidate; draws rng.integers(0, n, (B, n)), regressors held fixed."""
+    from test_threshold import brute_ssr
+
+    from analysis.regression.threshold import threshold
+
+    n, T, B = 20, 4, 4
+    df = hansen_panel(n=n, T=T, seed=17, b_low=1.0, b_high=2.0)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_thresholds=2, n_draws=[0, B], grid=12, seed=3,
+                    bootstrap_null="reestimate", batch_size=B, ci_grid="search", refine=False)
+    g1 = res.threshold_table.estimate.iloc[0]
+    grid = res.extra["search_grid"]
+    q = df.q.to_numpy()
+    min_obs = max(int(np.ceil(0.05 * n * T)), 2)  # trim 0.05 of the rows, at least k_r + 1
+    g = df["county"].to_numpy()
+    code = (q > g1).astype(int)
+    X = np.column_stack([df.x0, df.r0 * (code == 0), df.r0 * (code == 1)])
+    Xd = X - pd_group_mean(X, g)
+    yd = df.y.to_numpy() - pd_group_mean(df.y.to_numpy()[:, None], g)[:, 0]
+    fit = Xd @ np.linalg.lstsq(Xd, yd, rcond=None)[0]
+    e_null = (yd - fit).reshape(n, T)
+    F_loop = []
+    for d_ in np.random.default_rng(3).integers(0, n, size=(B, n)):
+        dd = df.assign(ys=fit + e_null[d_].ravel())
+        s1 = [brute_ssr(dd, "ys", ["r0"], ["x0"], "q", [c]) for c in grid]
+        h1 = grid[int(np.argmin(s1))]
+        ok = [c for c in grid if c != h1 and min(int((q <= min(h1, c)).sum()),
+                                                 int(((q > min(h1, c)) & (q <= max(h1, c))).sum()),
+                                                 int((q > max(h1, c)).sum())) >= min_obs]
+        S2 = min(brute_ssr(dd, "ys", ["r0"], ["x0"], "q", [h1, c]) for c in ok)
+        F_loop.append((min(s1) - S2) / (S2 / (n * (T - 1))))
+    np.testing.assert_allclose(res.boot_F["Double"], F_loop, rtol=1e-9)  # rounding of two algebras
+
+
+def pd_group_mean(a, g):
+    """Unit means of the columns of ``a`` on every row (the within transform's subtrahend)."""
+    import pandas as pd
+
+    return pd.DataFrame(a).groupby(g).transform("mean").to_numpy()
