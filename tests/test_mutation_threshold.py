@@ -161,3 +161,19 @@ def pd_group_mean(a, g):
     import pandas as pd
 
     return pd.DataFrame(a).groupby(g).transform("mean").to_numpy()
+
+
+# --------------------------------------------------------------------------- threshold/_estimate.py
+def test_threshold_variable_without_two_candidates_is_refused_with_its_name():
+    """A threshold variable with one value inside the trimmed range cannot split the sample: the
+    error names it and says why (explicit grid of one point, or a constant q)."""
+    from analysis.errors import SpecificationError
+    from analysis.regression.threshold import threshold
+
+    df = hansen_panel(n=8, T=3, seed=2).rename(columns={"q": "loans"})
+    msg = (r"^the threshold variable 'loans' has fewer than 2 distinct values inside the trimmed range; "
+           r"it cannot split the sample\.$")
+    with pytest.raises(SpecificationError, match=msg):
+        threshold(df.assign(loans=1.0), "y", "loans", "r0", n_draws=0)
+    with pytest.raises(SpecificationError, match=msg):
+        threshold(df, "y", "loans", "r0", n_draws=0, grid=[0.1, 0.1])
