@@ -177,3 +177,27 @@ def test_threshold_variable_without_two_candidates_is_refused_with_its_name():
         threshold(df.assign(loans=1.0), "y", "loans", "r0", n_draws=0)
     with pytest.raises(SpecificationError, match=msg):
         threshold(df, "y", "loans", "r0", n_draws=0, grid=[0.1, 0.1])
+
+
+def test_threshold_covariance_matrix_is_the_within_ols_one():
+    """vcov="iid": cov = s^2 (X~'X~)^{-1}, s^2 = SSR / (nT - n - K) (xtreg, fe), X~ the within-demeaned
+    controls and regime blocks at the estimated threshold; built here by explicit OLS, the full matrix
+    (off-diagonal terms too) with the parameter names on both axes."""
+    from analysis.regression.threshold import threshold
+
+    n, T = 25, 4
+    df = hansen_panel(n=n, T=T, seed=12)
+    res = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=0, grid=15, vcov="iid")
+    g1 = res.thresholds[0]
+    code = (df.q.to_numpy() > g1).astype(int)
+    X = np.column_stack([df.x0, df.r0 * (code == 0), df.r0 * (code == 1)])
+    ids = df["county"].to_numpy()
+    Xd = X - pd_group_mean(X, ids)
+    yd = df.y.to_numpy() - pd_group_mean(df.y.to_numpy()[:, None], ids)[:, 0]
+    beta = np.linalg.lstsq(Xd, yd, rcond=None)[0]
+    e = yd - Xd @ beta
+    V = (e @ e) / (n * T - n - 3) * np.linalg.inv(Xd.T @ Xd)
+    names = ["x0", "r0_regime0", "r0_regime1"]
+    assert list(res.cov.index) == names and list(res.cov.columns) == names
+    np.testing.assert_allclose(res.cov.to_numpy(), V, rtol=1e-9)  # two OLS algebras: round-off only
+    np.testing.assert_allclose(res.std_errors.to_numpy(), np.sqrt(np.diag(V)), rtol=1e-9)
