@@ -201,3 +201,25 @@ def test_threshold_covariance_matrix_is_the_within_ols_one():
     assert list(res.cov.index) == names and list(res.cov.columns) == names
     np.testing.assert_allclose(res.cov.to_numpy(), V, rtol=1e-9)  # two OLS algebras: round-off only
     np.testing.assert_allclose(res.std_errors.to_numpy(), np.sqrt(np.diag(V)), rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- regression/_sample.py
+def test_parse_formula_without_tilde_says_how_to_write_it():
+    from analysis.errors import SpecificationError
+    from analysis.regression._sample import parse_formula
+
+    with pytest.raises(SpecificationError) as err:
+        parse_formula("y x1")
+    assert str(err.value) == ("formula='y x1' is not a formula; write it as 'y ~ x1 + x2' (fixed effects go in "
+                              "fe=, or after a bar: 'y ~ x1 + x2 | county + year').")
+
+
+def test_drop_singletons_without_fixed_effects_is_an_empty_boolean_mask():
+    """No fixed effects: an empty *boolean* mask (a float array of length 0 is not a valid row mask)."""
+    import pandas as pd
+
+    from analysis.regression._sample import drop_singletons
+
+    keep = drop_singletons([])
+    assert keep.dtype == np.bool_ and keep.shape == (0,)
+    assert pd.DataFrame({"a": []})[keep].shape == (0, 1)
