@@ -100,6 +100,16 @@ def getis_ord_constant():
     assert (out["hotspot"] == "undefined").all() and out["z"].isna().all()
 
 
+def getis_ord_hub_unit():
+    from analysis.spatial import getis_ord, weights_from_matrix
+
+    r, c = np.divmod(np.arange(9), 3)  # 3 x 3 queen lattice: the centre neighbours every unit
+    A = (np.maximum(np.abs(r[:, None] - r), np.abs(c[:, None] - c)) == 1).astype(float)
+    out = getis_ord(np.arange(9.0) ** 1.5, weights_from_matrix(A, [f"c{i}" for i in range(9)]),
+                    n_draws=49, seed=1, star=False)
+    assert out.loc["c4", "hotspot"] == "undefined" and np.isnan(out.loc["c4", "p_sim"])
+
+
 def moran_nan_weight():
     from analysis.spatial import moran
 
@@ -212,6 +222,8 @@ CASES = [
          "undefined .* 2000"),
     Case("local_moran: all zeros -> 'undefined', not LL", local_moran_zero, RuntimeWarning, "constant"),
     Case("getis_ord: constant -> 'undefined', not cold", getis_ord_constant, RuntimeWarning, "constant"),
+    Case("getis_ord: a unit neighbouring every unit -> 'undefined', not cold", getis_ord_hub_unit, RuntimeWarning,
+         "neighbour every other unit"),
     Case("moran: W with a NaN entry", moran_nan_weight, E.WeightsMatrixError, "NaN"),
     Case("fe: one cluster", fe_one_cluster, E.SpecificationError, "at least 2 clusters"),
     Case("fe: two clusters (SE = 0)", fe_two_clusters, E.SpecificationError, "degenerate"),

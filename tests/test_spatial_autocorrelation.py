@@ -145,3 +145,30 @@ def test_lisa_map_does_not_hide_errors(monkeypatch):
     lisa = pd.DataFrame({"cluster": ["HH", "ns"]}, index=["110101", "110102"])
     with pytest.raises(ValueError, match="planted failure"):
         lisa_map(lisa, lang="en")
+
+
+@pytest.mark.parametrize("star", [False, True])
+def test_getis_ord_unit_that_neighbours_every_unit_is_undefined_not_significant(star):
+    """On a 3 x 3 queen lattice the centre neighbours all 8 others, so its G_i is 1 for any values
+    (no variance, Getis and Ord 1992). esda gives it z = -inf and p_sim = 1/(draws+1) for Gi, which
+    was labelled a significant cold spot; it must be NaN and "undefined" with the reason, and every
+    other unit must keep esda's numbers."""
+    import esda
+    from analysis.spatial import weights_from_matrix
+
+    r, c = np.divmod(np.arange(9), 3)
+    A = (np.maximum(np.abs(r[:, None] - r), np.abs(c[:, None] - c)) == 1).astype(float)
+    ids = [f"c{i}" for i in range(9)]
+    w = weights_from_matrix(A, ids)
+    values = pd.Series(np.arange(9.0) ** 1.5, index=ids)
+    with pytest.warns(RuntimeWarning, match=r"undefined for c4: .*neighbour every other unit.*rook"):
+        gi = getis_ord(values, w, n_draws=99, seed=1, star=star)
+    t = gi.table
+    assert t.loc["c4", "G"] == pytest.approx(1.0, abs=1e-12)  # G_i by definition, still reported
+    assert t.loc["c4", ["z", "p_norm", "p_sim"]].isna().all() and t.loc["c4", "hotspot"] == "undefined"
+    assert "c4" in gi.settings["undefined"] and "no variance" in gi.settings["undefined"]
+    ref = esda.G_Local(values.to_numpy(), w.w, transform="B", permutations=99, star=star, seed=1, n_jobs=1)
+    others = [i != "c4" for i in ids]
+    np.testing.assert_allclose(t["z"].to_numpy()[others], np.asarray(ref.Zs)[others], rtol=1e-12)
+    np.testing.assert_allclose(t["p_sim"].to_numpy()[others], np.asarray(ref.p_sim)[others], rtol=0)
+    assert (t["hotspot"] != "undefined").sum() == 8
