@@ -91,3 +91,18 @@ def test_two_by_two_logit_is_the_weighted_mle():
     np.testing.assert_allclose(p, ref.fittedvalues, atol=1e-8)
     # score equations X'w(d - p) = 0 hold at the solution
     assert np.max(np.abs(x.T @ (w * (d - p)))) < 1e-8
+
+
+def test_event_study_treated_units_counts_the_estimation_sample(es_panel):
+    """stats['treated units'] counts treated counties with rows in the estimation sample: a treated county
+    whose outcome is missing in every year is dropped and not counted (count by definition from the data)."""
+    from analysis.did import event_study
+
+    d = es_panel.copy()
+    gone = d.loc[d["adoption"].notna(), "county"].iloc[0]
+    d.loc[d["county"] == gone, "y"] = np.nan
+    res = event_study(d, "y", "adoption", leads=3, lags=2)
+    kept = d[d["y"].notna()]
+    want = int(kept.groupby("county")["adoption"].first().notna().sum())
+    assert want == int(d.groupby("county")["adoption"].first().notna().sum()) - 1
+    assert res.stats["treated units"] == want
