@@ -106,3 +106,32 @@ def test_event_study_treated_units_counts_the_estimation_sample(es_panel):
     want = int(kept.groupby("county")["adoption"].first().notna().sum())
     assert want == int(d.groupby("county")["adoption"].first().notna().sum()) - 1
     assert res.stats["treated units"] == want
+
+
+# ---- placebo -------------------------------------------------------------------------------
+def _tiny_panel(seed=0):
+    """4 counties x 5 years, one treated from 2013: a permutation reproduces the real assignment with
+    probability 1/4, so many draws tie the actual estimate exactly."""
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"county": np.repeat(["a", "b", "c", "e"], 5), "year": np.tile(np.arange(2010, 2015), 4)})
+    d["adoption"] = np.where(d["county"] == "a", 2013, np.nan)
+    d["y"] = 0.8 * ((d["county"] == "a") & (d["year"] >= 2013)) + rng.normal(size=len(d))
+    return d
+
+
+def test_placebo_count_includes_draws_that_tie_the_actual_assignment():
+    """c = #{|beta_b| >= |beta|} (ritest): a draw that reassigns the real adoption to the real county gives the
+    actual estimate and must be counted. Lower bound by definition: the number of such draws in
+    ``assignments``; exact count recomputed from the draws with the documented 1e-12 tie tolerance."""
+    from analysis.did import placebo_test
+
+    d = _tiny_panel()
+    r = placebo_test(d, "y", adoption="adoption", n_draws=60, seed=4, progress=False)
+    same = int(np.sum(r.assignments[:, list(r.units).index("a")] == 2013))
+    assert same >= 5  # about 60/4 expected; the seed gives enough ties for the test to bite
+    tied = np.isclose(np.abs(r.draws), abs(r.actual), rtol=0, atol=1e-9)
+    assert tied.sum() >= same
+    assert r.count == int(np.sum(np.abs(r.draws) >= abs(r.actual) - 1e-12 * max(1.0, abs(r.actual))))
+    assert r.count >= same
+    # assignments hold whole years (pseudo adoption year, 0 = never), as an integer array
+    assert np.issubdtype(r.assignments.dtype, np.integer)
