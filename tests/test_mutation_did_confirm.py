@@ -135,3 +135,22 @@ def test_placebo_count_includes_draws_that_tie_the_actual_assignment():
     assert r.count >= same
     # assignments hold whole years (pseudo adoption year, 0 = never), as an integer array
     assert np.issubdtype(r.assignments.dtype, np.integer)
+
+
+def test_placebo_plot_histogram_is_a_density():
+    """The histogram is drawn on the density scale (it shares the axis with the kernel density): bar areas
+    sum to 1 (definition of a density histogram; float rounding only)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.did import placebo_test
+
+    r = placebo_test(_tiny_panel(), "y", adoption="adoption", n_draws=60, seed=4, progress=False)
+    fig = r.plot(lang="en")
+    bars = fig.axes[0].patches
+    assert len(bars) == 40
+    area = sum(b.get_height() * b.get_width() for b in bars)
+    assert area == pytest.approx(1.0, abs=1e-9)
+    plt.close(fig)
