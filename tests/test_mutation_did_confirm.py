@@ -153,4 +153,11 @@ def test_placebo_plot_histogram_is_a_density():
     assert len(bars) == 40
     area = sum(b.get_height() * b.get_width() for b in bars)
     assert area == pytest.approx(1.0, abs=1e-9)
+    assert fig.axes[0].get_xlabel() == "Placebo coefficient"
+    # the reference line marks a zero effect: a vertical line at x = 0
+    zero = [ln for ln in fig.axes[0].lines if list(ln.get_xdata()) == [0, 0]]
+    assert len(zero) == 1 and zero[0].get_color() == "0.4"
+    plt.close(fig)
+    fig = r.plot(lang="zh")
+    assert fig.axes[0].get_xlabel() == "安慰剂回归系数"
     plt.close(fig)
