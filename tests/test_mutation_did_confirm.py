@@ -161,3 +161,30 @@ def test_placebo_plot_histogram_is_a_density():
     fig = r.plot(lang="zh")
     assert fig.axes[0].get_xlabel() == "安慰剂回归系数"
     plt.close(fig)
+
+
+# ---- psm -----------------------------------------------------------------------------------
+def test_balance_table_matched_ttest_equals_expanded_sample_ttest():
+    """With whole-number matching weights, pstest's weighted (iw) regression t-test equals the two-sample
+    pooled t-test on the sample with each row repeated ``weight`` times (scipy ``ttest_ind``, equal
+    variances; Stata iw = frequency expansion for integer weights). The unmatched bias uses the sample
+    (ddof=1) variances: 100 (mean_T - mean_C) / sqrt((s2_T + s2_C)/2). Tolerance 1e-10: float rounding."""
+    from scipy import stats
+
+    from analysis.did.psm import balance_table
+
+    rng = np.random.default_rng(8)
+    n = 30
+    group = np.r_[np.ones(12), np.zeros(18)].astype(int)
+    x = rng.normal(size=n) + 0.7 * group
+    weight = np.r_[np.ones(12), rng.integers(0, 4, size=18)].astype(float)
+    weight[12] = 0.0  # one unmatched control
+    tab = balance_table(pd.DataFrame({"x": x}), group, weight).iloc[0]
+    xt, xc = x[group == 1], x[group == 0]
+    bias_u = 100 * (xt.mean() - xc.mean()) / np.sqrt((pd.Series(xt).var() + pd.Series(xc).var()) / 2)
+    assert tab["bias_U"] == pytest.approx(bias_u, rel=1e-10)
+    rep = np.repeat(np.arange(n), weight.astype(int))
+    t, p = stats.ttest_ind(x[rep][group[rep] == 1], x[rep][group[rep] == 0], equal_var=True)
+    assert tab["t_M"] == pytest.approx(t, rel=1e-10)
+    assert tab["p_M"] == pytest.approx(p, rel=1e-10)
+    assert tab["mean_control_M"] == pytest.approx(x[rep][group[rep] == 0].mean(), rel=1e-12)
