@@ -188,3 +188,35 @@ def test_balance_table_matched_ttest_equals_expanded_sample_ttest():
     assert tab["t_M"] == pytest.approx(t, rel=1e-10)
     assert tab["p_M"] == pytest.approx(p, rel=1e-10)
     assert tab["mean_control_M"] == pytest.approx(x[rep][group[rep] == 0].mean(), rel=1e-12)
+
+
+def test_psm_plots_label_axes_in_the_requested_language():
+    """plot_density labels its y axis in the requested language; plot_balance draws the unmatched bias (C3)
+    and the matched bias (C0) at each covariate's row, values from ``balance``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from analysis.did import psm_did
+
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    d["x"] = rng.normal(size=len(d))
+    d["z"] = rng.normal(size=len(d))
+    res = psm_did(d, "y", "treat", covariates=["x", "z"], seed=0)
+    for lang, want in (("zh", "密度"), ("en", "Density")):
+        fig = res.plot_density(lang)
+        assert fig.axes[0].get_ylabel() == want
+        plt.close(fig)
+    fig = res.plot_balance("en")
+    ax = fig.axes[0]
+    u, m = ax.collections[0], ax.collections[1]
+    np.testing.assert_allclose(u.get_offsets(), np.c_[res.balance["bias_U"], [0, 1]])
+    np.testing.assert_allclose(m.get_offsets(), np.c_[res.balance["bias_M"], [0, 1]])
+    np.testing.assert_allclose(u.get_facecolor()[0], to_rgba("C3"))
+    plt.close(fig)
