@@ -220,3 +220,22 @@ def test_psm_plots_label_axes_in_the_requested_language():
     np.testing.assert_allclose(m.get_offsets(), np.c_[res.balance["bias_M"], [0, 1]])
     np.testing.assert_allclose(u.get_facecolor()[0], to_rgba("C3"))
     plt.close(fig)
+
+
+def test_psm_by_year_matches_carry_their_year():
+    """Year-by-year matching: each match pair carries the year of its cell, and both counties of a pair are
+    matched in that year (``scores`` rows with the same county and year have ``matched`` True)."""
+    from analysis.did import psm_did
+
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.1, size=len(d))
+    d["x"] = rng.normal(size=len(d))
+    res = psm_did(d, "y", "treat", covariates=["x"], by_year=True, seed=0)
+    m = res.matches
+    assert sorted(m["year"].unique()) == list(range(2010, 2016))
+    matched = set(map(tuple, res.scores.loc[res.scores["matched"], ["county", "year"]].to_numpy()))
+    for _, row in m.iterrows():
+        assert (row["treated_id"], row["year"]) in matched and (row["control_id"], row["year"]) in matched
