@@ -239,3 +239,25 @@ def test_psm_by_year_matches_carry_their_year():
     matched = set(map(tuple, res.scores.loc[res.scores["matched"], ["county", "year"]].to_numpy()))
     for _, row in m.iterrows():
         assert (row["treated_id"], row["year"]) in matched and (row["control_id"], row["year"]) in matched
+
+
+def test_psm_settings_and_match_counts_by_definition():
+    """settings record the call (kernel bandwidth only for kernel matching); stats count matched treated and
+    control units from ``scores`` (definition)."""
+    from analysis.did import psm_did
+
+    rng = np.random.default_rng(2)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.1, size=len(d))
+    d["x"] = rng.normal(size=len(d))
+    k = psm_did(d, "y", "treat", covariates=["x"], method="kernel", bandwidth=0.2, seed=0)
+    s = k.settings
+    assert (s["covariates"], s["k"], s["kernel"], s["fixed effects"]) == (["x"], 1, "Epanechnikov, bandwidth 0.2",
+                                                                       "county + year")
+    sc = k.scores
+    assert k.stats["controls matched"] == int(((sc["group"] == 0) & sc["matched"]).sum()) > 0
+    assert k.stats["treated matched"] == int(((sc["group"] == 1) & sc["matched"]).sum()) > 0
+    n = psm_did(d, "y", "treat", covariates=["x"], k=2, seed=0)
+    assert n.settings["kernel"] is None and n.settings["k"] == 2
