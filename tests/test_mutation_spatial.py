@@ -862,11 +862,12 @@ def test_lisa_map_without_boundaries_scatters_each_cluster_with_its_colour_and_l
 
 def test_local_results_of_a_constant_series_say_why_in_their_settings():
     """Constant values: the result's settings carry the reason (as moran's do), besides the table's
-    attrs; a defined result has no such key."""
-    w = lattice_weights(3, 3)
+    attrs; a defined result has no such key. (4 x 4 lattice: on 3 x 3 queen weights the centre
+    neighbours every unit, and its Gi is undefined for any values.)"""
+    w = lattice_weights(4, 4)
     for fn in (local_moran, getis_ord):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            const = fn(np.full(9, 2.5), w, n_draws=0)
+            const = fn(np.full(16, 2.5), w, n_draws=0)
         assert const.settings == {"n_draws": 0, "alpha": 0.05, "undefined": "NaN: " + CONSTANT_REASON}, fn.__name__
-        assert "undefined" not in fn(np.arange(9.0), w, n_draws=0).settings, fn.__name__
+        assert "undefined" not in fn(np.arange(16.0), w, n_draws=0).settings, fn.__name__
