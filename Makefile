@@ -44,9 +44,10 @@ test-fast: $(STAMP) fonts
 census: $(STAMP)
 	$(BIN)/python scripts/build_census.py $(CENSUS_SOURCE)
 
-# ruff on the library (configuration in pyproject.toml; also run by tests/test_lint.py in `make test`)
+# ruff on the library, tests, scripts and benchmarks (configuration in pyproject.toml; also run by
+# tests/test_lint.py in `make test`)
 lint: $(STAMP)
-	$(BIN)/python -m ruff check analysis
+	$(BIN)/python -m ruff check analysis tests scripts benchmarks
 
 # mutation testing (mutmut) of the core numeric modules, each against the tests that cover it;
 # slow (hours for all modules on 2 cores): MODULES="coupling fe" make mutation runs a subset.

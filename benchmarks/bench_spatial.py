@@ -29,9 +29,7 @@ def load():
 
     w = queen_weights()
     try:
-        from analysis.datasets import load_county_panel
-
-        from analysis.datasets import load_truth
+        from analysis.datasets import load_county_panel, load_truth
 
         panel = load_county_panel()
         panel = panel.assign(ln_gdp_pc=np.log(panel["gdp_pc"]))

@@ -168,7 +168,8 @@ SIMPLE = {
     "households": ("户数", "家庭户数", "households", "family households (家庭户), short form", ""),
     "household_pop": ("人口数", "家庭户人口数", "persons", "persons in family households", ""),
     "migrants_within_county": ("迁入人口（人）-本县（市）/本市市区", "户口登记地在外乡镇街道人口_本县",
-                               "persons", "residents whose hukou is in another township of the same county (人户分离, 2010: 本县（市）/本市市区)",
+                               "persons", "residents whose hukou is in another township of the same county "
+                               "(人户分离, 2010: 本县（市）/本市市区)",
                                "same concept in both years: residents registered in another township/street, by place of registration"),
     "migrants_other_county": ("迁入人口（人）-本省其他县（市）、市区", "户口登记地在外乡镇街道人口_本省其他县",
                               "persons", "residents whose hukou is in another county of the same province", ""),
@@ -179,7 +180,8 @@ SIMPLE = {
                    "long-form sample count: not the denominator of illiteracy_rate"),
     "employed_occ_total": ("各种职业人口总计", "各种职业人口总计", "persons (10% sample)", "employed persons by occupation, long form", ""),
     "occ_agri": ("农、林、牧、渔、水利业生产人员", "农林牧渔业生产及辅助人员", "persons (10% sample)",
-                 "farm occupations: 2010 农林牧渔水利业生产人员 (GB/T 6565-2009 major group 5); 2020 农林牧渔业生产及辅助人员 (2015 大典 group 5)",
+                 "farm occupations: 2010 农林牧渔水利业生产人员 (GB/T 6565-2009 major group 5); "
+                 "2020 农林牧渔业生产及辅助人员 (2015 大典 group 5)",
                  "major group 5 in both classifications"),
     "occ_production": ("生产、运输设备操作人员及有关人员", "生产制造及有关人员", "persons (10% sample)",
                        "2010 生产、运输设备操作人员; 2020 生产制造及有关人员",

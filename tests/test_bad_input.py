@@ -14,9 +14,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import pytest
-
 from _did_synth import staggered_panel
 from _spatial_support import lattice_weights, simulate_sdm
+
 from analysis import errors as E
 from analysis.regression.fe import CollinearityWarning, FewClustersWarning
 

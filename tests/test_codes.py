@@ -13,11 +13,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.codes import (codes_in_year, frame_code_map, harmonize_codes, lineage, load_code_changes,
-                            match_names, normalize_codes, policy_codes)
+from analysis.codes import (
+    codes_in_year,
+    frame_code_map,
+    harmonize_codes,
+    lineage,
+    load_code_changes,
+    match_names,
+    normalize_codes,
+    policy_codes,
+)
 from analysis.datasets import load_counties, load_land_reform_pilots
-from analysis.errors import (AmbiguousNameError, CodeFormatError, DuplicateKeyError, MergeRuleError,
-                             NameFormatError, UnknownAdcodeError, UnmatchedNameError, WeightsMatrixError)
+from analysis.errors import (
+    AmbiguousNameError,
+    CodeFormatError,
+    DuplicateKeyError,
+    MergeRuleError,
+    NameFormatError,
+    UnknownAdcodeError,
+    UnmatchedNameError,
+    WeightsMatrixError,
+)
 from analysis.spatial import queen_weights
 
 CENSUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "census"

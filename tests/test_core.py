@@ -1,5 +1,6 @@
 """Shared building blocks: fixed-effects demeaning, the result type, row accounting, errors."""
 import importlib
+
 import numpy as np
 import pandas as pd
 import pytest

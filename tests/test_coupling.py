@@ -2,19 +2,27 @@
 from __future__ import annotations
 
 import os
-import itertools
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from analysis.coupling import (C_STAGES, D_CLASSES, D_CLASSES_XU2020, ClassTable,
-                               TraditionalCouplingWarning, coupling_coordination, coupling_degree,
-                               obstacle_degree, relative_development)
+from analysis.coupling import (
+    C_STAGES,
+    D_CLASSES,
+    D_CLASSES_XU2020,
+    ClassTable,
+    TraditionalCouplingWarning,
+    coupling_coordination,
+    coupling_degree,
+    obstacle_degree,
+    relative_development,
+)
 from analysis.errors import CountyFusionError, ScaleError, SpecificationError
 
 REF = Path(__file__).parent / "reference" / "indices"

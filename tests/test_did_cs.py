@@ -8,7 +8,6 @@ Reference values live in tests/reference/did/*.csv with their source:
 from __future__ import annotations
 
 import importlib
-
 import warnings
 from pathlib import Path
 

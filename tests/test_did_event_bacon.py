@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from _did_synth import staggered_panel
+
 from analysis.datasets import load_reference
 from analysis.did import EventStudyResult, bacon_decomposition, event_study
 from analysis.errors import TreatmentTimingError, UnbalancedPanelError

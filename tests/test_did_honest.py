@@ -4,7 +4,6 @@ plus properties."""
 from __future__ import annotations
 
 import importlib
-
 import warnings
 from pathlib import Path
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from _did_synth import staggered_panel
+
 from analysis.did import fake_timing_test, placebo_outcome_test, placebo_test
 from analysis.errors import SpecificationError, TreatmentTimingError
 
@@ -175,7 +175,8 @@ def test_unbalanced_closed_form_equals_batch_demeaning():
     assert np.max(np.abs(fast.draws - slow.draws)) < 1e-9
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None)

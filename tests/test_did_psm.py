@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _did_synth import staggered_panel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _did_synth import staggered_panel
 from analysis.did import psm_did
 from analysis.did.psm import balance_table, match_on_score
 from analysis.errors import ConstantColumnError, SpecificationError, TreatmentTimingError

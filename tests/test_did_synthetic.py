@@ -328,7 +328,8 @@ def test_staggered_jackknife_equals_brute_force():
     assert abs(se - r.std_errors["ATT"]) < 1e-10
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=25, deadline=None)

@@ -3,7 +3,6 @@ README, giddy docstring), independent brute-force implementations, and invariant
 from __future__ import annotations
 
 import importlib
-
 import warnings
 from itertools import product
 from pathlib import Path
@@ -14,9 +13,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.disparity import (beta_convergence, dagum_gini, dagum_gini_panel, discretize, factor_detector,
-                                interaction_detector, kde, kde_panel, markov_chain, risk_detector, ecological_detector,
-                                sigma_convergence, spatial_markov, theil, bandwidth)
+from analysis.disparity import (
+    bandwidth,
+    beta_convergence,
+    dagum_gini,
+    dagum_gini_panel,
+    discretize,
+    ecological_detector,
+    factor_detector,
+    interaction_detector,
+    kde,
+    kde_panel,
+    markov_chain,
+    risk_detector,
+    sigma_convergence,
+    spatial_markov,
+    theil,
+)
 from analysis.errors import NegativeValueError, SpecificationError, UnbalancedPanelError
 
 REF = Path(__file__).parent / "reference" / "disparity"

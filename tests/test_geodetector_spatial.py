@@ -13,12 +13,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _spatial_support import lattice_weights
 from scipy import sparse
 from scipy.sparse.linalg import splu
 
-from _spatial_support import lattice_weights
-from analysis.disparity import (GeoDetectorResult, discretize, factor_detector, geodetector, msr_q_test,
-                                msr_q_test_fields, opgd)
+from analysis.disparity import (
+    GeoDetectorResult,
+    discretize,
+    factor_detector,
+    geodetector,
+    msr_q_test,
+    msr_q_test_fields,
+    opgd,
+)
 from analysis.disparity.spatial_null import mem_basis, msr_draws
 from analysis.errors import ColumnError, SpecificationError, WeightsMatrixError
 

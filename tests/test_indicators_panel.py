@@ -4,16 +4,14 @@ stable when counties are bootstrapped."""
 from __future__ import annotations
 
 import importlib
-
 import warnings
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from analysis.indicators import build_index, entropy_weights, load_system, normalize
 from analysis.errors import SpecificationError
+from analysis.indicators import build_index, entropy_weights, load_system, normalize
 
 datasets = importlib.import_module("analysis.datasets")
 

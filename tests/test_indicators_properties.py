@@ -5,11 +5,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from analysis.indicators import (build_index, combine_weights, critic_weights, cv_weights,
-                                 entropy_weights, normalize)
+from analysis.indicators import build_index, combine_weights, critic_weights, cv_weights, entropy_weights, normalize
 
 COLS = ["a", "b", "c", "d"]
 DIRS = ["+", "-", "+", "-"]

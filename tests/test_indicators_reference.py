@@ -6,13 +6,21 @@ import functools
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from analysis.coupling import obstacle_degree
-from analysis.indicators import (build_index, combine_weights, critic, cv, entropy, load_system,
-                                 normalize, topsis, topsis_vector)
+from analysis.indicators import (
+    build_index,
+    combine_weights,
+    critic,
+    cv,
+    entropy,
+    load_system,
+    normalize,
+    topsis,
+    topsis_vector,
+)
 
 REF = Path(__file__).parent / "reference" / "indices"
 TOL = 1e-6

@@ -10,11 +10,27 @@ import pandas as pd
 import pytest
 import yaml
 
-from analysis.errors import (ColumnError, DuplicateKeyError, MissingValueError, NegativeValueError,
-                             NonNumericError, SpecificationError)
-from analysis.indicators import (ConstantColumnWarning, PerYearScopeWarning, build_index,
-                                 combine_weights, cv_weights, entropy_weights, integration_index,
-                                 load_system, normalize, shipped_systems, topsis_vector)
+from analysis.errors import (
+    ColumnError,
+    DuplicateKeyError,
+    MissingValueError,
+    NegativeValueError,
+    NonNumericError,
+    SpecificationError,
+)
+from analysis.indicators import (
+    ConstantColumnWarning,
+    PerYearScopeWarning,
+    build_index,
+    combine_weights,
+    cv_weights,
+    entropy_weights,
+    integration_index,
+    load_system,
+    normalize,
+    shipped_systems,
+    topsis_vector,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 IND = {"label": "L", "label_zh": "标签", "unit": "u"}

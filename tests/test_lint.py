@@ -1,4 +1,4 @@
-"""`ruff check analysis` passes (pyflakes, pycodestyle, import order, numpy docstring convention).
+"""`ruff check analysis tests scripts benchmarks` passes (pyflakes, pycodestyle, import order, numpy docstring convention).
 
 The configuration is in pyproject.toml (``[tool.ruff]``); the docstring examples of analysis/ run as
 doctests through ``--doctest-modules`` in the pytest options.
@@ -13,9 +13,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_ruff_check_passes_on_the_library():
-    out = subprocess.run([sys.executable, "-m", "ruff", "check", "analysis", "--output-format", "concise"],
-                         cwd=ROOT, capture_output=True, text=True)
+def test_ruff_check_passes_on_the_library_tests_scripts_and_benchmarks():
+    out = subprocess.run([sys.executable, "-m", "ruff", "check", "analysis", "tests", "scripts", "benchmarks",
+                          "--output-format", "concise"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
 
 

@@ -190,7 +190,8 @@ def test_scale_bar_length_is_true_distance():
     assert abs(dist - 1e6) / 1e6 < 0.01  # Albers: true scale along 25N, off-parallel error < 1%
 
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 
 @given(st.floats(min_value=1e3, max_value=1e8, allow_nan=False))

@@ -15,10 +15,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from _did_synth import staggered_panel  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.markers import MarkerStyle  # noqa: E402
 
-from _did_synth import staggered_panel  # noqa: E402
 from analysis.did import bacon_decomposition  # noqa: E402
 from analysis.errors import UnbalancedPanelError  # noqa: E402
 
@@ -429,8 +429,14 @@ def test_plot_event_study_elements():
 
 
 def test_common_input_checks_messages():
-    from analysis.did._common import (adoption_from_treatment, adoption_per_unit, check_columns, check_pre_period,
-                                      drop_missing, relative_time)
+    from analysis.did._common import (
+        adoption_from_treatment,
+        adoption_per_unit,
+        check_columns,
+        check_pre_period,
+        drop_missing,
+        relative_time,
+    )
     from analysis.errors import NonNumericError, SpecificationError, TreatmentTimingError
 
     with pytest.raises(SpecificationError, match=r"^data must be a pandas DataFrame .*got list\.$"):

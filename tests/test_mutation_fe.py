@@ -8,21 +8,20 @@ algorithms (pyfixest's demeaning vs statsmodels' dummies, converged to ~1e-10).
 """
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from test_regression_fe import small_panel
 
 from analysis.errors import ColumnError, SpecificationError
 from analysis.regression import fe
-import importlib
-
-fe_mod = importlib.import_module("analysis.regression.fe")
 from analysis.regression.fe import FEW_CLUSTERS, CollinearityWarning, FewClustersWarning
 
-from test_regression_fe import small_panel
+fe_mod = importlib.import_module("analysis.regression.fe")
 
 
 def _panel_with_clusters(n_cl: int, per=3, T=4, seed=0):
@@ -130,7 +129,7 @@ def test_describe_texts_exactly():
 def test_few_clusters_warning_boundary():
     below = _panel_with_clusters(FEW_CLUSTERS - 1)
     with pytest.warns(FewClustersWarning, match=r"^only 41 clusters \(grp\): cluster-robust \(CRV1\) t-tests "
-                      r"over-reject with fewer than about 42 clusters") as rec:
+                      r"over-reject with fewer than about 42 clusters"):
         r = fe("y ~ x1", below, cluster="grp")
     assert r.settings["few_clusters"] == ("41 clusters (< 42): CRV1 t-tests over-reject; "
                                           "see the wild cluster bootstrap")
@@ -242,7 +241,7 @@ def test_collinear_regressor_warns_and_is_reported():
     d["const_in_county"] = d.county.astype(int) % 5
     with pytest.warns(CollinearityWarning, match=r"^1 regressor\(s\) dropped because they are collinear with "
                       r"the other regressors or constant within the fixed effects \(county, year\): "
-                      r"const_in_county\.") as rec:
+                      r"const_in_county\."):
         r = fe("y ~ x1 + const_in_county", d)
     assert r.settings["collinear_dropped"] == "const_in_county"
     assert list(r.params.index) == ["x1"]

@@ -752,7 +752,6 @@ def test_threshold_alpha_sets_the_intervals_and_extra_holds_the_f_table():
     """alpha= reaches the result: the half-widths of the slope intervals for alpha 0.10 vs 0.05 are in
     the ratio q(0.95)/q(0.975) of the fit's reference distribution (t with its residual df, else normal)."""
     from scipy import stats
-
     from test_threshold import hansen_panel
 
     from analysis.regression.threshold import threshold
@@ -1003,9 +1002,10 @@ def test_fe_multiway_psd_fix_warns_and_is_described():
 def test_fe_collinearity_reported_once_and_vcov_choice_message():
     """A collinear regressor gives one CollinearityWarning naming it, not also pyfixest's own note;
     an unknown vcov= names the argument."""
+    from test_regression_fe import small_panel
+
     from analysis.errors import SpecificationError
     from analysis.regression.fe import CollinearityWarning
-    from test_regression_fe import small_panel
 
     d = small_panel(seed=15)
     d["c1"] = d.county.astype(int) % 5
@@ -1026,10 +1026,10 @@ def test_wild_bootstrap_single_regressor_matches_wildboottest():
     draws (its model with the FEs as dummies; scale for its small-sample factor as in
     test_regression_wild_bootstrap). rtol 1e-9: two solvers of the same least squares."""
     import wildboottest.wildboottest as wbt
+    from test_regression_fe import small_panel
 
     from analysis.regression.fe import _estimate
     from analysis.regression.wild_bootstrap import _WCRCore
-    from test_regression_fe import small_panel
 
     d = small_panel(n=15, T=6, seed=4)
     _, inn = _estimate("y ~ x2", d)

@@ -12,11 +12,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-
 from _spatial_support import lattice_weights, simulate_sdm
+
 from analysis.errors import ColumnError, MissingValueError, SpecificationError
-from analysis.spatial import getis_ord, local_moran, moran_by_year
 from analysis.spatial import autocorrelation as ac
+from analysis.spatial import getis_ord, local_moran, moran_by_year
 from analysis.spatial.autocorrelation import CONSTANT_REASON, moran
 
 ATOL = 1e-12  # same arithmetic on O(1) numbers: float round-off only

@@ -8,9 +8,8 @@ the Hessian), computed here densely and independently of the module, tolerances 
 from __future__ import annotations
 
 import numpy as np
-import pytest
-
 from _spatial_support import lattice_weights, simulate_sdm
+
 from analysis.spatial import spatial_panel
 
 

@@ -21,12 +21,12 @@ import json
 import re
 from pathlib import Path
 
+import _user_panels as up
 import pandas as pd
 import pytest
 import yaml
-
-import _user_panels as up
 from _prose import assert_prose_matches_outputs, stated_numbers
+
 from analysis.reporting import project_root
 from analysis.reproduce import run_notebook
 from analysis.study import SIMULATED_ONLY_COLUMNS

@@ -7,8 +7,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from analysis.plots import cjk_font, new_figure, tr, use_style  # noqa: E402
 from analysis.errors import SpecificationError  # noqa: E402
+from analysis.plots import cjk_font, new_figure, tr, use_style  # noqa: E402
 
 ZH_TEXT = "县域城乡融合发展指数（东部、中部、西部、东北）"
 

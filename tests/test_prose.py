@@ -7,8 +7,8 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-
 from _prose import assert_prose_matches_outputs, stated_numbers, unheld_numbers
+
 from analysis.errors import SpecificationError
 from analysis.reporting import Verdict, say, significance
 

@@ -7,11 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_regression_fe import half_unit
 
 from analysis.errors import SpecificationError
 from analysis.regression import hausman
-
-from test_regression_fe import half_unit
 
 REF = Path(__file__).parent / "reference" / "regression"
 

@@ -7,11 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
+from test_regression_fe import small_panel
 
 from analysis.errors import ColumnError, SpecificationError
 from analysis.regression import fe, heterogeneity, mediation, moderation
-
-from test_regression_fe import small_panel
 
 
 def mech_panel(n=80, T=8, seed=0):

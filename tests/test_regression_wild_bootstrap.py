@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from test_regression_fe import small_panel
 
 from analysis.errors import SpecificationError
 from analysis.regression import fe
 from analysis.regression.fe import _estimate
 from analysis.regression.wild_bootstrap import _WCRCore, draw_weights, wild_bootstrap
-
-from test_regression_fe import small_panel
 
 
 def _core(d, formula, j, h0=0.0, cluster="county"):

@@ -17,8 +17,14 @@ import pytest
 from analysis import datasets
 from analysis.errors import SpecificationError
 from analysis.simulate import (
-    COVARIATES, DECIMALS, MISSING_COLUMNS, RAW_INDICATORS, counterfactual, county_panel,
-    contiguity_matrix, true_effect,
+    COVARIATES,
+    DECIMALS,
+    MISSING_COLUMNS,
+    RAW_INDICATORS,
+    contiguity_matrix,
+    counterfactual,
+    county_panel,
+    true_effect,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from _spatial_support import lattice_weights, simulate_sdm
+
 from analysis.errors import MissingValueError, WeightsMatrixError
 from analysis.spatial import getis_ord, local_moran, moran_by_year
 from analysis.spatial.autocorrelation import moran
@@ -154,6 +154,7 @@ def test_getis_ord_unit_that_neighbours_every_unit_is_undefined_not_significant(
     was labelled a significant cold spot; it must be NaN and "undefined" with the reason, and every
     other unit must keep esda's numbers."""
     import esda
+
     from analysis.spatial import weights_from_matrix
 
     r, c = np.divmod(np.arange(9), 3)

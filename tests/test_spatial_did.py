@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from _spatial_support import lattice_weights
+
 from analysis.errors import TreatmentTimingError
 from analysis.spatial import effects_point, spatial_did
 

@@ -5,9 +5,9 @@ import warnings
 
 import numpy as np
 import pytest
+from _spatial_support import PRODUC_X, lattice_weights, produc_and_w, simulate_sdm
 from scipy import stats
 
-from _spatial_support import PRODUC_X, lattice_weights, produc_and_w, simulate_sdm
 from analysis.spatial import as_spatial_weights, lm_tests, sdm_tests, spatial_panel
 
 

@@ -7,9 +7,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _spatial_support import PRODUC_X, REF, demean_twoway, lattice_weights, produc_and_w, simulate_sdm
 from scipy.optimize import minimize_scalar
 
-from _spatial_support import PRODUC_X, REF, demean_twoway, lattice_weights, produc_and_w, simulate_sdm
 from analysis.errors import (
     DuplicateKeyError,
     MissingValueError,

@@ -4,8 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.datasets import DATA_DIR
-
 pytestmark = pytest.mark.slow
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _spatial_support import lattice_weights
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from _spatial_support import lattice_weights
 from analysis.errors import MissingValueError, WeightsMatrixError
 from analysis.spatial import (
     distance_weights,

@@ -1,11 +1,11 @@
 """Study descriptions, yearbook-name resolution, attach_policy and the 'what is missing' sentence."""
 from __future__ import annotations
 
+import _user_panels as up
 import numpy as np
 import pandas as pd
 import pytest
 
-import _user_panels as up
 from analysis.datasets import load_county_panel, load_land_reform_pilots
 from analysis.errors import ColumnError, SpecificationError, UnmatchedNameError
 from analysis.study import SIMULATED_ONLY_COLUMNS, Study, attach_policy, resolve_name

@@ -1,11 +1,11 @@
 """Issue 14's matrix of user-style panels: each variant loads back to the source values."""
 from __future__ import annotations
 
+import _user_panels as up
 import numpy as np
 import pandas as pd
 import pytest
 
-import _user_panels as up
 from analysis.panel import read_panel
 from analysis.study import SIMULATED_ONLY_COLUMNS
 

@@ -8,8 +8,15 @@ from hypothesis import strategies as st
 
 from analysis import datasets
 from analysis.errors import ColumnError, DuplicateKeyError, NonNumericError
-from analysis.validation import (CANONICAL_COLUMNS, NUMERIC_COLUMNS, TEXT_COLUMNS, as_list, check_numeric,
-                                 check_unique_keys, require_columns)
+from analysis.validation import (
+    CANONICAL_COLUMNS,
+    NUMERIC_COLUMNS,
+    TEXT_COLUMNS,
+    as_list,
+    check_numeric,
+    check_unique_keys,
+    require_columns,
+)
 
 
 def test_duplicate_keys_named_with_rows_and_fix():

@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from .._compat import renamed_kwargs
-from ..errors import ColumnError, SpecificationError, UnbalancedPanelError, check_choice, describe_rows
+from ..errors import ColumnError, SpecificationError, UnbalancedPanelError, check_choice
 from ..plots import new_figure, tr
 from ..regression.wild_bootstrap import draw_weights
 from ..results import RowReport, TidyResult

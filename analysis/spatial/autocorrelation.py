@@ -21,7 +21,6 @@ Rey, S.J. and Anselin, L. (2007), PySAL; GeoDa's Moran / LISA / Gi* maps; Stata 
 """
 from __future__ import annotations
 
-
 import warnings
 from dataclasses import dataclass, field
 
@@ -29,8 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import ColumnError, MissingValueError, SpecificationError, check_choice, describe_rows
 from .._compat import renamed_kwargs
+from ..errors import ColumnError, MissingValueError, SpecificationError, check_choice, describe_rows
 from ..results import EstimationResult, FrameResult, RowReport
 from ._checks import check_finite_weights
 from .weights import SpatialWeights, as_spatial_weights

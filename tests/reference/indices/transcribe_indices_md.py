@@ -1,6 +1,8 @@
 # Transcribes the worked numbers of shared/methods/indices.md (sections 1-5) into the CSV files beside
 # this script. The numbers are typed in from the methods file, not computed: rerun after editing it.
-import csv, pathlib
+import csv
+import pathlib
+
 out = pathlib.Path(__file__).resolve().parent
 out.mkdir(parents=True, exist_ok=True)
 S = "indices.md"

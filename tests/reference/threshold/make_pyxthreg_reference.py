@@ -6,12 +6,11 @@ shared/methods/threshold-spatial-formulas.md A.5), so only the deterministic par
 the grid, the threshold, the minimised SSR, the regime coefficients and their conventional SEs.
 Run: .venv/bin/python tests/reference/threshold/make_pyxthreg_reference.py  (needs pip install pyxthreg)
 """
+from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyxthreg
-from importlib.metadata import version
 
 HERE = Path(__file__).resolve().parent
 
