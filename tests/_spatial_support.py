@@ -66,3 +66,15 @@ def demean_twoway(a):
     """Two-way demeaning of an array shaped (T, N[, k])."""
     a = np.asarray(a, float)
     return a - a.mean(axis=0, keepdims=True) - a.mean(axis=1, keepdims=True) + a.mean(axis=(0, 1), keepdims=True)
+
+
+def numerical_hessian(f, theta, h):
+    """Central-difference Hessian of a scalar function ``f`` at ``theta`` with steps ``h`` (one per
+    coordinate): the independent check of an observed-information covariance, ``inv(-H)``."""
+    k = len(theta)
+    H = np.empty((k, k))
+    for i in range(k):
+        for j in range(k):
+            ei, ej = np.eye(k)[i] * h[i], np.eye(k)[j] * h[j]
+            H[i, j] = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej) + f(theta - ei - ej)) / (4 * h[i] * h[j])
+    return H

@@ -1025,29 +1025,11 @@ def test_wild_bootstrap_single_regressor_matches_wildboottest():
     other regressor to partial out) after the FEs: t* equal wildboottest's on the same Rademacher
     draws (its model with the FEs as dummies; scale for its small-sample factor as in
     test_regression_wild_bootstrap). rtol 1e-9: two solvers of the same least squares."""
-    import wildboottest.wildboottest as wbt
     from test_regression_fe import small_panel
-
-    from analysis.regression.fe import _estimate
-    from analysis.regression.wild_bootstrap import _WCRCore
+    from test_regression_wild_bootstrap import wildboottest_and_core
 
     d = small_panel(n=15, T=6, seed=4)
-    _, inn = _estimate("y ~ x2", d)
-    cl = pd.factorize(d.county, sort=True)[0]
-    X = np.column_stack([d.x2, pd.get_dummies(d.county).to_numpy(float),
-                         pd.get_dummies(d.year, drop_first=True).to_numpy(float)])
-    R = np.zeros(X.shape[1])
-    R[0] = 1.0
-    wb = wbt.WildboottestCL(X=X, Y=d.y.to_numpy(), cluster=cl, R=R, B=199, seed=3, parallel=False)
-    wb.get_weights("rademacher")
-    wb.get_scores(bootstrap_type="11", impose_null=True)
-    wb.get_numer()
-    wb.get_denom()
-    wb.get_tboot()
-    wb.get_vcov()
-    wb.get_tstat()
-    core = _WCRCore(inn["X"], inn["y"], 0, 0.0, inn["fe_codes"], inn["cluster_codes"][0], inn["info"]["factor"])
-    scale = np.sqrt(inn["info"]["factor"] / wb.ssc)
+    wb, core, scale = wildboottest_and_core(d, ["x2"], 0, 199)
     np.testing.assert_allclose(core.t_boot(wb.v) * scale, wb.t_boot, rtol=1e-9, atol=1e-12)
 
 

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from _spatial_support import lattice_weights, simulate_sdm
+from _spatial_support import lattice_weights, numerical_hessian, simulate_sdm
 
 from analysis.errors import ColumnError, MissingValueError, SpecificationError
 from analysis.spatial import autocorrelation as ac
@@ -418,14 +418,7 @@ def test_fit_sac_covariance_is_the_inverse_observed_information():
     data = _sac_data(seed=5)
     beta, rho, lam, s2, ll, cov = fit_sac(*data, bounds=(-0.99, 0.99))
     theta = np.r_[beta, rho, lam, s2]
-    f = lambda t: sac_loglik(t, *data)  # noqa: E731
-    k = len(theta)
-    h = 1e-3 * np.abs(theta)
-    H = np.empty((k, k))
-    for i in range(k):
-        for j in range(k):
-            ei, ej = np.eye(k)[i] * h[i], np.eye(k)[j] * h[j]
-            H[i, j] = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej) + f(theta - ei - ej)) / (4 * h[i] * h[j])
+    H = numerical_hessian(lambda t: sac_loglik(t, *data), theta, 1e-3 * np.abs(theta))
     want = np.linalg.inv(-H)
     assert np.allclose(cov, want, rtol=1e-3, atol=1e-3 * np.sqrt(np.outer(np.diag(want), np.diag(want))).max())
     assert np.allclose(np.diag(cov), np.diag(want), rtol=1e-3)

@@ -8,7 +8,7 @@ the Hessian), computed here densely and independently of the module, tolerances 
 from __future__ import annotations
 
 import numpy as np
-from _spatial_support import lattice_weights, simulate_sdm
+from _spatial_support import lattice_weights, numerical_hessian, simulate_sdm
 
 from analysis.spatial import spatial_panel
 
@@ -45,14 +45,8 @@ def test_sem_observed_information_is_minus_the_numerical_hessian():
 
     yd, yld, Z, ZL = within(Y), within(WY), within(X), within(WX)
     th = r.params.to_numpy()
-    k = len(th)
     h = 1e-4 * np.maximum(np.abs(th), 1e-2)
-    f = lambda v: _sem_loglik(v, yd, yld, Z, ZL, Wd, N * T, T)  # noqa: E731
-    H = np.zeros((k, k))
-    for i in range(k):
-        for j in range(k):
-            ei, ej = np.eye(k)[i] * h[i], np.eye(k)[j] * h[j]
-            H[i, j] = (f(th + ei + ej) - f(th + ei - ej) - f(th - ei + ej) + f(th - ei - ej)) / (4 * h[i] * h[j])
+    H = numerical_hessian(lambda v: _sem_loglik(v, yd, yld, Z, ZL, Wd, N * T, T), th, h)
     cov = np.linalg.inv(-H)
     rel = np.abs(r.cov.to_numpy() - cov) / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
     assert rel.max() < 1e-4

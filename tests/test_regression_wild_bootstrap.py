@@ -41,16 +41,20 @@ def test_fast_equals_brute_force_refit(cluster, h0):
     assert p_fast == p_slow
 
 
-def test_matches_wildboottest_on_same_weights():
+def wildboottest_and_core(d, regressors, tested, n_draws):
+    """wildboottest's WCR (Rademacher, WCR-11, null imposed; Roodman et al. 2019 boottest) on
+    ``y ~ regressors`` with county and year dummies, clustered by county, and our ``_WCRCore`` on
+    the same model. Returns (wildboottest object, core, scale): ``scale`` turns our t into theirs
+    (wildboottest counts every FE dummy in k)."""
     import wildboottest.wildboottest as wbt  # test dependency (pyproject [test])
-    d = small_panel(n=15, T=6, seed=4)
-    _, inn = _estimate("y ~ x1 + x2", d)
+
+    _, inn = _estimate("y ~ " + " + ".join(regressors), d)
     cl = pd.factorize(d.county, sort=True)[0]
-    X = np.column_stack([d.x1, d.x2, pd.get_dummies(d.county).to_numpy(float),
+    X = np.column_stack([*(d[r] for r in regressors), pd.get_dummies(d.county).to_numpy(float),
                          pd.get_dummies(d.year, drop_first=True).to_numpy(float)])
     R = np.zeros(X.shape[1])
-    R[1] = 1.0
-    wb = wbt.WildboottestCL(X=X, Y=d.y.to_numpy(), cluster=cl, R=R, B=999, seed=3, parallel=False)
+    R[tested] = 1.0
+    wb = wbt.WildboottestCL(X=X, Y=d.y.to_numpy(), cluster=cl, R=R, B=n_draws, seed=3, parallel=False)
     wb.get_weights("rademacher")
     wb.get_scores(bootstrap_type="11", impose_null=True)
     wb.get_numer()
@@ -59,9 +63,14 @@ def test_matches_wildboottest_on_same_weights():
     wb.get_vcov()
     wb.get_tstat()
     wb.get_pvalue("two-tailed")
-    core = _WCRCore(inn["X"], inn["y"], 1, 0.0, inn["fe_codes"], inn["cluster_codes"][0], inn["info"]["factor"])
+    core = _WCRCore(inn["X"], inn["y"], tested, 0.0, inn["fe_codes"], inn["cluster_codes"][0], inn["info"]["factor"])
+    return wb, core, np.sqrt(inn["info"]["factor"] / wb.ssc)
+
+
+def test_matches_wildboottest_on_same_weights():
+    d = small_panel(n=15, T=6, seed=4)
+    wb, core, scale = wildboottest_and_core(d, ["x1", "x2"], 1, 999)
     tb = core.t_boot(wb.v)
-    scale = np.sqrt(inn["info"]["factor"] / wb.ssc)  # wildboottest counts every FE dummy in k
     np.testing.assert_allclose(tb * scale, wb.t_boot, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(core.t_obs * scale, float(np.ravel(wb.t_stat)[0]), rtol=1e-10)
     assert np.mean(np.abs(tb) > abs(core.t_obs)) == wb.pvalue

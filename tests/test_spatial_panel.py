@@ -7,7 +7,15 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from _spatial_support import PRODUC_X, REF, demean_twoway, lattice_weights, produc_and_w, simulate_sdm
+from _spatial_support import (
+    PRODUC_X,
+    REF,
+    demean_twoway,
+    lattice_weights,
+    numerical_hessian,
+    produc_and_w,
+    simulate_sdm,
+)
 from scipy.optimize import minimize_scalar
 
 from analysis.errors import (
@@ -237,14 +245,8 @@ def test_oim_is_inverse_numerical_hessian():
     yd, yld = demean_twoway(Y).ravel(), demean_twoway(WY).ravel()
     Zd = demean_twoway(Z).reshape(-1, 4)
     th = r.params.to_numpy()
-    k = len(th)
-    H = np.zeros((k, k))
     h = 1e-4 * np.maximum(np.abs(th), 1e-2)
-    f = lambda v: _full_loglik(v, yd, yld, Zd, Wd, w.n * T, T)  # noqa: E731
-    for i in range(k):
-        for j in range(k):
-            ei, ej = np.eye(k)[i] * h[i], np.eye(k)[j] * h[j]
-            H[i, j] = (f(th + ei + ej) - f(th + ei - ej) - f(th - ei + ej) + f(th - ei - ej)) / (4 * h[i] * h[j])
+    H = numerical_hessian(lambda v: _full_loglik(v, yd, yld, Zd, Wd, w.n * T, T), th, h)
     cov = np.linalg.inv(-H)
     rel = np.abs(r.cov.to_numpy() - cov) / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
     assert rel.max() < 1e-4
