@@ -8,8 +8,10 @@ the Hessian), computed here densely and independently of the module, tolerances 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from _spatial_support import lattice_weights, numerical_hessian, simulate_sdm
 
+from analysis.errors import ConstantColumnError, NonNumericError, SpecificationError
 from analysis.spatial import spatial_panel
 
 
@@ -118,3 +120,40 @@ def test_sem_effects_settings_and_statistic_name():
     assert r.settings["durbin"] == [] and r.statistic_name == "z"
     sdm = spatial_panel(df, "y", ["x1", "x2"], w, model="sdm", effects="entity", n_draws=0, durbin=["x1"])
     assert sdm.settings["durbin"] == ["x1"] and sdm.statistic_name == "z"
+
+
+# ------------------------------------------------------------------- third sample (seed 20261208, after the tests above)
+def test_elhorst_lee_yu_scales_sigma2_by_t_over_t_minus_1_and_leaves_the_rest():
+    """lee_yu_method="elhorst" with entity effects (Elhorst's sar_panel_FE, bc=1; Lee and Yu 2010):
+    the same rho and beta as direct ML (same likelihood, NT obs), sigma2 multiplied by T/(T-1)
+    exactly (rtol 1e-10: one multiplication)."""
+    w = lattice_weights(5, 5)
+    T = 6
+    df = simulate_sdm(w, T=T, seed=23)
+    plain = spatial_panel(df, "y", ["x1", "x2"], w, model="sar", effects="entity", lee_yu=False, n_draws=0)
+    elh = spatial_panel(df, "y", ["x1", "x2"], w, model="sar", effects="entity", lee_yu=True,
+                        lee_yu_method="elhorst", n_draws=0)
+    np.testing.assert_allclose(elh.params[["x1", "x2", "rho"]], plain.params[["x1", "x2", "rho"]], rtol=1e-10)
+    assert elh.params["sigma2"] == pytest.approx(plain.params["sigma2"] * T / (T - 1), rel=1e-10)
+
+
+def test_sac_statistics_carry_the_loglik_under_its_name():
+    """SAC stats: 'loglik' is the log-likelihood the result reports, and AIC = -2 ll + 2 k with k the
+    number of parameters (coefficients, rho, lambda, sigma2): the definition, to 1e-10."""
+    w = lattice_weights(5, 5)
+    r = spatial_panel(simulate_sdm(w, T=6, seed=19), "y", ["x1", "x2"], w, model="sac", effects="entity",
+                      lee_yu=False, n_draws=0)
+    assert r.stats["loglik"] == pytest.approx(r.loglik, rel=1e-12)
+    assert r.stats["aic"] == pytest.approx(-2 * r.loglik + 2 * 5, rel=1e-10)
+
+
+def test_spatial_panel_input_errors_name_the_argument_the_column_and_its_role():
+    w = lattice_weights(4, 4)
+    df = simulate_sdm(w, T=4, seed=2)
+    with pytest.raises(SpecificationError, match=r"^model='probit' is not one of 'sdm', 'sar'"):
+        spatial_panel(df, "y", ["x1"], w, model="probit", n_draws=0)
+    bad = df.assign(x1=np.where(np.arange(len(df)) == 3, np.inf, df["x1"]))
+    with pytest.raises(NonNumericError, match=r"column 'x1' has infinite values in .*replace them by a finite value"):
+        spatial_panel(bad, "y", ["x1"], w, n_draws=0)
+    with pytest.raises(ConstantColumnError, match=r"column 'x1' \(a regressor\) is constant"):
+        spatial_panel(df.assign(x1=2.0), "y", ["x1"], w, n_draws=0)
