@@ -189,6 +189,18 @@ def test_balance_table_matched_ttest_equals_expanded_sample_ttest():
     assert tab["mean_control_M"] == pytest.approx(x[rep][group[rep] == 0].mean(), rel=1e-12)
 
 
+def _psm_panel(seed, noise, covariates=("x",)):
+    """40 counties x 2010-2015, half adopting in 2013, y = 0.5 treat + N(0, noise^2), N(0, 1) covariates."""
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    d["y"] = 0.5 * d["treat"] + rng.normal(scale=noise, size=len(d))
+    for c in covariates:
+        d[c] = rng.normal(size=len(d))
+    return d
+
+
 def test_psm_plots_label_axes_in_the_requested_language():
     """plot_density labels its y axis in the requested language; plot_balance draws the unmatched bias (C3)
     and the matched bias (C0) at each covariate's row, values from ``balance``."""
@@ -200,13 +212,7 @@ def test_psm_plots_label_axes_in_the_requested_language():
 
     from analysis.did import psm_did
 
-    rng = np.random.default_rng(0)
-    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
-    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
-    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
-    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
-    d["x"] = rng.normal(size=len(d))
-    d["z"] = rng.normal(size=len(d))
+    d = _psm_panel(0, 0.01, ("x", "z"))
     res = psm_did(d, "y", "treat", covariates=["x", "z"], seed=0)
     for lang, want in (("zh", "密度"), ("en", "Density")):
         fig = res.plot_density(lang)
@@ -226,12 +232,7 @@ def test_psm_by_year_matches_carry_their_year():
     matched in that year (``scores`` rows with the same county and year have ``matched`` True)."""
     from analysis.did import psm_did
 
-    rng = np.random.default_rng(1)
-    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
-    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
-    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
-    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.1, size=len(d))
-    d["x"] = rng.normal(size=len(d))
+    d = _psm_panel(1, 0.1)
     res = psm_did(d, "y", "treat", covariates=["x"], by_year=True, seed=0)
     m = res.matches
     assert sorted(m["year"].unique()) == list(range(2010, 2016))
@@ -245,12 +246,7 @@ def test_psm_settings_and_match_counts_by_definition():
     control units from ``scores`` (definition)."""
     from analysis.did import psm_did
 
-    rng = np.random.default_rng(2)
-    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
-    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
-    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
-    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.1, size=len(d))
-    d["x"] = rng.normal(size=len(d))
+    d = _psm_panel(2, 0.1)
     k = psm_did(d, "y", "treat", covariates=["x"], method="kernel", bandwidth=0.2, seed=0)
     s = k.settings
     assert (s["covariates"], s["k"], s["kernel"], s["fixed effects"]) == (["x"], 1, "Epanechnikov, bandwidth 0.2",
