@@ -377,6 +377,17 @@ def unchecked_problem(name: str, counts: dict[str, int], tests: list[str]) -> st
             "only the checked ones.")
 
 
+def in_scope(statuses: dict[str, str], names: list[str], only: list[str]) -> list[str] | None:
+    """The mutants a run scores: the sample (or the fresh-process selection) when one was drawn, else
+    those matching the ``MUTATION_ONLY`` globs, else all (None). mutmut's results list every mutant of
+    the module, the ones not run as "not checked"."""
+    if names:
+        return names
+    if only:
+        return [n for n in statuses if any(fnmatch.fnmatch(n, g) for g in only)]
+    return None
+
+
 def run_one(name: str) -> dict[str, int]:
     module, tests = MODULES[name]
     work = OUT / name
@@ -427,7 +438,7 @@ def run_one(name: str) -> dict[str, int]:
         statuses = merge_fresh(statuses, verdicts)  # mutmut never switched these mutants on
         (work / "fresh_results.txt").write_text("".join(f"    {n}: {v}\n" for n, v in verdicts.items()))
     (work / "results.txt").write_text("".join(f"    {n}: {v}\n" for n, v in statuses.items()))
-    counts = tally(statuses, names or None)
+    counts = tally(statuses, in_scope(statuses, names, only))
     problem = unchecked_problem(name, counts, sel)
     if problem and sum(score(counts)) == 0:
         raise SystemExit(problem)

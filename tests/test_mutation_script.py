@@ -156,6 +156,21 @@ def test_a_run_with_no_checked_mutant_is_refused_and_a_partial_one_named():
     assert mutation.unchecked_problem("fe", {"killed": 20, "timeout": 1, "survived": 3, "no tests": 2}, tests) is None
 
 
+def test_a_mutation_only_run_scores_the_mutants_it_ran_not_the_whole_module():
+    """MUTATION_ONLY without a sample: mutmut lists every mutant, the others as "not checked"; the
+    score and the unchecked check must cover only the named mutants (seen: 333 "not checked" flagged
+    on a run of 16 named mutants)."""
+    statuses = {"m.x_f__mutmut_1": "killed", "m.x_f__mutmut_2": "survived", "m.x_g__mutmut_1": "not checked",
+                "m.x_g__mutmut_2": "not checked"}
+    scope = mutation.in_scope(statuses, [], ["m.x_f__*"])
+    assert scope == ["m.x_f__mutmut_1", "m.x_f__mutmut_2"]
+    assert mutation.unchecked_problem("m", mutation.tally(statuses, scope), ["t.py"]) is None
+    assert mutation.in_scope(statuses, ["m.x_g__mutmut_1"], ["m.x_f__*"]) == ["m.x_g__mutmut_1"]  # a sample wins
+    assert mutation.in_scope(statuses, [], []) is None
+    assert mutation.tally(statuses, mutation.in_scope(statuses, [], [])) == {"killed": 1, "survived": 1,
+                                                                            "not checked": 2}
+
+
 def test_fresh_verdicts_replace_mutmut_artefacts_in_the_counts():
     """mutmut reports the never-switched-on import-time mutants as "timeout"/"survived"; the merged
     statuses carry the fresh-process verdicts for those and mutmut's for the rest, and a sampled run
