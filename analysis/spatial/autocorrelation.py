@@ -430,18 +430,17 @@ def getis_ord(values, w, n_draws: int = 999, seed: int | None = None, alpha: flo
     out["hotspot"] = np.where(out["p_sim"] < alpha, np.where(out["z"] > 0, "hot", "cold"), "ns")
     # a unit that neighbours every other unit has G_i = 1 whatever the values (Var(G_i) = 0, Getis and
     # Ord 1992 eq. 3): esda returns z = -inf (Gi) or NaN (Gi*) and a permutation p of 1/(draws+1)
-    everywhere = np.array([len(set(w.w.neighbors[i]) - {i}) >= w.n - 1 for i in w.w.id_order])
+    everywhere = np.array([len(set(w.w.neighbors[u]) - {u}) >= w.n - 1 for u in w.ids])  # in out's row order
     if everywhere.any():
-        units = [str(u) for u in np.asarray(w.ids, dtype=object)[everywhere]]
-        reason = (f"NaN for {len(units)} unit(s) ({', '.join(units[:10])}{', ...' if len(units) > 10 else ''}) "
-                  "that neighbour every other unit: their G_i is 1 whatever the values, so it has no variance "
-                  "and no test (Getis and Ord 1992)")
+        units = [str(u) for u in out.index[everywhere]]
+        named = ", ".join(units[:10]) + (", ..." if len(units) > 10 else "")
+        why = ("they neighbour every other unit: their G_i is 1 whatever the values, so it has no variance and "
+               "no test (Getis and Ord 1992)")
         out.loc[everywhere, ["z", "p_norm", "p_sim"]] = np.nan
         out.loc[everywhere, "hotspot"] = "undefined"
-        out.attrs["undefined"] = reason
-        warnings.warn(f"Getis-Ord G is undefined for {', '.join(units[:10])}: {reason.split(') ', 1)[1]}; they are "
-                      "labelled 'undefined'. Use weights with fewer neighbours (e.g. rook contiguity or k nearest).",
-                      RuntimeWarning, stacklevel=3)
+        out.attrs["undefined"] = f"NaN for {len(units)} unit(s) ({named}): {why}"
+        warnings.warn(f"Getis-Ord G is undefined for {named}: {why}; they are labelled 'undefined'. Use weights "
+                      "with fewer neighbours (e.g. rook contiguity or k nearest).", RuntimeWarning, stacklevel=3)
     return _local_result(out, "Getis-Ord G" + ("*" if star else ""), GI_REFERENCE, permutations, seed, alpha)
 
 
