@@ -1093,3 +1093,43 @@ def test_moderation_result_fields_at_values_cluster_rows_and_plot_details():
     assert ax2.patches[0].get_alpha() == 0.25
     assert not any(gl.get_visible() for gl in ax2.get_xgridlines() + ax2.get_ygridlines())
     plt.close(fig)
+
+
+# ------------------------------------------------------------------- moderation, third sample (seed 20261208)
+def test_moderation_uses_the_fixed_effects_given_and_reports_the_fit_it_made():
+    """fe= reaches the fit (county effects only here), and the result's cov, cluster and settings['vcov']
+    are those of that fit: checked against fe() on the centred variables (Aiken and West 1991), the
+    same OLS, so to 1e-10."""
+    from analysis.regression import moderation
+
+    d = mech_panel(seed=5)
+    r = moderation(d, "out2", "policy", "z", fe=("county",), grid=5)
+    work = d.assign(policy_c=d.policy - d.policy.mean(), z_c=d.z - d.z.mean())
+    ref = fe("out2 ~ policy_c + z_c + policy_c:z_c", work, fe=("county",), cluster="county")
+    np.testing.assert_allclose(r.params[ref.params.index], ref.params, rtol=1e-10)
+    np.testing.assert_allclose(r.cov.loc[ref.params.index, ref.params.index], ref.cov, rtol=1e-10)
+    assert r.cluster == ref.cluster and r.settings["vcov"] == ref.settings["vcov"]
+    two_way = moderation(d, "out2", "policy", "z", grid=5)
+    assert abs(two_way.params["policy_c"] - r.params["policy_c"]) > 1e-6  # the year effects matter here
+
+
+def test_plot_marginal_effects_band_over_the_moderator_rug_option_and_histogram_floor():
+    import matplotlib.pyplot as plt
+
+    from analysis.regression import moderation
+    from analysis.regression.moderation import plot_marginal_effects
+
+    r = moderation(mech_panel(seed=5), "out2", "policy", "z", grid=9)
+    me = r.marginal_effects
+    fig = plot_marginal_effects(r, "en")
+    ax, ax2 = fig.axes
+    band = ax.collections[0].get_paths()[0].vertices
+    assert band[:, 0].min() == pytest.approx(me.moderator.min()) and band[:, 0].max() == pytest.approx(me.moderator.max())
+    line = next(ln for ln in ax.lines if ln.get_label() == "marginal effect")
+    np.testing.assert_allclose(line.get_xdata(), me.moderator)
+    assert line.get_linewidth() == 2
+    assert ax2.get_ylim()[0] == 0  # the histogram stands on the axis
+    plt.close(fig)
+    no_rug = plot_marginal_effects(r, "en", rug=False)
+    assert len(no_rug.axes) == 1  # rug=False draws no histogram
+    plt.close(no_rug)
