@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _spatial_support import lattice_weights
+from test_mutation_did_core import _compare_panel
 
 from analysis.did import _synth_core as core
 from analysis.did import triple_difference
@@ -908,11 +909,7 @@ def test_spatial_did_entity_effects_only(sdid_fit):
 # compare (did_compare): survivors of the confirmatory sample (seed 20261207)
 # --------------------------------------------------------------------------------------------
 def _cmp_panel(seed=5):
-    rng = np.random.default_rng(seed)
-    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
-    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
-    d["y"] = 0.5 * ((d["adoption"] > 0) & (d["year"] >= 2013)) + rng.normal(scale=0.1, size=len(d))
-    return d
+    return _compare_panel(seed)  # the same 40-county panel as the core compare tests
 
 
 def test_compare_estimators_reads_the_legacy_se_key_of_overall():
