@@ -142,7 +142,7 @@ def test_threshold_bootstrap_p_value_and_critical_values_by_definition():
 def test_threshold_fixed_null_bootstrap_matches_loop():
     """bootstrap_null="fixed", second threshold: F* from explicit OLS per draw, the first threshold
     held at its estimate (Hansen 1999, section 3.1; the draws are rng.integers(0, n, (B, n)))."""
-    from test_threshold import brute_ssr, hansen_panel
+    from test_threshold import brute_ssr, hansen_panel, null_fit_and_draws
 
     from analysis.regression.threshold import threshold
 
@@ -152,15 +152,9 @@ def test_threshold_fixed_null_bootstrap_matches_loop():
                     bootstrap_null="fixed", batch_size=B, ci_grid="search", refine=False)
     g1 = res.threshold_table.estimate.iloc[0]
     cand = res.lr_curve.loc[res.lr_curve.stage == "Th-2", "gamma"].to_numpy()  # admissible points
-    g = df["county"].to_numpy()
     code = (df.q.to_numpy() > g1).astype(int)
     X = pd.DataFrame({"x0": df.x0, "r_lo": df.r0 * (code == 0), "r_hi": df.r0 * (code == 1)})
-    Xd = (X - X.groupby(g).transform("mean")).to_numpy()
-    yd = (df.y - df.y.groupby(g).transform("mean")).to_numpy()
-    bnull = np.linalg.lstsq(Xd, yd, rcond=None)[0]
-    e_null = (yd - Xd @ bnull).reshape(n, T)
-    fit = Xd @ bnull
-    draws = np.random.default_rng(3).integers(0, n, size=(B, n))
+    fit, e_null, draws = null_fit_and_draws(df, X, n, T, B, seed=3)
     F_loop = []
     for d_ in draws:
         dd = df.assign(ys=fit + e_null[d_].ravel())

@@ -136,6 +136,17 @@ def test_batched_bootstrap_ssr_matches_loop():
         assert np.max(np.abs(batch[ok, b] - loop[ok])) <= 1e-10 * loop.max()
 
 
+def null_fit_and_draws(df, X, n, T, B, seed):
+    """Hansen (1999) bootstrap by hand: the null model fitted by within OLS (county means removed),
+    its fitted values, its residuals as an (n, T) array by county, and B draws of n county indices
+    (``rng.integers(0, n, (B, n))``, the order the library draws them in)."""
+    g = df["county"].to_numpy()
+    Xd = (X - X.groupby(g).transform("mean")).to_numpy()
+    yd = (df.y - df.y.groupby(g).transform("mean")).to_numpy()
+    b = np.linalg.lstsq(Xd, yd, rcond=None)[0]
+    return Xd @ b, (yd - Xd @ b).reshape(n, T), np.random.default_rng(seed).integers(0, n, size=(B, n))
+
+
 def test_bootstrap_f_matches_loop_with_same_draws():
     """Hansen's bootstrap: F* from the batched code equals a loop that rebuilds y* per draw.
 
@@ -147,14 +158,7 @@ def test_bootstrap_f_matches_loop_with_same_draws():
     df = hansen_panel(n=n, T=T, seed=9)
     res = threshold(df, "y", "q", "r0", controls=["x0"], n_draws=B, grid=15, seed=123, batch_size=B)
     grid = res.extra["search_grid"]
-    g = df["county"].to_numpy()
-    X = df[["x0", "r0"]]
-    Xd = (X - X.groupby(g).transform("mean")).to_numpy()
-    yd = (df.y - df.y.groupby(g).transform("mean")).to_numpy()
-    b = np.linalg.lstsq(Xd, yd, rcond=None)[0]
-    e_null = (yd - Xd @ b).reshape(n, T)
-    fit = Xd @ b
-    draws = np.random.default_rng(123).integers(0, n, size=(B, n))
+    fit, e_null, draws = null_fit_and_draws(df, df[["x0", "r0"]], n, T, B, seed=123)
     F_loop = []
     for d_ in draws:
         ystar = fit + e_null[d_].ravel()
