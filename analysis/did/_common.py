@@ -138,7 +138,8 @@ def adoption_from_treatment(data: pd.DataFrame, treat: str, entity: str = "count
     bad = d.notna() & ~d.isin([0.0, 1.0])
     if bad.any():
         raise NonNumericError(
-            f"treatment column {treat!r} must be 0/1; found {sorted(d[bad].unique())[:5]} in {describe_rows(data.index[bad])}."
+            f"treatment column {treat!r} must be 0/1; found {sorted(float(v) for v in d[bad].unique())[:5]} in "
+            f"{describe_rows(data.index[bad])}."
         )
     frame = pd.DataFrame({"e": data[entity].to_numpy(), "t": data[time].to_numpy(), "d": d.to_numpy()})
     frame = frame.sort_values(["e", "t"])
@@ -234,7 +235,7 @@ def adoption_per_unit(data: pd.DataFrame, adoption: str, entity: str = "county")
         )
     out = grp.first()
     if (out.dropna() % 1 != 0).any():
-        raise NonNumericError(f"adoption year {adoption!r} must hold whole years; found {out[out % 1 != 0].iloc[0]!r}.")
+        raise NonNumericError(f"adoption year {adoption!r} must hold whole years; found {float(out[out % 1 != 0].iloc[0])!r}.")
     return out.rename("adoption").astype(float)
 
 
