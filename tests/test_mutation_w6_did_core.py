@@ -564,3 +564,25 @@ def test_fe_ols_collinearity_warning_points_at_the_estimators_caller():
     assert str(rec[0].message) == ("1 regressor(s) dropped as collinear: x2 (collinear with x). Their estimates are "
                                    "NaN and they do not count in K or in joint tests.")
     assert fit.dropped == {"x2": "collinear with x"} and np.isnan(fit.params["x2"]) and np.isfinite(fit.params["x"])
+
+
+def test_fe_ols_without_fixed_effects_is_ols_with_crv1_by_hand():
+    """``fe=None``: plain OLS of y on X (no demeaning) with the CRV1 covariance written out,
+    V = G/(G-1) (N-1)/(N-K) (X'X)^-1 (sum_g X_g'u_g u_g'X_g) (X'X)^-1, and t(G-1) degrees of freedom."""
+    from analysis.did._common import fe_ols
+
+    rng = np.random.default_rng(5)
+    n, G = 60, 12
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.normal(size=n)])
+    y = X @ np.array([1.0, 0.5, -0.3]) + rng.normal(size=n) + 3.0
+    cl = np.repeat(np.arange(G), n // G)
+    fit = fe_ols(y, X, ["one", "a", "b"], None, cl)
+    b = np.linalg.lstsq(X, y, rcond=None)[0]
+    u = y - X @ b
+    bread = np.linalg.inv(X.T @ X)
+    meat = sum(np.outer(X[cl == g].T @ u[cl == g], X[cl == g].T @ u[cl == g]) for g in range(G))
+    V = G / (G - 1) * (n - 1) / (n - 3) * bread @ meat @ bread
+    np.testing.assert_allclose(fit.params.to_numpy(), b, rtol=1e-10)  # two least-squares solvers: rounding
+    np.testing.assert_allclose(fit.cov.to_numpy(), V, rtol=1e-8)
+    np.testing.assert_allclose(fit.resid, u, atol=1e-10)
+    assert (fit.nobs, fit.n_clusters, fit.k, fit.df_resid, fit.dropped) == (n, G, 3, G - 1, {})
