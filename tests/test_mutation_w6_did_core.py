@@ -586,3 +586,37 @@ def test_fe_ols_without_fixed_effects_is_ols_with_crv1_by_hand():
     np.testing.assert_allclose(fit.cov.to_numpy(), V, rtol=1e-8)
     np.testing.assert_allclose(fit.resid, u, atol=1e-10)
     assert (fit.nobs, fit.n_clusters, fit.k, fit.df_resid, fit.dropped) == (n, G, 3, G - 1, {})
+
+
+def test_fe_ols_with_no_regressor_returns_the_outcome_as_residual():
+    """No regressor left (e.g. every one dropped): no coefficient, the residual is y itself, K = 0."""
+    from analysis.did._common import fe_ols
+
+    y = np.random.default_rng(0).normal(size=20)
+    fit = fe_ols(y, np.zeros((20, 0)), [], None, np.arange(20) % 5)
+    assert fit.params.empty and fit.cov.shape == (0, 0) and (fit.nobs, fit.n_clusters, fit.k) == (20, 5, 0)
+    np.testing.assert_array_equal(fit.resid, y)
+
+
+def test_unit_lists_in_messages_show_eight_and_mark_the_ninth():
+    """Every message that lists units names at most 8 and adds ' ...' only when there are more than 8."""
+    from analysis.did import _common as c
+
+    for n_units, tail in ((8, ""), (9, " ...")):
+        ids = list(range(n_units))
+        shown = ", ".join(map(str, ids[:8])) + tail
+        part = pd.DataFrame({"county": np.repeat(ids, 2), "g": [2.0, np.nan] * n_units})
+        assert _raises(TreatmentTimingError, c.adoption_per_unit, part, "g").startswith(
+            f"adoption year 'g' is missing on some rows but not others for {n_units} county(s): {shown}. Fill")
+        vary = pd.DataFrame({"county": np.repeat(ids, 2), "g": [2.0, 3.0] * n_units})
+        assert _raises(TreatmentTimingError, c.adoption_per_unit, vary, "g").startswith(
+            f"adoption year 'g' varies within {n_units} county(s): {shown}. It must")
+        off = pd.DataFrame({"county": np.repeat(ids, 3), "year": [1, 2, 3] * n_units, "d": [0, 1, 0] * n_units})
+        assert f"switches off (1 then 0) in {n_units} county(s): {shown}. These" in _raises(
+            TreatmentTimingError, c.adoption_from_treatment, off, "d")
+        lack = off.assign(d=[0, 1, 1] * n_units, g=0)
+        assert f"(missing adoption years): {shown}. Fill" in _raises(
+            TreatmentTimingError, c.resolve_adoption, lack, treat="d", adoption="g")
+        panel = pd.DataFrame({"county": np.repeat(ids, 2), "year": [2010, 2011] * n_units})
+        assert f"first observed year): {shown}. Their" in _raises(
+            TreatmentTimingError, c.check_pre_period, pd.Series(2010.0, index=ids), panel)
