@@ -1,0 +1,151 @@
+"""Mutation testing, wave 6 (issue 15): tests for the survivors of the independent samples
+(seed 20261209) of indicators/index.py, indicators/system.py and disparity/{convergence, geodetector,
+kde, spatial_null}.py, and for the rest of each survivor's function (same untested class).
+
+Expected numbers come from an independent computation (explicit loops over the definitions,
+scipy/statsmodels) or from the definition itself; every tolerance is written with its reason.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+
+from analysis.disparity import kde_panel, plot_kde_ridges
+from analysis.errors import ColumnError, NonNumericError
+
+# 1e-12: sums of at most a few hundred terms of order 1 (rounding only)
+TOL = 1e-12
+
+
+# --- kernel density (kde.py) ----------------------------------------------------------------------
+def _kde_frame():
+    # years deliberately out of order in the rows: the output is sorted by year
+    return pd.DataFrame({"year": [2020, 2010, 2020, 2010, 2020, 2010, 2020],
+                         "v": [0.3, 0.1, 0.7, 0.4, 0.8, 0.5, 1.2]})
+
+
+def _gauss_density_loop(values, grid, h):
+    """f(x) = 1/(n h) sum_i phi((x - x_i)/h), by an explicit loop."""
+    out = []
+    for g in grid:
+        s = 0.0
+        for xi in values:
+            u = (g - xi) / h
+            s += math.exp(-0.5 * u * u) / math.sqrt(2 * math.pi)
+        out.append(s / (len(values) * h))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("bw", ["silverman", "scott", 0.3])
+def test_kde_panel_bandwidth_rule_reaches_the_densities_and_attrs(bw):
+    df = _kde_frame()
+    out = kde_panel(df, "v", bw=bw, n_grid=7)
+    # the pooled bandwidth of the rule given (not Silverman's whatever the rule)
+    sd = float(np.std(df["v"], ddof=1))
+    q75, q25 = np.percentile(df["v"], [75, 25])
+    a = min(sd, (q75 - q25) / 1.349)
+    h = {"silverman": 0.9 * a * 7 ** -0.2, "scott": 1.059 * a * 7 ** -0.2}.get(bw, 0.3)
+    assert out.attrs["bandwidth"] == pytest.approx(h, rel=1e-13)  # rounding of a few products
+    assert out.attrs["rule"] == bw
+    assert set(out.attrs) == {"bandwidth", "rule"}
+    assert out["year"].tolist() == [2010] * 7 + [2020] * 7
+    grid = np.linspace(0.1 - 3 * h, 1.2 + 3 * h, 7)
+    for year in (2010, 2020):
+        d = out[out["year"] == year]
+        np.testing.assert_allclose(d["x"].to_numpy(), grid, rtol=0, atol=TOL)
+        vals = df.loc[df["year"] == year, "v"].tolist()
+        np.testing.assert_allclose(d["density"].to_numpy(), _gauss_density_loop(vals, grid, h), rtol=1e-12)
+
+
+def test_kde_panel_given_grid_and_messages():
+    df = _kde_frame()
+    out = kde_panel(df, "v", bw=0.25, grid=[0.0, 0.5, 1.0])
+    assert out["x"].tolist() == [0.0, 0.5, 1.0, 0.0, 0.5, 1.0]
+    vals = df.loc[df["year"] == 2020, "v"].tolist()
+    np.testing.assert_allclose(out["density"].iloc[3:].to_numpy(),
+                               _gauss_density_loop(vals, [0.0, 0.5, 1.0], 0.25), rtol=1e-12)
+    # another time column name is used and kept as the first column
+    out2 = kde_panel(df.rename(columns={"year": "t"}), "v", time="t", bw=0.25, grid=[0.5])
+    assert out2.columns.tolist() == ["t", "x", "density"] and out2["t"].tolist() == [2010, 2020]
+    with pytest.raises(ColumnError, match=r"^columns 'w' and 'year' are needed\.$"):
+        kde_panel(df, "w")
+    with pytest.raises(ColumnError, match=r"^columns 'v' and 'yr' are needed\.$"):
+        kde_panel(df, "v", time="yr")
+
+
+def test_kde_panel_rejects_a_text_column_naming_it():
+    # numbers stored as text were converted silently before; a text column is now an error
+    df = _kde_frame().assign(v=lambda d: d["v"].astype(str))
+    with pytest.raises(NonNumericError, match=r"^'v' is not numeric \(dtype .*\); convert it with "
+                                              r"pd\.to_numeric\(\.\.\.\) first\.$"):
+        kde_panel(df, "v")
+    # integer and boolean columns are numbers: same densities as their float version
+    ints = pd.DataFrame({"year": [1, 1, 1, 2, 2, 2], "v": pd.array([1, 5, 7, 2, 9, 14], dtype="Int64")})
+    pd.testing.assert_frame_equal(kde_panel(ints, "v"), kde_panel(ints.astype({"v": float}), "v"))
+
+
+def test_plot_kde_ridges_default_overlap_is_0_6():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dens = kde_panel(_kde_frame(), "v", n_grid=20)
+    fig = plot_kde_ridges(dens, lang="en")
+    try:
+        step = dens["density"].max() * (1 - 0.6)
+        d = dens[dens["year"] == 2020]
+        np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), step + d["density"].to_numpy(),
+                                   rtol=0, atol=TOL)
+    finally:
+        plt.close(fig)
+
+
+# --- Moran spectral randomization (spatial_null.py) ------------------------------------------------
+def _lattice_weights():
+    from test_mutation_disparity import _lattice3
+
+    return _lattice3()
+
+
+def test_subset_weights_lists_eight_unknown_ids_without_an_ellipsis():
+    from analysis.disparity.spatial_null import subset_weights
+    from analysis.errors import WeightsMatrixError
+
+    sw = _lattice_weights()
+    eight = [f"z{i}" for i in range(8)]
+    with pytest.raises(WeightsMatrixError, match="^" + re.escape(
+            f"8 ids of the data are not in W ({eight}); build W for the same counties "
+            "(e.g. analysis.spatial.queen_weights()).") + "$"):
+        subset_weights(sw, ["u0", *eight])
+    # ids given as numbers are matched as text
+    from analysis.spatial import weights_from_matrix
+
+    num = weights_from_matrix(sparse.csr_matrix(sw.base), [str(i) for i in range(9)], kind="queen")
+    np.testing.assert_array_equal(subset_weights(num, [4, 0, 8]).toarray(),
+                                  [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+
+
+def test_mem_basis_same_pattern_other_values_is_not_taken_from_the_cache():
+    from analysis.disparity.spatial_null import mem_basis
+
+    # the 3 x 3 queen lattice, binary and row-standardised: same sparsity pattern, other values
+    sw = _lattice_weights()
+    n = 9
+    H = np.eye(n) - 1 / n
+    for A in (sparse.csr_matrix(sw.base, dtype=float), sparse.csr_matrix(sw.sparse, dtype=float),
+              sparse.csr_matrix(sw.base.toarray().astype(int))):
+        lam, U = mem_basis(A)
+        D = A.toarray().astype(float)
+        S = H @ (D + D.T) / 2 @ H
+        np.testing.assert_allclose(U @ np.diag(lam) @ U.T, S, atol=1e-10)  # 1e-10: eigh rounding on 9 x 9
+        assert U.shape == (n, n - 1) and list(lam) == sorted(lam, reverse=True)
+    # the same W up to rounding noise shares one decomposition (the cache key rounds to 12 decimals)
+    A = sparse.csr_matrix(sw.sparse, dtype=float)
+    B = A.copy()
+    B.data = B.data * (1 + 1e-15)
+    assert mem_basis(B) is mem_basis(A)
