@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from analysis.disparity import kde_panel, plot_kde_ridges
+from analysis.disparity import beta_convergence, kde_panel, plot_kde_ridges
 from analysis.errors import ColumnError, NonNumericError
 
 # 1e-12: sums of at most a few hundred terms of order 1 (rounding only)
@@ -101,6 +101,14 @@ def test_plot_kde_ridges_default_overlap_is_0_6():
         d = dens[dens["year"] == 2020]
         np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), step + d["density"].to_numpy(),
                                    rtol=0, atol=TOL)
+        # another time column; the default language is Chinese
+        dens_t = kde_panel(_kde_frame().rename(columns={"year": "t"}), "v", time="t", n_grid=20)
+        fig_t = plot_kde_ridges(dens_t, time="t")
+        ax = fig_t.axes[0]
+        assert [t.get_text() for t in ax.texts] == ["2010", "2020"] and len(ax.lines) == 2
+        assert ax.get_xlabel() == "数值"
+        assert ax.get_title() == f"核密度演进（高斯核，带宽 h = {dens_t.attrs['bandwidth']:.4f}）"
+        plt.close(fig_t)
     finally:
         plt.close(fig)
 
@@ -149,3 +157,54 @@ def test_mem_basis_same_pattern_other_values_is_not_taken_from_the_cache():
     B = A.copy()
     B.data = B.data * (1 + 1e-15)
     assert mem_basis(B) is mem_basis(A)
+
+
+# --- beta convergence (convergence.py) -------------------------------------------------------------
+def _growth_rows(d, entity="county", time="year"):
+    """(county, year, growth to the next year, ln level) for consecutive years only, by a loop."""
+    ln = np.log(d.set_index([entity, time])["v"])
+    rows = []
+    for (c, t), v in ln.items():
+        if (c, t + 1) in ln.index:
+            rows.append((c, t, ln[(c, t + 1)] - v, v))
+    return pd.DataFrame(rows, columns=["c", "t", "g", "ln"])
+
+
+def _dummies_beta(rows, county_fe, year_fe):
+    """beta of growth on ln level with county and/or year dummies, by least squares."""
+    cols = [rows["ln"].to_numpy(), np.ones(len(rows))]
+    if county_fe:
+        cols += [(rows["c"] == c).to_numpy(float) for c in sorted(rows["c"].unique())[1:]]
+    if year_fe:
+        cols += [(rows["t"] == t).to_numpy(float) for t in sorted(rows["t"].unique())[1:]]
+    return np.linalg.lstsq(np.column_stack(cols), rows["g"].to_numpy(), rcond=None)[0][0]
+
+
+def test_beta_panel_fixed_effects_against_dummies_and_renamed_keys():
+    from test_mutation_disparity import conv_panel
+
+    d = conv_panel()  # 12 years: no Nickell warning
+    rows = _growth_rows(d)
+    two_way = beta_convergence(d, "v")  # default: county and year effects, clustered by county
+    # 1e-8: the within transformation (pyfixest) against least squares with dummies
+    assert two_way.stats["beta"] == pytest.approx(_dummies_beta(rows, True, True), abs=1e-8)
+    one_way = beta_convergence(d, "v", fe=("county",))
+    assert one_way.stats["beta"] == pytest.approx(_dummies_beta(rows, True, False), abs=1e-8)
+    assert two_way.stats["speed"] == pytest.approx(-math.log(1 + two_way.stats["beta"]), rel=1e-12)
+    assert two_way.stats["half_life"] == pytest.approx(math.log(2) / two_way.stats["speed"], rel=1e-12)
+    assert two_way.cluster == ("county",) and two_way.model == "absolute β-convergence (annual panel)"
+    # other key names reach the regression: the same fit under renamed columns
+    r = d.rename(columns={"county": "code", "year": "t"})
+    renamed = beta_convergence(r, "v", entity="code", time="t", fe=("code", "t"), cluster="code")
+    assert renamed.stats["beta"] == pytest.approx(two_way.stats["beta"], abs=1e-12)
+    np.testing.assert_allclose(renamed.std_errors.to_numpy(), two_way.std_errors.to_numpy(), rtol=1e-10)
+    assert renamed.cluster == ("code",)
+    # ... and the renamed entity keys the panel: a repeated code-year is an error, not an extra row
+    from analysis.errors import DuplicateKeyError
+
+    with pytest.raises(DuplicateKeyError, match=r"^2 rows share a \(code, t\) key, e\.g\. \(c00, 2005\)"):
+        beta_convergence(pd.concat([r, r.iloc[[5]]], ignore_index=True), "v", entity="code", time="t",
+                         fe=("code", "t"), cluster="code")
+    # with county effects and short T the Nickell warning also names the renamed entity's effect
+    with pytest.warns(UserWarning, match=r"^only 5 years"):
+        beta_convergence(r[r["t"] < 2005], "v", entity="code", time="t", fe=("code",), cluster=None)
