@@ -208,3 +208,103 @@ def test_beta_panel_fixed_effects_against_dummies_and_renamed_keys():
     # with county effects and short T the Nickell warning also names the renamed entity's effect
     with pytest.warns(UserWarning, match=r"^only 5 years"):
         beta_convergence(r[r["t"] < 2005], "v", entity="code", time="t", fe=("code",), cluster=None)
+
+
+# --- geographical detector (geodetector.py) --------------------------------------------------------
+def _geo_lattice():
+    from _spatial_support import lattice_weights
+
+    sw = lattice_weights(5, 5)
+    rng = np.random.default_rng(11)
+    zone = np.repeat(np.arange(5), 5)
+    d = pd.DataFrame({"adcode": sw.ids, "zone": zone, "noise": rng.integers(0, 3, 25),
+                      "xc": zone * 10 + rng.uniform(size=25)})
+    d["y"] = 0.4 * d["zone"] + rng.normal(scale=0.8, size=25)
+    return sw, d
+
+
+REF_GEO = "Wang et al. (2010) IJGIS 24(1): 107-127; CRAN geodetector; p-value: "
+
+
+def test_geodetector_result_fields_settings_and_references_by_p_value():
+    from analysis.disparity import geodetector, msr_q_test
+    from analysis.disparity.spatial_null import subset_weights
+
+    sw, d = _geo_lattice()
+    res = geodetector(d, "y", ["zone", "noise"], w=sw, n_draws=49, seed=3)  # default id_col "adcode"
+    assert res.vcov_type == "randomization" and res.seed == 3 and res.outcome == "y"
+    assert res.settings == {"y": "y", "factors": ["zone", "noise"], "pvalue": "msr", "n_perm": 49, "seed": 3}
+    assert res.stats == {"N": 25} and res.statistic_name == "F"
+    assert res.model == "Geographical detector (factor, interaction, risk, ecological)"
+    assert res.reference == REF_GEO + ("Moran spectral randomization, Wagner and Dray (2015) MEE 6: 1169-1178 "
+                                       "(adespatial::msr)")
+    # p = (1 + #{q* >= q}) / (B + 1) with the draws of msr_q_test under the same seed
+    W = subset_weights(sw, d["adcode"].tolist())
+    q_obs, q_null = msr_q_test(d["y"].to_numpy(), [d["zone"].to_numpy(), d["noise"].to_numpy()], W, 49, 3)
+    want = [(1 + int(np.sum(q_null[j] >= q_obs[j] - 1e-12))) / 50 for j in range(2)]
+    assert res.factor["p_value"].tolist() == want
+    assert res.factor.attrs["n_perm"] == 49
+    for pv, ref in (("anova", "one-way ANOVA F (independent units)"),
+                    ("geodetector_compat", "CRAN geodetector noncentral F (compatibility only)")):
+        r = geodetector(d, "y", ["zone", "noise"], pvalue=pv)
+        assert r.vcov_type == "iid" and r.seed is None and r.reference == REF_GEO + ref
+        assert r.settings["n_perm"] is None and r.factor.attrs["n_perm"] is None
+    # a seed that is not an integer (a Generator) is kept in settings, not as the result's seed
+    gen = np.random.default_rng(0)
+    assert geodetector(d, "y", ["zone"], w=sw, n_draws=9, seed=gen).seed is None
+
+
+def test_geodetector_input_messages_in_full():
+    from analysis.disparity import factor_detector, opgd
+    from analysis.errors import SpecificationError
+
+    sw, d = _geo_lattice()
+    with pytest.raises(SpecificationError, match="^" + re.escape(
+            "pvalue='exact' is not one of 'msr', 'anova', 'geodetector_compat'.") + "$"):
+        factor_detector(d, "y", ["zone"], pvalue="exact")
+    with pytest.raises(SpecificationError, match="^" + re.escape(
+            "the default p-value (pvalue='msr', Moran spectral randomization) needs the spatial weights: "
+            "pass w=analysis.spatial.queen_weights() and id_col (the county id column). Counties are "
+            "spatially autocorrelated, so the one-way ANOVA p-value (pvalue='anova', independent units) "
+            "over-rejects; choose it explicitly only for non-spatial units.") + "$"):
+        factor_detector(d, "y", ["zone"])
+    with pytest.raises(ColumnError, match="^" + re.escape(
+            "id column 'code' is not in the data; it links rows to the units of w.") + "$"):
+        factor_detector(d, "y", ["zone"], w=sw, id_col="code")
+    with pytest.raises(SpecificationError, match="^" + re.escape(
+            "pvalue='geodetector_compat' is not one of 'msr', 'anova'.") + "$"):
+        opgd(d, "y", ["xc"], pvalue="geodetector_compat")
+    with pytest.raises(SpecificationError, match="^" + re.escape(
+            "methods='jenks' is not one of 'quantile', 'equal', 'natural', 'sd'.") + "$"):
+        opgd(d, "y", ["xc"], methods=("natural", "jenks"), pvalue="anova")
+    with pytest.raises(ColumnError, match="^" + re.escape("columns ['x2'] are not in the data.") + "$"):
+        opgd(d, "y", ["xc", "x2"], pvalue="anova")
+    with pytest.raises(SpecificationError, match="^" + re.escape(
+            "factor 'c': no discretisation gives at least 2 classes.") + "$"):
+        opgd(d.assign(c=1.0), "y", ["c"], pvalue="anova", methods=("equal",), k=[3])
+
+
+def test_opgd_defaults_columns_rows_and_settings():
+    from test_geodetector_spatial import _q
+
+    from analysis.disparity import discretize, opgd
+
+    sw, d = _geo_lattice()
+    d.loc[3, "y"] = np.nan  # one row without y: used 24 of 25, reported
+    res = opgd(d, "y", ["xc"], w=sw, seed=1)  # default draws, methods and class counts
+    assert res.settings == {"y": "y", "factors": ["xc"], "pvalue": "msr", "methods": ["equal", "natural", "quantile"],
+                            "k": [3, 4, 5, 6, 7], "n_perm": 999, "seed": 1}
+    assert (res.rows.n_input, res.rows.n_used, res.rows.dropped) == (25, 24, {"missing y or factor": 1})
+    f = res.factor
+    assert f.columns.tolist() == ["factor", "method", "k", "q", "strata", "F", "p_value", "p_anova", "n_candidates"]
+    assert f["n_candidates"].tolist() == [15] and res.candidates.shape == (15, 4)
+    assert res.candidates.columns.tolist() == ["factor", "method", "k", "q"]
+    best = res.candidates.loc[res.candidates["q"].idxmax()]
+    assert (f["method"].iloc[0], f["k"].iloc[0]) == (best["method"], best["k"])
+    keep = d["y"].notna().to_numpy()
+    codes = discretize(d.loc[keep, "xc"], best["method"], int(best["k"]))
+    assert f["q"].iloc[0] == pytest.approx(_q(d.loc[keep, "y"].to_numpy(), codes), abs=1e-12)  # rounding
+    assert len(np.unique(codes)) == f["strata"].iloc[0]
+    assert res.reference.startswith("Song et al. (2020) GIScience & Remote Sensing 57(5): 593-610 (OPGD, "
+                                    "R GD::optidisc); " + REF_GEO)
+    assert res.model == "Optimal-parameters geographical detector (OPGD)" and res.vcov_type == "randomization"
