@@ -308,3 +308,24 @@ def test_opgd_defaults_columns_rows_and_settings():
     assert res.reference.startswith("Song et al. (2020) GIScience & Remote Sensing 57(5): 593-610 (OPGD, "
                                     "R GD::optidisc); " + REF_GEO)
     assert res.model == "Optimal-parameters geographical detector (OPGD)" and res.vcov_type == "randomization"
+
+
+# --- indicator systems (indicators/system.py) ------------------------------------------------------
+def test_system_meta_holds_only_unknown_top_level_keys_and_subset_keeps_them():
+    from test_mutation_indicators import _ind, _sub
+
+    from analysis.indicators.system import system_from_dict
+
+    subs = [_sub("s1", _ind("a", unit=None)), _sub("s2", _ind("b", unit="元"))]
+    s = system_from_dict({"name": "n", "label": "L", "label_zh": "中", "source": "paper (2020)",
+                          "subsystems": subs, "year": 2020, "note": {"x": 1}})
+    assert dict(s.meta) == {"year": 2020, "note": {"x": 1}}
+    assert (s.name, s.label, s.label_zh, s.source) == ("n", "L", "中", "paper (2020)")
+    assert [i.unit for i in s.indicators] == ["", "元"]  # a unit given as null is empty text
+    alias = system_from_dict({"dimensions": subs, "source": None, "extra": True})
+    assert dict(alias.meta) == {"extra": True} and alias.source == ""
+    # a subset is the same system (name, labels, source, meta) with fewer subsystems
+    sub = s.subset(["s2"])
+    assert (sub.name, sub.label, sub.label_zh, sub.source, dict(sub.meta)) == (
+        "n", "L", "中", "paper (2020)", {"year": 2020, "note": {"x": 1}})
+    assert sub.columns == ["b"] and sub.subsystem_keys == ["s2"]
