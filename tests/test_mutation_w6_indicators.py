@@ -329,3 +329,30 @@ def test_system_meta_holds_only_unknown_top_level_keys_and_subset_keeps_them():
     assert (sub.name, sub.label, sub.label_zh, sub.source, dict(sub.meta)) == (
         "n", "L", "中", "paper (2020)", {"year": 2020, "note": {"x": 1}})
     assert sub.columns == ["b"] and sub.subsystem_keys == ["s2"]
+
+
+# --- composite index (indicators/index.py) ---------------------------------------------------------
+def test_build_index_option_messages_in_full():
+    from test_mutation_indicators import SYS2, panel4
+
+    from analysis.errors import SpecificationError
+    from analysis.indicators import build_index
+
+    d = panel4()
+    cases = (
+        ("scope", "all", "'pooled', 'year'"),
+        ("method", "ahp", "'weighted_sum', 'topsis'"),
+        ("missing", "fill", "'raise', 'interpolate', 'drop'"),
+        ("combine", "sum", "'linear', 'multiplicative', 'game'"),
+        ("topsis_variant", "x", "'minmax', 'vector'"),
+        ("weights", "pca", "'entropy', 'critic', 'cv', 'equal', 'fixed'"),
+    )
+    for opt, val, allowed in cases:
+        with pytest.raises(SpecificationError, match="^" + re.escape(f"{opt}={val!r} is not one of {allowed}.") + "$"):
+            build_index(d, SYS2, **{opt: val})
+    res = build_index(d, SYS2)
+    with pytest.raises(SpecificationError, match="^" + re.escape("lang='fr' is not one of 'zh', 'en'.") + "$"):
+        res.weights_table("fr")
+    with pytest.raises(SpecificationError, match="^" + re.escape(
+            "transform() needs scope='pooled' and min-max normalization.") + "$"):
+        build_index(d, SYS2, method="topsis", topsis_variant="vector").transform(d)
