@@ -356,3 +356,15 @@ def test_build_index_option_messages_in_full():
     with pytest.raises(SpecificationError, match="^" + re.escape(
             "transform() needs scope='pooled' and min-max normalization.") + "$"):
         build_index(d, SYS2, method="topsis", topsis_variant="vector").transform(d)
+
+
+def test_bandwidth_with_zero_iqr_falls_back_to_the_sd_as_statsmodels():
+    from statsmodels.nonparametric.bandwidths import bw_scott, bw_silverman
+
+    from analysis.disparity import bandwidth
+
+    x = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 5.0])  # IQR 0, SD > 0: A = SD, not min(SD, 0) = 0
+    sd = float(np.std(x, ddof=1))
+    assert bandwidth(x) == pytest.approx(0.9 * sd * 7 ** -0.2, rel=1e-13)  # rounding of a few products
+    assert bandwidth(x) == pytest.approx(float(bw_silverman(x)), rel=1e-12)
+    assert bandwidth(x, "scott") == pytest.approx(float(bw_scott(x)), rel=1e-12)
