@@ -235,6 +235,11 @@ def test_geodetector_result_fields_settings_and_references_by_p_value():
     assert res.vcov_type == "randomization" and res.seed == 3 and res.outcome == "y"
     assert res.settings == {"y": "y", "factors": ["zone", "noise"], "pvalue": "msr", "n_perm": 49, "seed": 3}
     assert res.stats == {"N": 25} and res.statistic_name == "F"
+    # q has no standard error: a float NaN per factor (not None), and no interval
+    assert res.std_errors.dtype == np.float64 and res.std_errors.isna().all()
+    assert res.std_errors.index.tolist() == ["zone", "noise"]
+    tidy = res.to_frame()
+    assert tidy["std_error"].dtype == np.float64 and tidy[["std_error", "ci_low", "ci_high"]].isna().all().all()
     assert res.model == "Geographical detector (factor, interaction, risk, ecological)"
     assert res.reference == REF_GEO + ("Moran spectral randomization, Wagner and Dray (2015) MEE 6: 1169-1178 "
                                        "(adespatial::msr)")
