@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import ColumnError, MissingValueError, SpecificationError, describe_rows
+from ..errors import ColumnError, MissingValueError, NonNumericError, SpecificationError, describe_rows
 from ..plots import new_figure, tr
 
 __all__ = ["bandwidth", "kde", "kde_panel", "plot_kde_ridges"]
@@ -81,6 +81,9 @@ def kde_panel(data: pd.DataFrame, value: str, time: str = "year", bw: str | floa
     """
     if value not in data.columns or time not in data.columns:
         raise ColumnError(f"columns {value!r} and {time!r} are needed.")
+    if not pd.api.types.is_numeric_dtype(data[value]):
+        raise NonNumericError(f"{value!r} is not numeric (dtype {data[value].dtype}); convert it with "
+                              "pd.to_numeric(...) first.")
     missing = data[value].isna()
     if missing.any():
         raise MissingValueError(f"{value!r} is missing at {describe_rows(data.index[missing])}; fill or drop first.")
