@@ -109,3 +109,115 @@ def test_psm_density_plot_skips_a_group_whose_scores_do_not_vary():
     for ax in fig.axes:
         assert [ln.get_color() for ln in ax.get_lines()] == ["C3"]  # treated only
     plt.close("all")
+
+
+# --------------------------------------------------------------------------------------------
+# placebo
+# --------------------------------------------------------------------------------------------
+def _placebo_panel(seed=4):
+    d = staggered_panel(n_units=30, years=range(2010, 2017), cohorts=(2013, 2015), seed=seed, n_provinces=3)
+    return d
+
+
+@pytest.mark.parametrize("engine", ["demean", "closed_form"])
+def test_placebo_test_every_settings_key_and_the_actual_estimate_by_dummy_ols(engine):
+    """Within-province draws with a control and a Generator seed, then units draws with an integer seed:
+    the settings dict in full, the result fields, and the actual coefficient against dummy OLS with the
+    control (numpy lstsq, 1e-8: lstsq vs demeaning rounding)."""
+    from analysis.did import placebo_test
+
+    d = _placebo_panel()
+    res = placebo_test(d, "y", treat="treat", n_draws=20, scheme="within_province", controls=["x2"],
+                       seed=np.random.default_rng(1), progress=False, engine=engine)
+    assert res.settings == {
+        "y": "y", "treatment": "treat", "scheme": "within_province", "n_draws": 20, "seed": "Generator",
+        "controls": ["x2"], "fixed effects": "county + year", "strata": "province",
+        "p-value": "two-sided c/B (ritest) and (1+c)/(B+1)", "engine": engine,
+    }
+    assert res.scheme == "within_province" and res.seed is None and res.vcov_type == "cluster"
+    assert res.cluster == ("county",) and res.n_clusters == d["county"].nunique()
+    assert res.rows.n_used == len(d) and res.rows.n_input == len(d)
+    assert res.stats == {"N": len(d), "treated units": int(d["adoption"].notna().groupby(d["county"]).first().sum()),
+                         "units": d["county"].nunique()}
+    beta = _dummy_wls(d["y"].to_numpy(), d[["treat", "x2"]].to_numpy(dtype=float), d["county"], d["year"])
+    assert res.actual == pytest.approx(beta[0], abs=1e-8) and res.params["did"] == res.actual
+    # within province: each draw keeps every province's adoption years (as a multiset)
+    prov = d.groupby("county", sort=False)["province"].first().reindex(res.units).to_numpy()
+    real = d.groupby("county", sort=False)["adoption"].first().reindex(res.units).fillna(0).to_numpy()
+    for row in res.assignments:
+        for p in np.unique(prov):
+            assert sorted(row[prov == p]) == sorted(real[prov == p])
+    r2 = placebo_test(d, "y", adoption="adoption", n_draws=5, seed=7, progress=False)
+    assert r2.settings["seed"] == 7 and r2.settings["strata"] is None and r2.settings["treatment"] == "adoption"
+    assert r2.settings["engine"] == "closed_form" and r2.seed == 7 and r2.scheme == "units"
+
+
+def test_placebo_test_errors_name_the_argument_and_the_fix():
+    from analysis.did import placebo_test
+    from analysis.errors import SpecificationError
+
+    d = _placebo_panel()
+    with pytest.raises(SpecificationError, match=r"^engine='fast' is not one of 'auto', 'closed_form', 'demean'\.$"):
+        placebo_test(d, "y", treat="treat", n_draws=5, progress=False, engine="fast")
+    with pytest.raises(SpecificationError, match=r"^n_draws=0 must be at least 1\.$"):
+        placebo_test(d, "y", treat="treat", n_draws=0, progress=False)
+    with pytest.raises(SpecificationError, match=r"^scheme='years' is not one of 'units', 'units_and_years', "
+                                                 r"'within_province'\.$"):
+        placebo_test(d, "y", treat="treat", n_draws=5, progress=False, scheme="years")
+    holes = d.copy()
+    holes["province"] = holes["province"].where(holes["county"] != holes["county"].iloc[0])
+    with pytest.raises(SpecificationError, match=r"^strata column 'province' is missing for some units; fill it\.$"):
+        placebo_test(holes, "y", treat="treat", n_draws=5, progress=False, scheme="within_province")
+
+
+def test_placebo_units_and_years_draws_years_with_replacement_after_the_first_year():
+    """units_and_years: as many pseudo-treated units as treated ones, years drawn with replacement from
+    the sample years after the first (6 here, for 6 treated units): some draw repeats a year (without
+    replacement every draw would use each year once; fixed seed)."""
+    from analysis.did import placebo_test
+
+    d = _placebo_panel()
+    res = placebo_test(d, "y", treat="treat", n_draws=10, scheme="units_and_years", seed=3, progress=False)
+    n_tr = res.stats["treated units"]
+    repeats = 0
+    for row in res.assignments:
+        yrs = row[row > 0]
+        assert len(yrs) == n_tr and set(yrs) <= set(range(2011, 2017))
+        repeats += len(set(yrs)) < len(yrs)
+    assert repeats > 0
+
+
+def test_fake_timing_and_placebo_outcome_fields_and_coefficients_by_dummy_ols():
+    """fake_timing_test: the actual post rows dropped, adoption moved 2 years earlier, dummy OLS (1e-8);
+    placebo_outcome_test: one coefficient per outcome, each by dummy OLS; settings, stats, model, reference."""
+    from analysis.did import fake_timing_test, placebo_outcome_test
+
+    d = _placebo_panel()
+    r = fake_timing_test(d, "y", treat="treat", shift=-2, controls=["x2"])
+    pre = d[d["treat"] == 0]
+    fake = (pre["adoption"].notna() & (pre["year"] >= pre["adoption"] - 2)).astype(float)
+    beta = _dummy_wls(pre["y"].to_numpy(), np.column_stack([fake, pre["x2"]]), pre["county"], pre["year"])
+    assert r.params["did"] == pytest.approx(beta[0], abs=1e-8)
+    assert r.rows.dropped["actual post-treatment rows of treated units"] == int(d["treat"].sum())
+    assert r.rows.n_used == len(pre)
+    assert r.stats == {"N": len(pre), "clusters": pre["county"].nunique()}
+    assert r.settings == {"y": "y", "shift": -2, "controls": ["x2"], "fixed effects": "county + year",
+                          "se": "CRV1 clustered by county, reghdfe small-sample factor"}
+    assert r.model == "Fake-timing placebo (adoption -2 years)"
+    assert r.reference == ("fake-timing (pre-dated treatment) placebo (Stata reghdfe with a pre-dated treatment "
+                           "dummy)")
+    assert r.vcov_type == "cluster" and r.cluster == ("county",) and r.n_clusters == pre["county"].nunique()
+
+    d2 = d.assign(z=d["x1"] * 2.0 + d["x2"])
+    d2.loc[d2.index[:3], "z"] = np.nan
+    po = placebo_outcome_test(d2, ["x2", "z"], adoption="adoption", controls=["x1"])
+    for out in ("x2", "z"):
+        sub = d2[d2[out].notna()]
+        b = _dummy_wls(sub[out].to_numpy(), sub[["treat", "x1"]].to_numpy(dtype=float), sub["county"], sub["year"])
+        assert po.params[out] == pytest.approx(b[0], abs=1e-8)
+    assert list(po.params.index) == ["x2", "z"]
+    assert po.settings == {"treatment": "adoption", "controls": ["x1"], "fixed effects": "county + year",
+                           "se": "CRV1 clustered by county, reghdfe small-sample factor"}
+    assert po.model == "Placebo-outcome DiD"
+    assert po.reference == "placebo outcomes (outcomes the policy cannot affect)"
+    assert po.extra["rows"]["z"].n_used == len(d2) - 3 and po.rows.n_used == len(d2)
