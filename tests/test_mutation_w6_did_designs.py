@@ -168,6 +168,8 @@ def test_placebo_test_errors_name_the_argument_and_the_fix():
     holes["province"] = holes["province"].where(holes["county"] != holes["county"].iloc[0])
     with pytest.raises(SpecificationError, match=r"^strata column 'province' is missing for some units; fill it\.$"):
         placebo_test(holes, "y", treat="treat", n_draws=5, progress=False, scheme="within_province")
+    with pytest.raises(SpecificationError, match=r"^no treated units: nothing to permute\.$"):
+        placebo_test(d.assign(treat=0), "y", treat="treat", n_draws=5, progress=False)
 
 
 def test_placebo_units_and_years_draws_years_with_replacement_after_the_first_year():
