@@ -223,3 +223,79 @@ def test_fake_timing_and_placebo_outcome_fields_and_coefficients_by_dummy_ols():
     assert po.model == "Placebo-outcome DiD"
     assert po.reference == "placebo outcomes (outcomes the policy cannot affect)"
     assert po.extra["rows"]["z"].n_used == len(d2) - 3 and po.rows.n_used == len(d2)
+
+
+# --------------------------------------------------------------------------------------------
+# bacon
+# --------------------------------------------------------------------------------------------
+def _bacon_panel(seed=2):
+    d = staggered_panel(n_units=30, years=range(2010, 2018), cohorts=(2012, 2015), seed=seed)
+    always = d["county"].unique()[:3]
+    d.loc[d["county"].isin(always), "adoption"] = 2008  # adopted before the sample: always treated
+    d["treat"] = ((d["year"] >= d["adoption"]) & d["adoption"].notna()).astype(int)
+    return d.rename(columns={"county": "cid", "year": "yr"})
+
+
+def test_bacon_every_settings_and_stats_key_under_other_column_names():
+    """entity/time given other names: the settings dict in full, the stats dict in full (V_D and the
+    TWFE coefficient by dummy least squares, 1e-10: lstsq rounding), rows, model and reference; the
+    by-type table and the weighted sum by definition from the decomposition (1e-12)."""
+    from analysis.did import bacon_decomposition
+
+    d = _bacon_panel()
+    res = bacon_decomposition(d, "y", "treat", entity="cid", time="yr")
+    assert res.settings == {
+        "y": "y", "treat": "treat", "entity": "cid", "time": "yr", "fixed effects": "cid + yr",
+        "se": "CRV1 clustered by cid, reghdfe small-sample factor",
+        "always-treated units": "kept as a cohort treated in the first period (R bacondecomp convention)",
+    }
+    U = pd.get_dummies(d["cid"], dtype=float).to_numpy()
+    T = pd.get_dummies(d["yr"], dtype=float).to_numpy()[:, 1:]
+    Z = np.column_stack([U, T])
+    D = d["treat"].to_numpy(float)
+    d_res = D - Z @ np.linalg.lstsq(Z, D, rcond=None)[0]
+    twfe = float(d_res @ d["y"].to_numpy(float) / (d_res @ d_res))
+    assert set(res.stats) == {"N", "units", "periods", "V_D", "weight_sum"}
+    assert (res.stats["N"], res.stats["units"], res.stats["periods"]) == (len(d), 30, 8)
+    assert res.stats["V_D"] == pytest.approx(float((d_res ** 2).mean()), rel=1e-10)
+    dec = res.decomposition
+    assert res.stats["weight_sum"] == pytest.approx(float(dec["weight"].sum()), abs=1e-15)
+    assert res.twfe == pytest.approx(twfe, rel=1e-10) and res.params["did"] == res.twfe
+    assert res.weighted_sum() == pytest.approx(float((dec["weight"] * dec["estimate"]).sum()), abs=1e-15)
+    assert res.weighted_sum() == pytest.approx(twfe, rel=1e-10)
+    assert res.rows.n_input == res.rows.n_used == len(d) and res.rows.dropped == {}
+    assert res.cluster == ("cid",) and res.fixed_effects == ("cid", "yr") and res.n_clusters == 30
+    assert res.model == "Goodman-Bacon decomposition of TWFE"
+    assert res.reference == "Goodman-Bacon (2021, J. Econometrics 225:254-277); R bacondecomp::bacon(), Stata bacondecomp"
+    by = res.by_type().set_index("type")
+    assert sorted(by.index) == sorted(set(dec["type"]))
+    for typ, grp in dec.groupby("type"):
+        assert by.loc[typ, "weight"] == pytest.approx(grp["weight"].sum(), abs=1e-15)
+        assert by.loc[typ, "avg_est"] == pytest.approx((grp["weight"] * grp["estimate"]).sum() / grp["weight"].sum(),
+                                                        rel=1e-12)
+        assert by.loc[typ, "n_comparisons"] == len(grp)
+    text = res.summary()
+    assert f"Goodman-Bacon decomposition (weights sum to {dec['weight'].sum():.12g}; weighted sum " \
+           f"{res.weighted_sum():.12g})" in text
+
+
+def test_bacon_error_messages_name_the_units_and_the_fix():
+    from analysis.did import bacon_decomposition
+    from analysis.errors import SpecificationError, UnbalancedPanelError
+
+    d = _bacon_panel()
+    units = d["cid"].unique()
+    short = d[~((d["cid"].isin(units[:10])) & (d["yr"] == 2013))]
+    with pytest.raises(UnbalancedPanelError) as e:
+        bacon_decomposition(short, "y", "treat", entity="cid", time="yr")
+    assert str(e.value) == (f"the panel is unbalanced: 10 cid(s) lack some of the 8 periods "
+                            f"({', '.join(map(str, units[:8]))} ...). The decomposition is an identity only "
+                            "for a balanced panel: keep units observed in every period.")
+    few = d[~((d["cid"].isin(units[:2])) & (d["yr"] == 2013))]
+    with pytest.raises(UnbalancedPanelError) as e:
+        bacon_decomposition(few, "y", "treat", entity="cid", time="yr")
+    assert f"({units[0]}, {units[1]}). The decomposition" in str(e.value)
+    flat = d.assign(treat=1)
+    with pytest.raises(SpecificationError, match=r"^treatment 'treat' has no within-unit, within-period variation; "
+                                                 r"nothing to decompose\.$"):
+        bacon_decomposition(flat, "y", "treat", entity="cid", time="yr")
