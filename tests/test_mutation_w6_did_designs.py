@@ -299,3 +299,19 @@ def test_bacon_error_messages_name_the_units_and_the_fix():
     with pytest.raises(SpecificationError, match=r"^treatment 'treat' has no within-unit, within-period variation; "
                                                  r"nothing to decompose\.$"):
         bacon_decomposition(flat, "y", "treat", entity="cid", time="yr")
+
+
+def test_bacon_missing_values_message_lists_every_reason_and_row():
+    """Missing outcome in two rows and missing treatment in one: the message counts both reasons,
+    comma-separated, and names the rows (nothing is dropped silently)."""
+    from analysis.did import bacon_decomposition
+    from analysis.errors import UnbalancedPanelError
+
+    d = _bacon_panel()
+    d.loc[[3, 50], "y"] = np.nan
+    d.loc[[7], "treat"] = np.nan
+    with pytest.raises(UnbalancedPanelError) as e:
+        bacon_decomposition(d, "y", "treat", entity="cid", time="yr")
+    assert str(e.value) == ("the Goodman-Bacon decomposition needs a balanced panel without missing values; 3 rows "
+                            "have missing values (missing y: 2, missing treat: 1; rows 3, 7, 50). Drop those units "
+                            "entirely (or impute) before decomposing.")
