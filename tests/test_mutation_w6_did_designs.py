@@ -264,6 +264,9 @@ def test_bacon_every_settings_and_stats_key_under_other_column_names():
     assert res.weighted_sum() == pytest.approx(float((dec["weight"] * dec["estimate"]).sum()), abs=1e-15)
     assert res.weighted_sum() == pytest.approx(twfe, rel=1e-10)
     assert res.rows.n_input == res.rows.n_used == len(d) and res.rows.dropped == {}
+    # units adopted in 2008, before the sample, form the cohort of the first year 2010 (R bacondecomp)
+    lva = dec[dec["type"] == "Later vs Always Treated"]
+    assert sorted(lva["treated"]) == [2012, 2015] and (lva["control"] == 2010).all()
     assert res.cluster == ("cid",) and res.fixed_effects == ("cid", "yr") and res.n_clusters == 30
     assert res.model == "Goodman-Bacon decomposition of TWFE"
     assert res.reference == "Goodman-Bacon (2021, J. Econometrics 225:254-277); R bacondecomp::bacon(), Stata bacondecomp"
