@@ -318,3 +318,71 @@ def test_bacon_missing_values_message_lists_every_reason_and_row():
     assert str(e.value) == ("the Goodman-Bacon decomposition needs a balanced panel without missing values; 3 rows "
                             "have missing values (missing y: 2, missing treat: 1; rows 3, 7, 50). Drop those units "
                             "entirely (or impute) before decomposing.")
+
+
+# --------------------------------------------------------------------------------------------
+# long_difference
+# --------------------------------------------------------------------------------------------
+def _ld_panel(seed=0, n=40):
+    """n counties in 4 provinces, 8 prefectures, years 2000/2010/2020; pilot on every other county."""
+    rng = np.random.default_rng(seed)
+    units = [f"c{i:02d}" for i in range(n)]
+    d = pd.DataFrame({"county": np.repeat(units, 3), "year": np.tile([2000, 2010, 2020], n)})
+    d["province"] = np.repeat([f"P{i % 4}" for i in range(n)], 3)
+    d["prefecture_adcode"] = np.repeat([f"F{i % 8}" for i in range(n)], 3)
+    d["pilot"] = np.repeat([int(i % 3 == 0) for i in range(n)], 3)
+    d["x"] = rng.normal(size=len(d))
+    d["y"] = np.exp(rng.normal(size=len(d)) * 0.3 + 0.5 * d["pilot"] * (d["year"] == 2020) + 2.0)
+    return d
+
+
+def test_long_difference_with_fe_control_and_middle_periods_by_dummy_ols():
+    """pre=2010, post=2020 of three periods, province FE, the pre value of a control, clustered by the
+    default prefecture column: the coefficients are dummy least squares on the unit changes (numpy,
+    1e-10: rounding); the stats, settings, model, reference and outcome in full."""
+    from analysis.did import long_difference
+
+    d = _ld_panel()
+    r = long_difference(d, "y", "pilot", pre=2010, post=2020, controls=["x"], transform="log")
+    a = d[d["year"] == 2010].set_index("county")
+    b = d[d["year"] == 2020].set_index("county")
+    dy = np.log(b["y"]) - np.log(a["y"])
+    P = pd.get_dummies(a["province"], dtype=float).to_numpy()
+    X = np.column_stack([a["pilot"].to_numpy(float), a["x"].to_numpy(), P])
+    beta = np.linalg.lstsq(X, dy.to_numpy(), rcond=None)[0]
+    assert r.params["did"] == pytest.approx(beta[0], abs=1e-10)
+    assert r.params["x"] == pytest.approx(beta[1], abs=1e-10)
+    assert r.model == "Long difference 2010->2020 (log): change regressed on the treatment dummy"
+    assert r.reference.startswith("Long difference (two-period DiD): Angrist and Pischke (2009)")
+    assert r.outcome == "d_y"
+    tr = a["pilot"] == 1
+    assert r.stats["mean_change_treated"] == pytest.approx(dy[tr].mean(), abs=1e-12)
+    assert r.stats["mean_change_control"] == pytest.approx(dy[~tr].mean(), abs=1e-12)
+    assert (r.stats["n_treated"], r.stats["n_control"], r.stats["pre"], r.stats["post"]) == (14, 26, 2010, 2020)
+    assert {k: r.settings[k] for k in ("pre", "post", "transform", "treat", "controls", "rows")} == {
+        "pre": 2010, "post": 2020, "transform": "log", "treat": "pilot", "controls": ["x"],
+        "rows": "units (one change per unit)"}
+    assert r.cluster == ("prefecture_adcode",) and r.n_clusters == 8
+    assert r.rows.n_input == 40 and r.rows.n_used == 40
+    assert r.rows.dropped == {"no pre-period value": 0, "no post-period value": 0}
+    ch = r.extra["changes"].set_index("county")
+    assert list(ch.columns) == ["d_y", "did", "x", "province", "prefecture_adcode", "year"]
+    assert (ch["year"] == 2020).all()
+    np.testing.assert_allclose(ch["x"].to_numpy(), a.loc[ch.index, "x"].to_numpy(), rtol=0, atol=0)
+
+
+def test_long_difference_period_order_and_group_errors():
+    from analysis.did import long_difference
+    from analysis.errors import SpecificationError, YearRangeError
+
+    d = _ld_panel()
+    kw = dict(fe=None, cluster=None, vcov="hetero")
+    with pytest.raises(YearRangeError, match=r"^pre=2020 must come before post=2010\.$"):
+        long_difference(d, "y", "pilot", pre=2020, post=2010, **kw)
+    with pytest.raises(YearRangeError, match=r"^post=2030 is not a value of column 'year'"):
+        long_difference(d, "y", "pilot", post=2030, **kw)
+    none = d.assign(pilot=0)
+    with pytest.raises(SpecificationError) as e:
+        long_difference(none, "y", "pilot", **kw)
+    assert str(e.value) == ("the long difference needs treated and control units with 'y' in both 2000 and 2020: "
+                            "0 treated, 40 control countys. Check 'pilot'.")
