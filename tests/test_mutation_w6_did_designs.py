@@ -386,3 +386,17 @@ def test_long_difference_period_order_and_group_errors():
         long_difference(none, "y", "pilot", **kw)
     assert str(e.value) == ("the long difference needs treated and control units with 'y' in both 2000 and 2020: "
                             "0 treated, 40 control countys. Check 'pilot'.")
+
+
+def test_long_difference_log_message_lists_at_most_five_units():
+    """Seven units with a zero outcome: transform='log' names the first five and the fix, in full."""
+    from analysis.did import long_difference
+    from analysis.errors import NonNumericError
+
+    d = _ld_panel()
+    zero = d["county"].isin([f"c{i:02d}" for i in range(7)]) & (d["year"] == 2000)
+    with pytest.raises(NonNumericError) as e:
+        long_difference(d.assign(y=d["y"].where(~zero, 0.0)), "y", "pilot", transform="log", fe=None, cluster=None,
+                        vcov="hetero")
+    assert str(e.value) == ("transform='log' needs 'y' > 0; county ['c00', 'c01', 'c02', 'c03', 'c04'] have values "
+                            "<= 0. Use transform='level'.")
