@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from _did_synth import staggered_panel  # noqa: E402
+from test_mutation_did_core import _compare_panel  # noqa: E402
 
 
 def _dummy_wls(y, X, unit, period, w=None):
@@ -400,3 +401,68 @@ def test_long_difference_log_message_lists_at_most_five_units():
                         vcov="hetero")
     assert str(e.value) == ("transform='log' needs 'y' > 0; county ['c00', 'c01', 'c02', 'c03', 'c04'] have values "
                             "<= 0. Use transform='level'.")
+
+
+# --------------------------------------------------------------------------------------------
+# compare (did_compare): no seed-20261209 sample was run in wave 6 (time); these cover the class of
+# the earlier survivors (settings, messages, options passed on) in static_twfe and run_estimators
+# --------------------------------------------------------------------------------------------
+def test_static_twfe_every_field_with_a_control_and_another_cluster():
+    """static_twfe with a control and cluster=province: coefficients = dummy least squares (numpy,
+    1e-8: lstsq vs demeaning rounding); the settings dict in full, stats, model, reference, description,
+    the dict-style access and its KeyError."""
+    from analysis.did import static_twfe
+
+    d = _compare_panel()
+    rng = np.random.default_rng(0)
+    d["x"] = rng.normal(size=len(d))
+    d["prov"] = d["county"] % 5
+    r = static_twfe(d, "y", "adoption", cluster="prov", controls=["x"], alpha=0.1)
+    D = ((d["adoption"] > 0) & (d["year"] >= d["adoption"])).to_numpy(float)
+    U = pd.get_dummies(d["county"], dtype=float).to_numpy()
+    T = pd.get_dummies(d["year"], dtype=float).to_numpy()[:, 1:]
+    beta = np.linalg.lstsq(np.column_stack([D, d["x"], U, T]), d["y"].to_numpy(), rcond=None)[0]
+    assert r.params["did"] == pytest.approx(beta[0], abs=1e-8) and r.params["x"] == pytest.approx(beta[1], abs=1e-8)
+    assert r.settings == {"y": "y", "adoption": "adoption", "fixed effects": "county + year", "cluster": "prov",
+                          "controls": ["x"],
+                          "se": "CRV1 clustered by prov, reghdfe small-sample factor, t(G-1) inference"}
+    assert r.stats == {"N": len(d), "clusters": 5} and r.n_clusters == 5 and r.cluster == ("prov",)
+    assert r.model == "Static TWFE DiD" and r.vcov_type == "cluster" and r.fixed_effects == ("county", "year")
+    assert r.reference == "two-way fixed-effects DiD; Stata reghdfe y D, absorb(county year) vce(cluster county)"
+    assert r.description == "static TWFE coefficient on D = 1{year >= adoption} (CRV1, reghdfe rules)"
+    assert list(r.cov.index) == ["did", "x"] and r.rows.n_used == len(d) and r.rows.dropped == {}
+    assert np.allclose(np.sqrt(np.diag(r.cov.to_numpy())), r.std_errors.to_numpy(), rtol=1e-14, atol=0)
+    ov = r.as_overall()
+    assert ov["description"] == r.description and r["did"] == r.params["did"] and r["x"] == r.params["x"]
+    assert r["se"] == r["std_error"] == r.std_errors["did"] and r["ci_low"] < r["did"] < r["ci_high"]
+    with pytest.raises(KeyError, match=r"'nope': use one of \['estimate', 'std_error', 'se', 'ci_low', 'ci_high', "
+                                       r"'description'\] or a term \['did', 'x'\]"):
+        r["nope"]
+
+
+def test_run_estimators_passes_twfe_options_to_the_static_fit_and_names_unknown_estimators():
+    from analysis.did import run_estimators, static_twfe
+    from analysis.errors import SpecificationError
+
+    d = _compare_panel()
+    d["prov"] = d["county"] % 5
+    out = run_estimators(d, "y", "adoption", which=("TWFE",), twfe_kwargs={"cluster": "prov", "alpha": 0.1})
+    es = out["TWFE"]
+    st = static_twfe(d, "y", "adoption", cluster="prov", alpha=0.1)
+    assert es.extra["static_twfe"].settings == st.settings
+    assert es.overall == st.as_overall()
+    assert set(es.extra["event_average"]) >= {"estimate"}
+    with pytest.raises(SpecificationError, match=r"^unknown estimator 'OLS'; use TWFE, Callaway-Sant'Anna, "
+                                                 r"Sun-Abraham, Imputation\.$"):
+        run_estimators(d, "y", "adoption", which=("OLS",))
+
+
+def test_as_event_study_refuses_other_results_by_name():
+    from analysis.did import as_event_study, static_twfe
+    from analysis.errors import SpecificationError
+
+    r = static_twfe(_compare_panel(), "y", "adoption")
+    with pytest.raises(SpecificationError, match=r"^cannot compare a StaticTWFEResult: pass an EventStudyResult "
+                                                 r"\(event_study, sun_abraham, imputation\) or a Callaway-Sant'Anna "
+                                                 r"result\.$"):
+        as_event_study(r)
