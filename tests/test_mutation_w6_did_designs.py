@@ -466,3 +466,23 @@ def test_as_event_study_refuses_other_results_by_name():
                                                  r"\(event_study, sun_abraham, imputation\) or a Callaway-Sant'Anna "
                                                  r"result\.$"):
         as_event_study(r)
+
+
+def test_long_difference_unit_without_a_post_row_is_counted_and_log_message_with_a_missing_value():
+    """A unit whose post row is absent (not NaN: no row) is reported under "no post-period value" and
+    left out of the change table; a nullable (Float64) outcome with <NA> in one unit and 0 in another:
+    transform='log' names the unit with 0 (the missing one is not an error)."""
+    from analysis.did import long_difference
+    from analysis.errors import NonNumericError
+
+    d = _ld_panel()
+    gone = d[~((d["county"] == "c05") & (d["year"] == 2020))]
+    r = long_difference(gone, "y", "pilot", fe=None, cluster=None, vcov="hetero")
+    assert r.rows.dropped == {"no pre-period value": 0, "no post-period value": 1}
+    assert r.rows.n_input == 40 and r.rows.n_used == 39
+    assert "c05" not in set(r.extra["changes"]["county"]) and len(r.extra["changes"]) == 39
+    nd = d.assign(y=d["y"].astype("Float64"))
+    nd.loc[(nd["county"] == "c01") & (nd["year"] == 2000), "y"] = pd.NA
+    nd.loc[(nd["county"] == "c03") & (nd["year"] == 2020), "y"] = 0.0
+    with pytest.raises(NonNumericError, match=r"^transform='log' needs 'y' > 0; county \['c03'\] have values <= 0\."):
+        long_difference(nd, "y", "pilot", transform="log", fe=None, cluster=None, vcov="hetero")
