@@ -486,3 +486,12 @@ def test_long_difference_unit_without_a_post_row_is_counted_and_log_message_with
     nd.loc[(nd["county"] == "c03") & (nd["year"] == 2020), "y"] = 0.0
     with pytest.raises(NonNumericError, match=r"^transform='log' needs 'y' > 0; county \['c03'\] have values <= 0\."):
         long_difference(nd, "y", "pilot", transform="log", fe=None, cluster=None, vcov="hetero")
+
+
+def test_bacon_plot_on_given_axes_returns_their_figure():
+    from analysis.did import bacon_decomposition
+
+    res = bacon_decomposition(_bacon_panel(), "y", "treat", entity="cid", time="yr")
+    fig, ax = plt.subplots()
+    assert res.plot(lang="en", ax=ax, title="T") is fig and ax.get_title() == "T"
+    plt.close(fig)
