@@ -76,3 +76,29 @@ def test_plot_marginal_effects_english_labels_layering_and_a_given_axis():
     assert got is fig0 and ax0.get_title() == "Marginal effect of policy by z"
     assert [t.get_text() for t in ax0.get_legend().get_texts()] == ["95% CI", "marginal effect"]
     plt.close(fig0)
+
+
+def test_moderation_result_fields_and_missing_column_messages():
+    """The result's descriptive fields are the fit's (outcome, fixed effects, clusters, alpha) or
+    name the model; interaction and its SE are the fit's b3 exactly; effect_at returns the same row
+    as the curve at that value; a missing x, moderator or control is named in the error."""
+    from analysis.errors import ColumnError
+
+    d = mech_panel(seed=5)
+    r = moderation(d, "out2", "policy", "z", controls=["x1"], at=[25.0], alpha=0.1)
+    assert r.model == "Moderation of policy by z (centred)"
+    assert r.reference.startswith("Aiken and West (1991)") and "Brambor, Clark and Golder (2006)" in r.reference
+    assert r.outcome == "out2" and r.fixed_effects == ("county", "year") and r.alpha == 0.1 == r.fit.alpha
+    assert r.n_clusters == r.fit.n_clusters == d.county.nunique() and r.cluster == ("county",)
+    assert r.x == "policy" and r.moderator == "z"
+    assert r.interaction == float(r.fit.params["policy_c:z_c"])
+    assert r.interaction_se == float(r.fit.std_errors["policy_c:z_c"])
+    np.testing.assert_array_equal(r.moderator_values, d.z.to_numpy())
+    row = r.effect_at(25.0)
+    curve = r.marginal_effects.iloc[0]
+    for k in ("moderator", "effect", "std_error", "ci_low", "ci_high"):
+        assert row[k] == pytest.approx(curve[k], rel=1e-14)
+    for args, missing in ((("nox", "z", ["x1"]), "nox"), (("policy", "noz", ["x1"]), "noz"),
+                          (("policy", "z", ["x1", "noc"]), "noc")):
+        with pytest.raises(ColumnError, match=rf"^column '{missing}' is not in data\.$"):
+            moderation(d, "out2", *args)
