@@ -102,3 +102,48 @@ def test_moderation_result_fields_and_missing_column_messages():
                           (("policy", "z", ["x1", "noc"]), "noc")):
         with pytest.raises(ColumnError, match=rf"^column '{missing}' is not in data\.$"):
             moderation(d, "out2", *args)
+
+
+# --------------------------------------------------------------------------- hausman
+def _grunfeld() -> pd.DataFrame:
+    from analysis.datasets import load_reference
+
+    return load_reference("grunfeld")
+
+
+def test_hausman_defaults_coefficient_table_settings_and_messages():
+    """Default panel keys (county, year) and methods (classic, robust); the coefficient table by its
+    definition (difference = FE - RE; sqrt(diag(V_FE - V_RE)) = sqrt(FE_se^2 - RE_se^2) with the
+    conventional SEs, clipped at 0); every settings key, the model name and the row count; the
+    messages of the '| fe' and method= errors. rtol 1e-12: the same numbers squared back."""
+    from analysis.errors import SpecificationError
+    from analysis.regression import hausman
+
+    g = _grunfeld()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 10 firms: the few-clusters warning of the robust row
+        r = hausman("inv ~ value + capital", g.rename(columns={"firm": "county"}))
+        ref = hausman("inv ~ value + capital", g, entity="firm")
+    pd.testing.assert_frame_equal(r.tests.drop(columns="note"), ref.tests.drop(columns="note"))
+    assert r.tests.note.tolist() == ["", "clustered by county"]
+    pd.testing.assert_frame_equal(r.coefficients, ref.coefficients)
+    assert list(r.tests.method) == ["classic (Hausman 1978; Stata hausman, plm phtest)",
+                                    "robust (auxiliary regression, Wooldridge 10.7.3; Stata xtoverid)"]
+    c = r.coefficients.loc[["value", "capital"]]
+    np.testing.assert_allclose(c["difference"], c["FE"] - c["RE"], rtol=1e-12)
+    np.testing.assert_allclose(c["sqrt(diag(V_FE - V_RE))"],
+                               np.sqrt(np.clip(c["FE_se"] ** 2 - c["RE_se"] ** 2, 0, None)), rtol=1e-9)
+    assert (c["sqrt(diag(V_FE - V_RE))"] < 0.1).all()  # small here: a floor of 1 would show
+    assert r.settings == {
+        "formula": "inv ~ value + capital", "entity": "county", "time": "year",
+        "tested_regressors": "value, capital", "time_effects": "none",
+        "random_effects": "Swamy-Arora GLS (linearmodels RandomEffects = plm 'random', Stata xtreg, re)",
+    }
+    assert r.model == "Hausman test: fixed vs random effects"
+    assert r.reference.startswith("Hausman (1978) Econometrica 46(6)") and "Mundlak (1978)" in r.reference
+    assert r.rows.n_input == r.rows.n_used == len(g) == 200
+    with pytest.raises(SpecificationError, match=r"^hausman\(\) tests the entity effect itself; write the "
+                                                 r"formula without '\| fe'\.$"):
+        hausman("inv ~ value | firm", g, entity="firm")
+    with pytest.raises(SpecificationError, match=r"^method='sargan' is not one of 'classic', 'robust', 'mundlak'"):
+        hausman("inv ~ value", g, entity="firm", method=("classic", "sargan"))
