@@ -7,6 +7,7 @@ to an independent computation or to its definition; tolerances are stated where 
 """
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import matplotlib
@@ -147,3 +148,19 @@ def test_hausman_defaults_coefficient_table_settings_and_messages():
         hausman("inv ~ value | firm", g, entity="firm")
     with pytest.raises(SpecificationError, match=r"^method='sargan' is not one of 'classic', 'robust', 'mundlak'"):
         hausman("inv ~ value", g, entity="firm", method=("classic", "sargan"))
+
+
+# --------------------------------------------------------------------------- fe
+def test_check_cluster_variance_se_exactly_at_the_floor_is_degenerate():
+    """The rule is "SE <= 1e-8 x the iid scale is (numerically) zero": at the floor itself the
+    variance is refused. X a column of ones and u = (1, -1, 1, -1) give the iid scale
+    sqrt((X'X)^-1 u'u / N) = sqrt(0.25 * 4 / 4) = 0.5 exactly, so the floor is 5e-9 in floating point."""
+    from analysis.errors import SpecificationError
+    fe_mod = importlib.import_module("analysis.regression.fe")
+
+    X = np.ones((4, 1))
+    u = np.array([1.0, -1.0, 1.0, -1.0])
+    floor = 1e-8 * 0.5
+    with pytest.raises(SpecificationError, match=r"standard errors of a are \(numerically\) zero"):
+        fe_mod._check_cluster_variance(X, u, np.array([floor]), ["a"], {"G": 50}, ("c",))
+    fe_mod._check_cluster_variance(X, u, np.array([np.nextafter(floor, 1.0)]), ["a"], {"G": 50}, ("c",))
