@@ -164,3 +164,31 @@ def test_check_cluster_variance_se_exactly_at_the_floor_is_degenerate():
     with pytest.raises(SpecificationError, match=r"standard errors of a are \(numerically\) zero"):
         fe_mod._check_cluster_variance(X, u, np.array([floor]), ["a"], {"G": 50}, ("c",))
     fe_mod._check_cluster_variance(X, u, np.array([np.nextafter(floor, 1.0)]), ["a"], {"G": 50}, ("c",))
+
+
+def test_check_cluster_variance_messages_in_full():
+    """Both texts of _check_cluster_variance word for word: the degenerate-variance error ends by
+    naming the remedies, the few-clusters warning by naming the wild cluster bootstrap call."""
+    import re
+
+    from analysis.errors import SpecificationError
+    from analysis.regression.fe import FewClustersWarning
+
+    fe_mod = importlib.import_module("analysis.regression.fe")
+    X = np.ones((4, 1))
+    u = np.array([1.0, -1.0, 1.0, -1.0])
+    err = ("the cluster-robust variance is degenerate with 3 clusters (c and d): the standard errors of a are "
+           "(numerically) zero, because the cluster score sums cancel (with G = 3 they can span at most 2 "
+           "dimension(s)). No valid cluster-robust inference is possible; cluster at a finer level, use "
+           "vcov='hetero', or use randomization inference.")
+    with pytest.raises(SpecificationError, match="^" + re.escape(err) + "$"):
+        fe_mod._check_cluster_variance(X, u, np.array([0.0]), ["a"], {"G": 3}, ("c", "d"))
+    warn = ("only 3 clusters (c and d): cluster-robust (CRV1) t-tests over-reject with fewer than about 42 "
+            "clusters (Cameron, Gelbach and Miller 2008; MacKinnon and Webb 2017). Report wild cluster bootstrap "
+            "p-values: analysis.regression.wild_bootstrap(formula, data, param, cluster=...) (Webb weights for "
+            "fewer than about 12 clusters).")
+    with pytest.warns(FewClustersWarning, match="^" + re.escape(warn) + "$"):
+        fe_mod._check_cluster_variance(X, u, np.array([1.0]), ["a"], {"G": 3}, ("c", "d"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # warn=False: silent
+        fe_mod._check_cluster_variance(X, u, np.array([1.0]), ["a"], {"G": 3}, ("c", "d"), warn=False)
