@@ -192,3 +192,44 @@ def test_check_cluster_variance_messages_in_full():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # warn=False: silent
         fe_mod._check_cluster_variance(X, u, np.array([1.0]), ["a"], {"G": 3}, ("c", "d"), warn=False)
+
+
+# --------------------------------------------------------------------------- heterogeneity
+def test_heterogeneity_keys_alpha_bar_formula_cluster_none_and_messages():
+    """Options reach every subgroup fit, checked against fe() on the subgroup: renamed panel keys,
+    alpha (the estimates' CIs), FEs written after '|' in the formula (they replace fe=), cluster=None
+    (HC1; no suest warning); group labels that are not identifiers become safe coefficient names;
+    the two input messages word for word. Same OLS on the same rows: rtol 1e-10."""
+    from analysis.errors import SpecificationError
+    from analysis.regression import heterogeneity
+    from analysis.regression.heterogeneity import _safe
+
+    d = mech_panel(n=60, seed=8)
+    d["area"] = d.region.map({"east": "north-east", "west": "south west", "central": "central"})
+    k = d.rename(columns={"county": "cid", "year": "yr"})
+    r = heterogeneity("out ~ policy + x1 | cid + yr", k, by="area", entity="cid", time="yr", cluster="cid",
+                      alpha=0.1, test="both")
+    assert r.settings["fixed_effects"] == "cid, yr"
+    assert list(r.groups) == ["central", "north-east", "south west"]
+    for g, fit in r.groups.items():
+        ref = fe("out ~ policy + x1", k[k.area == g], entity="cid", time="yr", fe=("cid", "yr"), cluster="cid",
+                 alpha=0.1)
+        np.testing.assert_allclose(fit.params, ref.params, rtol=1e-10)
+        blk = r.estimates[r.estimates.group == g].set_index("term")
+        ci = ref.conf_int()
+        np.testing.assert_allclose(blk.ci_low, ci.iloc[:, 0], rtol=1e-10)
+        np.testing.assert_allclose(blk.ci_high, ci.iloc[:, 1], rtol=1e-10)
+        assert r.interacted.params[f"policy__{_safe(g)}"] == pytest.approx(ref.params["policy"], rel=1e-9)
+    assert _safe("north-east") == "north_east" and _safe("south west") == "south_west" and _safe("") == "g"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # cluster=None: no suest warning about crossing clusters
+        h = heterogeneity("out ~ policy", d.assign(grp=np.where(d.year % 2 == 0, "even", "odd")), by="grp",
+                          cluster=None, test="suest")
+    assert h.settings["cluster"] is None
+    assert h.settings["vcov"].startswith("heteroskedasticity-robust (HC1)")
+    with pytest.raises(SpecificationError, match=r"^data must be a pandas DataFrame\.$"):
+        heterogeneity("out ~ policy", d.to_dict("list"), by="region")
+    with pytest.raises(SpecificationError, match=r"^'region' has fewer than two groups with at least 500 rows "
+                                                 r"\(\{'east': 160, 'west': 160, 'central': 160\}\); "
+                                                 r"nothing to compare\.$"):
+        heterogeneity("out ~ policy", d, by="region", min_group_size=500)
