@@ -233,3 +233,75 @@ def test_heterogeneity_keys_alpha_bar_formula_cluster_none_and_messages():
                                                  r"\(\{'east': 160, 'west': 160, 'central': 160\}\); "
                                                  r"nothing to compare\.$"):
         heterogeneity("out ~ policy", d, by="region", min_group_size=500)
+
+
+# --------------------------------------------------------------------------- mediation
+def test_mediation_result_fields_settings_and_generator_seed():
+    """mediation(): every settings key, model name, reference, the result's fit fields (those of
+    the total-effect equation), the three equations equal fe() on the common sample (rtol 1e-10:
+    the same OLS), and a Generator seed is used but not recorded as an integer seed."""
+    from analysis.regression import mediation
+    from analysis.regression.mediation import CAUSAL_NOTE, REFERENCE
+
+    d = mech_panel(n=40, T=6, seed=3)
+    r = mediation(d, "np.log(out + 10)", "policy", "med", controls=["x1"], n_draws=20,
+                  seed=np.random.default_rng(5))
+    dl = d.assign(_y_=np.log(d.out + 10))
+    refs = {"total": fe("_y_ ~ policy + x1", dl), "a": fe("med ~ policy + x1", dl),
+            "b": fe("_y_ ~ policy + med + x1", dl)}
+    for k, ref in refs.items():
+        np.testing.assert_allclose(r.equations[k].params, ref.params, rtol=1e-10)
+    s = r.settings
+    assert s["outcome"] == "np.log(out + 10)" and s["treatment"] == "policy" and s["mediator"] == "med"
+    assert s["vcov"] == refs["total"].settings["vcov"] and s["note"] == CAUSAL_NOTE
+    assert s["indirect_se"] == "Sobel (1982) delta method with the clustered SEs of a and b; z test"
+    assert s["bootstrap"].startswith("county-cluster pairs bootstrap, 20 draws, percentile CIs, seed=Generator(")
+    assert r.model == "Mediation with fixed effects (three equations)" and r.reference == REFERENCE
+    assert r.outcome == "np.log(out + 10)" and r.fixed_effects == ("county", "year")
+    assert r.vcov_type == refs["total"].vcov_type == "cluster" and r.cluster == ("county",)
+    assert r.n_clusters == 40 and r.seed is None and r.n_draws == 20
+    assert r.df_resid == refs["total"].df_resid
+    assert r.std_errors["total"] == pytest.approx(refs["total"].std_errors["policy"], rel=1e-10)
+    assert r.std_errors["direct"] == pytest.approx(refs["b"].std_errors["policy"], rel=1e-10)
+    assert r.std_errors["b"] == pytest.approx(refs["b"].std_errors["med"], rel=1e-10)
+
+
+def test_multiple_mediation_messages_stats_table_and_summary_lines():
+    """multiple_mediation(): its three own messages word for word; stats (N, identity gap,
+    proportion mediated) by definition; table() percentile columns from the returned draws; each
+    warning printed on its own "  WARNING: " line after the coefficient table."""
+    from analysis.errors import SpecificationError
+    from analysis.regression import multiple_mediation
+    from analysis.regression.mediation import MULTI_WARNINGS
+
+    d = mech_panel(n=40, T=6, seed=3)
+    d["med2"] = 0.5 * d.med + np.random.default_rng(1).normal(size=len(d))
+    with pytest.raises(SpecificationError, match=r"^multiple_mediation needs two or more mediators; for one use "
+                                                 r"mediation\(\)\.$"):
+        multiple_mediation(d, "out", "policy", ["med"])
+    with pytest.raises(SpecificationError, match=r"^n_boot must be an integer >= 50 for percentile intervals, "
+                                                 r"got 49\.$"):
+        multiple_mediation(d, "out", "policy", ["med", "med2"], n_draws=49)
+    with pytest.raises(SpecificationError, match=r"^n_boot must be an integer >= 50 for percentile intervals, "
+                                                 r"got 60\.0\.$"):
+        multiple_mediation(d, "out", "policy", ["med", "med2"], n_draws=60.0)
+    with pytest.raises(SpecificationError, match=r"^model='chain' is not one of 'parallel', 'serial'"):
+        multiple_mediation(d, "out", "policy", ["med", "med2"], model="chain")
+    r = multiple_mediation(d, "out", "policy", ["med", "med2"], model="serial", n_draws=50, seed=2, alpha=0.1)
+    p = r.params
+    ind = p["ind: policy->med->out"] + p["ind: policy->med2->out"] + p["ind: policy->med->med2->out"]
+    assert p["total_indirect"] == pytest.approx(ind, rel=1e-12)
+    assert r.stats["N"] == len(d)
+    assert r.stats["identity_gap"] == pytest.approx(p["total"] - p["direct"] - ind, abs=1e-12)
+    assert r.stats["proportion_mediated"] == pytest.approx(ind / p["total"], rel=1e-12)
+    t = r.table().set_index("path")
+    for path in ("total", "ind: policy->med->med2->out", "d[med2<-med]"):
+        draws = r.boot[path].to_numpy()
+        assert t.loc[path, "boot_ci_low"] == pytest.approx(np.quantile(draws, 0.05), rel=1e-12)
+        assert t.loc[path, "boot_ci_high"] == pytest.approx(np.quantile(draws, 0.95), rel=1e-12)
+        assert r.std_errors[path] == pytest.approx(np.std(draws, ddof=1), rel=1e-12)
+    lines = r.summary().split("\n")
+    k = lines.index("Read before interpreting the indirect effects:")
+    assert lines[k - 1] == "" and lines[k + 1:] == [f"  WARNING: {w}" for w in MULTI_WARNINGS]
+    assert "\n".join(lines[:k - 1]) == super(type(r), r).summary()
+    assert r.fixed_effects == ("county", "year") and r.cluster == ("county",) and r.alpha == 0.1
