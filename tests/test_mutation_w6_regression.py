@@ -305,3 +305,27 @@ def test_multiple_mediation_messages_stats_table_and_summary_lines():
     assert lines[k - 1] == "" and lines[k + 1:] == [f"  WARNING: {w}" for w in MULTI_WARNINGS]
     assert "\n".join(lines[:k - 1]) == super(type(r), r).summary()
     assert r.fixed_effects == ("county", "year") and r.cluster == ("county",) and r.alpha == 0.1
+
+
+@pytest.mark.parametrize("formula", ["y ~ np.log(x1 - 1000)", "np.log(y - 1000) ~ x1",
+                                     "y ~ x2 + x1:np.log(x2 - 1000)"])
+def test_fe_formula_that_leaves_no_rows_is_an_error_not_a_crash(formula):
+    """A transformation that is undefined on every row (log of values <= 0) leaves no rows. With
+    fixed effects pyfixest 0.60 then aborted the Python process (a panic in its Rust demeaning);
+    fe() now refuses the formula with a message naming it. A transformation that leaves some rows
+    still runs and counts the rows it lost."""
+    import re
+
+    from test_regression_fe import small_panel
+
+    from analysis.errors import SpecificationError
+
+    d = small_panel(seed=1)
+    with pytest.raises(SpecificationError, match=r"^no rows left to estimate " + re.escape(repr(formula))
+                       + r": every row has a missing or infinite value after the transformations"):
+        fe(formula, d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyfixest's note on the NaN rows it drops
+        part = fe("y ~ x1 + np.log(x2)", d)
+    n_bad = int((d.x2 <= 0).sum())
+    assert 0 < n_bad < len(d) and part.rows.dropped["missing after transformations in the formula"] == n_bad
