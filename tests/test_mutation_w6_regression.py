@@ -329,3 +329,32 @@ def test_fe_formula_that_leaves_no_rows_is_an_error_not_a_crash(formula):
         part = fe("y ~ x1 + np.log(x2)", d)
     n_bad = int((d.x2 <= 0).sum())
     assert 0 < n_bad < len(d) and part.rows.dropped["missing after transformations in the formula"] == n_bad
+
+
+def test_fe_forwards_pyfixest_notes_but_not_library_chatter(monkeypatch):
+    """Of the warnings raised inside pyfixest's fit, fe() re-issues the substantive ones prefixed
+    "pyfixest: " (a user note, a numpy RankWarning, a RuntimeWarning) in order, and drops
+    deprecation notices and pandas/numpy chatter (PerformanceWarning, VisibleDeprecationWarning), whatever
+    their order: a notice first must not stop the rest."""
+    import pyfixest
+
+    real = pyfixest.feols
+
+    def noisy(*args, **kwargs):
+        warnings.warn("old keyword", FutureWarning)
+        warnings.warn("slow path", pd.errors.PerformanceWarning)
+        warnings.warn("note one", UserWarning)
+        warnings.warn("rank deficient", np.exceptions.RankWarning)
+        warnings.warn("visible", np.exceptions.VisibleDeprecationWarning)
+        warnings.warn("old call", DeprecationWarning)
+        warnings.warn("overflow", RuntimeWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pyfixest, "feols", noisy)
+    d = mech_panel(n=60, seed=2)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        fe("out ~ policy + x1", d)
+    got = [(w.category, str(w.message)) for w in rec if str(w.message).startswith("pyfixest: ")]
+    assert got == [(UserWarning, "pyfixest: note one"), (np.exceptions.RankWarning, "pyfixest: rank deficient"),
+                   (RuntimeWarning, "pyfixest: overflow")]
