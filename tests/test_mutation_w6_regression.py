@@ -225,7 +225,10 @@ def test_heterogeneity_keys_alpha_bar_formula_cluster_none_and_messages():
         warnings.simplefilter("error")  # cluster=None: no suest warning about crossing clusters
         h = heterogeneity("out ~ policy", d.assign(grp=np.where(d.year % 2 == 0, "even", "odd")), by="grp",
                           cluster=None, test="suest")
-    assert h.settings["cluster"] is None
+    assert h.settings["cluster"] is None and h.settings["interacted_fixed_effects"] == "-"
+    pooled = heterogeneity("out ~ policy", d, by="region", fe=None, test="both")
+    assert pooled.settings["fixed_effects"] == "none" and pooled.settings["interacted_fixed_effects"] == ""
+    assert all(f.fixed_effects == () for f in pooled.groups.values())
     assert h.settings["vcov"].startswith("heteroskedasticity-robust (HC1)")
     with pytest.raises(SpecificationError, match=r"^data must be a pandas DataFrame\.$"):
         heterogeneity("out ~ policy", d.to_dict("list"), by="region")
