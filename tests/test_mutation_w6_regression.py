@@ -361,3 +361,37 @@ def test_fe_forwards_pyfixest_notes_but_not_library_chatter(monkeypatch):
     got = [(w.category, str(w.message)) for w in rec if str(w.message).startswith("pyfixest: ")]
     assert got == [(UserWarning, "pyfixest: note one"), (np.exceptions.RankWarning, "pyfixest: rank deficient"),
                    (RuntimeWarning, "pyfixest: overflow")]
+
+
+def test_mediation_bootstrap_does_not_depend_on_the_row_order():
+    """The cluster bootstrap numbers the clusters in sorted order before drawing their
+    multiplicities, so the same seed gives the same draws whatever the order of the rows (here the
+    counties appear in reverse order). Same sums in another order: rtol 1e-9."""
+    from analysis.regression import mediation
+
+    d = mech_panel(n=40, T=6, seed=3)
+    rev = d.iloc[::-1].reset_index(drop=True)
+    assert rev.county.iloc[0] != sorted(d.county.unique())[0]
+    a = mediation(d, "out", "policy", "med", controls=["x1"], n_draws=25, seed=11)
+    b = mediation(rev, "out", "policy", "med", controls=["x1"], n_draws=25, seed=11)
+    np.testing.assert_allclose(b.boot.to_numpy(), a.boot.to_numpy(), rtol=1e-9)
+
+
+def test_mediation_common_sample_check_names_the_equation(monkeypatch):
+    """If an equation were fitted on fewer rows than the common sample, the error names that
+    equation as the result does ('b' for the outcome equation with the mediator)."""
+    from analysis.errors import SpecificationError
+    from analysis.regression import mediation
+    from analysis.regression.mediation import _MediationInputs
+
+    real = _MediationInputs.fit
+
+    def short_b(self, formula):
+        if "+ med" in formula:  # y ~ x + m: fit it on all rows but one
+            return fe(formula, self.frame.iloc[1:], **self.fe_kw)
+        return real(self, formula)
+
+    monkeypatch.setattr(_MediationInputs, "fit", short_b)
+    d = mech_panel(n=40, T=6, seed=3)
+    with pytest.raises(SpecificationError, match=r"^equation 'b' used 239 rows, not the common 240; "):
+        mediation(d, "out", "policy", "med", n_draws=0)
