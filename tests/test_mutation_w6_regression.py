@@ -375,6 +375,13 @@ def test_mediation_bootstrap_does_not_depend_on_the_row_order():
     a = mediation(d, "out", "policy", "med", controls=["x1"], n_draws=25, seed=11)
     b = mediation(rev, "out", "policy", "med", controls=["x1"], n_draws=25, seed=11)
     np.testing.assert_allclose(b.boot.to_numpy(), a.boot.to_numpy(), rtol=1e-9)
+    from analysis.regression import multiple_mediation
+
+    d["med2"] = 0.5 * d.med + np.random.default_rng(1).normal(size=len(d))
+    rev = d.iloc[::-1].reset_index(drop=True)
+    ma = multiple_mediation(d, "out", "policy", ["med", "med2"], model="serial", n_draws=50, seed=11)
+    mb = multiple_mediation(rev, "out", "policy", ["med", "med2"], model="serial", n_draws=50, seed=11)
+    np.testing.assert_allclose(mb.boot.to_numpy(), ma.boot.to_numpy(), rtol=1e-9)
 
 
 def test_mediation_common_sample_check_names_the_equation(monkeypatch):
