@@ -402,3 +402,53 @@ def test_mediation_common_sample_check_names_the_equation(monkeypatch):
     d = mech_panel(n=40, T=6, seed=3)
     with pytest.raises(SpecificationError, match=r"^equation 'b' used 239 rows, not the common 240; "):
         mediation(d, "out", "policy", "med", n_draws=0)
+
+
+# --------------------------------------------------------------------------- threshold search
+def _threshold_model(trims, n=20, T=4, seed=21, max_cache=16):
+    """A _Model on Hansen's design (q-sorted rows, as threshold() passes them) and its grid."""
+    from test_threshold import hansen_panel
+
+    from analysis.regression.threshold._search import _Model
+
+    df = hansen_panel(n=n, T=T, seed=seed).sort_values("q", kind="stable")
+    ids = pd.factorize(df.county, sort=True)[0]
+    grid = np.quantile(df.q, np.linspace(0.1, 0.9, 9))
+    m = _Model(df.y.to_numpy(), df[["x0"]].to_numpy(), df[["r0"]].to_numpy(), df.q.to_numpy(), ids,
+               np.full(len(df), float(T)), np.zeros((len(df), 0)), "right", grid, trims)
+    m.max_cache = max_cache
+    return m, df, grid
+
+
+def test_threshold_model_searcher_cache_trims_by_stage_and_pinning():
+    """_Model.searcher: one searcher per (sorted fixed thresholds, minimum regime size, grid); the
+    trim of a stage beyond the list is the last one; the cache holds at most max_cache searchers and
+    evicts the oldest one not pinned (the estimation's own searchers stay); an evicted searcher is
+    rebuilt with the same SSR. The minimum regime size is max(ceil(trim N), k_r + 1) rows."""
+    from analysis.regression.threshold._grid import share_mask
+
+    m, df, grid = _threshold_model([0.05, 0.3], max_cache=2)
+    N = len(df)
+    lin = m.searcher((), 1, pin=True)
+    assert m.searcher((), 1) is lin
+    s2 = m.searcher((), 2)
+    assert m.searcher((), 3) is s2 and s2 is not lin  # stage 3 uses the last trim, 0.3
+    min2 = max(int(np.ceil(0.3 * N)), 2)
+    g1 = float(grid[4])
+    a = m.searcher((g1,), 2)  # cache full (lin, s2): s2 evicted, lin pinned
+    assert set(m._cache) == {((), max(int(np.ceil(0.05 * N)), 2), True, 9), ((g1,), min2, True, 9)}
+    assert m.searcher((), 1) is lin
+    np.testing.assert_array_equal(a.ok, share_mask(grid, np.sort(df.q.to_numpy()), (g1,), min2, "right")
+                                  & a.ok)  # candidates too close to g1 masked
+    assert not a.ok[4]
+    e_lin = lin.residualise(m.Yd)
+    s2_again = m.searcher((), 2)  # rebuilt after eviction (a evicted now: lin stays pinned)
+    assert s2_again is not s2 and len(m._cache) == 2 and ((), min2, True, 9) in m._cache
+    assert ((g1,), min2, True, 9) not in m._cache
+    np.testing.assert_allclose(s2_again.ssr(s2_again.residualise(m.Yd)), s2.ssr(s2.residualise(m.Yd)), rtol=1e-12)
+    # the key is the sorted set of fixed thresholds; an explicit grid is cached apart from the default one
+    g0, g2 = float(grid[1]), float(grid[7])
+    assert m.searcher((g2, g0), 3) is m.searcher((g0, g2), 3)
+    own = m.searcher((), 1, grid=grid)
+    assert own is not lin
+    np.testing.assert_allclose(own.ssr(own.residualise(m.Yd)), lin.ssr(e_lin), rtol=1e-12)
