@@ -452,3 +452,35 @@ def test_threshold_model_searcher_cache_trims_by_stage_and_pinning():
     own = m.searcher((), 1, grid=grid)
     assert own is not lin
     np.testing.assert_allclose(own.ssr(own.residualise(m.Yd)), lin.ssr(e_lin), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- threshold result
+def test_threshold_result_last_regime_label_default_language_and_plot_styles():
+    """regime_labels: the last regime is "q > the largest threshold" (three thresholds, so the
+    largest is not the second); ThresholdResult.plot() is Chinese by default; plot_lr draws the LR
+    curve 1.2 wide in C0, the critical value dashed in C3 and the estimate dotted in grey 0.4."""
+    import copy
+
+    import matplotlib.colors as mcolors
+    import matplotlib.pyplot as plt
+    from test_threshold import hansen_panel
+
+    from analysis.regression.threshold import threshold
+
+    res = threshold(hansen_panel(n=30, T=4, seed=4), "y", "q", "r0", controls=["x0"], n_draws=0, grid=20)
+    three = copy.copy(res)
+    three.thresholds = np.array([-1.0, 0.0, 1.0])
+    lab = three.regime_labels(digits=1)
+    assert lab["r0_regime3"] == "r0 × I(q > 1.0)" and lab["r0_regime0"] == "r0 × I(q ≤ -1.0)"
+    assert lab["r0_regime1"] == "r0 × I(-1.0 < q ≤ 0.0)" and lab["r0_regime2"] == "r0 × I(0.0 < q ≤ 1.0)"
+    fig = res.plot()
+    ax = fig.axes[0]
+    assert ax.get_title() == "似然比统计量（Th-1）"
+    curve = next(ln for ln in ax.get_lines() if ln.get_label() == "LR(γ)")
+    assert curve.get_linewidth() == 1.2 and mcolors.to_hex(curve.get_color()) == mcolors.to_hex("C0")
+    crit = next(ln for ln in ax.get_lines() if ln.get_linestyle() == "--")
+    assert mcolors.to_hex(crit.get_color()) == mcolors.to_hex("C3")
+    est = next(ln for ln in ax.get_lines() if ln.get_linestyle() == ":")
+    assert mcolors.to_hex(est.get_color()) == mcolors.to_hex("0.4")
+    assert list(est.get_xdata()) == [res.thresholds[0]] * 2
+    plt.close(fig)
