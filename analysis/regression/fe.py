@@ -19,7 +19,7 @@ from scipy import stats
 from ..errors import ColumnError, SpecificationError, check_choice
 from ..results import EstimationResult
 from . import vcov as _vc
-from ._sample import Sample, as_tuple, prepare_sample
+from ._sample import _NAME, Sample, _split_top, as_tuple, prepare_sample
 
 __all__ = ["FEResult", "fe", "VCOV_ALIASES", "FewClustersWarning", "CollinearityWarning", "FEW_CLUSTERS"]
 
@@ -279,6 +279,31 @@ def _check_cluster_variance(X, u, se, names, info, cluster_t, warn: bool = True)
             "(Webb weights for fewer than about 12 clusters).", FewClustersWarning, stacklevel=4)
 
 
+def _rows_left_after_transformations(parsed, frame: pd.DataFrame) -> int | None:
+    """Rows on which every numpy-transformed variable of the formula (``np.log(x)`` ...) is finite.
+
+    None when the formula has no such term, or none that evaluates here (formulaic syntax such as
+    ``C()`` or ``I()``, left to pyfixest). Used to refuse a formula that leaves no rows: pyfixest
+    0.60 aborts the Python process (a panic in its Rust demeaning) instead of raising.
+    """
+    names = {c: frame[c].to_numpy() for c in frame.columns if str(c).isidentifier()}
+    ok = None
+    parts = [p.strip() for t in [parsed.lhs, *parsed.terms] for p in _split_top(t, ":") for p in _split_top(p, "*")]
+    for text in parts:
+        if _NAME.match(text):
+            continue  # a column: complete in the sample already
+        try:
+            with np.errstate(all="ignore"):
+                values = np.asarray(eval(text, {"np": np, "__builtins__": {}}, names), dtype=float)  # noqa: S307
+        except Exception:  # formulaic syntax: pyfixest evaluates it
+            continue
+        if values.ndim == 0 or values.shape[0] != len(frame):
+            continue
+        finite = np.isfinite(values.reshape(len(frame), -1)).all(axis=1)
+        ok = finite if ok is None else ok & finite
+    return None if ok is None else int(ok.sum())
+
+
 def _estimate(formula, data, *, entity="county", time="year", fe=("county", "year"), cluster="county",
               vcov=None, weights=None, dk_lag=None, alpha=0.05, drop_singletons=True, check_keys=True,
               warn_few_clusters=True):
@@ -317,6 +342,10 @@ def _estimate(formula, data, *, entity="county", time="year", fe=("county", "yea
                 f"cluster-robust standard errors need at least 2 clusters; {' and '.join(cluster_t)} has "
                 f"{G_min} in the estimation sample, so the variance G/(G-1) sum_g s_g s_g' is undefined. "
                 "Cluster at a finer level, or use vcov='hetero' (and say so).")
+    if _rows_left_after_transformations(parsed, work) == 0:
+        raise SpecificationError(
+            f"no rows left to estimate {formula!r}: every row has a missing or infinite value after the "
+            "transformations in the formula (e.g. np.log of a value <= 0). Check the variables' ranges.")
     with warnings.catch_warnings(record=True) as caught:  # re-issued below, collinearity as ours
         warnings.simplefilter("always")
         try:

@@ -182,7 +182,8 @@ def heterogeneity(
     small = [g for g in sizes.index if sizes[g] < min_group_size]
     if len(levels) < 2:
         raise SpecificationError(
-            f"{by!r} has fewer than two groups with at least {min_group_size} rows ({dict(sizes)}); "
+            f"{by!r} has fewer than two groups with at least {min_group_size} rows "
+            f"({ {g: int(n) for g, n in sizes.items()} }); "
             "nothing to compare."
         )
     work = work[work[by].isin(levels)]

@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import ColumnError, SpecificationError
 from ..results import EstimationResult
 from ._sample import as_tuple, prepare_sample
-from .fe import FEResult
+from .fe import FEResult, _vcov_kind
 from .fe import fe as _fe
 
 __all__ = ["ModerationResult", "moderation", "plot_marginal_effects"]
@@ -151,8 +151,10 @@ def moderation(
         if c not in data.columns:
             raise ColumnError(f"column {c!r} is not in data.")
     controls = list(as_tuple(controls))
+    # Driscoll-Kraay needs the panel keys in the fit's data even when they are not fixed effects (as fe())
+    keys = [time, entity] if _vcov_kind(vcov, as_tuple(cluster)) == "driscoll-kraay" else []
     sample = prepare_sample(data, f"{y} ~ {' + '.join([x, moderator] + controls)}", fe,
-                            extra_columns=[c for c in as_tuple(cluster)], entity=entity, time=time)
+                            extra_columns=[c for c in as_tuple(cluster)] + keys, entity=entity, time=time)
     frame = sample.frame
     xbar = float(frame[x].mean())
     zbar = float(frame[moderator].mean())
