@@ -164,3 +164,90 @@ def test_sdm_tests_messages(sdm_data):
     sar = spatial_panel(df, "y", ["x1", "x2"], w, model="sar", n_draws=0)
     with pytest.raises(SpecificationError, match=r"^the SDM has no W x terms to test\.$"):
         sdm_tests(sdm=sar)
+
+
+# ================================================================ effects
+def _effects_case():
+    """An SDM parameter vector with a diagonal covariance and the eigenvalues of a 4-unit W."""
+    params = pd.Series({"x": 1.0, "W*x": 0.5, "z": -0.4, "rho": 0.4, "sigma2": 1.0})
+    cov = pd.DataFrame(np.diag([0.01, 0.02, 0.03, 0.002, 0.05]), index=params.index, columns=params.index)
+    return params, cov, np.array([1.0, 0.5, -0.5, -1.0])
+
+
+def _replay_draws(params, cov, n_draws, seed):
+    """The parameter draws phi + L z, z ~ N(0, I) from default_rng(seed), L = chol(V) (the definition;
+    the same numpy calls in the same order, so the draws are bit-identical)."""
+    V = cov.to_numpy(float)
+    z = np.random.default_rng(seed).standard_normal((n_draws, len(params)))
+    return params.to_numpy(float)[None, :] + z @ np.linalg.cholesky(V).T
+
+
+@pytest.mark.parametrize("point", ["plugin", "simmean"])
+def test_simulate_effects_point_estimate_is_the_plugin_or_the_draw_mean(point):
+    """point='plugin': the effects at the estimates (LeSage and Pace 2009: direct = mean diag of
+    (I - rho W)^-1 (beta I + theta W), total = (beta + theta)/(1 - rho)); point='simmean': the mean
+    over the draws (Elhorst's MATLAB code), recomputed from the replayed draws with the same formulas
+    by dense matrices; 1e-10: dense inverse against eigenvalue sums on O(1) numbers. A regressor without
+    a W x term (theta name None) gets theta = 0. rho_name names the spatial parameter."""
+    from analysis.spatial import simulate_effects
+
+    params, cov, ev = _effects_case()
+    params = params.rename({"rho": "lambda_y"})
+    cov = cov.rename(index={"rho": "lambda_y"}, columns={"rho": "lambda_y"})
+    W = np.diag(ev)  # a symmetric W with these eigenvalues (the effects depend on W only through them)
+
+    def dense(beta, theta, rho):
+        S = np.linalg.inv(np.eye(4) - rho * W) @ (beta * np.eye(4) + theta * W)
+        return np.trace(S) / 4, (beta + theta) / (1 - rho)
+
+    tab, info = simulate_effects(params, cov, ["x", "z"], ev, rho_name="lambda_y", theta_names=["W*x", None],
+                                 n_draws=40, seed=5, point=point)
+    assert info["point"] == point
+    draws = _replay_draws(params, cov, 40, 5)
+    for var, ib, it in (("x", 0, 1), ("z", 2, None)):
+        rows = tab[tab["variable"] == var].set_index("effect")
+        sims = np.array([dense(d[ib], 0.0 if it is None else d[it], d[3]) for d in draws])
+        plug = dense(params.iloc[ib], 0.0 if it is None else params.iloc[it], params["lambda_y"])
+        mean_direct, mean_total = sims.mean(axis=0)
+        assert rows.loc["direct", "draw_mean"] == pytest.approx(mean_direct, rel=1e-10)
+        assert rows.loc["total", "draw_mean"] == pytest.approx(mean_total, rel=1e-10)
+        want = plug if point == "plugin" else (mean_direct, mean_total)
+        assert rows.loc["direct", "estimate"] == pytest.approx(want[0], rel=1e-10), var
+        assert rows.loc["total", "estimate"] == pytest.approx(want[1], rel=1e-10), var
+        assert rows.loc["indirect", "estimate"] == pytest.approx(want[1] - want[0], rel=1e-10, abs=1e-12), var
+        assert rows.loc["direct", "std_error"] == pytest.approx(np.std(sims[:, 0], ddof=1), rel=1e-9), var
+
+
+def test_simulate_effects_rejects_an_unknown_point_by_name():
+    from analysis.spatial import simulate_effects
+
+    params, cov, ev = _effects_case()
+    with pytest.raises(SpecificationError, match=r"^point='median' is not one of 'plugin', 'simmean'\.$"):
+        simulate_effects(params, cov, ["x"], ev, theta_names=["W*x"], n_draws=10, point="median")
+
+
+def test_simulate_effects_clip_default_bounds_and_open_interval():
+    """clip=True without rho_bounds keeps the draws with rho in (-inf, 1) (row-standardised W: rho = 1
+    makes I - rho W singular); the interval is open: a draw exactly at the upper bound is dropped.
+    Counts from the replayed draws: exact."""
+    from analysis.spatial import simulate_effects
+
+    params, cov, ev = _effects_case()
+    params["rho"] = 0.9
+    cov.loc["rho", "rho"] = 0.04  # rho draws spread over about (0.5, 1.3)
+    draws = _replay_draws(params, cov, 200, 8)
+    rho = draws[:, 3]
+    above = int((rho >= 1.0).sum())
+    assert 0 < above < 200 and int((rho >= 2.0).sum()) == 0  # the default bound 1 binds, a bound of 2 would not
+    _, info = simulate_effects(params, cov, ["x"], ev, theta_names=["W*x", ], n_draws=200, seed=8, clip=True)
+    assert (info["n_used"], info["n_dropped_rho"]) == (200 - above, above)
+    # an upper bound equal to one of the draws: that draw is outside the open interval
+    hi = float(np.sort(rho)[100])
+    _, info = simulate_effects(params, cov, ["x"], ev, theta_names=["W*x"], n_draws=200, seed=8, clip=True,
+                               rho_bounds=(-np.inf, hi))
+    assert info["n_used"] == int((rho < hi).sum()) == 100
+    # and a lower bound equal to a draw likewise
+    lo = float(np.sort(rho)[10])
+    _, info = simulate_effects(params, cov, ["x"], ev, theta_names=["W*x"], n_draws=200, seed=8, clip=True,
+                               rho_bounds=(lo, np.inf))
+    assert info["n_used"] == 189
