@@ -251,3 +251,183 @@ def test_simulate_effects_clip_default_bounds_and_open_interval():
     _, info = simulate_effects(params, cov, ["x"], ev, theta_names=["W*x"], n_draws=200, seed=8, clip=True,
                                rho_bounds=(lo, np.inf))
     assert info["n_used"] == 189
+
+
+# ================================================================ panel_models
+def _wd_lag(W, A):
+    """W applied per period to an array shaped (T, N[, k]) (dense)."""
+    return np.einsum("ij,tj...->ti...", W, A)
+
+
+def test_spatial_panel_every_result_field_of_an_sdm():
+    """Two-way SDM with Elhorst's correction and draws: every settings key, the model name, reference,
+    stats (AIC/BIC with k = 6 parameters), extra (names, periods, ids, the residuals e = y~ - rho Wy~ -
+    Z~ b at the reported estimates, by dense algebra: 1e-10), rows, fixed effects, vcov type, seed."""
+    w = lattice_weights(4, 4)
+    T = 5
+    df = simulate_sdm(w, T=T, seed=41).rename(columns={"county": "cty", "year": "yr"})
+    r = spatial_panel(df, "y", ["x1", "x2"], w, n_draws=30, seed=7, entity="cty", time="yr")
+    assert r.settings == {
+        "model": "SDM", "fixed effects": "two-way (spatial and time-period) fixed effects", "lee_yu": True,
+        "correction": "Lee-Yu (2010) two-way analytic correction as in Elhorst sar_panel_FE/sem_panel_FE (model=3, bc=1)",
+        "vcov": "inverse expected information (Elhorst)",
+        "W": "queen (n=16, islands attached=0, row-standardised)",
+        "log-determinant": "eigenvalues of W (symmetric similar form, eigvalsh)",
+        "effects draws": "30 (seed=7, point=plugin)", "durbin": ["x1", "x2"]}
+    assert r.model == "Spatial panel SDM (two-way (spatial and time-period) fixed effects)"
+    assert r.reference.startswith("Elhorst (2014) ch. 3; Lee and Yu (2010); LeSage and Pace (2009) effects")
+    assert r.fixed_effects == ("cty", "yr") and r.vcov_type == "iid" and r.seed == 7
+    assert r.statistic_name == "z" and r.spatial_param == "rho"
+    assert (r.rows.n_input, r.rows.n_used) == (80, 80)
+    terms = ["x1", "x2", "W*x1", "W*x2", "rho", "sigma2"]
+    assert list(r.params.index) == terms and list(r.cov.index) == terms and list(r.cov.columns) == terms
+    ll = r.loglik
+    assert set(r.stats) == {"N", "T", "n_obs", "loglik", "aic", "bic", "rho", "sigma2"}
+    assert (r.stats["N"], r.stats["T"], r.stats["n_obs"]) == (16, T, 80)
+    assert r.stats["aic"] == pytest.approx(-2 * ll + 12, rel=1e-12)
+    assert r.stats["bic"] == pytest.approx(-2 * ll + np.log(80) * 6, rel=1e-12)
+    assert r.stats["rho"] == r.rho and r.stats["sigma2"] == r.sigma2
+    ex = r.extra
+    assert (ex["y"], ex["x"], ex["durbin"], list(ex["periods"]), ex["ids"]) == (
+        "y", ["x1", "x2"], ["x1", "x2"], list(range(2000, 2000 + T)), w.ids)
+    assert ex["draws"]["n_draws"] == 30 and ex["draws"]["seed"] == 7
+    Wd = w.full()
+    Y = df["y"].to_numpy().reshape(T, 16)
+    X = df[["x1", "x2"]].to_numpy().reshape(T, 16, 2)
+    Z = np.concatenate([X, _wd_lag(Wd, X)], axis=2)
+    yd, yld, Zd = demean_twoway(Y), demean_twoway(_wd_lag(Wd, Y)), demean_twoway(Z)
+    e = yd - r.rho * yld - Zd @ r.params[terms[:4]].to_numpy()
+    np.testing.assert_allclose(ex["residuals"], e, atol=1e-10)
+    assert ex["residuals"].shape == (T, 16)
+    assert list(ex["uncorrected"].index) == terms
+
+
+def test_spatial_panel_effects_wide_and_summary():
+    """effects_wide: one row per regressor (in the order of the effects table) and the columns
+    direct, direct_se, indirect, indirect_se, total, total_se, read from the long table; the summary
+    prints it under its title; without effects an empty frame and no title."""
+    w = lattice_weights(4, 4)
+    df = simulate_sdm(w, T=5, seed=42)
+    r = spatial_panel(df, "y", ["x2", "x1"], w, model="sar", n_draws=20, seed=1)
+    wide = r.effects_wide()
+    assert list(wide.index) == ["x2", "x1"]
+    assert list(wide.columns) == ["direct", "direct_se", "indirect", "indirect_se", "total", "total_se"]
+    long = r.effects.set_index(["variable", "effect"])
+    for v in ("x1", "x2"):
+        for eff in ("direct", "indirect", "total"):
+            assert wide.loc[v, eff] == long.loc[(v, eff), "estimate"]
+            assert wide.loc[v, f"{eff}_se"] == long.loc[(v, eff), "std_error"]
+    text = r.summary()
+    assert "LeSage-Pace effects (SEs from parameter draws):" in text
+    assert wide.to_string(float_format=lambda v: f"{v:.6g}") in text
+    bare = spatial_panel(df, "y", ["x2", "x1"], w, model="sar", n_draws=0)
+    assert bare.effects is None and bare.effects_wide().empty and "LeSage-Pace" not in bare.summary()
+
+
+@pytest.mark.parametrize("effects, method", [("entity", "transformation"), ("entity", "elhorst"), ("time", None)])
+def test_spatial_panel_lee_yu_branches_against_their_definitions(effects, method):
+    """Lee and Yu (2010) as the reference codes do it: the estimates of beta and rho are the
+    uncorrected ML ones; sigma2 = SSR/(N(T-1)) with N(T-1) observations and T-1 periods in the
+    likelihood (xsmle type(ind, leeyu)), or SSR/NT x T/(T-1) (Elhorst model=1), or SSR/NT x N/(N-1)
+    (time effects, Elhorst model=2). The log-likelihood is the one at the reported values on that
+    sample size, written out densely (1e-10)."""
+    w = lattice_weights(4, 4)
+    N, T = 16, 5
+    df = simulate_sdm(w, T=T, seed=43)
+    kw = dict(model="sar", effects=effects, n_draws=0)
+    plain = spatial_panel(df, "y", ["x1", "x2"], w, lee_yu=False, **kw)
+    r = spatial_panel(df, "y", ["x1", "x2"], w, lee_yu=True, lee_yu_method=method, **kw)
+    np.testing.assert_allclose(r.params[["x1", "x2", "rho"]], plain.params[["x1", "x2", "rho"]], rtol=1e-12)
+    ssr = plain.sigma2 * N * T
+    n_obs, t_mult, s2, note = {
+        ("entity", "transformation"): (N * (T - 1), T - 1, ssr / (N * (T - 1)),
+                                       "Lee-Yu (2010) transformation approach: N(T-1) obs, sigma2 = SSR/(N(T-1)) (xsmle type(ind, leeyu))"),
+        ("entity", "elhorst"): (N * T, T, ssr / (N * T) * T / (T - 1),
+                                "Lee-Yu (2010) sigma2 x T/(T-1), information with NT and T (Elhorst sar_panel_FE model=1 bc=1)"),
+        ("time", None): (N * T, T, ssr / (N * T) * N / (N - 1), "Lee-Yu (2010) sigma2 x N/(N-1) (Elhorst model=2 bc=1)"),
+    }[(effects, method)]
+    assert r.sigma2 == pytest.approx(s2, rel=1e-10)
+    assert r.settings["correction"] == note and r.settings["lee_yu"] is True
+    assert plain.settings["correction"] == "direct ML (no bias correction)" and plain.settings["lee_yu"] is False
+    assert r.stats["n_obs"] == n_obs
+    ld = np.linalg.slogdet(np.eye(N) - r.rho * w.full())[1]
+    assert r.loglik == pytest.approx(-0.5 * n_obs * np.log(2 * np.pi * s2) - ssr / (2 * s2) + t_mult * ld, rel=1e-10)
+
+
+def test_spatial_panel_two_way_transformation_reports_its_sample_and_note():
+    """lee_yu_method='transformation' with two-way effects: (N-1)(T-1) observations, T-1 periods and
+    the eigenvalues without the unit one in the likelihood; the log-likelihood reported is that
+    likelihood at the estimates, written out here (1e-10)."""
+    w = lattice_weights(4, 4)
+    N, T = 16, 5
+    df = simulate_sdm(w, T=T, seed=44)
+    r = spatial_panel(df, "y", ["x1", "x2"], w, model="sar", lee_yu_method="transformation", n_draws=0)
+    n_eff = (N - 1) * (T - 1)
+    assert r.stats["n_obs"] == n_eff
+    assert r.settings["correction"] == "Lee-Yu (2010) two-way transformation approach, (N-1)(T-1) obs"
+    e = r.extra["residuals"].ravel()
+    ssr = e @ e
+    assert r.sigma2 == pytest.approx(ssr / n_eff, rel=1e-10)
+    ev = np.sort(np.linalg.eigvals(w.full()).real)[:-1]  # the unit eigenvalue removed
+    ll = -0.5 * n_eff * np.log(2 * np.pi * r.sigma2) - ssr / (2 * r.sigma2) + (T - 1) * np.sum(np.log(1 - r.rho * ev))
+    assert r.loglik == pytest.approx(ll, rel=1e-10)
+
+
+def test_spatial_panel_option_and_input_messages():
+    """Each refused option or input names the argument or column, what is wrong and the fix."""
+    from analysis.errors import ColumnError, MissingValueError, NonNumericError, UnbalancedPanelError
+    from analysis.spatial import prepare_spatial_panel
+
+    w = lattice_weights(3, 3)
+    df = simulate_sdm(w, T=3, seed=45)
+    for kw, pat in ((dict(effects="both"), r"^effects='both' is not one of 'twoways', 'entity', 'time'\.$"),
+                    (dict(vcov="opg"), r"^vcov='opg' is not one of 'eim', 'oim'\.$"),
+                    (dict(point="mean"), r"^point='mean' is not one of 'plugin', 'simmean'\.$"),
+                    (dict(lee_yu_method="lsdv"), r"^lee_yu_method='lsdv' is not one of 'elhorst', 'transformation'\.$"),
+                    (dict(durbin=["x9"]), r"^durbin variables \['x9'\] are not among the regressors \['x1', 'x2'\]\.$")):
+        with pytest.raises(SpecificationError, match=pat):
+            spatial_panel(df, "y", ["x1", "x2"], w, n_draws=0, **kw)
+    with pytest.raises(SpecificationError, match=r"^spatial_panel needs at least one regressor in x\.$"):
+        spatial_panel(df, "y", [], w, n_draws=0)
+    # durbin is ignored outside the SDM (a SAR with durbin= fits the SAR)
+    sar = spatial_panel(df, "y", ["x1", "x2"], w, model="sar", durbin=["x9"], n_draws=0)
+    assert list(sar.params.index) == ["x1", "x2", "rho", "sigma2"] and sar.settings["durbin"] == []
+    col = df.assign(c=np.repeat(np.arange(3.0), 9))  # varies only over periods: swept out by the time FE
+    with pytest.raises(SpecificationError, match=(r"^the regressors \['x1', 'c', 'W\*x1', 'W\*c'\] are collinear after "
+                                                  r"removing the twoways fixed effects \(rank 2 < 4\); drop variables")):
+        spatial_panel(col, "y", ["x1", "c"], w, n_draws=0)
+    with pytest.raises(SpecificationError, match=r"^data must be a pandas DataFrame"):
+        prepare_spatial_panel(df.to_numpy(), "y", ["x1"], w)
+    with pytest.raises(ColumnError, match=r"^columns \['x9'\] are not in the data; available: \['county', 'year', 'y', 'x1', 'x2'\]\.$"):
+        prepare_spatial_panel(df, "y", ["x1", "x9"], w)
+    with pytest.raises(SpecificationError, match=r"^regressors \['x1', 'x1'\] repeat a name or include the outcome 'y'\.$"):
+        prepare_spatial_panel(df, "y", ["x1", "x1"], w)
+    with pytest.raises(SpecificationError, match=r"^regressors \['x1', 'y'\] repeat a name or include the outcome 'y'\.$"):
+        prepare_spatial_panel(df, "y", ["x1", "y"], w)
+    txt = df.assign(x1=df["x1"].astype(object))
+    txt.loc[4, "x1"] = "n/a"
+    with pytest.raises(NonNumericError, match=r"^column 'x1' has non-numeric values in .*4.*; convert them to numbers\.$"):
+        prepare_spatial_panel(txt, "y", ["x1"], w)
+    gap = df.copy()
+    gap.loc[[2, 7], "y"] = np.nan
+    with pytest.raises(MissingValueError, match=(r"^missing values in \['y'\] \(.*2.*7.*\)\. Spatial panel ML needs a "
+                                                 r"balanced panel with complete data.*rebuild W on the remaining units\)\.$")):
+        prepare_spatial_panel(gap, "y", ["x1"], w)
+    with pytest.raises(UnbalancedPanelError, match=(r"^the panel is unbalanced: 2 units lack some of the 3 periods "
+                                                    r"\(.*u00.*u01.*\)\. Spatial panel ML needs every unit")):
+        prepare_spatial_panel(df.drop(index=[0, 1]), "y", ["x1"], w)
+
+
+def test_prepare_spatial_panel_converts_booleans_and_numeric_text():
+    """A boolean regressor enters as 0/1 and numbers stored as text as numbers: the arrays equal those
+    of the float columns (exact)."""
+    from analysis.spatial import prepare_spatial_panel
+
+    w = lattice_weights(3, 3)
+    df = simulate_sdm(w, T=3, seed=46)
+    df["b"] = df["x1"] > 0
+    ref = prepare_spatial_panel(df.assign(b=df["b"].astype(float)), "y", ["x1", "b"], w)
+    got = prepare_spatial_panel(df.assign(x1=df["x1"].astype(str)), "y", ["x1", "b"], w)
+    np.testing.assert_array_equal(got.X, ref.X)
+    assert got.X.dtype == float and got.n_input == 27 and got.x_names == ["x1", "b"] and got.y_name == "y"
+    assert (got.entity, got.time, got.periods) == ("county", "year", [2000, 2001, 2002])
