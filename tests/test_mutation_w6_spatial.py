@@ -15,8 +15,8 @@ import pytest
 from _spatial_support import demean_twoway, lattice_weights, simulate_sdm
 from scipy import stats
 
-from analysis.errors import SpecificationError
-from analysis.spatial import lm_tests, sdm_tests, spatial_panel
+from analysis.errors import SpecificationError, TreatmentTimingError
+from analysis.spatial import lm_tests, sdm_tests, spatial_did, spatial_panel
 from analysis.spatial.lm_tests import LM_REFERENCE, SDM_REFERENCE
 
 
@@ -431,3 +431,71 @@ def test_prepare_spatial_panel_converts_booleans_and_numeric_text():
     np.testing.assert_array_equal(got.X, ref.X)
     assert got.X.dtype == float and got.n_input == 27 and got.x_names == ["x1", "b"] and got.y_name == "y"
     assert (got.entity, got.time, got.periods) == ("county", "year", [2000, 2001, 2002])
+
+
+# ================================================================ spatial_did
+def _sdid_data(seed=51):
+    from test_spatial_did import _did_panel
+
+    w = lattice_weights(5, 5)
+    return w, _did_panel(w, T=6, seed=seed, starts=(2, 4, 99), probs=(0.3, 0.3, 0.4))
+
+
+def test_spatial_did_passes_its_options_to_the_sdm():
+    """Every option of spatial_did reaches the SDM: the result equals spatial_panel's SDM of y on D, X
+    (and their lags) with the same options (exact: the same computation), with the user's column
+    names, lee_yu, effect draws, seed and keyword options (vcov, point)."""
+    w, df = _sdid_data()
+    df = df.rename(columns={"county": "cty", "year": "yr"})
+    opts = dict(lee_yu=False, n_draws=25, seed=3, vcov="oim", point="simmean")
+    r = spatial_did(df, "y", "treat", w, controls=["x"], entity="cty", time="yr", **opts)
+    ref = spatial_panel(df, "y", ["treat", "x"], w, model="sdm", effects="twoways", durbin=["treat", "x"],
+                        entity="cty", time="yr", **opts)
+    pd.testing.assert_series_equal(r.sdm.params, ref.params, check_exact=True)
+    pd.testing.assert_frame_equal(r.sdm.cov, ref.cov, check_exact=True)
+    pd.testing.assert_frame_equal(r.sdm.effects, ref.effects, check_exact=True)
+    assert r.fixed_effects == ("cty", "yr") and r.seed == 3 and r.vcov_type == "iid"
+    assert r.settings == {**ref.settings, "treatment": "treat", "treated share": float(df["treat"].mean())}
+    assert r.settings["vcov"] == "inverse observed information (xsmle vce(oim))"
+    assert r.settings["effects draws"] == "25 (seed=3, point=simmean)"
+    assert r.model == "Spatial DID (SDM) SDM (two-way (spatial and time-period) fixed effects)"  # "Spatial panel " dropped
+    assert r.stats == ref.stats and r.rows.n_used == len(df)
+    eff = ref.effects[ref.effects["variable"] == "treat"].set_index("effect")
+    assert r.params.tolist() == eff.loc[["direct", "indirect", "total"], "estimate"].tolist()
+
+
+def test_spatial_did_plugin_effects_table_without_draws():
+    """n_draws=0: the SDM's effects table holds the plug-in effects of the treatment only, with the
+    long-table columns and NaN SEs (no draws)."""
+    w, df = _sdid_data(seed=52)
+    r = spatial_did(df, "y", "treat", w, controls=["x"], n_draws=0)
+    eff = r.effects
+    assert list(eff.columns) == ["variable", "effect", "estimate", "std_error", "statistic", "p_value"]
+    assert eff["variable"].tolist() == ["treat"] * 3 and eff["effect"].tolist() == ["direct", "indirect", "total"]
+    assert eff[["std_error", "statistic", "p_value"]].isna().all().all()
+    assert r.std_errors.isna().all() and r.vcov_type == "iid"
+
+
+def test_spatial_did_treatment_messages_and_coercion():
+    """Messages name the column, the rows or units and the fix; a 0/1 column stored as text or bool is
+    read as numbers (the same fit, exact)."""
+    from analysis.errors import ColumnError
+
+    w, df = _sdid_data(seed=53)
+    ref = spatial_did(df, "y", "treat", w, n_draws=0)
+    for conv in (df["treat"].astype(int).astype(str), df["treat"].astype(bool)):
+        got = spatial_did(df.assign(treat=conv), "y", "treat", w, n_draws=0)
+        pd.testing.assert_series_equal(got.params, ref.params, check_exact=True)
+    bad = df.copy()
+    bad.loc[[3, 8], "treat"] = [2.0, -1.0]
+    with pytest.raises(TreatmentTimingError, match=r"^'treat' must be 0/1; other values in rows 3, 8\.$"):
+        spatial_did(bad, "y", "treat", w, n_draws=0)
+    with pytest.raises(TreatmentTimingError, match=r"^'treat' does not vary; nobody or everybody is treated\.$"):
+        spatial_did(df.assign(treat=1), "y", "treat", w, n_draws=0)
+    off = df.copy()
+    for u in w.ids[:2]:
+        off.loc[off["county"] == u, "treat"] = [0, 1, 0, 0, 1, 1]
+    with pytest.raises(TreatmentTimingError, match=rf"^'treat' switches off within 2 units \(rows {w.ids[0]}, {w.ids[1]}\); "):
+        spatial_did(off, "y", "treat", w, n_draws=0)
+    with pytest.raises(ColumnError, match="treat"):
+        spatial_did(df.drop(columns="treat"), "y", "treat", w, n_draws=0)
