@@ -499,3 +499,53 @@ def test_spatial_did_treatment_messages_and_coercion():
         spatial_did(off, "y", "treat", w, n_draws=0)
     with pytest.raises(ColumnError, match="treat"):
         spatial_did(df.drop(columns="treat"), "y", "treat", w, n_draws=0)
+
+
+# ================================================================ SAC branch of spatial_panel
+def test_sac_result_fields_and_provenance():
+    """SAC: every settings key, model, reference, stats (AIC/BIC with k = 5), extra, and the provenance
+    the other models carry (bug found in wave 6: the SAC result had no outcome, its fixed effects were
+    guessed from the settings label instead of the user's columns, and its seed was lost)."""
+    w = lattice_weights(4, 4)
+    df = simulate_sdm(w, T=5, seed=61).rename(columns={"county": "cty", "year": "yr"})
+    r = spatial_panel(df, "y", ["x1", "x2"], w, model="sac", effects="time", lee_yu=False, n_draws=10, seed=2,
+                      entity="cty", time="yr")
+    assert r.settings == {
+        "model": "SAC", "fixed effects": "time-period fixed effects", "lee_yu": False,
+        "correction": "direct ML (no bias correction available for SAC)",
+        "vcov": "inverse numerical observed information (xsmle vce(oim))",
+        "W": "queen (n=16, islands attached=0, row-standardised; also the error W)",
+        "effects draws": "10 (seed=2, point=plugin)", "durbin": []}
+    assert r.model == "Spatial panel SAC (time-period fixed effects)"
+    assert r.reference == ("Elhorst (2014) ch. 3; xsmle model(sac) (Belotti et al. 2017); "
+                           "LeSage and Pace (2009) effects")
+    assert (r.outcome, r.fixed_effects, r.seed, r.vcov_type) == ("y", ("yr",), 2, "iid")
+    assert r.statistic_name == "z" and r.spatial_param == "rho"
+    ll = r.loglik
+    assert set(r.stats) == {"N", "T", "n_obs", "loglik", "aic", "bic", "rho", "lambda", "sigma2"}
+    assert (r.stats["N"], r.stats["T"], r.stats["n_obs"]) == (16, 5, 80)
+    assert r.stats["bic"] == pytest.approx(-2 * ll + np.log(80) * 5, rel=1e-12)
+    assert (r.stats["rho"], r.stats["lambda"], r.stats["sigma2"]) == (r.params["rho"], r.params["lambda"], r.sigma2)
+    ex = r.extra
+    assert (ex["y"], ex["x"], ex["durbin"], list(ex["periods"]), ex["ids"]) == (
+        "y", ["x1", "x2"], [], list(range(2000, 2005)), w.ids)
+    assert ex["draws"]["n_draws"] == 10 and (r.rows.n_input, r.rows.n_used) == (80, 80)
+    # the effects are the SAR ones of rho (no W x terms): total = beta / (1 - rho) at the estimates
+    tot = r.effects.set_index(["variable", "effect"]).loc[("x1", "total"), "estimate"]
+    assert tot == pytest.approx(r.params["x1"] / (1 - r.params["rho"]), rel=1e-12)
+    for fe, want in (("entity", ("cty",)), ("twoways", ("cty", "yr"))):
+        got = spatial_panel(df, "y", ["x1", "x2"], w, model="sac", effects=fe, lee_yu=False, n_draws=0,
+                            entity="cty", time="yr")
+        assert got.fixed_effects == want and got.seed is None
+
+
+def test_sac_messages():
+    w = lattice_weights(3, 3)
+    df = simulate_sdm(w, T=3, seed=62)
+    with pytest.raises(SpecificationError, match=(r"^no Lee-Yu \(2010\) bias correction is available for the SAC panel "
+                                                  r"\(neither Elhorst's code nor xsmle offers one\); pass lee_yu=False")):
+        spatial_panel(df, "y", ["x1"], w, model="sac", n_draws=0)
+    col = df.assign(c=np.repeat(np.arange(3.0), 9))
+    with pytest.raises(SpecificationError, match=(r"^the regressors \['x1', 'c'\] are collinear after removing the "
+                                                  r"twoways fixed effects\.$")):
+        spatial_panel(col, "y", ["x1", "c"], w, model="sac", lee_yu=False, n_draws=0)
