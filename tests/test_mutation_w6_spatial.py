@@ -549,3 +549,82 @@ def test_sac_messages():
     with pytest.raises(SpecificationError, match=(r"^the regressors \['x1', 'c'\] are collinear after removing the "
                                                   r"twoways fixed effects\.$")):
         spatial_panel(col, "y", ["x1", "c"], w, model="sac", lee_yu=False, n_draws=0)
+
+
+# ================================================================ weights: every message names the problem and the fix
+def _frame4():
+    return pd.DataFrame({"adcode": ["a", "b", "c", "d"], "lon": [100.0, 101.0, 102.0, 110.0], "lat": [30.0] * 4})
+
+
+def test_weights_from_matrix_messages():
+    from analysis.errors import WeightsMatrixError
+    from analysis.spatial import weights_from_matrix
+
+    A = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+    cases = (
+        ((np.ones(3), ["a", "b", "c"]), r"^W must be square \(N x N\); got shape \(3,\)\.$"),
+        ((A, ["a", "b"]), r"^W is 3 x 3 but 2 ids were given\.$"),
+        ((A, ["a", "b", "a"]), r"^duplicated ids in W: row a\.$"),
+        ((-A, ["a", "b", "c"]), r"^W has negative weights; spatial weights must be non-negative\.$"),
+        ((A + np.diag([0.0, 2.0, 3.0]), ["a", "b", "c"]),
+         r"^W has nonzero diagonal entries \(units rows b, c\); set w_ii = 0\.$"),
+        ((np.diag([0.0, 0.0, 0.0]) + np.array([[0, 1.0, 0], [1.0, 0, 0], [0, 0, 0]]), ["a", "b", "c"]),
+         r"^W has 1 islands \(units without neighbours: row c\)\. Spatial panel models need every unit to have a "
+         r"neighbour: attach them \(attach_islands=True, which links each to its nearest unit and reports it\) or drop them\.$"),
+    )
+    for (m, ids), pat in cases:
+        with pytest.raises(WeightsMatrixError, match=pat):
+            weights_from_matrix(m, ids)
+    lone = np.array([[0, 1.0, 0], [1.0, 0, 0], [0, 0, 0]])
+    with pytest.raises(WeightsMatrixError, match=(r"^W has 1 islands \(row c\) and no coordinates to attach them; "
+                                                  r"pass lon/lat or attach_islands=False\.$")):
+        weights_from_matrix(lone, ["a", "b", "c"], attach_islands=True)
+
+
+def test_weights_builders_messages():
+    from analysis.errors import ColumnError, MissingValueError, WeightsMatrixError
+    from analysis.spatial import (
+        as_spatial_weights,
+        distance_weights,
+        economic_weights,
+        knn_weights,
+        weights_from_edges,
+    )
+
+    fr = _frame4()
+    with pytest.raises(SpecificationError, match=r"^k=0 must be a positive integer\.$"):
+        knn_weights(fr, k=0)
+    with pytest.raises(SpecificationError, match=r"^k=4 must be smaller than the number of units \(4\)\.$"):
+        knn_weights(fr, k=4)
+    assert knn_weights(fr, k=3).params == {"k": 3}  # k = N - 1 is allowed
+    with pytest.raises(SpecificationError, match=r"^cutoff_km=0 must be positive\.$"):
+        distance_weights(fr, cutoff_km=0)
+    with pytest.raises(ColumnError, match=r"^the county frame lacks columns \['lat'\]; it needs \['adcode', 'lon', 'lat'\]\.$"):
+        knn_weights(fr.drop(columns="lat"), k=1)
+    with pytest.raises(WeightsMatrixError, match=r"^duplicated ids in the county frame: row b\.$"):
+        knn_weights(pd.concat([fr, fr.iloc[[1]]]), k=1)
+    gap = fr.copy()
+    gap.loc[2, "lon"] = np.nan
+    with pytest.raises(MissingValueError, match=r"^missing lon/lat for row c; fill the centroids\.$"):
+        knn_weights(gap, k=1)
+    with pytest.raises(MissingValueError, match=r"^gdp is missing for 2 counties \(rows b, d\)\.$"):
+        economic_weights(pd.Series({"a": 1.0, "b": np.nan, "c": 3.0}), fr)
+    edges = pd.DataFrame({"adcode_a": ["a", "x"], "adcode_b": ["y", "b"]})
+    with pytest.raises(WeightsMatrixError, match=r"^2 edge endpoints are not in the county frame \(rows x, y\)\.$"):
+        weights_from_edges(edges, fr)
+    with pytest.raises(WeightsMatrixError, match=r"^W must be a SpatialWeights, a libpysal W, or a \(matrix, ids\) pair; "
+                                                 r"a bare matrix needs ids to be aligned with the panel\.$"):
+        as_spatial_weights(np.eye(2))
+    w = knn_weights(fr, k=2)
+    with pytest.raises(WeightsMatrixError, match=r"^ids not in W: row z\.$"):
+        w.subset(["a", "z"])
+    with pytest.raises(SpecificationError, match=r"^islands='keep' is not one of 'raise', 'attach', 'drop'\.$"):
+        w.subset(["a", "b"], islands="keep")
+    with pytest.raises(WeightsMatrixError, match=r"^W is not similar to a symmetric matrix \(e\.g\. k-nearest neighbours\)\.$"):
+        w.symmetric_form()
+    # without attachment, a unit beyond the cutoff is refused by name (distance and economic weights)
+    for build in (lambda: distance_weights(fr, cutoff_km=150, attach_islands=False),
+                  lambda: economic_weights(pd.Series({"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0}), fr, cutoff_km=150,
+                                           attach_islands=False)):
+        with pytest.raises(WeightsMatrixError, match=r"^W has 1 islands \(units without neighbours: row d\)"):
+            build()
