@@ -628,3 +628,39 @@ def test_weights_builders_messages():
                                            attach_islands=False)):
         with pytest.raises(WeightsMatrixError, match=r"^W has 1 islands \(units without neighbours: row d\)"):
             build()
+
+
+def test_sdem_effects_are_the_coefficients_with_delta_method_ses():
+    """SDEM (LeSage and Pace 2009, ch. 2): local spillovers, direct = beta_k, indirect = theta_k,
+    total = beta_k + theta_k; the SEs are exact for these linear functions: sqrt(a' V a) with
+    a = (1, 0), (0, 1), (1, 1) on (beta_k, theta_k) (1e-12: the same arithmetic)."""
+    w = lattice_weights(4, 4)
+    df = simulate_sdm(w, T=5, seed=63)
+    r = spatial_panel(df, "y", ["x1", "x2"], w, model="sdem", effects="entity", lee_yu=False, n_draws=0)
+    eff = r.effects
+    assert eff["effect"].tolist() == ["direct", "indirect", "total"] * 2
+    assert eff["variable"].tolist() == ["x1"] * 3 + ["x2"] * 3
+    eff = eff.set_index(["variable", "effect"])
+    for v in ("x1", "x2"):
+        names = [v, f"W*{v}"]
+        V = r.cov.loc[names, names].to_numpy()
+        b, t = r.params[v], r.params[f"W*{v}"]
+        for effect, a, est in (("direct", [1, 0], b), ("indirect", [0, 1], t), ("total", [1, 1], b + t)):
+            a = np.asarray(a, float)
+            assert eff.loc[(v, effect), "estimate"] == pytest.approx(est, rel=1e-12, abs=1e-15), (v, effect)
+            assert eff.loc[(v, effect), "std_error"] == pytest.approx(np.sqrt(a @ V @ a), rel=1e-12), (v, effect)
+    assert r.cov.loc["x1", "W*x1"] != 0  # the covariance term matters for the total's SE
+
+
+@pytest.mark.parametrize("model", ["sar", "sdm", "sac"])
+def test_compute_effects_false_skips_the_draws(model):
+    """compute_effects=False: no effects and no draws even when n_draws > 0 (sdm_tests relies on it);
+    the estimates are those of the fit with effects (exact)."""
+    w = lattice_weights(4, 4)
+    df = simulate_sdm(w, T=5, seed=64)
+    kw = dict(model=model, lee_yu=False)
+    off = spatial_panel(df, "y", ["x1", "x2"], w, n_draws=20, seed=1, compute_effects=False, **kw)
+    on = spatial_panel(df, "y", ["x1", "x2"], w, n_draws=20, seed=1, **kw)
+    assert off.effects is None and off.extra["draws"] == {} and off.settings["effects draws"] == "none"
+    assert on.effects is not None and on.extra["draws"]["n_draws"] == 20
+    pd.testing.assert_series_equal(off.params, on.params, check_exact=True)
