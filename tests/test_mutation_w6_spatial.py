@@ -474,6 +474,8 @@ def test_spatial_did_plugin_effects_table_without_draws():
     assert eff["variable"].tolist() == ["treat"] * 3 and eff["effect"].tolist() == ["direct", "indirect", "total"]
     assert eff[["std_error", "statistic", "p_value"]].isna().all().all()
     assert r.std_errors.isna().all() and r.vcov_type == "iid"
+    # the SDM fit carries the policy table too (the same object as the result's)
+    assert r.sdm.extra["did"] is r.extra["did"] and set(r.sdm.extra) >= {"did", "uncorrected", "draws"}
 
 
 def test_spatial_did_treatment_messages_and_coercion():
