@@ -740,4 +740,7 @@ def _estimate_sac(pdata, effects, lee_yu, n_draws, seed, point, clip_draws, tol,
         reference="Elhorst (2014) ch. 3; xsmle model(sac) (Belotti et al. 2017); LeSage and Pace (2009) effects",
         stats=stats_, cov=cov, extra={"draws": draw_info, "y": pdata.y_name, "x": x, "durbin": [],
                                       "periods": pdata.periods, "ids": w.ids, "residuals": e.reshape(T, N)},
-        effects=effects_table, loglik=ll, spatial_param="rho")
+        effects=effects_table, loglik=ll, spatial_param="rho",
+        outcome=pdata.y_name, fixed_effects={"entity": (pdata.entity,), "time": (pdata.time,),
+                                             "twoways": (pdata.entity, pdata.time)}[effects],
+        vcov_type="iid", seed=seed if isinstance(seed, (int, np.integer)) else None)
