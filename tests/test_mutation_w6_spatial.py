@@ -666,3 +666,41 @@ def test_compute_effects_false_skips_the_draws(model):
     assert off.effects is None and off.extra["draws"] == {} and off.settings["effects draws"] == "none"
     assert on.effects is not None and on.extra["draws"]["n_draws"] == 20
     pd.testing.assert_series_equal(off.params, on.params, check_exact=True)
+
+
+def test_constant_column_message_with_a_single_finite_value():
+    """A regressor observed in one row only (the rest missing) is constant on its finite values: the
+    message names the column, its role and that value as a plain number (it printed numpy's
+    ``np.float64(2.5)``)."""
+    from analysis.errors import ConstantColumnError
+
+    w = lattice_weights(3, 3)
+    df = simulate_sdm(w, T=3, seed=46)
+    one = df.assign(x2=np.nan)
+    one.loc[5, "x2"] = 2.5
+    with pytest.raises(ConstantColumnError, match=r"^column 'x2' \(a regressor\) is constant \(2\.5 in every non-missing row\); a spatial panel "
+                                                  r"model cannot estimate anything from it\. Check the column, or drop it\.$"):
+        spatial_panel(one, "y", ["x1", "x2"], w, n_draws=0)
+
+
+def test_clip_draws_uses_the_weights_own_rho_bounds(monkeypatch):
+    """spatial_panel(clip_draws=True) clips the effect draws to W's stability interval (1/omega_min, 1),
+    not to the (-inf, 1) default of simulate_effects; the reported counts are those of that interval."""
+    from analysis.spatial import effects as effects_module
+    from analysis.spatial import panel_models
+
+    seen = {}
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return effects_module.simulate_effects(*args, **kwargs)
+
+    monkeypatch.setattr(panel_models, "simulate_effects", spy)
+    w = lattice_weights(3, 3)
+    df = simulate_sdm(w, T=4, seed=47)
+    res = spatial_panel(df, "y", ["x1", "x2"], w, n_draws=300, seed=3, clip_draws=True)
+    lo, hi = w.rho_bounds()
+    assert np.isfinite(lo) and lo < -1.0 and hi == pytest.approx(1.0, abs=1e-12)
+    assert seen["clip"] is True and seen["rho_bounds"] == (lo, hi)
+    info = res.extra["draws"]
+    assert info["n_draws"] == 300 and info["n_used"] + info["n_dropped_rho"] == 300

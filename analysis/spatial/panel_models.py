@@ -530,7 +530,7 @@ def _check_spatial_inputs(data, y, x, w) -> None:
         if len(fin) and np.ptp(fin.to_numpy(dtype=float)) == 0:
             role = "the outcome" if c == y else "a regressor"
             raise ConstantColumnError(
-                f"column {c!r} ({role}) is constant ({fin.iloc[0]!r} in every row); a spatial panel model "
+                f"column {c!r} ({role}) is constant ({fin.iloc[0].item()!r} in every non-missing row); a spatial panel model "
                 "cannot estimate anything from it. Check the column, or drop it.")
 
 
