@@ -484,3 +484,41 @@ def test_threshold_result_last_regime_label_default_language_and_plot_styles():
     assert mcolors.to_hex(est.get_color()) == mcolors.to_hex("0.4")
     assert list(est.get_xdata()) == [res.thresholds[0]] * 2
     plt.close(fig)
+
+
+def test_fe_result_names_its_outcome_and_a_two_way_cluster():
+    """The result carries the formula's outcome and the clustering as the user gave it, two-way
+    clusters joined by ", " (the settings line a table prints)."""
+    from analysis.regression.fe import FewClustersWarning
+
+    with pytest.warns(FewClustersWarning, match=r"only 8 clusters \(county and year\)"):
+        res = fe("out ~ policy + x1", mech_panel(n=60, seed=2), cluster=("county", "year"))
+    assert res.outcome == "out"
+    assert res.settings["cluster"] == "county, year"
+
+
+def test_fe_keeps_other_pyfixest_notes_when_a_regressor_is_collinear(monkeypatch):
+    """With a collinear regressor only pyfixest's collinearity note is replaced (by the
+    CollinearityWarning naming the variable); any other note of the same fit still reaches the user."""
+    import pyfixest
+
+    from analysis.regression.fe import CollinearityWarning
+
+    real = pyfixest.feols
+
+    def noisy(*args, **kwargs):
+        warnings.warn("note one", UserWarning)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pyfixest, "feols", noisy)
+    d = mech_panel(n=60, seed=2)
+    d["twice_x1"] = 2.0 * d["x1"]
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = fe("out ~ policy + x1 + twice_x1", d)
+    msgs = [str(w.message) for w in rec]
+    assert "pyfixest: note one" in msgs
+    assert [m for m in msgs if m.startswith("pyfixest:") and "collinearity" in m] == []
+    collinear = [m for w, m in zip(rec, msgs) if w.category is CollinearityWarning]
+    assert len(collinear) == 1 and "twice_x1" in collinear[0]
+    assert "twice_x1" not in res.params.index
