@@ -495,3 +495,34 @@ def test_bacon_plot_on_given_axes_returns_their_figure():
     fig, ax = plt.subplots()
     assert res.plot(lang="en", ax=ax, title="T") is fig and ax.get_title() == "T"
     plt.close(fig)
+
+
+def test_placebo_table_columns_plot_label_and_outcome_test_df():
+    """PlaceboResult.table() by its definition (column names and values from the draws), the actual
+    estimate's legend entry in both languages, and placebo_outcome_test's residual df: the smallest of
+    its fits' (CRV1 by county: G - 1)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.did import placebo_outcome_test, placebo_test
+
+    d = _placebo_panel()
+    res = placebo_test(d, "y", treat="treat", n_draws=12, seed=5, progress=False)
+    t = res.table()
+    dr = np.asarray(res.draws, dtype=float)
+    assert list(t.columns) == ["actual", "placebo_mean", "placebo_sd", "placebo_q025", "placebo_q975", "n_draws",
+                               "count_abs_ge", "p_two_sided", "p_exact", "mc_error", "scheme"]
+    row = t.iloc[0]
+    assert row["placebo_mean"] == pytest.approx(dr.mean(), abs=1e-12)
+    assert row["placebo_sd"] == pytest.approx(dr.std(ddof=1), abs=1e-12)
+    assert (row["placebo_q025"], row["placebo_q975"]) == pytest.approx(tuple(np.quantile(dr, [0.025, 0.975])), abs=1e-12)
+    assert row["n_draws"] == 12 and row["actual"] == res.actual
+    for lang, text in (("en", f"Actual estimate = {res.actual:.4f} (p = {res.p_value_exact:.3f})"),
+                       ("zh", f"真实估计值 = {res.actual:.4f}（p = {res.p_value_exact:.3f}）")):
+        fig = res.plot(lang=lang)
+        assert text in [line.get_label() for ax in fig.axes for line in ax.get_lines()]
+        plt.close(fig)
+    po = placebo_outcome_test(d, ["x2", "x1"], adoption="adoption")
+    assert po.df_resid == d["county"].nunique() - 1
