@@ -522,3 +522,24 @@ def test_fe_keeps_other_pyfixest_notes_when_a_regressor_is_collinear(monkeypatch
     collinear = [m for w, m in zip(rec, msgs) if w.category is CollinearityWarning]
     assert len(collinear) == 1 and "twice_x1" in collinear[0]
     assert "twice_x1" not in res.params.index
+
+
+def test_threshold_result_plot_draws_the_stages_it_is_given():
+    """ThresholdResult.plot(stages=...) passes the stages to plot_lr: one panel per stage given, in
+    that order (a stage may be drawn twice), titled by it; without stages, one panel per stage fitted."""
+    import matplotlib.pyplot as plt
+
+    from analysis.regression import threshold
+
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["x"] = rng.normal(size=len(d))
+    d["q"] = rng.uniform(size=len(d))
+    d["y"] = np.where(d["q"] <= 0.5, 0.5, 1.0) * d["x"] + rng.normal(scale=0.1, size=len(d))
+    res = threshold(d, "y", "q", "x", grid=15, n_draws=19, seed=0)
+    fig = res.plot(lang="en", stages=["Th-1", "Th-1"])
+    assert [ax.get_title() for ax in fig.axes] == ["LR statistic, Th-1", "LR statistic, Th-1"]
+    plt.close(fig)
+    fig = res.plot(lang="en")
+    assert [ax.get_title() for ax in fig.axes] == [f"LR statistic, {s}" for s in dict.fromkeys(res.lr_curve["stage"])]
+    plt.close(fig)
