@@ -543,3 +543,15 @@ def test_threshold_result_plot_draws_the_stages_it_is_given():
     fig = res.plot(lang="en")
     assert [ax.get_title() for ax in fig.axes] == [f"LR statistic, {s}" for s in dict.fromkeys(res.lr_curve["stage"])]
     plt.close(fig)
+
+
+def test_fe_log_of_negative_values_warns_once_through_pyfixest():
+    """fe()'s own pre-check of numpy terms (rows left after ``np.log(x)``) evaluates quietly: the user
+    sees numpy's invalid-value note once, forwarded from pyfixest's fit with its prefix, not twice."""
+    d = mech_panel(n=60, seed=2)
+    d.loc[d.index[:5], "x1"] = -1.0
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        fe("out ~ policy + np.log(x1)", d)
+    runtime = [str(w.message) for w in rec if issubclass(w.category, RuntimeWarning)]
+    assert runtime == ["pyfixest: invalid value encountered in log"]
