@@ -704,3 +704,26 @@ def test_clip_draws_uses_the_weights_own_rho_bounds(monkeypatch):
     assert seen["clip"] is True and seen["rho_bounds"] == (lo, hi)
     info = res.extra["draws"]
     assert info["n_draws"] == 300 and info["n_used"] + info["n_dropped_rho"] == 300
+
+
+def test_fit_sac_default_tolerance_is_the_tight_one():
+    """fit_sac called directly (its documented use) converges as tightly by default as with tol=1e-10,
+    the tolerance spatial_panel passes: same rho and lambda to 1e-8 on the documented 6 x 6 example."""
+    from analysis.spatial import weights_from_matrix
+    from analysis.spatial.sac_panel import fit_sac
+
+    r, c = np.divmod(np.arange(36), 6)
+    w = weights_from_matrix((np.abs(r[:, None] - r) + np.abs(c[:, None] - c) == 1).astype(float), range(36))
+    M = np.linalg.inv(np.eye(36) - 0.3 * w.full())
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 36))
+    y = np.stack([M @ (x[t] + M @ rng.normal(scale=0.1, size=36)) for t in range(10)])
+
+    def dm(a):
+        return (a - a.mean(0) - a.mean(1, keepdims=True) + a.mean()).ravel()
+
+    Wt = w.full().T
+    data = (dm(y), dm(y @ Wt), dm(y @ Wt @ Wt), dm(x)[:, None], dm(x @ Wt)[:, None], w.eigenvalues(), 10)
+    default = fit_sac(*data, bounds=(-0.99, 0.99))
+    tight = fit_sac(*data, bounds=(-0.99, 0.99), tol=1e-10)
+    assert default[1] == pytest.approx(tight[1], abs=1e-8) and default[2] == pytest.approx(tight[2], abs=1e-8)
