@@ -727,3 +727,17 @@ def test_fit_sac_default_tolerance_is_the_tight_one():
     default = fit_sac(*data, bounds=(-0.99, 0.99))
     tight = fit_sac(*data, bounds=(-0.99, 0.99), tol=1e-10)
     assert default[1] == pytest.approx(tight[1], abs=1e-8) and default[2] == pytest.approx(tight[2], abs=1e-8)
+
+
+def test_economic_weights_attach_an_island_and_distance_weights_kind():
+    """economic_weights (attach_islands=True, the default) links a county beyond the cutoff to its
+    nearest county and lists it in ``islands`` with the great-circle distance; distance_weights is
+    labelled "inverse_distance"."""
+    from analysis.spatial import distance_weights, economic_weights, great_circle_km
+
+    counties = pd.DataFrame({"adcode": ["a", "b", "c", "d"], "lon": [100.0, 100.5, 101.0, 110.0], "lat": [30.0] * 4})
+    w = economic_weights(pd.Series({"a": 1.0, "b": 2.0, "c": 4.0, "d": 8.0}), counties, cutoff_km=150.0)
+    assert w.islands[["island", "attached_to"]].values.tolist() == [["d", "c"]]
+    assert w.islands["distance_km"].iloc[0] == pytest.approx(great_circle_km(110.0, 30.0, 101.0, 30.0), rel=1e-9)
+    assert w.full()[3].tolist() == pytest.approx([0.0, 0.0, 1.0, 0.0], abs=1e-12)
+    assert distance_weights(counties.iloc[:3], cutoff_km=150.0).kind == "inverse_distance"
