@@ -78,3 +78,40 @@ def numerical_hessian(f, theta, h):
             ei, ej = np.eye(k)[i] * h[i], np.eye(k)[j] * h[j]
             H[i, j] = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej) + f(theta - ei - ej)) / (4 * h[i] * h[j])
     return H
+
+
+def demean_panel(a, effects):
+    """Within transformation of an array shaped (T, N[, k]) for the given fixed effects; 'none' adds
+    nothing (the constant is a regressor then)."""
+    a = np.asarray(a, float)
+    if effects == "twoways":
+        return demean_twoway(a)
+    if effects == "entity":   # each unit's mean over the periods
+        return a - a.mean(axis=0, keepdims=True)
+    if effects == "time":     # each period's mean over the units
+        return a - a.mean(axis=1, keepdims=True)
+    return a
+
+
+def lm_tests_by_hand(df, w, T, effects):
+    """Elhorst (2014) panel LM and robust LM tests of y on x1, x2 (a frame sorted period by period)
+    written out with dense Kronecker products; ``effects`` as in :func:`demean_panel`."""
+    N = w.n
+    Wd = w.full()
+    Y = df["y"].to_numpy().reshape(T, N)
+    X = df[["x1", "x2"]].to_numpy().reshape(T, N, 2)
+    y, Xd = demean_panel(Y, effects).ravel(), demean_panel(X, effects).reshape(-1, 2)
+    if effects == "none":
+        Xd = np.column_stack([np.ones(N * T), Xd])
+    b = np.linalg.lstsq(Xd, y, rcond=None)[0]
+    e = y - Xd @ b
+    s2 = e @ e / (N * T)
+    WT = np.kron(np.eye(T), Wd)
+    trW = np.trace(Wd.T @ Wd + Wd @ Wd)
+    M = np.eye(N * T) - Xd @ np.linalg.inv(Xd.T @ Xd) @ Xd.T
+    wxb = WT @ Xd @ b
+    J = (wxb @ M @ wxb + T * trW * s2) / s2
+    ewy, ewe = e @ WT @ y / s2, e @ WT @ e / s2
+    return {"LM_lag": ewy ** 2 / J, "LM_error": ewe ** 2 / (T * trW),
+            "robust_LM_lag": (ewy - ewe) ** 2 / (J - T * trW),
+            "robust_LM_error": (ewe - (T * trW / J) * ewy) ** 2 / (T * trW * (1 - T * trW / J))}

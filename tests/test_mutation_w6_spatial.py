@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from _spatial_support import demean_twoway, lattice_weights, simulate_sdm
+from _spatial_support import demean_twoway, lattice_weights, lm_tests_by_hand, simulate_sdm
 from scipy import stats
 
 from analysis.errors import SpecificationError, TreatmentTimingError
@@ -21,42 +21,6 @@ from analysis.spatial.lm_tests import LM_REFERENCE, SDM_REFERENCE
 
 
 # ================================================================ lm_tests
-def _demean(a, effects):
-    """Within transformation of an array shaped (T, N[, k]) for the given fixed effects; 'none' adds
-    nothing (the constant is a regressor then)."""
-    a = np.asarray(a, float)
-    if effects == "twoways":
-        return demean_twoway(a)
-    if effects == "entity":   # each unit's mean over the periods
-        return a - a.mean(axis=0, keepdims=True)
-    if effects == "time":     # each period's mean over the units
-        return a - a.mean(axis=1, keepdims=True)
-    return a
-
-
-def _lm_by_hand(df, w, T, effects):
-    """Elhorst (2014) panel LM and robust LM tests written out with dense Kronecker products."""
-    N = w.n
-    Wd = w.full()
-    Y = df["y"].to_numpy().reshape(T, N)
-    X = df[["x1", "x2"]].to_numpy().reshape(T, N, 2)
-    y, Xd = _demean(Y, effects).ravel(), _demean(X, effects).reshape(-1, 2)
-    if effects == "none":
-        Xd = np.column_stack([np.ones(N * T), Xd])
-    b = np.linalg.lstsq(Xd, y, rcond=None)[0]
-    e = y - Xd @ b
-    s2 = e @ e / (N * T)
-    WT = np.kron(np.eye(T), Wd)
-    trW = np.trace(Wd.T @ Wd + Wd @ Wd)
-    M = np.eye(N * T) - Xd @ np.linalg.inv(Xd.T @ Xd) @ Xd.T
-    wxb = WT @ Xd @ b
-    J = (wxb @ M @ wxb + T * trW * s2) / s2
-    ewy, ewe = e @ WT @ y / s2, e @ WT @ e / s2
-    return {"LM_lag": ewy ** 2 / J, "LM_error": ewe ** 2 / (T * trW),
-            "robust_LM_lag": (ewy - ewe) ** 2 / (J - T * trW),
-            "robust_LM_error": (ewe - (T * trW / J) * ewy) ** 2 / (T * trW * (1 - T * trW / J))}
-
-
 @pytest.mark.parametrize("effects", ["entity", "time", "none"])
 def test_lm_tests_each_effects_option_against_the_formula_by_hand(effects):
     """Each fixed-effects option (two-way is in test_spatial_lm.py) against the dense formula with its
@@ -65,7 +29,7 @@ def test_lm_tests_each_effects_option_against_the_formula_by_hand(effects):
     T = 5
     df = simulate_sdm(w, T=T, seed=31, effects="twoways")
     out = lm_tests(df, "y", ["x1", "x2"], w, effects=effects)
-    want = _lm_by_hand(df, w, T, effects)
+    want = lm_tests_by_hand(df, w, T, effects)
     for k, v in want.items():
         assert out.table.loc[k, "statistic"] == pytest.approx(v, rel=1e-9), (effects, k)
     assert out.settings["effects"] == effects

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _spatial_support import PRODUC_X, lattice_weights, produc_and_w, simulate_sdm
+from _spatial_support import PRODUC_X, lattice_weights, lm_tests_by_hand, produc_and_w, simulate_sdm
 from scipy import stats
 
 from analysis.spatial import as_spatial_weights, lm_tests, sdm_tests, spatial_panel
@@ -34,34 +34,14 @@ def test_lm_tests_panel_formula_by_hand():
     T = 6
     df = simulate_sdm(w, T=T, seed=9)
     out = lm_tests(df, "y", ["x1", "x2"], w, effects="twoways")
-    Wd = w.full()
-    N = w.n
-    Y = df["y"].to_numpy().reshape(T, N)
-    X = df[["x1", "x2"]].to_numpy().reshape(T, N, 2)
-
-    def dm(a):
-        return a - a.mean(0, keepdims=True) - a.mean(1, keepdims=True) + a.mean((0, 1), keepdims=True)
-
-    y, Xd = dm(Y).ravel(), dm(X).reshape(-1, 2)
-    b = np.linalg.lstsq(Xd, y, rcond=None)[0]
-    e = y - Xd @ b
-    s2 = e @ e / (N * T)
-    WT = np.kron(np.eye(T), Wd)
-    trW = np.trace(Wd.T @ Wd + Wd @ Wd)
-    M = np.eye(N * T) - Xd @ np.linalg.inv(Xd.T @ Xd) @ Xd.T
-    wxb = WT @ Xd @ b
-    J = (wxb @ M @ wxb + T * trW * s2) / s2
-    lml = (e @ WT @ y / s2) ** 2 / J
-    lme = (e @ WT @ e / s2) ** 2 / (T * trW)
-    assert out.loc["LM_lag", "statistic"] == pytest.approx(lml, rel=1e-10)
-    assert out.loc["LM_error", "statistic"] == pytest.approx(lme, rel=1e-10)
+    ref = lm_tests_by_hand(df, w, T, "twoways")
+    for k in ("LM_lag", "LM_error"):
+        assert out.loc[k, "statistic"] == pytest.approx(ref[k], rel=1e-10), k
     # robust versions with T > 1 (Elhorst 2014 LMsarsem_panel; Anselin et al. 1996): the T multiplies
     # tr(W'W + WW) in both denominators (issue 15: these were unchecked for T > 1)
-    ewy, ewe = e @ WT @ y / s2, e @ WT @ e / s2
-    rlml = (ewy - ewe) ** 2 / (J - T * trW)
-    rlme = (ewe - (T * trW / J) * ewy) ** 2 / (T * trW * (1 - T * trW / J))
-    assert out.loc["robust_LM_lag", "statistic"] == pytest.approx(rlml, rel=1e-10)  # same algebra: rounding
-    assert out.loc["robust_LM_error", "statistic"] == pytest.approx(rlme, rel=1e-10)
+    lml, rlml = ref["LM_lag"], ref["robust_LM_lag"]
+    for k in ("robust_LM_lag", "robust_LM_error"):
+        assert out.loc[k, "statistic"] == pytest.approx(ref[k], rel=1e-10), k  # same algebra: rounding
     assert abs(rlml - lml) > 1e-3 * lml  # the robust correction is not a no-op here
     assert (out["p_value"] == stats.chi2.sf(out["statistic"], 1)).all()
 
