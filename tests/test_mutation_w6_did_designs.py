@@ -526,3 +526,31 @@ def test_placebo_table_columns_plot_label_and_outcome_test_df():
         plt.close(fig)
     po = placebo_outcome_test(d, ["x2", "x1"], adoption="adoption")
     assert po.df_resid == d["county"].nunique() - 1
+
+
+def test_run_estimators_with_other_key_names_and_plot_comparison_layout():
+    """run_estimators passes the user's entity column to the imputation estimator (a panel keyed by
+    "cid" fits, with the same estimate as the panel keyed by "county"); plot_comparison draws on a
+    7.2 x 4.0 inch figure, labels the axes in the language asked, and ticks every event time including
+    the reference period."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.did import plot_comparison, run_estimators
+
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    base = run_estimators(d, "y", "adoption", which=("Imputation",))
+    renamed = run_estimators(d.rename(columns={"county": "cid"}), "y", "adoption", entity="cid", which=("Imputation",))
+    np.testing.assert_allclose(renamed["Imputation"].params.to_numpy(), base["Imputation"].params.to_numpy(), atol=1e-12)
+    fig = plot_comparison(run_estimators(d, "y", "adoption", which=("TWFE", "Sun-Abraham")), lang="en")
+    ax = fig.axes[0]
+    assert tuple(fig.get_size_inches()) == pytest.approx((7.2, 4.0))
+    assert ax.get_xlabel() == "Years relative to adoption"
+    assert {-1, 0} <= {int(t) for t in ax.get_xticks()}
+    plt.close(fig)
