@@ -554,3 +554,35 @@ def test_run_estimators_with_other_key_names_and_plot_comparison_layout():
     assert ax.get_xlabel() == "Years relative to adoption"
     assert {-1, 0} <= {int(t) for t in ax.get_xticks()}
     plt.close(fig)
+
+
+def test_compare_estimators_overall_interval_and_plot_comparison_labels():
+    """compare_estimators' overall row carries each estimator's overall interval (both ends); and
+    plot_comparison names each estimator in the legend, draws the truth in black, and titles the
+    figure in Chinese by default."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_rgba
+
+    from analysis.did import as_event_study, compare_estimators, plot_comparison, run_estimators
+
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    res = run_estimators(d, "y", "adoption", which=("TWFE", "Sun-Abraham"))
+    tab = compare_estimators(res).set_index(["estimator", "term"])
+    for name, r in res.items():
+        ov = as_event_study(r).overall
+        assert tab.loc[(name, "overall"), "ci_low"] == pytest.approx(ov["ci_low"], abs=1e-12)
+        assert tab.loc[(name, "overall"), "ci_high"] == pytest.approx(ov["ci_high"], abs=1e-12)
+    fig = plot_comparison(res, truth_event={-2: 0.0, 0: 0.5, 1: 0.5})
+    ax = fig.axes[0]
+    assert ax.get_title() == "不同估计量的事件研究估计"
+    assert {"TWFE", "Sun-Abraham"} <= set(ax.get_legend_handles_labels()[1])
+    truth = [line for line in ax.get_lines() if line.get_label() == "模拟真值"]
+    assert len(truth) == 1 and to_rgba(truth[0].get_color()) == to_rgba("k")
+    plt.close(fig)
