@@ -528,6 +528,16 @@ def test_placebo_table_columns_plot_label_and_outcome_test_df():
     assert po.df_resid == d["county"].nunique() - 1
 
 
+def _one_cohort_panel(seed):
+    """40 counties x 2010-2015, half adopting in 2013 (0 = never), effect 0.5, noise sd 0.01."""
+    rng = np.random.default_rng(seed)
+    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
+    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
+    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
+    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    return d
+
+
 def test_run_estimators_with_other_key_names_and_plot_comparison_layout():
     """run_estimators passes the user's entity column to the imputation estimator (a panel keyed by
     "cid" fits, with the same estimate as the panel keyed by "county"); plot_comparison draws on a
@@ -540,11 +550,7 @@ def test_run_estimators_with_other_key_names_and_plot_comparison_layout():
 
     from analysis.did import plot_comparison, run_estimators
 
-    rng = np.random.default_rng(0)
-    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
-    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
-    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
-    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    d = _one_cohort_panel(seed=0)
     base = run_estimators(d, "y", "adoption", which=("Imputation",))
     renamed = run_estimators(d.rename(columns={"county": "cid"}), "y", "adoption", entity="cid", which=("Imputation",))
     np.testing.assert_allclose(renamed["Imputation"].params.to_numpy(), base["Imputation"].params.to_numpy(), atol=1e-12)
@@ -568,11 +574,7 @@ def test_compare_estimators_overall_interval_and_plot_comparison_labels():
 
     from analysis.did import as_event_study, compare_estimators, plot_comparison, run_estimators
 
-    rng = np.random.default_rng(1)
-    d = pd.DataFrame({"county": np.repeat(np.arange(40), 6), "year": np.tile(np.arange(2010, 2016), 40)})
-    d["adoption"] = np.repeat(np.where(np.arange(40) < 20, 2013, 0), 6)
-    d["treat"] = ((d["adoption"] > 0) & (d["year"] >= 2013)).astype(int)
-    d["y"] = 0.5 * d["treat"] + rng.normal(scale=0.01, size=len(d))
+    d = _one_cohort_panel(seed=1)
     res = run_estimators(d, "y", "adoption", which=("TWFE", "Sun-Abraham"))
     tab = compare_estimators(res).set_index(["estimator", "term"])
     for name, r in res.items():
