@@ -119,7 +119,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "did_compare": ("analysis/did/compare.py", [
         "tests/test_did_event_bacon.py", "tests/test_did_sa_imputation.py",
         "tests/test_mutation_did_core.py", "tests/test_mutation_did_designs.py",
-        "tests/test_mutation_w6_did_designs.py",
+        "tests/test_mutation_w6_did_designs.py", "tests/test_mutation_w7.py",
     ]),
     "placebo": ("analysis/did/placebo.py", [
         "tests/test_did_placebo.py", "tests/test_mutation_did_core.py", "tests/test_mutation_did_confirm.py",

@@ -101,3 +101,28 @@ def test_classic_row_flags_non_psd_difference():
     assert not row["valid"] and "not valid" in row["decision"] and np.isnan(row["p_value"])
     row = _classic_row(d, -Vd, ["a", "b"], 0.05, "classic")
     assert row["valid"] and row["statistic"] == pytest.approx((0.01 + 0.04) / 0.01)
+
+
+def test_one_period_firms_stay_in_both_models_as_in_xtreg_and_plm(grunfeld):
+    """Stata's ``xtreg, fe`` / ``xtreg, re`` and plm keep an entity seen once: it adds nothing to the
+    within estimate but enters the random-effects GLS, so the Hausman statistic depends on it. Firm 10
+    is cut to one year and firm 9 to 1935-1950 (unbalanced); every row is used and the RE estimates are
+    linearmodels' RandomEffects (= plm 'random') on all 177 rows, not on the 176 without the singleton."""
+    from linearmodels.panel import PanelOLS, RandomEffects
+
+    d = grunfeld[(grunfeld.firm != 10) | (grunfeld.year == 1935)]
+    d = d[~((d.firm == 9) & (d.year > 1950))].reset_index(drop=True)
+    assert len(d) == 177
+    res = hausman("inv ~ value + capital", d, entity="firm", method="classic")
+    assert res.rows.n_used == 177 and res.rows.n_dropped == 0
+    p = d.set_index(["firm", "year"])
+    x = p[["value", "capital"]]
+    fe = PanelOLS(p["inv"], x, entity_effects=True).fit(cov_type="unadjusted")
+    re = RandomEffects(p["inv"], x.assign(const=1.0)).fit(cov_type="unadjusted")
+    coef = res.coefficients
+    np.testing.assert_allclose(coef.loc[["value", "capital"], "FE"], fe.params[["value", "capital"]], rtol=1e-10)
+    np.testing.assert_allclose(coef.loc[["value", "capital"], "RE"], re.params[["value", "capital"]], rtol=1e-10)
+    assert coef.loc["(Intercept)", "RE"] == pytest.approx(re.params["const"], rel=1e-10)
+    diff = (fe.params - re.params)[["value", "capital"]].to_numpy()
+    v = (fe.cov - re.cov.loc[["value", "capital"], ["value", "capital"]]).to_numpy()
+    assert res.statistic == pytest.approx(float(diff @ np.linalg.solve(v, diff)), rel=1e-8)

@@ -162,8 +162,10 @@ def hausman(
         if len(names) != 1 or names[0] != t.strip():
             raise SpecificationError(f"hausman() needs bare column names as regressors; create {t!r} as a column first.")
         regs.append(t.strip())
+    # one-period counties stay in both models, as in Stata's xtreg fe / xtreg re and plm: they add nothing
+    # to the within estimate but enter the random-effects GLS
     sample = prepare_sample(data, formula, (entity,), extra_columns=[time], entity=entity, time=time,
-                            singletons=True)
+                            singletons=False)
     frame = sample.frame
     y = parsed.lhs
     if y not in frame.columns:
@@ -206,9 +208,8 @@ def hausman(
         for r in rows:
             r.pop("valid", None)
     if "robust" in methods:
-        theta = re_fit.theta
-        th = theta.reindex(pdx.index.get_level_values(0)).to_numpy().ravel() if isinstance(theta, pd.DataFrame) \
-            else np.full(len(pdx), float(theta))
+        # linearmodels gives theta per entity (a one-column frame), also on a balanced panel
+        th = re_fit.theta.reindex(pdx.index.get_level_values(0)).to_numpy().ravel()
         g = pdx.index.get_level_values(0)
         means = pdx[[y] + regs].groupby(level=0).transform("mean")
         aux = pd.DataFrame(index=pdx.index)
