@@ -79,7 +79,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "did_common": ("analysis/did/_common.py", [
         "tests/test_did_event_bacon.py", "tests/test_bad_input.py", "tests/test_mutation_did_core.py",
-        "tests/test_mutation_w6_did_core.py",
+        "tests/test_mutation_w6_did_core.py", "tests/test_mutation_w7.py",
     ]),
     "event_study": ("analysis/did/event_study.py", [
         "tests/test_did_event_bacon.py", "tests/test_mutation_did_core.py",

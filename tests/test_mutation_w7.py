@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from analysis.did import compare_estimators, plot_comparison  # noqa: E402
@@ -46,4 +47,38 @@ def test_plot_comparison_with_event_times_keeps_each_estimators_own_interval_and
     np.testing.assert_allclose([e[1] for e in ends], [0.5 - 0.3, 0.6 - 0.3], atol=1e-12)
     np.testing.assert_allclose([e[2] for e in ends], [0.5 + 0.3, 0.6 + 0.3], atol=1e-12)
     assert ax.get_legend()._loc == 2  # matplotlib's code for "upper left"
+    plt.close(fig)
+
+
+def test_event_study_summary_prints_nan_for_overall_and_pretrend_keys_it_was_not_given():
+    """_common.py ``EventStudyResult.summary`` 21 (S3): an overall estimate without a standard error
+    made ``summary()`` raise (``None`` formatted as a number); every missing key prints ``nan``."""
+    res = EventStudyResult.from_estimates("CS", [-2, 0], [0.01, 0.5], se=[0.1, 0.1], overall={"estimate": 0.5},
+                                          pretrend={"df": 2})
+    text = res.summary()
+    assert "overall (): 0.5 (std_error nan)" in text
+    assert "pre-trend joint test: F = nan, p = nan (chi2 = nan, df = 2)" in text
+
+
+def test_late_adopter_note_lists_the_first_five_adoption_years():
+    """_common.py ``recode_late_adopters`` 13 (S3): the note lists at most five of the late adoption years
+    (sorted), however many there are, and counts every late unit."""
+    from analysis.did._common import recode_late_adopters
+
+    g = pd.Series([2030, 2026, 2025, 2027, 2028, 2029, 2029, 2015, np.nan])
+    out, note = recode_late_adopters(g, 2020)
+    assert note == ("7 county(s) adopting after the last period (2020) treated as never treated within the sample "
+                    "(adoption years [2025, 2026, 2027, 2028, 2029])")
+    assert out.isna().sum() == 8 and out.iloc[7] == 2015
+
+
+def test_event_study_plot_marks_the_reference_period_with_a_hollow_marker_of_size_5():
+    """_common.py ``plot_event_study`` 101 (S3): the reference period is a white-filled marker of size 5,
+    one point larger than the estimates' (4), at event time -1 and estimate 0."""
+    res = EventStudyResult.from_estimates("TWFE", [-2, 0, 1], [0.01, 0.5, 0.6], se=[0.1] * 3)
+    fig = res.plot(lang="en")
+    hollow = [ln for ln in fig.axes[0].get_lines() if ln.get_markerfacecolor() in ("white", "w", (1, 1, 1, 1))]
+    assert len(hollow) == 1
+    assert hollow[0].get_markersize() == 5 and list(hollow[0].get_xdata()) == [-1]
+    assert list(hollow[0].get_ydata()) == [0]
     plt.close(fig)

@@ -396,14 +396,11 @@ def fe_ols(
     Xw, yw = X * sw[:, None], y * sw
     b = np.linalg.solve(Xw.T @ Xw, Xw.T @ yw) if X.shape[1] else np.zeros(0)
     u = y - X @ b
-    codes = pd.factorize(pd.Series(cluster), sort=True)[0]
-    if fe is not None and fe.codes:
-        fe_names = [str(n) for n in fe.names]
-        df_a_all = int(absorbed_dof(fe.codes, fe_names, ())["num_coefs"].sum())
-        df_a_cl = int(absorbed_dof(fe.codes, fe_names, [codes])["num_coefs"].sum())
-    else:
-        df_a_all = df_a_cl = 0
-    V, df_t, info = compute_vcov("cluster", Xw, u * sw, rank=X.shape[1], df_a_nonnested=df_a_all,
+    codes = pd.factorize(pd.Series(cluster))[0]
+    # a cluster covariance counts only the absorbed parameters not nested in the cluster (reghdfe)
+    df_a_cl = int(absorbed_dof(fe.codes, [str(n) for n in fe.names], [codes])["num_coefs"].sum()) \
+        if fe is not None and fe.codes else 0
+    V, df_t, info = compute_vcov("cluster", Xw, u * sw, rank=X.shape[1], df_a_nonnested=df_a_cl,
                                  df_a_clustered=df_a_cl, clusters=[codes], has_fe=fe is not None and bool(fe.codes))
     b_all = np.full(len(names), np.nan)
     b_all[keep] = b
