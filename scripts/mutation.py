@@ -123,7 +123,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "placebo": ("analysis/did/placebo.py", [
         "tests/test_did_placebo.py", "tests/test_mutation_did_core.py", "tests/test_mutation_did_confirm.py",
-        "tests/test_result_contract.py", "tests/test_mutation_w6_did_designs.py",
+        "tests/test_result_contract.py", "tests/test_mutation_w6_did_designs.py", "tests/test_mutation_w7.py",
     ]),
     "long_difference": ("analysis/did/long_difference.py", [
         "tests/test_did_long_difference.py", "tests/test_mutation_did_core.py",

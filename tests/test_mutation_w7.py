@@ -82,3 +82,14 @@ def test_event_study_plot_marks_the_reference_period_with_a_hollow_marker_of_siz
     assert hollow[0].get_markersize() == 5 and list(hollow[0].get_xdata()) == [-1]
     assert list(hollow[0].get_ydata()) == [0]
     plt.close(fig)
+
+
+def test_placebo_outcome_test_without_outcomes_says_what_to_give():
+    """placebo.py ``placebo_outcome_test`` 10 (S4): the message for an empty outcome list."""
+    from analysis.did import placebo_outcome_test
+    from analysis.errors import SpecificationError
+
+    d = pd.DataFrame({"county": [1, 1, 2, 2], "year": [1, 2, 1, 2], "y": [0.0, 1.0, 0.0, 0.5],
+                      "adoption": [2, 2, 0, 0]})
+    with pytest.raises(SpecificationError, match=r"^give at least one placebo outcome\.$"):
+        placebo_outcome_test(d, [], adoption="adoption")
