@@ -84,6 +84,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "event_study": ("analysis/did/event_study.py", [
         "tests/test_did_event_bacon.py", "tests/test_mutation_did_core.py",
         "tests/test_mutation_did_confirm.py", "tests/test_mutation_did_modern.py", "tests/test_bad_input.py",
+        "tests/test_mutation_w7.py",
     ]),
     "cs_estimation": ("analysis/did/callaway_santanna/estimation.py", [
         "tests/test_did_cs.py", "tests/test_mutation_did_modern.py", "tests/test_bad_input.py",
@@ -93,7 +94,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_did_cs.py", "tests/test_mutation_did_modern.py", "tests/test_mutation_did_confirm.py",
     ]),
     "cs_aggregation": ("analysis/did/callaway_santanna/aggregation.py", [
-        "tests/test_did_cs.py", "tests/test_mutation_did_modern.py",
+        "tests/test_did_cs.py", "tests/test_mutation_did_modern.py", "tests/test_mutation_w7.py",
     ]),
     "cs_bootstrap": ("analysis/did/callaway_santanna/bootstrap.py", [
         "tests/test_did_cs.py", "tests/test_mutation_did_modern.py",

@@ -93,3 +93,44 @@ def test_placebo_outcome_test_without_outcomes_says_what_to_give():
                       "adoption": [2, 2, 0, 0]})
     with pytest.raises(SpecificationError, match=r"^give at least one placebo outcome\.$"):
         placebo_outcome_test(d, [], adoption="adoption")
+
+
+def _staggered_panel(seed: int = 0) -> pd.DataFrame:
+    """60 counties x 2010-2017: cohorts 2013 and 2015 (20 each), 20 never treated (adoption 0);
+    effect 0.5 from adoption on, county and year effects, noise SD 0.1."""
+    rng = np.random.default_rng(seed)
+    n, years = 60, np.arange(2010, 2018)
+    d = pd.DataFrame({"county": np.repeat(np.arange(n), len(years)), "year": np.tile(years, n)})
+    d["adoption"] = np.repeat(np.select([np.arange(n) < 20, np.arange(n) < 40], [2013, 2015], 0), len(years))
+    treated = (d["adoption"] > 0) & (d["year"] >= d["adoption"])
+    d["y"] = (0.5 * treated + np.repeat(rng.normal(size=n), len(years)) + 0.05 * (d["year"] - 2010)
+              + rng.normal(scale=0.1, size=len(d)))
+    return d
+
+
+def test_event_study_settings_name_the_endpoint_rule_of_each_option():
+    """event_study.py ``event_study`` 278 (wave 7): ``settings["endpoints"]`` said "binned" whatever
+    ``bin_endpoints`` was."""
+    from analysis.did import event_study
+
+    d = _staggered_panel()
+    assert event_study(d, "y", "adoption", leads=2, lags=1).settings["endpoints"] == "binned"
+    res = event_study(d, "y", "adoption", leads=2, lags=1, bin_endpoints=False)
+    assert res.settings["endpoints"] == "treated rows outside the window dropped"
+
+
+def test_callaway_santanna_universal_base_with_anticipation_normalises_e_minus_2_and_keeps_rows():
+    """callaway_santanna/aggregation.py ``aggregate`` 135, 142 (wave 7): with a universal base and one
+    period of anticipation the normalised event time is e = -1 - 1 = -2 (R ``did``: its SE is NA), not
+    e = -1 or e = 0; ``event_study`` 172, 174: the event-study result keeps the estimation's row report
+    and reference."""
+    from analysis.did import callaway_santanna
+
+    cs = callaway_santanna(_staggered_panel(), "y", "adoption", base_period="universal", anticipation=1)
+    tab = cs.aggregate("dynamic").table.set_index("event_time")
+    assert np.isnan(tab.loc[-2, "std_error"]) and tab.loc[-2, "estimate"] == pytest.approx(0.0, abs=1e-12)
+    assert np.isfinite(tab.drop(index=-2)["std_error"]).all() and len(tab) == 10
+    es = cs.event_study()
+    assert es.reference_period == -2 and -2 not in es.event_time["event_time"].tolist()
+    assert es.rows is cs.rows and es.rows.n_used == cs.rows.n_used
+    assert es.reference == cs.reference and "Callaway" in es.reference

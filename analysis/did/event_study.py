@@ -67,7 +67,7 @@ def event_time_dummies(rel: pd.Series, leads: int, lags: int, bin_endpoints: boo
             d, lab = r >= k, f"event_time>={k}"
         else:
             d, lab = r == k, f"event_time={k}"
-        cols[lab] = np.where(np.isnan(r), 0.0, d.astype(float))
+        cols[lab] = d.astype(float)  # a never-treated row (r NaN) compares False with every k: 0
         labels.append(lab)
     return pd.DataFrame(cols, index=rel.index), ks, labels
 
