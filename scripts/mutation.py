@@ -131,7 +131,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_mutation_w6_did_designs.py",
     ]),
     "honest": ("analysis/did/honest.py", [
-        "tests/test_did_honest.py", "tests/test_mutation_did_modern.py",
+        "tests/test_did_honest.py", "tests/test_mutation_did_modern.py", "tests/test_mutation_w7.py",
     ]),
     "psm": ("analysis/did/psm.py", [
         "tests/test_did_psm.py", "tests/test_mutation_did_designs.py", "tests/test_mutation_did_confirm.py",

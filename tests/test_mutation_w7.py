@@ -134,3 +134,93 @@ def test_callaway_santanna_universal_base_with_anticipation_normalises_e_minus_2
     assert es.reference_period == -2 and -2 not in es.event_time["event_time"].tolist()
     assert es.rows is cs.rows and es.rows.n_used == cs.rows.n_used
     assert es.reference == cs.reference and "Callaway" in es.reference
+
+
+# --------------------------------------------------------------------------------------------------
+# did/honest.py (wave 7 sample: 20/30; every survivor below)
+# --------------------------------------------------------------------------------------------------
+_B4 = np.array([-0.05, 0.0, 0.5, 0.45])  # two pre-period, two post-period coefficients
+_S4 = np.eye(4) * 0.01 + 0.002
+
+
+@pytest.mark.parametrize("M", [0.05, 1.0])
+@pytest.mark.parametrize("l_vec", [[1.0, 0.0], [0.5, 0.5], [1.0, -1.0]])
+def test_flci_of_minus_theta_is_minus_the_flci_of_theta(M, l_vec):
+    """honest.py ``flci`` 129 (wave 7): the minimum-bias LP must leave the pre-period weights free;
+    with the default bounds w >= 0 the LP is infeasible for a negative target (``lp.fun`` None) and
+    truncated for mixed signs. The FLCI is equivariant: the interval for -l'tau is minus the one for l'tau."""
+    from analysis.did.honest import flci
+
+    pos = flci(_B4, _S4, 2, 2, M, l_vec=l_vec)
+    neg = flci(_B4, _S4, 2, 2, M, l_vec=[-v for v in l_vec])
+    assert neg["lb"] == pytest.approx(-pos["ub"], abs=1e-6) and neg["ub"] == pytest.approx(-pos["lb"], abs=1e-6)
+    assert neg["bias"] == pytest.approx(pos["bias"], abs=1e-6)
+
+
+def test_flci_with_m_zero_reports_no_bias_and_the_normal_half_length():
+    """honest.py ``flci`` 96 (wave 7): with M = 0 the result's ``bias`` is 0 and the half length is
+    z * sd of the minimum-variance weights (the key was renamed by the mutant)."""
+    from scipy import stats
+
+    from analysis.did.honest import flci
+
+    r = flci(_B4, _S4, 2, 2, 0.0)
+    assert r["bias"] == 0.0
+    assert r["half_length"] == pytest.approx(stats.norm.ppf(0.975) * r["sd"], rel=1e-12)
+    assert r["ub"] - r["lb"] == pytest.approx(2 * r["half_length"], rel=1e-12)
+
+
+@pytest.mark.parametrize("method", ["smoothness", "relative_magnitude"])
+def test_honest_did_passes_alpha_to_both_methods(method):
+    """honest.py ``honest_did`` 170 (wave 7): ``alpha=`` was not passed to the relative-magnitudes
+    confidence set (always 95%). Each row equals the direct call at the same alpha."""
+    from analysis.did.honest import flci, honest_did, rm_confidence_set
+
+    b = np.array([0.02, -0.01, 0.0, 0.5, 0.45])  # three pre, two post
+    S = np.eye(5) * 0.004 + 0.001
+    res = honest_did(betahat=b, sigma=S, n_pre=3, method=method, m_values=[0.5], alpha=0.2)
+    row = res.table.iloc[0]
+    direct = (flci(b, S, 3, 2, 0.5, None, 0.2) if method == "smoothness"
+              else rm_confidence_set(b, S, 3, 2, 0.5, None, 0.2, seed=0))
+    assert row["lb"] == pytest.approx(direct["lb"], abs=1e-9) and row["ub"] == pytest.approx(direct["ub"], abs=1e-9)
+    wide = honest_did(betahat=b, sigma=S, n_pre=3, method=method, m_values=[0.5]).table.iloc[0]
+    assert wide["ub"] - wide["lb"] > row["ub"] - row["lb"]
+
+
+def test_relative_magnitudes_names_the_number_of_bases_it_refuses_to_enumerate():
+    """honest.py ``_dual_vertices`` 15, 19 (wave 7): the message gives C(k, m) bases, k moments and
+    m - 1 nuisance parameters."""
+    from analysis.did.honest import _dual_vertices
+    from analysis.errors import SpecificationError
+
+    with pytest.raises(SpecificationError, match=r"^relative magnitudes: 593775 candidate bases for 30 moments "
+                       r"and 5 nuisance parameters is too many"):
+        _dual_vertices(np.ones(30), np.zeros((30, 5)))
+
+
+def test_arp_hybrid_test_with_a_degenerate_moment_combination_accepts_exactly_where_it_holds():
+    """honest.py ``_arp_hybrid_accept`` 85 (wave 7): when the maximising combination g of the moments has
+    no variance (g'SigY g = 0: here Y1 and Y2 perfectly negatively correlated and g = (1/2, 1/2)), the
+    test is deterministic: theta is accepted iff g'(Y - a1 theta) <= 0, i.e. theta >= 0 here."""
+    from analysis.did.honest import _arp_hybrid_accept
+
+    theta = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
+    acc = _arp_hybrid_accept(np.zeros(2), np.ones(2), np.array([[1.0], [-1.0]]),
+                             np.array([[1.0, -1.0], [-1.0, 1.0]]), theta, 0.05, 0.005, 200,
+                             np.random.default_rng(0))
+    assert acc.tolist() == [False, False, True, True, True]
+
+
+def test_honest_plot_labels_in_chinese():
+    """honest.py ``HonestDiDResult.plot`` 67, 149 (wave 7): the Chinese legend entry of the original
+    interval and the x label of the relative-magnitudes plot."""
+    from analysis.did.honest import honest_did
+
+    b = np.array([0.02, -0.01, 0.0, 0.5, 0.45])
+    S = np.eye(5) * 0.004 + 0.001
+    res = honest_did(betahat=b, sigma=S, n_pre=3, method="relative_magnitude", m_values=[0.5, 1.0])
+    fig = res.plot(lang="zh")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Mbar（相对幅度约束）"
+    assert "原始置信区间" in ax.get_legend_handles_labels()[1]
+    plt.close(fig)
