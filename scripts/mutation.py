@@ -75,7 +75,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_mutation_vcov.py", "tests/test_regression_fe.py",
     ]),
     "wild_bootstrap": ("analysis/regression/wild_bootstrap.py", [
-        "tests/test_regression_wild_bootstrap.py", "tests/test_mutation_regression.py",
+        "tests/test_regression_wild_bootstrap.py", "tests/test_mutation_regression.py", "tests/test_mutation_w7.py",
     ]),
     "did_common": ("analysis/did/_common.py", [
         "tests/test_did_event_bacon.py", "tests/test_bad_input.py", "tests/test_mutation_did_core.py",

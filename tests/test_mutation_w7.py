@@ -224,3 +224,31 @@ def test_honest_plot_labels_in_chinese():
     assert ax.get_xlabel() == "Mbar（相对幅度约束）"
     assert "原始置信区间" in ax.get_legend_handles_labels()[1]
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------------
+# regression/wild_bootstrap.py (wave 7 sample: 25/30)
+# --------------------------------------------------------------------------------------------------
+def test_nested_check_does_not_merge_distinct_fe_cluster_pairs():
+    """wild_bootstrap.py ``_nested`` 4 (wave 7): the (FE, cluster) pair code is fe * C + cl; with fe / C + cl
+    the pairs (0, 1) and (2, 0) collide (C = 2) and an FE spread over two clusters reads as nested."""
+    from analysis.regression.wild_bootstrap import _nested
+
+    assert not _nested(np.array([0, 0, 2]), np.array([0, 1, 0]))
+    assert _nested(np.array([0, 0, 2, 2, 3]), np.array([1, 1, 0, 0, 0]))
+
+
+def test_wild_bootstrap_result_fields():
+    """wild_bootstrap.py ``wild_bootstrap`` 237 (model name), 238 (``df_resid`` of the fe() fit: the t
+    reference of the printed table), 273 (``extra["fe_result"]``), 233 (cluster)."""
+    from test_regression_fe import small_panel
+
+    from analysis.regression import fe, wild_bootstrap
+
+    d = small_panel(n=14, T=5, seed=3)
+    res = wild_bootstrap("y ~ x1 + x2", d, "x2", n_draws=99, seed=1)
+    base = fe("y ~ x1 + x2", d)
+    assert res.model == "Wild cluster restricted bootstrap"
+    assert res.df_resid == base.df_resid and res.df_resid is not None
+    assert res.extra["fe_result"].params["x2"] == pytest.approx(base.params["x2"], rel=1e-12)
+    assert res.cluster == ("county",)
