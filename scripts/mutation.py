@@ -145,7 +145,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_mutation_w6_did_designs.py",
     ]),
     "synth_core": ("analysis/did/_synth_core.py", [
-        "tests/test_did_synthetic.py", "tests/test_mutation_did_designs.py",
+        "tests/test_did_synthetic.py", "tests/test_mutation_did_designs.py", "tests/test_mutation_w7.py",
     ]),
     "synthetic_control": ("analysis/did/synthetic_control.py", [
         "tests/test_did_synthetic.py", "tests/test_mutation_did_designs.py",

@@ -252,3 +252,20 @@ def test_wild_bootstrap_result_fields():
     assert res.df_resid == base.df_resid and res.df_resid is not None
     assert res.extra["fe_result"].params["x2"] == pytest.approx(base.params["x2"], rel=1e-12)
     assert res.cluster == ("county",)
+
+
+def test_frank_wolfe_weights_fit_with_an_intercept_by_default_as_r_sc_weight_fw():
+    """_synth_core.py ``fw_weights`` 1 (wave 7): R ``synthdid::sc.weight.fw`` has ``intercept = TRUE`` by
+    default, so a target that is a donor plus a constant is matched exactly (weight 1 on that donor) by
+    the default call; without the intercept the level shift pulls weight elsewhere."""
+    from analysis.did._synth_core import fw_weights
+
+    rng = np.random.default_rng(4)
+    donors = rng.normal(size=(12, 3))
+    Y = np.column_stack([donors, donors[:, 1] + 5.0])
+    w_default, _ = fw_weights(Y, 1e-6)
+    w_int, _ = fw_weights(Y, 1e-6, intercept=True)
+    w_none, _ = fw_weights(Y, 1e-6, intercept=False)
+    np.testing.assert_array_equal(w_default, w_int)
+    assert w_default[1] == pytest.approx(1.0, abs=1e-3)
+    assert abs(w_none[1] - 1.0) > 0.01
