@@ -636,16 +636,15 @@ def obstacle_degree(
     fill = np.where(np.isnan(O), -np.inf, O)
     order_idx = np.argsort(-fill, axis=1, kind="stable")[:, :k]
     vals = np.take_along_axis(O, order_idx, axis=1)
-    srt = np.sort(np.where(np.isnan(O), np.inf, O), axis=1)
     nrow = len(O)
     rows = np.repeat(np.arange(nrow), k)
     flat_idx = order_idx.ravel()
     flat_val = vals.ravel()
-    # tied: value occurs more than once in its row
+    # tied: value occurs more than once in its row (NaN compares False: never tied)
     tied = np.zeros(nrow * k, dtype=bool)
     for r_ in range(k):
         v = vals[:, r_]
-        cnt = (np.abs(srt - v[:, None]) <= 1e-12).sum(axis=1)
+        cnt = (np.abs(O - v[:, None]) <= 1e-12).sum(axis=1)
         tied[r_::k] = cnt > 1
     labels = dict(labels or {})
 

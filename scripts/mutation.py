@@ -148,7 +148,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_did_synthetic.py", "tests/test_mutation_did_designs.py", "tests/test_mutation_w7.py",
     ]),
     "synthetic_control": ("analysis/did/synthetic_control.py", [
-        "tests/test_did_synthetic.py", "tests/test_mutation_did_designs.py",
+        "tests/test_did_synthetic.py", "tests/test_mutation_did_designs.py", "tests/test_mutation_w7.py",
     ]),
     "autocorrelation": ("analysis/spatial/autocorrelation.py", [
         "tests/test_mutation_spatial.py", "tests/test_spatial_autocorrelation.py", "tests/test_bad_input.py",
@@ -208,6 +208,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "threshold_inputs": ("analysis/regression/threshold/_inputs.py", [
         "tests/test_threshold.py", "tests/test_mutation_regression.py", "tests/test_mutation_threshold.py",
+        "tests/test_mutation_w7.py",
     ]),
     "threshold_result": ("analysis/regression/threshold/_result.py", [
         "tests/test_threshold.py", "tests/test_mutation_regression.py", "tests/test_mutation_threshold.py",

@@ -269,3 +269,33 @@ def test_frank_wolfe_weights_fit_with_an_intercept_by_default_as_r_sc_weight_fw(
     np.testing.assert_array_equal(w_default, w_int)
     assert w_default[1] == pytest.approx(1.0, abs=1e-3)
     assert abs(w_none[1] - 1.0) > 0.01
+
+
+def test_synthetic_control_passes_its_seed_to_the_placebo_draws():
+    """synthetic_control.py ``synthetic_control`` 53 (wave 7): ``seed=`` was not passed on, so the placebo
+    standard error was always that of seed 0. It equals ``synthetic_did(method="sc")``'s at the same seed."""
+    from test_did_synthetic import _sim_panel
+
+    from analysis.did import synthetic_control, synthetic_did
+
+    df = _sim_panel(seed=3, n_treat=2, tau=-4.0)
+    a = synthetic_control(df, "y", "d", se="placebo", replications=5, seed=5)
+    ref = synthetic_did(df, "y", "d", method="sc", se="placebo", n_draws=5, seed=5)
+    assert a.std_errors["ATT"] == pytest.approx(ref.std_errors["ATT"], rel=1e-12)
+    other = synthetic_did(df, "y", "d", method="sc", se="placebo", n_draws=5, seed=0)
+    assert abs(other.std_errors["ATT"] - a.std_errors["ATT"]) > 1e-6
+
+
+def test_threshold_single_period_unit_message():
+    """threshold/_inputs.py ``_prepare`` 73, 74 (wave 7): the whole message for units seen once."""
+    from analysis.errors import UnbalancedPanelError
+    from analysis.regression.threshold import threshold
+
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"county": np.repeat(np.arange(6), 4), "year": np.tile(np.arange(4), 6)})
+    d[["y", "x", "q"]] = rng.normal(size=(len(d), 3))
+    d = d[~((d.county == 5) & (d.year > 0))]
+    with pytest.raises(UnbalancedPanelError, match=r"^1 county value\(s\) are observed in a single period \(.*5.*\); the "
+                       r"within transformation removes them entirely\. Drop those units \(they carry no within "
+                       r"variation\)\.$"):
+        threshold(d, "y", "q", "x", n_draws=10)
