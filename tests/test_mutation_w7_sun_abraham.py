@@ -13,11 +13,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from test_mutation_did_modern import _stag
 
 from analysis.did._common import LATE_ADOPTION_KEY
 from analysis.did.sun_abraham import sun_abraham
 from analysis.errors import MissingValueError, SpecificationError, TreatmentTimingError
-from test_mutation_did_modern import _stag
 
 
 def _with_control(seed=11):
@@ -61,12 +61,13 @@ def test_error_messages_in_full():
 
 
 # ---- settings keys (mutant 482: "controls") and the controls option itself ---------------------
-def _dense_sa(d, y="y", controls=()):
-    """Saturated SA regression by dense OLS: cohort x relative-period dummies (rel != -1, treated
-    units only), the controls, unit and year dummies (first year dropped). Returns {(g, rel): b}."""
+def _dense_sa(d, y="y", controls=(), refs=(-1,)):
+    """Saturated SA regression by dense OLS: cohort x relative-period dummies (rel not in ``refs``,
+    units with g > 0 only), the controls, unit and year dummies (first year dropped).
+    Returns ({(g, rel): b}, control coefficients)."""
     G = d["g"].where(d["g"] > 0).to_numpy(float)
     rel = d["year"].to_numpy(float) - G
-    cells = sorted({(g, r) for g, r in zip(G, rel) if not np.isnan(r) and r != -1})
+    cells = sorted({(g, r) for g, r in zip(G, rel) if not np.isnan(r) and r not in refs})
     D = np.column_stack([((G == g) & (rel == r)).astype(float) for g, r in cells])
     units = pd.get_dummies(d["county"]).to_numpy(float)
     years = pd.get_dummies(d["year"]).to_numpy(float)[:, 1:]
@@ -121,3 +122,43 @@ def test_every_settings_key():
         r = sun_abraham(d.assign(z=np.repeat(np.arange(120.0), 8)), "y", "g", controls=["x", "z"])
     assert r.settings["collinear_dropped"] == "z (constant within the fixed effects (zero after demeaning))"
     assert "collinear_dropped" not in sun_abraham(d, "y", "g", controls=["x"]).settings
+
+
+def test_control_last_and_ref_periods_against_dense_ols():
+    """``control="last"``: the 2015 cohort is the control, never-treated units and the years from
+    2015 on are left out (Sun and Abraham 2021, sec. 4.2); ``ref_periods``: more relative periods
+    left out of the interactions. Both written out again as a dense OLS on the subsample."""
+    d = _stag()
+    r = sun_abraham(d, "y", "g", control="last")
+    sub = d[(d["g"] > 0) & (d["year"] < 2015)]
+    by_hand, _ = _dense_sa(sub.assign(g=sub["g"].where(sub["g"] != 2015, 0)))
+    ce = r.extra["cohort_effects"]
+    assert sorted(zip(ce["cohort"], ce["rel"])) == sorted(by_hand)  # cohort 2013, rel -3..1 except -1
+    assert sorted(by_hand) == [(2013.0, -3.0), (2013.0, -2.0), (2013.0, 0.0), (2013.0, 1.0)]
+    for g, rel, est in zip(ce["cohort"], ce["rel"], ce["estimate"]):
+        assert abs(est - by_hand[(g, rel)]) < 1e-9  # same least-squares problem, rounding only
+    assert r.rows.n_used == len(sub)
+    assert r.rows.dropped == {"never-treated unit (control = last-treated cohort)": int((d["g"] == 0).sum()),
+                              "period at or after the control cohort's adoption": int(((d["g"] > 0)
+                                                                                       & (d["year"] >= 2015)).sum())}
+    r2 = sun_abraham(d, "y", "g", ref_periods=(-4, 2))
+    by_hand, _ = _dense_sa(d, refs=(-4, -1, 2))
+    ce = r2.extra["cohort_effects"]
+    assert not ce["rel"].isin([-4, -1, 2]).any() and len(ce) == len(by_hand)
+    for g, rel, est in zip(ce["cohort"], ce["rel"], ce["estimate"]):
+        assert abs(est - by_hand[(g, rel)]) < 1e-9
+
+
+def test_alpha_sets_both_interval_widths():
+    """``alpha=0.10``: 90% t(G-1) intervals for the event times and for the overall ATT."""
+    from scipy import stats
+
+    r = sun_abraham(_stag(), "y", "g", cluster="prov", alpha=0.10)
+    tq = stats.t(8).ppf(0.95)  # 9 provinces -> t(8)
+    assert r.df_resid == 8
+    ev = r.event_time
+    np.testing.assert_allclose(ev["ci_high"] - ev["estimate"], tq * ev["std_error"], rtol=1e-12)
+    np.testing.assert_allclose(ev["estimate"] - ev["ci_low"], tq * ev["std_error"], rtol=1e-12)
+    o = r.overall
+    assert o["ci_high"] - o["estimate"] == pytest.approx(tq * o["std_error"], rel=1e-12)
+    assert o["estimate"] - o["ci_low"] == pytest.approx(tq * o["std_error"], rel=1e-12)
