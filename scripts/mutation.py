@@ -103,7 +103,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/test_did_cs.py", "tests/test_mutation_did_modern.py",
     ]),
     "sun_abraham": ("analysis/did/sun_abraham.py", [
-        "tests/test_did_sa_imputation.py", "tests/test_mutation_did_modern.py",
+        "tests/test_did_sa_imputation.py", "tests/test_mutation_did_modern.py", "tests/test_mutation_w7_sun_abraham.py",
     ]),
     "imputation": ("analysis/did/imputation.py", [
         "tests/test_did_sa_imputation.py", "tests/test_mutation_did_modern.py",
