@@ -97,7 +97,7 @@ def entropy(z: pd.DataFrame) -> pd.DataFrame:
     n = arr.shape[0]
     colsum = arr.sum(axis=0)
     const = np.ptp(arr, axis=0) == 0
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore"):  # an all-zero column: 0/0 (z >= 0 is checked, so never x/0)
         p = arr / colsum
         plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
     e = -plogp.sum(axis=0) / np.log(n)
