@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from _spatial_support import lattice_weights  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
+from test_mutation_spatial import _y  # noqa: E402  (autocorrelated values: N(0,1) plus 1.5 times a lagged draw)
 
 from analysis.errors import MissingValueError  # noqa: E402
 from analysis.spatial import autocorrelation as ac  # noqa: E402
@@ -28,11 +29,6 @@ from analysis.spatial.autocorrelation import CONSTANT_REASON  # noqa: E402
 # GeoDa's LISA palette as lisa_map documents it (HH red, LL blue, HL orange, LH light blue)
 PALETTE = {"High-High": "#d7191c", "Low-Low": "#2c7bb6", "High-Low": "#fdae61", "Low-High": "#abd9e9",
            "Not significant": "#eeeeee", "Undefined (constant)": "#bdbdbd"}
-
-
-def _y(w, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal(w.n) + 1.5 * w.lag(rng.standard_normal(w.n))
 
 
 # ---------------------------------------------------------------- _aligned 19
