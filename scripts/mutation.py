@@ -152,6 +152,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "autocorrelation": ("analysis/spatial/autocorrelation.py", [
         "tests/test_mutation_spatial.py", "tests/test_spatial_autocorrelation.py", "tests/test_bad_input.py",
+        "tests/test_mutation_w7_autocorrelation.py",
     ]),
     "spatial_weights": ("analysis/spatial/weights.py", [
         "tests/test_spatial_weights.py", "tests/test_mutation_spatial.py", "tests/test_bad_input.py",
