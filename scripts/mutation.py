@@ -224,7 +224,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "normalize": ("analysis/indicators/normalize.py", [
         "tests/test_indicators_reference.py", "tests/test_indicators_properties.py",
-        "tests/test_indicators_system.py", "tests/test_mutation_indicators.py",
+        "tests/test_indicators_system.py", "tests/test_mutation_indicators.py", "tests/test_mutation_w7.py",
     ]),
     "topsis": ("analysis/indicators/topsis.py", [
         "tests/test_indicators_reference.py", "tests/test_indicators_system.py",

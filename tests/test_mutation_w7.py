@@ -299,3 +299,22 @@ def test_threshold_single_period_unit_message():
                        r"within transformation removes them entirely\. Drop those units \(they carry no within "
                        r"variation\)\.$"):
         threshold(d, "y", "q", "x", n_draws=10)
+
+
+def test_normalize_with_stored_bounds_of_a_constant_indicator_gives_zero_without_numpy_warnings():
+    """normalize.py ``_core`` 9 (wave 7): bounds stored from data where an indicator is constant
+    (max = min), applied to new data where it is not, divide by a zero range; the result is z = 0 for
+    that indicator (no information in the base), with the package's ConstantColumnWarning and no numpy
+    divide-by-zero RuntimeWarning."""
+    import warnings
+
+    from analysis.indicators.normalize import normalize
+
+    base = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [5.0, 5.0, 5.0]})
+    with pytest.warns(UserWarning, match="constant"):
+        _, bounds = normalize(base, {"a": "+", "b": "-"}, return_bounds=True)
+    new = pd.DataFrame({"a": [1.5, 4.0], "b": [6.0, 5.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        z = normalize(new, {"a": "+", "b": "-"}, bounds=bounds)
+    np.testing.assert_allclose(z.to_numpy(), [[0.25, 0.0], [1.5, 0.0]], atol=1e-15)

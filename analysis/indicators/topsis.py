@@ -29,8 +29,7 @@ def _closeness(v: np.ndarray, vplus: np.ndarray, vminus: np.ndarray, index) -> p
     dp = np.sqrt(((v - vplus) ** 2).sum(axis=1))
     dm = np.sqrt(((v - vminus) ** 2).sum(axis=1))
     den = dp + dm
-    with np.errstate(invalid="ignore", divide="ignore"):
-        c = np.where(den > 0, dm / np.where(den > 0, den, 1.0), np.nan)
+    c = np.where(den > 0, dm / np.where(den > 0, den, 1.0), np.nan)  # the divisor is never 0
     if (den == 0).any():
         warnings.warn(f"TOPSIS: {(den == 0).sum()} row(s) have D+ = D- = 0 (all rows identical); "
                       "their closeness is NaN.", RuntimeWarning, stacklevel=3)
