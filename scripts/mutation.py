@@ -195,7 +195,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "regression_sample": ("analysis/regression/_sample.py", [
         "tests/test_regression_fe.py", "tests/test_bad_input.py", "tests/test_mutation_regression.py",
-        "tests/test_mutation_threshold.py",
+        "tests/test_mutation_threshold.py", "tests/test_mutation_w7.py",
     ]),
     "threshold_estimate": ("analysis/regression/threshold/_estimate.py", [
         "tests/test_threshold.py", "tests/test_mutation_regression.py", "tests/test_mutation_threshold.py",

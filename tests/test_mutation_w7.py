@@ -318,3 +318,26 @@ def test_normalize_with_stored_bounds_of_a_constant_indicator_gives_zero_without
         warnings.simplefilter("error", RuntimeWarning)
         z = normalize(new, {"a": "+", "b": "-"}, bounds=bounds)
     np.testing.assert_allclose(z.to_numpy(), [[0.25, 0.0], [1.5, 0.0]], atol=1e-15)
+
+
+def test_formula_with_two_tildes_is_refused_before_estimation():
+    """regression/_sample.py ``parse_formula`` 25 (wave 7): a second '~' was left in the right-hand side
+    (and reached pyfixest); it is now refused by the parser with the count and the fix."""
+    from analysis.errors import SpecificationError
+    from analysis.regression._sample import parse_formula
+
+    with pytest.raises(SpecificationError, match=r"^formula 'y ~ x ~ z' has 2 '~'; write one: 'y ~ x1 \+ x2'\.$"):
+        parse_formula("y ~ x ~ z")
+    assert parse_formula(" y ~ x + z | county ").lhs == "y"
+
+
+def test_prepare_sample_checks_county_year_keys_by_default():
+    """regression/_sample.py ``prepare_sample`` 4 (wave 7): the default panel keys are ``county`` and
+    ``year``; a duplicated county-year row is an error without naming them."""
+    from analysis.errors import DuplicateKeyError
+    from analysis.regression._sample import prepare_sample
+
+    d = pd.DataFrame({"county": [1, 1, 2, 2], "year": [1, 2, 1, 2], "y": [1.0, 2.0, 3.0, 4.5], "x": [0.0, 1.0, 0.0, 1.0]})
+    with pytest.raises(DuplicateKeyError, match=r"share a \(county, year\) key"):
+        prepare_sample(pd.concat([d, d.iloc[[0]]]), "y ~ x", ("county",))
+    assert prepare_sample(d, "y ~ x", ("county",)).rows.n_used == 4

@@ -81,7 +81,9 @@ def parse_formula(formula: str) -> ParsedFormula:
             f"formula {formula!r} has {len(parts) - 1} '|' parts; only 'y ~ x | fe' is supported "
             "(instrumental variables are not part of fe())."
         )
-    lhs, rhs = (s.strip() for s in parts[0].split("~", 1))
+    if parts[0].count("~") > 1:
+        raise SpecificationError(f"formula {formula!r} has {parts[0].count('~')} '~'; write one: 'y ~ x1 + x2'.")
+    lhs, rhs = (s.strip() for s in parts[0].split("~"))
     if not lhs:
         raise SpecificationError(f"formula {formula!r} has no dependent variable left of '~'.")
     if not rhs:
@@ -156,8 +158,8 @@ def prepare_sample(
         raise ColumnError(f"dependent variable {parsed.lhs!r} is not a column of data.")
     variables: list[str] = []
     bare: list[str] = []
-    for text, is_lhs in [(parsed.lhs, True)] + [(t, False) for t in parsed.terms]:
-        names = [parsed.lhs] if is_lhs and _NAME.match(parsed.lhs) else _bare_names(text)
+    for text in [parsed.lhs, *parsed.terms]:
+        names = _bare_names(text)
         for nm in names:
             if nm in ("1", "0"):
                 continue
