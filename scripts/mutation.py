@@ -199,6 +199,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "threshold_estimate": ("analysis/regression/threshold/_estimate.py", [
         "tests/test_threshold.py", "tests/test_mutation_regression.py", "tests/test_mutation_threshold.py",
+        "tests/test_mutation_w7_threshold.py",
     ]),
     "threshold_search": ("analysis/regression/threshold/_search.py", [
         "tests/test_threshold.py", "tests/test_mutation_regression.py", "tests/test_mutation_threshold.py",
