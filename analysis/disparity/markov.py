@@ -136,8 +136,8 @@ def markov_chain(data: pd.DataFrame, value: str, k: int = 4, entity: str = "coun
     m = giddy.markov.Markov(classes, classes=np.arange(k), summary=False)
     lab = _labels(k)
     counts = pd.DataFrame(np.asarray(m.transitions, dtype=int), index=lab, columns=lab)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        probs = pd.DataFrame(np.asarray(m.p, dtype=float), index=lab, columns=lab)
+    # giddy divides by row_sum + (row_sum == 0): an empty row is 0, never 0/0 (flagged just below)
+    probs = pd.DataFrame(np.asarray(m.p, dtype=float), index=lab, columns=lab)
     _warn_undefined(_undefined_rows(counts, probs, ""))
     return MarkovResult(counts, probs, np.asarray(m.steady_state), cut,
                         pd.DataFrame(classes, index=wide.index, columns=wide.columns),
@@ -201,8 +201,8 @@ def spatial_markov(data: pd.DataFrame, value: str, w, k: int = 4, entity: str = 
                                      fill_empty_classes=False)
     lab = _labels(k)
     counts = pd.DataFrame(np.asarray(sm.transitions, dtype=int), index=lab, columns=lab)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        probs = pd.DataFrame(np.asarray(sm.p, dtype=float), index=lab, columns=lab)
+    # giddy divides by row_sum + (row_sum == 0): an empty row is 0, never 0/0 (flagged just below)
+    probs = pd.DataFrame(np.asarray(sm.p, dtype=float), index=lab, columns=lab)
     cond_c = {f"L{i + 1}": pd.DataFrame(np.asarray(sm.T[i], dtype=int), index=lab, columns=lab) for i in range(k)}
     cond_p = {f"L{i + 1}": pd.DataFrame(np.asarray(sm.P[i], dtype=float), index=lab, columns=lab) for i in range(k)}
     _warn_undefined(_undefined_rows(counts, probs, "") + [
