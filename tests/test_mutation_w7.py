@@ -341,3 +341,12 @@ def test_prepare_sample_checks_county_year_keys_by_default():
     with pytest.raises(DuplicateKeyError, match=r"share a \(county, year\) key"):
         prepare_sample(pd.concat([d, d.iloc[[0]]]), "y ~ x", ("county",))
     assert prepare_sample(d, "y ~ x", ("county",)).rows.n_used == 4
+
+
+def test_honest_did_names_the_method_argument_when_it_is_unknown():
+    """honest.py ``honest_did`` 5 (W7b): the message names ``method=`` and both choices."""
+    from analysis.did.honest import honest_did
+    from analysis.errors import SpecificationError
+
+    with pytest.raises(SpecificationError, match=r"^method='bogus' is not one of 'smoothness', 'relative_magnitude'\.$"):
+        honest_did(betahat=np.zeros(4), sigma=np.eye(4), n_pre=2, method="bogus")

@@ -86,7 +86,7 @@ def _sd_matrices(n_pre: int, n_post: int):
         full[-1] = 2 * full[0] - full[1] + u[list(u_times).index(0)] if n_pre > 0 and 0 in u_times else 0.0
         for tau in range(-1, -n_pre, -1):
             full[tau - 1] = 2 * full[tau] - full[tau + 1] + u[list(u_times).index(tau)]
-        L[:, k] = [full.get(t, 0.0) for t in times]
+        L[:, k] = [full[t] for t in times]  # the recursions above reach every pre and post time
     return times.astype(float), L
 
 
