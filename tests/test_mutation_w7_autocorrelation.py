@@ -250,3 +250,19 @@ def test_lisa_map_scatter_figure_size_marker_size_and_legend_scale(monkeypatch):
         np.testing.assert_array_equal(coll.get_sizes(), [4.0])
     assert ax.get_legend().markerscale == 3
     plt.close(fig)
+
+
+@pytest.mark.parametrize("stat", [moran, local_moran, getis_ord])
+def test_an_array_with_ids_is_aligned_to_w_like_a_series(stat):
+    """autocorrelation.py ``moran`` 11 (W7b, seed 20261214): ``ids=`` was not passed on, so an array in
+    another order than W's was read in W's order. Every statistic that takes ``ids=`` must give the
+    same result as the Series indexed by unit id."""
+    w = lattice_weights(5, 5)
+    y = pd.Series(_y(w, seed=4), index=w.ids)
+    order = np.random.default_rng(1).permutation(w.n)
+    shuffled = y.iloc[order]
+    by_series = stat(y, w, n_draws=99, seed=3)
+    by_ids = stat(shuffled.to_numpy(), w, n_draws=99, seed=3, ids=list(shuffled.index))
+    pd.testing.assert_frame_equal(by_ids.to_frame(), by_series.to_frame())
+    if stat is moran:  # the order matters: the shuffled array read in W's order is another map
+        assert abs(stat(shuffled.to_numpy(), w, n_draws=0)["I"] - by_series["I"]) > 1e-6
