@@ -135,7 +135,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "psm": ("analysis/did/psm.py", [
         "tests/test_did_psm.py", "tests/test_mutation_did_designs.py", "tests/test_mutation_did_confirm.py",
-        "tests/test_mutation_w6_did_designs.py",
+        "tests/test_mutation_w6_did_designs.py", "tests/test_mutation_w7.py",
     ]),
     "ddd": ("analysis/did/ddd.py", [
         "tests/test_did_ddd.py", "tests/test_mutation_did_designs.py",

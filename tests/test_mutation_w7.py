@@ -350,3 +350,60 @@ def test_honest_did_names_the_method_argument_when_it_is_unknown():
 
     with pytest.raises(SpecificationError, match=r"^method='bogus' is not one of 'smoothness', 'relative_magnitude'\.$"):
         honest_did(betahat=np.zeros(4), sigma=np.eye(4), n_pre=2, method="bogus")
+
+
+# --------------------------------------------------------------------------------------------------
+# did/psm.py (W7: 25/30)
+# --------------------------------------------------------------------------------------------------
+def test_balance_table_matched_columns_by_definition():
+    """psm.py ``balance_table`` 131 (W7): the matched-sample columns by name, the matched means as the
+    weighted means over rows with weight > 0."""
+    from analysis.did.psm import balance_table
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame({"a": rng.normal(size=40)})
+    g = np.r_[np.ones(15, int), np.zeros(25, int)]
+    w = np.r_[np.ones(15), rng.uniform(0, 2, 20), np.zeros(5)]
+    tab = balance_table(X, g, w)
+    assert list(tab.columns) == ["covariate", "mean_treated_U", "mean_control_U", "bias_U", "t_U", "p_U",
+                                 "mean_treated_M", "mean_control_M", "bias_M", "bias_reduction", "t_M", "p_M"]
+    a = X["a"].to_numpy()
+    assert tab.loc[0, "mean_treated_M"] == pytest.approx(a[:15].mean(), rel=1e-12)
+    assert tab.loc[0, "mean_control_M"] == pytest.approx(np.average(a[15:35], weights=w[15:35]), rel=1e-12)
+
+
+def test_kernel_matching_caliper_drops_controls_inside_the_bandwidth_but_beyond_the_caliper():
+    """psm.py ``match_on_score`` 236 (W7): kernel matching with a caliper (psmatch2 ``kernel caliper()``)
+    crashed; controls beyond the caliper get no weight, the rest Epanechnikov weights, normalised."""
+    from analysis.did.psm import match_on_score
+
+    pc = np.array([0.45, 0.48, 0.52, 0.58])
+    m = match_on_score(np.array([0.5]), pc, "kernel", caliper=0.06, bandwidth=0.2)
+    d = np.abs(0.5 - pc[:3])
+    k = 0.75 * (1 - (d / 0.2) ** 2)
+    got = m.set_index("control")["weight"].sort_index()
+    assert list(got.index) == [0, 1, 2]
+    np.testing.assert_allclose(got.to_numpy(), k / k.sum(), rtol=1e-12)
+    assert len(match_on_score(np.array([0.5]), pc, "kernel", bandwidth=0.2)) == 4  # no caliper: all four
+
+
+def test_psm_did_passes_k_and_reads_a_covariate_named_weight():
+    """psm.py ``psm_did`` 193 (W7): ``k=`` was not passed to the matching (always one neighbour); 320:
+    the by-year DiD sample was merged on every shared column, so a covariate named ``weight`` (the
+    matching weight's name) changed the sample. ``plot`` 1: the default language is Chinese."""
+    from test_did_psm import staggered_panel
+
+    from analysis.did import psm_did
+
+    d = staggered_panel(n_units=120, seed=2)
+    two = psm_did(d, "y", "treat", ["x1"], method="nearest", k=2, seed=1)
+    per_treated = two.matches.groupby("treated_id").size()
+    assert (per_treated == 2).all() and len(per_treated) > 0
+    a = psm_did(d, "y", "treat", ["x1", "x2"], by_year=True, seed=1)
+    b = psm_did(d.rename(columns={"x2": "weight"}), "y", "treat", ["x1", "weight"], by_year=True, seed=1)
+    assert b.params["did"] == pytest.approx(a.params["did"], rel=1e-12) and b.rows.n_used == a.rows.n_used
+    fig = a.plot()
+    zh = a.plot_density("zh")
+    assert fig.axes[0].get_title() == zh.axes[0].get_title() and fig.axes[0].get_xlabel() == zh.axes[0].get_xlabel()
+    plt.close(fig)
+    plt.close(zh)

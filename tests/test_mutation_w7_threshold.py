@@ -160,3 +160,11 @@ def test_threshold_constant_column_check_is_relative_to_the_column_scale():
     # a varying column of the same size is accepted (the check is not simply "large = constant")
     ok = threshold(big.assign(flat=1e6 + df.r0), "y", "q", "flat", n_draws=0, grid=12)
     assert np.isfinite(ok.params).all()
+
+
+def test_threshold_default_grid_size_follows_the_transform():
+    """_estimate ``threshold`` 63 (W7b, seed 20261214): the default grid is Stata ``xthreg``'s
+    ``grid(300)`` for the xthreg transform and qn = 400 for Hansen's transform (as documented)."""
+    df = hansen_panel(n=12, T=4, seed=8)
+    assert threshold(df, "y", "q", "r0", n_draws=0).settings["grid"] == 300
+    assert threshold(df, "y", "q", "r0", n_draws=0, transform="hansen").settings["grid"] == 400
