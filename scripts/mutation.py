@@ -191,7 +191,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "hausman": ("analysis/regression/hausman.py", [
         "tests/test_regression_hausman.py", "tests/test_mutation_regression.py",
-        "tests/test_mutation_w6_regression.py",
+        "tests/test_mutation_w6_regression.py", "tests/test_mutation_w7.py",
     ]),
     "regression_sample": ("analysis/regression/_sample.py", [
         "tests/test_regression_fe.py", "tests/test_bad_input.py", "tests/test_mutation_regression.py",

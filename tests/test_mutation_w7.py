@@ -407,3 +407,44 @@ def test_psm_did_passes_k_and_reads_a_covariate_named_weight():
     assert fig.axes[0].get_title() == zh.axes[0].get_title() and fig.axes[0].get_xlabel() == zh.axes[0].get_xlabel()
     plt.close(fig)
     plt.close(zh)
+
+
+def test_classic_hausman_row_is_scale_free():
+    """hausman.py ``_classic_row`` 14 (W7): the rank tolerance is relative to the largest eigenvalue of
+    V_FE - V_RE; with an absolute floor of 1e-10 a difference in small units (variances ~1e-14) had rank 0
+    and the test was declared not valid. The statistic and df do not depend on the units."""
+    from analysis.regression.hausman import _classic_row
+
+    d = pd.Series([0.3, -0.2], index=["a", "b"])
+    Vd = pd.DataFrame([[0.04, 0.01], [0.01, 0.09]], index=d.index, columns=d.index)
+    big = _classic_row(d, Vd, ["a", "b"], 0.05, "classic")
+    small = _classic_row(d * 1e-7, Vd * 1e-14, ["a", "b"], 0.05, "classic")
+    assert small["valid"] and small["df"] == big["df"] == 2
+    assert small["statistic"] == pytest.approx(big["statistic"], rel=1e-9)
+    assert big["statistic"] == pytest.approx(float(d @ np.linalg.solve(Vd, d)), rel=1e-12)
+
+
+def test_adoption_per_unit_keeps_the_order_units_first_appear_in():
+    """_common.py ``adoption_per_unit`` 21 (W7): one adoption year per unit, units in the order they
+    first appear in the data (not sorted), also in the message listing units whose year varies."""
+    from analysis.did._common import adoption_per_unit
+    from analysis.errors import TreatmentTimingError
+
+    d = pd.DataFrame({"county": ["c", "c", "a", "a", "b", "b"], "adoption": [2015, 2015, 0, 0, 2017, 2017]})
+    out = adoption_per_unit(d, "adoption")
+    assert list(out.index) == ["c", "a", "b"]
+    assert np.isnan(out["a"]) and out["c"] == 2015.0 and out["b"] == 2017.0
+    d.loc[[1, 5], "adoption"] = [2016, 2018]
+    with pytest.raises(TreatmentTimingError, match=r"varies within 2 county\(s\): c, b\. It must be"):
+        adoption_per_unit(d, "adoption")
+
+
+def test_event_study_plot_size_and_interval_caps():
+    """_common.py ``plot_event_study`` 12, 70 (W7): the figure is 6.4 x 3.8 inches and each interval has
+    caps (two cap markers per estimate, of size 2.5 points)."""
+    res = EventStudyResult.from_estimates("TWFE", [-2, 0, 1], [0.01, 0.5, 0.6], se=[0.1] * 3)
+    fig = res.plot(lang="en")
+    assert tuple(fig.get_size_inches()) == pytest.approx((6.4, 3.8))
+    caps = fig.axes[0].containers[0].lines[1]
+    assert len(caps) == 2 and caps[0].get_markersize() == pytest.approx(2 * 2.5)
+    plt.close(fig)

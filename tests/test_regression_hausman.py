@@ -44,13 +44,14 @@ def test_within_and_random_effects_match_plm(grunfeld_result):
         assert abs(coef.loc[r.term, f"{col}_se"] - float(r.std_error)) <= half_unit(r.std_error), (r.term, col)
 
 
-def test_robust_auxiliary_regression_by_hand(grunfeld, grunfeld_result):
-    """xtoverid-style: quasi-demeaned regression plus within deviations, cluster-robust Wald (no
-    small-sample factor), recomputed with statsmodels."""
+def _robust_wald_by_hand(data: pd.DataFrame) -> float:
+    """xtoverid-style statistic recomputed with statsmodels: the RE quasi-demeaned regression (constant
+    1 - theta_i) plus the within deviations, cluster-robust Wald of the deviations without a
+    small-sample factor."""
     import statsmodels.api as sm
     from linearmodels.panel import RandomEffects
 
-    g = grunfeld.set_index(["firm", "year"])
+    g = data.set_index(["firm", "year"])
     re = RandomEffects(g.inv, sm.add_constant(g[["value", "capital"]])).fit()
     th = re.theta.reindex(g.index.get_level_values(0)).to_numpy().ravel()
     m = g.groupby(level=0).transform("mean")
@@ -64,10 +65,24 @@ def test_robust_auxiliary_regression_by_hand(grunfeld, grunfeld_result):
         cov_type="cluster", cov_kwds={"groups": g.index.get_level_values(0).to_numpy(), "use_correction": False})
     b = ols.params[3:]
     V = ols.cov_params()[3:, 3:]
-    W = float(b @ np.linalg.solve(V, b))
+    return float(b @ np.linalg.solve(V, b))
+
+
+def test_robust_auxiliary_regression_by_hand(grunfeld, grunfeld_result):
+    """xtoverid-style: quasi-demeaned regression plus within deviations, cluster-robust Wald (no
+    small-sample factor), recomputed with statsmodels."""
     row = grunfeld_result.tests.set_index("method").filter(like="robust", axis=0).iloc[0]
-    assert row.statistic == pytest.approx(W, rel=1e-8)
+    assert row.statistic == pytest.approx(_robust_wald_by_hand(grunfeld), rel=1e-8)
     assert row.df == 2
+
+
+def test_robust_auxiliary_regression_by_hand_on_an_unbalanced_panel(grunfeld):
+    """On an unbalanced panel theta_i differs between firms, so the quasi-demeaned constant 1 - theta_i
+    is not a multiple of a constant column: its sign and form matter (a constant 1 + theta_i gives
+    another statistic). Firms 9 and 10 keep 1935-1950 and 1935-1942."""
+    d = grunfeld[~(((grunfeld.firm == 9) & (grunfeld.year > 1950)) | ((grunfeld.firm == 10) & (grunfeld.year > 1942)))]
+    res = hausman("inv ~ value + capital", d, entity="firm", method="robust")
+    assert res.statistic == pytest.approx(_robust_wald_by_hand(d), rel=1e-8)
 
 
 def test_mundlak_coefficients_equal_within(grunfeld):
