@@ -69,7 +69,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "fe": ("analysis/regression/fe.py", [
         "tests/test_mutation_fe.py", "tests/test_regression_fe.py", "tests/test_bad_input.py",
-        "tests/test_mutation_regression.py", "tests/test_mutation_w6_regression.py",
+        "tests/test_mutation_regression.py", "tests/test_mutation_w6_regression.py", "tests/test_mutation_w7.py",
     ]),
     "vcov": ("analysis/regression/vcov.py", [
         "tests/test_mutation_vcov.py", "tests/test_regression_fe.py",
@@ -142,7 +142,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "synthetic_did": ("analysis/did/synthetic_did.py", [
         "tests/test_did_synthetic.py", "tests/test_mutation_did_designs.py",
-        "tests/test_mutation_w6_did_designs.py",
+        "tests/test_mutation_w6_did_designs.py", "tests/test_mutation_w7.py",
     ]),
     "synth_core": ("analysis/did/_synth_core.py", [
         "tests/test_did_synthetic.py", "tests/test_mutation_did_designs.py", "tests/test_mutation_w7.py",

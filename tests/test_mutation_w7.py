@@ -448,3 +448,73 @@ def test_event_study_plot_size_and_interval_caps():
     caps = fig.axes[0].containers[0].lines[1]
     assert len(caps) == 2 and caps[0].get_markersize() == pytest.approx(2 * 2.5)
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------------------
+# regression/fe.py, did/synthetic_did.py (W7)
+# --------------------------------------------------------------------------------------------------
+def test_fe_collinearity_warning_without_fixed_effects_says_none():
+    """fe.py ``_estimate`` 178 (W7): the collinearity warning of a model without fixed effects says
+    "constant within the fixed effects (none)"."""
+    from test_regression_fe import small_panel
+
+    from analysis.regression import fe
+    from analysis.regression.fe import CollinearityWarning
+
+    d = small_panel(n=20, T=4, seed=1).assign(x3=lambda t: 2.0 * t["x1"])
+    with pytest.warns(CollinearityWarning, match=r"constant within the fixed effects \(none\): x3\. They have"):
+        fe("y ~ x1 + x3", d, fe=None)
+
+
+def test_fe_internals_check_county_year_keys_by_default():
+    """fe.py ``_estimate`` 4 (W7): the internal estimator other routines call with the default panel keys
+    refuses a duplicated county-year row."""
+    from test_regression_fe import small_panel
+
+    from analysis.errors import DuplicateKeyError
+    from analysis.regression.fe import _estimate
+
+    d = small_panel(n=10, T=3, seed=2)
+    with pytest.raises(DuplicateKeyError, match=r"share a \(county, year\) key"):
+        _estimate("y ~ x1", pd.concat([d, d.iloc[[0]]]))
+
+
+def test_fe_wald_of_named_terms_against_nonzero_values():
+    """fe.py ``FEResult.wald`` 18 (W7): with named terms and ``r=``, the hypothesis is beta_t = r_t (the
+    selection matrix has ones); scaling it tests 2 beta = r instead. By hand from params and cov."""
+    from test_regression_fe import small_panel
+
+    from analysis.regression import fe
+
+    res = fe("y ~ x1 + x2", small_panel(n=30, T=5, seed=3))
+    w = res.wald(["x1", "x2"], r=[0.8, -0.4])
+    d = res.params[["x1", "x2"]].to_numpy() - np.array([0.8, -0.4])
+    V = res.cov.loc[["x1", "x2"], ["x1", "x2"]].to_numpy()
+    assert w["chi2"] == pytest.approx(float(d @ np.linalg.solve(V, d)), rel=1e-12)
+    assert w["F"] == pytest.approx(w["chi2"] / 2, rel=1e-12)
+
+
+def test_synthetic_did_unbalanced_message_counts_only_the_units_with_holes():
+    """synthetic_did.py ``prepare_synth_panel`` 55 (W7): the message counts and names the units that
+    lack a period, not every unit."""
+    from test_did_synthetic import _sim_panel
+
+    from analysis.did import synthetic_did
+    from analysis.errors import UnbalancedPanelError
+
+    df = _sim_panel(seed=3, n_treat=2, T=8, t_adopt=6)
+    df = df[~((df["county"].isin(["c03", "c07"])) & (df["year"] == df["year"].min() + 1))]
+    with pytest.raises(UnbalancedPanelError, match=r"^2 county\(s\) lack some years \(e\.g\. c03, c07\); the panel has 8 years\."):
+        synthetic_did(df, "y", "d")
+
+
+def test_synthetic_did_records_an_integer_seed_only():
+    """synthetic_did.py ``synthetic_did`` 312 (W7): a Generator is not a reproducible seed: the result's
+    ``seed`` is None for it and the integer for an integer."""
+    from test_did_synthetic import _sim_panel
+
+    from analysis.did import synthetic_did
+
+    df = _sim_panel(seed=3, n_treat=2, T=8, t_adopt=6)
+    assert synthetic_did(df, "y", "d", se="placebo", n_draws=3, seed=np.random.default_rng(1)).seed is None
+    assert synthetic_did(df, "y", "d", se="placebo", n_draws=3, seed=4).seed == 4
