@@ -161,7 +161,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "panel_models": ("analysis/spatial/panel_models.py", [
         "tests/test_spatial_panel.py", "tests/test_spatial_recovery.py", "tests/test_spatial_published.py",
         "tests/test_mutation_spatial_panel.py", "tests/test_mutation_spatial.py", "tests/test_bad_input.py",
-        "tests/test_mutation_w6_spatial.py",
+        "tests/test_mutation_w6_spatial.py", "tests/test_mutation_w7.py",
     ]),
     "sac_panel": ("analysis/spatial/sac_panel.py", [
         "tests/test_spatial_panel.py", "tests/test_mutation_spatial.py", "tests/test_mutation_w6_spatial.py",

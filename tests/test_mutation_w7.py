@@ -518,3 +518,36 @@ def test_synthetic_did_records_an_integer_seed_only():
     df = _sim_panel(seed=3, n_treat=2, T=8, t_adopt=6)
     assert synthetic_did(df, "y", "d", se="placebo", n_draws=3, seed=np.random.default_rng(1)).seed is None
     assert synthetic_did(df, "y", "d", se="placebo", n_draws=3, seed=4).seed == 4
+
+
+def test_spatial_panel_names_the_log_determinant_route_for_both_kinds_of_w():
+    """panel_models.py ``_estimate`` 676 (W7): settings say which eigenvalues gave ln|I - rho W|: the
+    symmetric similar form (eigvalsh) for a row-standardised symmetric W, the plain eigenvalues for an
+    asymmetric one (here a row-standardised directed ring: each unit's neighbour is the next one)."""
+    from _spatial_support import lattice_weights, simulate_sdm
+
+    from analysis.spatial import spatial_panel, weights_from_matrix
+
+    w = lattice_weights(5, 4)
+    df = simulate_sdm(w, T=5, seed=3)
+    sym = spatial_panel(df, "y", ["x1", "x2"], w, model="sar", effects="entity", n_draws=0)
+    assert sym.settings["log-determinant"] == "eigenvalues of W (symmetric similar form, eigvalsh)"
+    ring = np.roll(np.eye(w.n), 1, axis=1) * 0.7 + np.roll(np.eye(w.n), -1, axis=1) * 0.3
+    wr = weights_from_matrix(ring, ids=w.ids)
+    assert not wr.is_symmetric_similar
+    asym = spatial_panel(df, "y", ["x1", "x2"], wr, model="sar", effects="entity", n_draws=0)
+    assert asym.settings["log-determinant"] == "eigenvalues of W"
+
+
+def test_psm_balance_plot_draws_the_zero_bias_line():
+    """psm.py ``PSMDiDResult.plot_balance`` 79 (W7b): the reference line at zero standardised bias, thin
+    (0.8 pt) and grey, behind the unmatched (red circles) and matched (blue crosses) biases."""
+    from test_did_psm import staggered_panel
+
+    from analysis.did import psm_did
+
+    res = psm_did(staggered_panel(n_units=80, seed=2), "y", "treat", ["x1", "x2"], seed=1)
+    fig = res.plot_balance("en")
+    zero = [ln for ln in fig.axes[0].get_lines() if list(ln.get_xdata()) == [0, 0]]
+    assert len(zero) == 1 and zero[0].get_linewidth() == 0.8 and zero[0].get_color() == "0.4"
+    plt.close(fig)

@@ -227,6 +227,33 @@ def test_twoway_transformation_maximises_lee_yu_likelihood():
     assert r.loglik == pytest.approx(ll(best), abs=1e-6)
 
 
+def test_twoway_transformation_sem_maximises_lee_yu_error_likelihood():
+    """The SEM counterpart: lee_yu_method='transformation' maximises the two-way Lee-Yu likelihood of the
+    error model, with beta(lambda) by GLS on the spatially filtered two-way-demeaned data, (N-1)(T-1)
+    effective observations and (T-1)[ln|I - lambda W| - ln(1 - lambda)] (sheet B.6 c); the reported
+    log-likelihood is that maximum."""
+    w = lattice_weights(6, 5)
+    T = 9
+    df = simulate_sdm(w, T=T, seed=17)
+    r = spatial_panel(df, "y", ["x1", "x2"], w, model="sem", effects="twoways", lee_yu=True,
+                      lee_yu_method="transformation", n_draws=0)
+    Wd, Y, WY, Z = _stack(df, w, T)
+    N = w.n
+    yd, yld = demean_twoway(Y).ravel(), demean_twoway(WY).ravel()
+    Xd, WXd = demean_twoway(Z[..., :2]).reshape(-1, 2), demean_twoway(Z[..., 2:]).reshape(-1, 2)
+    n = (N - 1) * (T - 1)
+
+    def ll(lam):
+        ys, Xs = yd - lam * yld, Xd - lam * WXd
+        e = ys - Xs @ np.linalg.lstsq(Xs, ys, rcond=None)[0]
+        return (-n / 2 * np.log(2 * np.pi * (e @ e) / n) - n / 2
+                + (T - 1) * (np.linalg.slogdet(np.eye(N) - lam * Wd)[1] - np.log(1 - lam)))
+
+    best = minimize_scalar(lambda lam: -ll(lam), bounds=(-0.9, 0.95), method="bounded", options={"xatol": 1e-12}).x
+    assert r.params["lambda"] == pytest.approx(best, abs=1e-7)
+    assert r.loglik == pytest.approx(ll(best), abs=1e-6)
+
+
 def _full_loglik(params, yd, yld, Z, Wd, n_obs, t_mult):
     p = Z.shape[1]
     beta, rho, s2 = params[:p], params[p], params[p + 1]
