@@ -111,7 +111,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "bacon": ("analysis/did/bacon.py", [
         "tests/test_did_event_bacon.py", "tests/test_mutation_did_core.py",
-        "tests/test_mutation_w6_did_designs.py",
+        "tests/test_mutation_w6_did_designs.py", "tests/test_mutation_w7.py",
     ]),
     "did_treatment": ("analysis/did/_treatment.py", [
         "tests/test_vocabulary.py", "tests/test_did_event_bacon.py", "tests/test_mutation_did_core.py",

@@ -551,3 +551,24 @@ def test_psm_balance_plot_draws_the_zero_bias_line():
     zero = [ln for ln in fig.axes[0].get_lines() if list(ln.get_xdata()) == [0, 0]]
     assert len(zero) == 1 and zero[0].get_linewidth() == 0.8 and zero[0].get_color() == "0.4"
     plt.close(fig)
+
+
+def test_bacon_plot_layout_and_summary_table_without_an_index():
+    """bacon.py ``BaconResult.plot`` 10, 57 (W7): a 6.2 x 4.0 inch figure, markers of size 30 with the
+    Chinese type names in the legend; ``summary`` 4: the by-type table is printed without the row index."""
+    from _did_synth import staggered_panel
+
+    from analysis.did import bacon_decomposition
+
+    res = bacon_decomposition(staggered_panel(n_units=40, seed=4), "y", "treat")
+    fig = res.plot()
+    ax = fig.axes[0]
+    assert tuple(fig.get_size_inches()) == pytest.approx((6.2, 4.0))
+    assert all(c.get_sizes().tolist() == [30.0] for c in ax.collections)
+    assert "处理组 vs 从未处理组" in ax.get_legend_handles_labels()[1]
+    plt.close(fig)
+    lines = res.summary().split("\n")
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["type"])
+    rows = lines[header + 1:]
+    assert len(rows) == res.decomposition["type"].nunique()
+    assert all(r.split()[0] in ("Treated", "Earlier", "Later") for r in rows)  # no row index in front
