@@ -70,6 +70,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "fe": ("analysis/regression/fe.py", [
         "tests/test_mutation_fe.py", "tests/test_regression_fe.py", "tests/test_bad_input.py",
         "tests/test_mutation_regression.py", "tests/test_mutation_w6_regression.py", "tests/test_mutation_w7.py",
+        "tests/test_regression_wild_bootstrap.py",
     ]),
     "vcov": ("analysis/regression/vcov.py", [
         "tests/test_mutation_vcov.py", "tests/test_regression_fe.py",
@@ -128,7 +129,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "long_difference": ("analysis/did/long_difference.py", [
         "tests/test_did_long_difference.py", "tests/test_mutation_did_core.py",
-        "tests/test_mutation_w6_did_designs.py",
+        "tests/test_mutation_w6_did_designs.py", "tests/test_mutation_w7.py",
     ]),
     "honest": ("analysis/did/honest.py", [
         "tests/test_did_honest.py", "tests/test_mutation_did_modern.py", "tests/test_mutation_w7.py",

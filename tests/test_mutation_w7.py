@@ -572,3 +572,31 @@ def test_bacon_plot_layout_and_summary_table_without_an_index():
     rows = lines[header + 1:]
     assert len(rows) == res.decomposition["type"].nunique()
     assert all(r.split()[0] in ("Treated", "Earlier", "Later") for r in rows)  # no row index in front
+
+
+def test_fe_checks_keys_on_the_entity_it_is_given():
+    """fe.py ``_estimate`` 57 (W7b): the entity name was not passed to the sample preparation, so a
+    panel keyed by another column (``firm``) was checked as if keyed by ``county``: a duplicated firm-year
+    went through."""
+    from test_regression_fe import small_panel
+
+    from analysis.errors import DuplicateKeyError
+    from analysis.regression import fe
+
+    d = small_panel(n=12, T=3, seed=2).rename(columns={"county": "firm"})
+    with pytest.raises(DuplicateKeyError, match=r"share a \(firm, year\) key"):
+        fe("y ~ x1", pd.concat([d, d.iloc[[0]]]), entity="firm", fe=("firm", "year"), cluster="firm")
+
+
+def test_long_difference_bad_period_message_lists_the_first_ten_periods():
+    """long_difference.py ``long_difference`` 62 (W7): the message lists at most ten of the periods."""
+    from analysis.did import long_difference
+    from analysis.errors import YearRangeError
+
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"county": np.repeat(np.arange(8), 12), "year": np.tile(np.arange(2001, 2013), 8)})
+    d["treated"] = np.repeat((np.arange(8) < 4).astype(int), 12)
+    d["y"] = rng.normal(size=len(d))
+    with pytest.raises(YearRangeError, match=r"^pre=1999 is not a value of column 'year' \(periods: \[2001, 2002, "
+                       r"2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010\]\); pass one of them\.$"):
+        long_difference(d, "y", "treated", pre=1999, fe=None, cluster=None)

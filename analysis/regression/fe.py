@@ -466,10 +466,9 @@ def _estimate(formula, data, *, entity="county", time="year", fe=("county", "yea
         n_clusters_by=dict(n_clusters),
         absorbed=absorbed_cl if kind == "cluster" else absorbed_all,
     )
+    # what the wild cluster bootstrap reuses (the rest is in the result)
     internals = {
-        "X": X, "y": np.asarray(fit._Y, dtype=float).ravel(), "u": u, "names": names,
-        "fe_codes": fe_codes, "cluster_codes": cl_codes, "frame": used, "index": index_used,
-        "fe": tuple(fe_t), "cluster": tuple(cluster_t), "weights": weights, "rank": rank,
-        "df_a_all": df_a_all, "df_a_cl": df_a_cl, "info": info, "parsed": parsed,
+        "X": X, "y": np.asarray(fit._Y, dtype=float).ravel(), "names": names, "fe_codes": fe_codes,
+        "cluster_codes": cl_codes, "fe": tuple(fe_t), "info": info,
     }
     return result, internals
