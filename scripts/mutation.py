@@ -89,7 +89,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "cs_estimation": ("analysis/did/callaway_santanna/estimation.py", [
         "tests/test_did_cs.py", "tests/test_mutation_did_modern.py", "tests/test_bad_input.py",
-        "tests/test_vocabulary.py", "tests/test_mutation_w6_did_core.py",
+        "tests/test_vocabulary.py", "tests/test_mutation_w6_did_core.py", "tests/test_mutation_w7.py",
     ]),
     "cs_two_by_two": ("analysis/did/callaway_santanna/two_by_two.py", [
         "tests/test_did_cs.py", "tests/test_mutation_did_modern.py", "tests/test_mutation_did_confirm.py",
@@ -184,11 +184,11 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "moderation": ("analysis/regression/moderation.py", [
         "tests/test_regression_mechanisms.py", "tests/test_mutation_regression.py",
-        "tests/test_mutation_w6_regression.py",
+        "tests/test_mutation_w6_regression.py", "tests/test_mutation_w7.py",
     ]),
     "heterogeneity": ("analysis/regression/heterogeneity.py", [
         "tests/test_regression_mechanisms.py", "tests/test_mutation_regression.py",
-        "tests/test_mutation_w6_regression.py",
+        "tests/test_mutation_w6_regression.py", "tests/test_mutation_w7.py",
     ]),
     "hausman": ("analysis/regression/hausman.py", [
         "tests/test_regression_hausman.py", "tests/test_mutation_regression.py",

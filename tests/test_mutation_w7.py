@@ -600,3 +600,49 @@ def test_long_difference_bad_period_message_lists_the_first_ten_periods():
     with pytest.raises(YearRangeError, match=r"^pre=1999 is not a value of column 'year' \(periods: \[2001, 2002, "
                        r"2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010\]\); pass one of them\.$"):
         long_difference(d, "y", "treated", pre=1999, fe=None, cluster=None)
+
+
+# --------------------------------------------------------------------------------------------------
+# regression/moderation.py, regression/heterogeneity.py, did/callaway_santanna/estimation.py (W7)
+# --------------------------------------------------------------------------------------------------
+def test_moderation_plot_draws_on_the_axes_it_is_given_in_c0():
+    """moderation.py ``ModerationResult.plot`` 5 (W7): ``ax=`` was not passed on (a new figure was drawn).
+    The marginal-effect line is in C0, the colour of its band."""
+    from matplotlib.colors import to_rgba
+    from test_regression_mechanisms import mech_panel
+
+    from analysis.regression import moderation
+
+    r = moderation(mech_panel(seed=5), "out2", "policy", "z", grid=10)
+    fig, ax = plt.subplots()
+    out = r.plot(lang="en", ax=ax)
+    assert out is fig and len(ax.get_lines()) >= 1
+    line = next(ln for ln in ax.get_lines() if ln.get_label() == "marginal effect")
+    assert to_rgba(line.get_color()) == to_rgba("C0")
+    plt.close(fig)
+
+
+def test_heterogeneity_reports_no_missing_group_rows_when_there_are_none():
+    """heterogeneity.py ``heterogeneity`` 239 (W7): a "missing <by>: 0" entry was added to the dropped rows
+    when no row lacks the group; the row report lists only what was dropped."""
+    from test_regression_mechanisms import mech_panel
+
+    from analysis.regression import heterogeneity
+
+    d = mech_panel(seed=5)
+    r = heterogeneity("out ~ policy + x1", d, by="region")
+    assert "missing region" not in r.rows.dropped and r.rows.n_dropped == 0
+    d.loc[d.index[:3], "region"] = np.nan
+    assert heterogeneity("out ~ policy + x1", d, by="region").rows.dropped["missing region"] == 3
+
+
+def test_callaway_santanna_message_when_no_row_is_left():
+    """callaway_santanna/estimation.py ``_prepare`` 246 (W7): the whole message when balancing leaves no
+    row (every county lacks its outcome in one year)."""
+    from analysis.did import callaway_santanna
+    from analysis.errors import SpecificationError
+
+    d = _staggered_panel()
+    d.loc[d["year"] == 2010 + d["county"] % 8, "y"] = np.nan
+    with pytest.raises(SpecificationError, match=r"^no rows left after removing missing values and balancing the panel\.$"):
+        callaway_santanna(d, "y", "adoption")
