@@ -176,7 +176,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "spatial_did": ("analysis/spatial/spatial_did.py", [
         "tests/test_spatial_did.py", "tests/test_mutation_did_designs.py",
-        "tests/test_mutation_w6_spatial.py",
+        "tests/test_mutation_w6_spatial.py", "tests/test_mutation_w7.py",
     ]),
     "mediation": ("analysis/regression/mediation.py", [
         "tests/test_regression_mechanisms.py", "tests/test_mediation_multiple.py",

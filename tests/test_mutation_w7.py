@@ -646,3 +646,24 @@ def test_callaway_santanna_message_when_no_row_is_left():
     d.loc[d["year"] == 2010 + d["county"] % 8, "y"] = np.nan
     with pytest.raises(SpecificationError, match=r"^no rows left after removing missing values and balancing the panel\.$"):
         callaway_santanna(d, "y", "adoption")
+
+
+def test_spatial_did_treatment_column_messages_and_default_draws():
+    """spatial_did.py ``spatial_did`` 18 (W7): the missing-column message names spatial_did's treatment
+    column; 25: a text treatment value is a TreatmentTimingError naming its row, not a bare ValueError;
+    4: 1,000 effect draws by default (recorded in the SDM settings)."""
+    from _spatial_support import lattice_weights
+    from test_spatial_did import _did_panel
+
+    from analysis.errors import ColumnError, TreatmentTimingError
+    from analysis.spatial import spatial_did
+
+    w = lattice_weights(4, 4)
+    df = _did_panel(w, T=6, seed=1)
+    with pytest.raises(ColumnError, match=r"needed by spatial_did\(\) \(the treatment column\) are not in the data"):
+        spatial_did(df.drop(columns="treat"), "y", "treat", w, n_draws=0)
+    text = df.astype({"treat": object})
+    text.loc[text.index[5], "treat"] = "yes"
+    with pytest.raises(TreatmentTimingError, match=r"must be 0/1; other values in row 5"):
+        spatial_did(text, "y", "treat", w, n_draws=0)
+    assert spatial_did(df, "y", "treat", w, seed=1).settings["effects draws"].startswith("1000 (seed=1")
