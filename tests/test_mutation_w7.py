@@ -667,3 +667,21 @@ def test_spatial_did_treatment_column_messages_and_default_draws():
     with pytest.raises(TreatmentTimingError, match=r"must be 0/1; other values in row 5"):
         spatial_did(text, "y", "treat", w, n_draws=0)
     assert spatial_did(df, "y", "treat", w, seed=1).settings["effects draws"].startswith("1000 (seed=1")
+
+
+def test_moran_eigenvector_cache_tells_apart_two_w_with_one_sparsity_pattern():
+    """spatial_null.py ``mem_basis`` 20 (W7): the cache key rounds W's values to 12 decimals; rounded to
+    whole numbers, two rings with one sparsity pattern (weight 0.4 forward for every unit, and 0.30 to
+    0.45 varying by unit) shared a key, and the second call got the first W's basis. Each W's basis must
+    diagonalise its own H (W + W')/2 H, computed here."""
+    from analysis.disparity.spatial_null import _MEM_CACHE, mem_basis
+
+    n = 9
+    nxt, prv = np.roll(np.eye(n), 1, axis=1), np.roll(np.eye(n), -1, axis=1)
+    H = np.eye(n) - 1.0 / n
+    _MEM_CACHE.clear()
+    for a in (np.full(n, 0.4), np.linspace(0.30, 0.45, n)):
+        W = a[:, None] * nxt + (1 - a)[:, None] * prv
+        lam, U = mem_basis(W)
+        S = H @ ((W + W.T) / 2) @ H
+        np.testing.assert_allclose(U.T @ S @ U, np.diag(lam), atol=1e-10)
