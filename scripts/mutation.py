@@ -265,7 +265,7 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     ]),
     "geodetector": ("analysis/disparity/geodetector.py", [
         "tests/test_disparity.py", "tests/test_geodetector_spatial.py", "tests/test_mutation_disparity.py",
-        "tests/test_mutation_w6_indicators.py",
+        "tests/test_mutation_w6_indicators.py", "tests/test_mutation_w7.py",
     ]),
 }
 

@@ -685,3 +685,18 @@ def test_moran_eigenvector_cache_tells_apart_two_w_with_one_sparsity_pattern():
         lam, U = mem_basis(W)
         S = H @ ((W + W.T) / 2) @ H
         np.testing.assert_allclose(U.T @ S @ U, np.diag(lam), atol=1e-10)
+
+
+def test_geodetector_result_carries_the_ecological_detector():
+    """geodetector.py ``geodetector`` 45 (W7): the result's ``ecological`` table (two factors or more) is
+    the ecological detector on the same complete-case sample; with one factor it is empty."""
+    from analysis.disparity.geodetector import ecological_detector, geodetector
+
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"x": rng.integers(0, 3, 60), "z": rng.integers(0, 4, 60)})
+    d["y"] = 0.8 * d["x"] + rng.normal(size=60)
+    res = geodetector(d, "y", ["x", "z"], pvalue="anova")
+    pd.testing.assert_frame_equal(res.ecological.reset_index(drop=True),
+                                  ecological_detector(d, "y", ["x", "z"]).reset_index(drop=True))
+    assert len(res.ecological) == 1
+    assert geodetector(d, "y", ["x"], pvalue="anova").ecological.empty
