@@ -700,3 +700,18 @@ def test_geodetector_result_carries_the_ecological_detector():
                                   ecological_detector(d, "y", ["x", "z"]).reset_index(drop=True))
     assert len(res.ecological) == 1
     assert geodetector(d, "y", ["x"], pvalue="anova").ecological.empty
+
+
+def test_subset_weights_names_at_most_eight_lonely_units():
+    """spatial_null.py ``subset_weights`` 43 (W7c): with more than eight units left without a neighbour
+    in the subset, the message counts them all and names the first eight."""
+    from _spatial_support import lattice_weights
+
+    from analysis.disparity.spatial_null import subset_weights
+    from analysis.errors import WeightsMatrixError
+
+    sw = lattice_weights(1, 30)  # a path: every other unit of it has no neighbour left
+    ids = sw.ids[::2][:10]
+    with pytest.raises(WeightsMatrixError, match=r"^10 units have no neighbour among the rows used \(\['u00', 'u02', "
+                       r"'u04', 'u06', 'u08', 'u10', 'u12', 'u14'\]\); the spatial null"):
+        subset_weights(sw, ids)
