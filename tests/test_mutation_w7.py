@@ -715,3 +715,30 @@ def test_subset_weights_names_at_most_eight_lonely_units():
     with pytest.raises(WeightsMatrixError, match=r"^10 units have no neighbour among the rows used \(\['u00', 'u02', "
                        r"'u04', 'u06', 'u08', 'u10', 'u12', 'u14'\]\); the spatial null"):
         subset_weights(sw, ids)
+
+
+@pytest.mark.stack_frames
+def test_fe_warnings_point_at_the_callers_line():
+    """fe.py ``_check_cluster_variance`` 61 and ``_estimate`` 166 (W7c): the few-clusters warning and the
+    pyfixest notes fe() forwards point at the user's call (this file), not inside the package. (Marked
+    ``stack_frames``: mutmut's trampoline adds a frame, so this runs outside mutation runs.)"""
+    import warnings
+
+    from test_regression_fe import small_panel
+    from test_regression_mechanisms import mech_panel
+
+    from analysis.regression import fe
+    from analysis.regression.fe import FewClustersWarning
+
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        fe("y ~ x1", small_panel(n=20, T=4, seed=1))
+    few = [w for w in rec if issubclass(w.category, FewClustersWarning)]
+    assert len(few) == 1 and few[0].filename == __file__
+    d = mech_panel(n=60, seed=2)
+    d.loc[d.index[:5], "x1"] = -1.0
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        fe("out ~ policy + np.log(x1)", d)
+    notes = [w for w in rec if str(w.message).startswith("pyfixest:")]
+    assert notes and all(w.filename == __file__ for w in notes)
