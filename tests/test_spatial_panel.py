@@ -201,57 +201,58 @@ def test_time_lee_yu_scales_sigma2():
     assert b.sigma2 == pytest.approx(a.sigma2 * w.n / (w.n - 1), rel=1e-12)
 
 
-def test_twoway_transformation_maximises_lee_yu_likelihood():
-    """lee_yu_method='transformation' maximises the displayed two-way Lee-Yu likelihood (sheet B.6 c)."""
+def _lee_yu_twoway_fit(model, T, seed):
+    """Two-way Lee-Yu transformation fit of ``model`` on a simulated 6 x 5 lattice panel, with the
+    two-way-demeaned y and Wy, the stacked regressors [X, WX] (T x N x 4) and N."""
     w = lattice_weights(6, 5)
-    T = 10
-    df = simulate_sdm(w, T=T, seed=13)
-    r = spatial_panel(df, "y", ["x1", "x2"], w, model="sdm", effects="twoways", lee_yu=True,
+    df = simulate_sdm(w, T=T, seed=seed)
+    r = spatial_panel(df, "y", ["x1", "x2"], w, model=model, effects="twoways", lee_yu=True,
                       lee_yu_method="transformation", n_draws=0)
     Wd, Y, WY, Z = _stack(df, w, T)
-    N = w.n
-    yd, yld = demean_twoway(Y).ravel(), demean_twoway(WY).ravel()
-    Zd = demean_twoway(Z).reshape(-1, 4)
-    b0 = np.linalg.lstsq(Zd, yd, rcond=None)[0]
-    b1 = np.linalg.lstsq(Zd, yld, rcond=None)[0]
-    e0, e1 = yd - Zd @ b0, yld - Zd @ b1
+    return r, Wd, demean_twoway(Y).ravel(), demean_twoway(WY).ravel(), Z, w.n
+
+
+def _lee_yu_twoway_maximum(ssr, Wd, N, T):
+    """Maximiser and maximum of the two-way Lee-Yu concentrated log-likelihood (sheet B.6 c):
+    (N-1)(T-1) effective observations and (T-1)[ln|I - p W| - ln(1 - p)], ``ssr(p)`` the concentrated SSR."""
     n = (N - 1) * (T - 1)
 
-    def ll(rr):
-        ssr = (e0 - rr * e1) @ (e0 - rr * e1)
-        return (-n / 2 * np.log(2 * np.pi * ssr / n) - n / 2
-                + (T - 1) * (np.linalg.slogdet(np.eye(N) - rr * Wd)[1] - np.log(1 - rr)))
+    def ll(p):
+        return (-n / 2 * np.log(2 * np.pi * ssr(p) / n) - n / 2
+                + (T - 1) * (np.linalg.slogdet(np.eye(N) - p * Wd)[1] - np.log(1 - p)))
 
-    best = minimize_scalar(lambda rr: -ll(rr), bounds=(-0.9, 0.95), method="bounded", options={"xatol": 1e-12}).x
+    best = minimize_scalar(lambda p: -ll(p), bounds=(-0.9, 0.95), method="bounded", options={"xatol": 1e-12}).x
+    return best, ll(best)
+
+
+def test_twoway_transformation_maximises_lee_yu_likelihood():
+    """lee_yu_method='transformation' maximises the displayed two-way Lee-Yu likelihood (sheet B.6 c)."""
+    T = 10
+    r, Wd, yd, yld, Z, N = _lee_yu_twoway_fit("sdm", T, seed=13)
+    Zd = demean_twoway(Z).reshape(-1, 4)
+    e0 = yd - Zd @ np.linalg.lstsq(Zd, yd, rcond=None)[0]
+    e1 = yld - Zd @ np.linalg.lstsq(Zd, yld, rcond=None)[0]
+    best, top = _lee_yu_twoway_maximum(lambda rr: (e0 - rr * e1) @ (e0 - rr * e1), Wd, N, T)
     assert r.rho == pytest.approx(best, abs=1e-7)
-    assert r.loglik == pytest.approx(ll(best), abs=1e-6)
+    assert r.loglik == pytest.approx(top, abs=1e-6)
 
 
 def test_twoway_transformation_sem_maximises_lee_yu_error_likelihood():
     """The SEM counterpart: lee_yu_method='transformation' maximises the two-way Lee-Yu likelihood of the
-    error model, with beta(lambda) by GLS on the spatially filtered two-way-demeaned data, (N-1)(T-1)
-    effective observations and (T-1)[ln|I - lambda W| - ln(1 - lambda)] (sheet B.6 c); the reported
+    error model, with beta(lambda) by GLS on the spatially filtered two-way-demeaned data; the reported
     log-likelihood is that maximum."""
-    w = lattice_weights(6, 5)
     T = 9
-    df = simulate_sdm(w, T=T, seed=17)
-    r = spatial_panel(df, "y", ["x1", "x2"], w, model="sem", effects="twoways", lee_yu=True,
-                      lee_yu_method="transformation", n_draws=0)
-    Wd, Y, WY, Z = _stack(df, w, T)
-    N = w.n
-    yd, yld = demean_twoway(Y).ravel(), demean_twoway(WY).ravel()
+    r, Wd, yd, yld, Z, N = _lee_yu_twoway_fit("sem", T, seed=17)
     Xd, WXd = demean_twoway(Z[..., :2]).reshape(-1, 2), demean_twoway(Z[..., 2:]).reshape(-1, 2)
-    n = (N - 1) * (T - 1)
 
-    def ll(lam):
+    def ssr(lam):
         ys, Xs = yd - lam * yld, Xd - lam * WXd
         e = ys - Xs @ np.linalg.lstsq(Xs, ys, rcond=None)[0]
-        return (-n / 2 * np.log(2 * np.pi * (e @ e) / n) - n / 2
-                + (T - 1) * (np.linalg.slogdet(np.eye(N) - lam * Wd)[1] - np.log(1 - lam)))
+        return e @ e
 
-    best = minimize_scalar(lambda lam: -ll(lam), bounds=(-0.9, 0.95), method="bounded", options={"xatol": 1e-12}).x
+    best, top = _lee_yu_twoway_maximum(ssr, Wd, N, T)
     assert r.params["lambda"] == pytest.approx(best, abs=1e-7)
-    assert r.loglik == pytest.approx(ll(best), abs=1e-6)
+    assert r.loglik == pytest.approx(top, abs=1e-6)
 
 
 def _full_loglik(params, yd, yld, Z, Wd, n_obs, t_mult):
