@@ -17,6 +17,7 @@ bar, a north arrow and a caption with the boundary source and an optional map re
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -535,8 +536,10 @@ def county_map(
         Language of the labels and caption; ``zh`` uses a CJK font (:func:`analysis.plots.use_style`).
     ax : matplotlib Axes, optional
         Draw into this axes (default: a new figure).
-    cmap : str or Colormap, optional
-        Matplotlib colormap (default ``"viridis"``, ``"tab10"`` when categorical).
+    cmap : str, Colormap or dict, optional
+        Matplotlib colormap (default ``"viridis"``, ``"tab10"`` when categorical). With
+        ``categorical=True`` also a dict ``{category: colour}``: each category keeps its colour
+        whichever categories the drawn counties hold (a category it lacks is an error).
     categorical : bool
         Treat ``column`` as categories (legend of patches) rather than a continuous scale.
     title : str, optional
@@ -631,8 +634,15 @@ def county_map(
             cats = sorted(cats)
         except TypeError:
             pass
-        cm = plt.get_cmap(cmap or "tab10", max(len(cats), 1))
-        colors = {c: cm(i) for i, c in enumerate(cats)}
+        if isinstance(cmap, Mapping):
+            lacking = [c for c in cats if c not in cmap]
+            if lacking:
+                raise SpecificationError(f"cmap has no colour for the categories {lacking[:8]} of {column!r}; "
+                                         f"give one for each of {cats[:12]}.")
+            colors = {c: cmap[c] for c in cats}
+        else:
+            cm = plt.get_cmap(cmap or "tab10", max(len(cats), 1))
+            colors = {c: cm(i) for i, c in enumerate(cats)}
         sub = gdf[has]
 
         def fill(target, near, zorder):

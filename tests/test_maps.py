@@ -65,6 +65,24 @@ def test_county_map_categorical(frame):
     matplotlib.pyplot.close(fig)
 
 
+def test_county_map_categorical_colour_mapping(frame):
+    """``cmap={category: colour}`` keeps each category's colour whichever categories are present (here
+    no county is "central"); a category without a colour is an error naming it."""
+    from matplotlib.colors import to_hex
+
+    from analysis.errors import SpecificationError
+
+    sub = frame[frame["region"] != "central"]
+    palette = {"central": "#111111", "east": "#d7191c", "northeast": "#2c7bb6", "west": "#fdae61"}
+    fig = maps.county_map(sub, "region", lang="en", categorical=True, cmap=palette, inset=False)
+    legend = fig.axes[0].get_legend()
+    got = {t.get_text(): to_hex(p.get_facecolor()) for t, p in zip(legend.get_texts(), legend.get_patches())}
+    assert got == {"east": "#d7191c", "northeast": "#2c7bb6", "west": "#fdae61", "no data": "#d9d9d9"}
+    matplotlib.pyplot.close(fig)
+    with pytest.raises(SpecificationError, match=r"^cmap has no colour for the categories \['west'\] of 'region'"):
+        maps.county_map(sub, "region", categorical=True, cmap={k: v for k, v in palette.items() if k != "west"})
+
+
 def test_county_map_into_axes(frame):
     import matplotlib.pyplot as plt
 

